@@ -1,0 +1,38 @@
+from django import forms
+
+from accounts.permissions import API_SCOPES, Role
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANALYST)
+
+    def __init__(self, *args, assignable_roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r.value in assignable_roles]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput, min_length=8)
+    password2 = forms.CharField(label="Repeat the password", widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            raise forms.ValidationError("The two passwords differ.")
+        from django.contrib.auth.password_validation import validate_password
+
+        if data.get("password1"):
+            validate_password(data["password1"])
+        return data
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(max_length=50)
+    scopes = forms.MultipleChoiceField(
+        choices=[(s, s) for s in API_SCOPES], widget=forms.CheckboxSelectMultiple, initial=["read"]
+    )

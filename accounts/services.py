@@ -1,0 +1,148 @@
+"""Writes for accounts: organizations, memberships, invitations, API keys, audit events."""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, User
+from accounts.permissions import API_SCOPES, Role, roles_assignable_by
+
+
+class AccountsError(ValueError):
+    """A rule was broken; the message says which."""
+
+
+def audit(*, organization, action: str, actor=None, api_key=None, target: str = "", **details) -> AuditEvent:
+    if actor is not None and not getattr(actor, "pk", None):
+        actor = None
+    return AuditEvent.objects.for_organization(organization).create(
+        actor=actor, api_key=api_key, action=action, target=target[:200], details=details
+    )
+
+
+@transaction.atomic
+def organization_create(*, name: str, owner: User, **limits) -> Organization:
+    name = name.strip()
+    if not name:
+        raise AccountsError("An organization needs a name.")
+    org = Organization.objects.create(name=name, slug=Organization.unique_slug_for(name), **limits)
+    Membership.objects.for_organization(org).create(user=owner, role=Role.OWNER)
+    return org
+
+
+def user_get_or_create(*, email: str, password: str | None = None) -> tuple[User, bool]:
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user, False
+    user = User.objects.create_user(email=email, password=password)
+    _mark_email_verified(user)
+    return user, True
+
+
+def _mark_email_verified(user: User) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+
+
+def invitation_create(*, organization, email: str, role: str, invited_by, inviter_role: str) -> Invitation:
+    email = email.strip().lower()
+    if role not in roles_assignable_by(inviter_role):
+        raise AccountsError(f"You cannot invite someone as {Role(role).label}.")
+    if Membership.objects.for_organization(organization).filter(user__email__iexact=email).exists():
+        raise AccountsError(f"{email} is already a member of {organization.name}.")
+    invitation = Invitation.objects.for_organization(organization).create(
+        email=email, role=role, invited_by=invited_by
+    )
+    audit(organization=organization, action="member.invited", actor=invited_by, target=email, role=role)
+    return invitation
+
+
+def invitation_send(invitation: Invitation, *, request) -> str:
+    from django.core.mail import send_mail
+
+    url = request.build_absolute_uri(reverse("accounts:accept_invitation", args=[invitation.token]))
+    send_mail(
+        subject=f"You are invited to {invitation.organization.name} on SegSaaS",
+        message=(
+            f"{invitation.invited_by or 'Someone'} invited you to join {invitation.organization.name} "
+            f"on SegSaaS as {invitation.get_role_display()}.\n\nAccept the invitation: {url}\n\n"
+            f"The link expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    return url
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    if not invitation.is_usable:
+        raise AccountsError("This invitation has expired or was already used.")
+    if user.email.lower() != invitation.email.lower():
+        raise AccountsError(f"This invitation is for {invitation.email}; you are signed in as {user.email}.")
+    membership, _ = Membership.objects.for_organization(invitation.organization).get_or_create(
+        user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    _mark_email_verified(user)
+    audit(organization=invitation.organization, action="member.joined", actor=user, target=user.email)
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, actor, actor_role: str) -> Membership:
+    org = membership.organization
+    allowed = roles_assignable_by(actor_role)
+    if role not in allowed or (membership.role == Role.OWNER and actor_role != Role.OWNER):
+        raise AccountsError("Your role cannot make that change.")
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        owners = Membership.objects.for_organization(org).filter(role=Role.OWNER).count()
+        if owners <= 1:
+            raise AccountsError("An organization needs at least one owner.")
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit(organization=org, action="member.role_changed", actor=actor, target=membership.user.email, old=old, new=role)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor, actor_role: str) -> None:
+    org = membership.organization
+    if membership.role == Role.OWNER:
+        if actor_role != Role.OWNER:
+            raise AccountsError("Only an owner can remove an owner.")
+        if Membership.objects.for_organization(org).filter(role=Role.OWNER).count() <= 1:
+            raise AccountsError("An organization needs at least one owner.")
+    elif membership.role not in roles_assignable_by(actor_role):
+        raise AccountsError("Your role cannot remove this member.")
+    email = membership.user.email
+    membership.delete()
+    audit(organization=org, action="member.removed", actor=actor, target=email)
+
+
+def api_key_create(*, organization, name: str, scopes, created_by=None) -> tuple[OrganizationAPIKey, str]:
+    scopes = sorted(set(scopes))
+    unknown = [s for s in scopes if s not in API_SCOPES]
+    if unknown:
+        raise AccountsError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(API_SCOPES)}.")
+    if not scopes:
+        raise AccountsError("Choose at least one scope.")
+    if not name.strip():
+        raise AccountsError("Give the key a name.")
+    key_obj, key = OrganizationAPIKey.objects.create_key(
+        organization=organization, name=name.strip(), scopes=scopes, created_by=created_by
+    )
+    audit(organization=organization, action="api_key.created", actor=created_by, target=key_obj.prefix, scopes=scopes)
+    return key_obj, key
+
+
+def api_key_revoke(*, api_key: OrganizationAPIKey, actor) -> None:
+    api_key.revoked = True
+    api_key.save(update_fields=["revoked"])
+    audit(organization=api_key.organization, action="api_key.revoked", actor=actor, target=api_key.prefix)
