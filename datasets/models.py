@@ -1,0 +1,71 @@
+"""Datasets: an organization's customer table, its original file, a normalised Parquet copy,
+its detected schema, profile and the column roles the user confirmed."""
+
+from django.conf import settings
+from django.db import models
+
+from accounts.scoping import TenantManager
+
+
+class DatasetSource(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    SYNTHETIC = "synthetic", "Synthetic"
+
+
+class DatasetStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+# Column roles a user may assign (the engine's vocabulary).
+class ColumnRole(models.TextChoices):
+    NUMERIC = "numeric", "Numeric"
+    MONETARY = "monetary", "Monetary"
+    CATEGORICAL = "categorical", "Categorical"
+    DATE = "date", "Date"
+    TEXT = "text", "Text"
+    IDENTIFIER = "identifier", "Identifier"
+    CHURN_LABEL = "churn_label", "Churn label"
+    IGNORE = "ignore", "Ignore"
+
+
+def dataset_upload_to(instance, filename):
+    # The uploaded file's own name is never used as a path.
+    return f"org-{instance.organization_id}/datasets/{instance.storage_key}/{filename}"
+
+
+class Dataset(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=12, choices=DatasetSource.choices, default=DatasetSource.UPLOAD)
+    status = models.CharField(max_length=12, choices=DatasetStatus.choices, default=DatasetStatus.PROCESSING)
+    # Random directory name under which its files live (original + normalised Parquet).
+    storage_key = models.CharField(max_length=40, unique=True)
+    original_file = models.FileField(upload_to=dataset_upload_to, max_length=300, blank=True)
+    original_filename = models.CharField(max_length=255, blank=True)  # shown to people, never a path
+    data_file = models.FileField(upload_to=dataset_upload_to, max_length=300, blank=True)  # Parquet
+    file_size = models.BigIntegerField(default=0)
+    encoding = models.CharField(max_length=40, blank=True)
+    delimiter = models.CharField(max_length=8, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    column_count = models.PositiveIntegerField(default=0)
+    schema = models.JSONField(default=list, blank=True)  # [{name, dtype}]
+    profile = models.JSONField(default=dict, blank=True)
+    roles = models.JSONField(default=dict, blank=True)  # {column: role}
+    behaviour_roles = models.JSONField(default=dict, blank=True)  # {recency_col, frequency_col, tenure_col}
+    roles_confirmed = models.BooleanField(default=False)
+    synthetic_params = models.JSONField(default=dict, blank=True)
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="dataset")
+    error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["organization", "storage_key"], name="uniq_dataset_storage_key")]
+
+    def __str__(self) -> str:
+        return self.name
