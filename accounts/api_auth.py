@@ -3,6 +3,7 @@ DRF permission class that applies the one role/scope table."""
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.context import actor_can
 
@@ -72,3 +73,19 @@ class HasOrgPermission(permissions.BasePermission):
         if perm is None:
             return False
         return actor_can(django_request, perm)
+
+
+class APIKeyRateThrottle(SimpleRateThrottle):
+    """Per API key (or per signed-in user for the pages' own calls); `429` with `Retry-After`."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):
+        api_key = getattr(request._request, "api_key", None)
+        if api_key is not None:
+            ident = f"key:{api_key.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -236,11 +236,13 @@ def jobs_sweep() -> dict:
 
 
 def _load_handlers() -> None:
-    """Handlers register themselves in each app's `jobs_handlers` module."""
+    """Handlers register themselves in each app's `job_handlers` module (plus JOB_HANDLER_MODULES)."""
     from importlib import import_module
 
     from django.apps import apps
 
+    for module in settings.JOB_HANDLER_MODULES:
+        import_module(module)
     for app in apps.get_app_configs():
         try:
             import_module(f"{app.name}.job_handlers")

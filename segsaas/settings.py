@@ -87,10 +87,8 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Worker and web are separate processes: wait on the lock instead of failing, and give the
-    # test database a file so a real worker process can share it.
+    # Worker and web are separate processes: wait on the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"})
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_segsaas.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -164,7 +162,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=55 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="default")
 # The hard time limit stays below the visibility timeout, or a long job would be delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -183,6 +181,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
 }
+# Extra modules that register job handlers (the test suite adds its own kinds for the real worker).
+JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
 # A job whose heartbeat is older than this is considered dead (the worker was killed).
 JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=5 * 60)
 
@@ -197,7 +197,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "segsaas.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_THROTTLE_RATE", default="6000/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.APIKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_THROTTLE_RATE", default="60000/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SegSaaS API",
@@ -209,6 +210,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Throttle counters: shared across web workers through Redis when configured, else per process.
+_cache_url = env.str("CACHE_URL", default="")
+if _cache_url:
+    CACHES = {"default": env.cache("CACHE_URL")}
+elif CELERY_BROKER_URL.startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
     "version": 1,

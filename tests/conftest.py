@@ -9,13 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-# Test runs keep their files and broker messages apart from the dev server's, shared with the worker.
-_TMP = Path(tempfile.mkdtemp(prefix="segsaas-test-"))
-os.environ.setdefault("MEDIA_ROOT", str(_TMP / "media"))
-os.environ.setdefault("CELERY_BROKER_DIR", str(_TMP / "broker"))
-os.environ.setdefault("JOB_HEARTBEAT_TIMEOUT", "300")
+import pytest
 
-import pytest  # noqa: E402
+# segsaas.test_settings made this directory (files, broker messages) and shares it with the worker.
+_TMP = Path(os.environ.get("SEGSAAS_TEST_TMP") or tempfile.mkdtemp(prefix="segsaas-test-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
@@ -79,6 +76,8 @@ def _worker_env() -> dict:
     else:
         env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env["PYTHONUNBUFFERED"] = "1"
+    env["DJANGO_SETTINGS_MODULE"] = "segsaas.test_settings"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), env.get("PYTHONPATH", "")])
     return env
 
 
