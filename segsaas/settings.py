@@ -210,6 +210,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SECURITY": [{"ApiKeyAuth": []}, {"cookieAuth": []}],
 }
 
 # Throttle counters: shared across web workers through Redis when configured, else per process.

@@ -1,0 +1,24 @@
+"""`/api/v1/`: the partner API. Each app registers its viewsets on the one router."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter(trailing_slash=True)
+
+
+def _register_app_routes():
+    from importlib import import_module
+
+    for module in ("datasets.api", "segments.api"):
+        try:
+            api = import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        api.register(router)
+
+
+_register_app_routes()
+
+urlpatterns = [path("", include(router.urls))]
