@@ -19,7 +19,7 @@ KWARG_MODELS = {
     "job_id": "jobs.Job",
     "dataset_id": "datasets.Dataset",
     "analysis_id": "segments.Analysis",
-    "export_id": "segments.Export",
+    "export_id": "exports.Export",
 }
 # DRF routers name the object `pk`: the model is the viewset's.
 # URL names (or prefixes) that carry no tenant data, with the reason.
@@ -124,7 +124,7 @@ def _make_analysis(org, user):
 
 
 def _make_export(org, user):
-    model = apps.get_model("segments.Export")
+    model = apps.get_model("exports.Export")
     analysis = _other_org_object(apps.get_model("segments.Analysis"), org, user)
     return model.objects.for_organization(org).create(analysis=analysis, format="csv")
 
@@ -135,7 +135,7 @@ OBJECT_FACTORIES = {
     "jobs.Job": _make_job,
     "datasets.Dataset": _make_dataset,
     "segments.Analysis": _make_analysis,
-    "segments.Export": _make_export,
+    "exports.Export": _make_export,
 }
 
 
