@@ -1,0 +1,456 @@
+"""Segmentation: choosing k, fitting each algorithm on a sample, assigning every row, quality.
+
+Scale rules (stated in the result's ``metrics['sampling']``):
+- KMeans and Gaussian mixture fit on ``fit_sample_size`` rows and then label every row
+  (KMeans: nearest centre; mixture: most probable component).
+- Agglomerative (Ward) fits on ``agglomerative_sample_size`` rows; every other row joins the
+  segment whose centre (mean of its sampled members) is nearest.
+- DBSCAN fits on ``dbscan_sample_size`` rows; every other row joins the cluster of its nearest
+  core sample when that core sample lies within eps, else it is noise (-1).
+- Silhouette is computed on a fixed sample with one shared distance matrix for every k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import AnalysisConfig
+from .errors import EngineError
+
+
+def sample_indices(n: int, size: int | None, rng: np.random.Generator) -> np.ndarray:
+    if size is None or size >= n:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size, replace=False))
+
+
+def pairwise_sq_free_distances(A: np.ndarray) -> np.ndarray:
+    """Euclidean distance matrix of a (small) sample, float32."""
+    A = A.astype(np.float32)
+    sq = (A * A).sum(1)
+    D = A @ A.T  # built in place: one m x m float32 buffer, no temporaries
+    D *= -2.0
+    D += sq[:, None]
+    D += sq[None, :]
+    np.maximum(D, 0, out=D)
+    np.sqrt(D, out=D)
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def silhouette_from_distances(D: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette using a precomputed distance matrix (noise label -1 excluded)."""
+    mask = labels >= 0
+    if mask.sum() < 3:
+        return float("nan")
+    if not mask.all():
+        D = D[np.ix_(mask, mask)]
+        labels = labels[mask]
+    uniq, lab = np.unique(labels, return_inverse=True)
+    k = len(uniq)
+    if k < 2 or k >= len(lab):
+        return float("nan")
+    M = np.zeros((len(lab), k), np.float32)
+    M[np.arange(len(lab)), lab] = 1.0
+    S = D @ M  # per-row distance sums to each cluster
+    counts = M.sum(0)
+    own = S[np.arange(len(lab)), lab]
+    own_n = counts[lab] - 1
+    a = np.where(own_n > 0, own / np.maximum(own_n, 1), 0.0)
+    other = S / counts
+    other[np.arange(len(lab)), lab] = np.inf
+    b = other.min(1)
+    s = np.where(own_n > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(s.mean())
+
+
+def knee_point(xs: list[int], ys: list[float], decreasing: bool = True, convex: bool = True) -> int | None:
+    """Kneedle: the x whose normalised curve lies farthest from the chord joining the end points."""
+    if len(xs) < 3:
+        return None
+    x = np.asarray(xs, float)
+    y = np.asarray(ys, float)
+    if not np.all(np.isfinite(y)) or y.max() == y.min():
+        return None
+    xn = (x - x.min()) / (x.max() - x.min())
+    yn = (y - y.min()) / (y.max() - y.min())
+    if decreasing and convex:
+        diff = (1 - yn) - xn
+    elif not decreasing and convex:
+        diff = xn - yn
+    else:
+        diff = yn - xn
+    i = int(np.argmax(diff))
+    if diff[i] <= 0.01:
+        return None
+    return int(xs[i])
+
+
+@dataclass
+class ClusterModel:
+    """Assigns segment ids to feature rows (the part of the pipeline predict_segment needs)."""
+
+    algorithm: str
+    centers: np.ndarray | None = None  # kmeans / agglomerative: assignment centres
+    gmm: object | None = None
+    core_points: np.ndarray | None = None  # dbscan
+    core_labels: np.ndarray | None = None
+    eps: float | None = None
+    relabel: np.ndarray | None = None  # raw label -> canonical segment id
+
+    def predict_raw(self, X: np.ndarray) -> np.ndarray:
+        if self.algorithm == "gmm":
+            return self.gmm.predict(X)
+        if self.algorithm == "dbscan":
+            out = np.empty(len(X), np.int64)
+            for start in range(0, len(X), 20_000):
+                chunk = X[start : start + 20_000]
+                d2 = (chunk * chunk).sum(1)[:, None] + (self.core_points**2).sum(1)[None, :] - 2 * chunk @ self.core_points.T
+                j = d2.argmin(1)
+                dist = np.sqrt(np.maximum(d2[np.arange(len(chunk)), j], 0))
+                out[start : start + len(chunk)] = np.where(dist <= self.eps, self.core_labels[j], -1)
+            return out
+        return nearest_center(X, self.centers)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        raw = self.predict_raw(X)
+        if self.relabel is None:
+            return raw
+        return np.where(raw >= 0, self.relabel[np.maximum(raw, 0)], -1)
+
+
+def nearest_center(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    centers = centers.astype(np.float32)
+    c2 = (centers * centers).sum(1)
+    out = np.empty(len(X), np.int64)
+    for start in range(0, len(X), 200_000):
+        chunk = X[start : start + 200_000]
+        out[start : start + len(chunk)] = (c2[None, :] - 2.0 * (chunk @ centers.T)).argmin(1)
+    return out
+
+
+@dataclass
+class ClusterOutcome:
+    labels: np.ndarray
+    model: ClusterModel
+    k: int
+    k_selection: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
+    sampling: dict = field(default_factory=dict)
+
+
+def _ari(a, b) -> float:
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(adjusted_rand_score(a, b))
+
+
+def _kmeans(k: int, seed: int):
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=k, n_init=3, random_state=seed, max_iter=200)
+
+
+def _canonical(labels_fit: np.ndarray, k: int) -> np.ndarray:
+    """Raw cluster id -> segment id ordered by size (largest first), deterministic."""
+    counts = np.bincount(labels_fit[labels_fit >= 0], minlength=k)
+    order = np.lexsort((np.arange(k), -counts))
+    relabel = np.empty(k, np.int64)
+    relabel[order] = np.arange(k)
+    return relabel
+
+
+def segment(X: np.ndarray, config: AnalysisConfig, progress=None) -> ClusterOutcome:
+    n = len(X)
+    rng = np.random.default_rng(config.random_state)
+    seed = config.random_state
+    algo = config.algorithm
+    if config.n_clusters is not None and config.n_clusters > n:
+        raise EngineError(f"fewer rows ({n}) than the requested number of segments k={config.n_clusters}")
+    k_values = _k_range(config, n)
+    eval_idx = sample_indices(n, config.silhouette_sample_size, rng)
+    if algo == "kmeans":
+        return _segment_kmeans(X, config, k_values, eval_idx, rng, seed, progress)
+    if algo == "gmm":
+        return _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress)
+    if algo == "agglomerative":
+        return _segment_agglomerative(X, config, k_values, rng, seed, progress)
+    return _segment_dbscan(X, config, rng, seed, progress)
+
+
+def _k_range(config: AnalysisConfig, n: int) -> list[int]:
+    if config.n_clusters is not None:
+        return [config.n_clusters]
+    # stated rule for small data: at most one segment per 5 rows
+    k_max = min(config.k_max, max(2, n // 5))
+    k_min = min(config.k_min, k_max)
+    return list(range(k_min, k_max + 1))
+
+
+def _stability(fit_fn, X_fit: np.ndarray, X_eval: np.ndarray, rng, size: int) -> float:
+    """ARI between two models fitted on different halves/resamples, compared on the eval sample."""
+    m = len(X_fit)
+    size = min(size, max(m // 2, 2))
+    perm = rng.permutation(m)
+    a_idx, b_idx = perm[:size], perm[size : 2 * size] if 2 * size <= m else perm[-size:]
+    la = fit_fn(X_fit[a_idx]).predict(X_eval)
+    lb = fit_fn(X_fit[b_idx]).predict(X_eval)
+    return _ari(la, lb)
+
+
+def _choose_k(k_values, silhouette, inertia, stability, bic=None) -> tuple[int, str]:
+    """Evidence: elbow knee of the inertia (or BIC) curve, silhouette, stability across resamples.
+
+    Rule: take the elbow knee unless it is clearly unstable (ARI < 0.6 between fits on resamples);
+    otherwise the neighbour of the knee, or failing that the k with the best silhouette among the
+    stable k (ARI >= 0.8). Silhouette alone favours k=2 on customer data, so it only decides when
+    the curve has no usable knee.
+    """
+    ks = list(k_values)
+    stable = [k for k, s in zip(ks, stability, strict=True) if s is not None and s >= 0.8] or ks
+    sil = dict(zip(ks, silhouette, strict=True))
+    stab = dict(zip(ks, stability, strict=True))
+    curve = bic if bic is not None else inertia
+    knee = knee_point(ks, curve)
+    curve_name = "BIC" if bic is not None else "inertia (elbow)"
+    best_sil_k = max(stable, key=lambda k: (sil[k] if sil[k] == sil[k] else -1, -k))
+    if knee is not None and stab[knee] is not None and stab[knee] >= 0.6:
+        why = (
+            f"k={knee}: knee of the {curve_name} curve, reproducible across resamples (ARI {stab[knee]:.2f}); "
+            f"silhouette {sil[knee]:.3f} (best silhouette {sil[best_sil_k]:.3f} at k={best_sil_k})"
+        )
+        return knee, why
+    if knee is not None:
+        near = [k for k in stable if abs(k - knee) <= 1]
+        if near:
+            k = max(near, key=lambda kk: stab[kk])
+            return k, (
+                f"k={k}: next to the {curve_name} knee at k={knee} (which was unstable, ARI {stab[knee]:.2f}); "
+                f"stability ARI {stab[k]:.2f}, silhouette {sil[k]:.3f}"
+            )
+    return best_sil_k, (
+        f"k={best_sil_k}: best silhouette ({sil[best_sil_k]:.3f}) among stable k (ARI >= 0.8); "
+        f"the {curve_name} curve had no clear knee" + (f" (knee k={knee} unstable)" if knee else "")
+    )
+
+
+def _report(progress, label, pct):
+    if progress is not None:
+        progress(label, pct)
+
+
+def _segment_kmeans(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterOutcome:
+    # k is chosen on a selection sample; the chosen k is then refitted on the (larger) fit sample.
+    fit_idx = sample_indices(len(X), config.fit_sample_size, rng)
+    sel_idx = fit_idx if config.fit_sample_size is None else sample_indices(len(X), config.selection_sample_size, rng)
+    X_sel = X[sel_idx]
+    X_eval = X[eval_idx]
+    D = pairwise_sq_free_distances(X_eval)
+    models, sil, inertia, stab = {}, [], [], []
+    stab_size = min(config.stability_sample_size, len(X_sel) // 2) if config.fit_sample_size else len(X_sel) // 2
+
+    def fit_small(A, k):
+        from sklearn.cluster import KMeans
+
+        return KMeans(n_clusters=k, n_init=3, random_state=seed, max_iter=200).fit(A)
+
+    for i, k in enumerate(k_values):
+        _report(progress, "Choosing k", 10 + 25 * i / max(len(k_values), 1))
+        km = _kmeans(k, seed).fit(X_sel)
+        models[k] = km
+        inertia.append(float(km.inertia_ / len(X_sel)))
+        sil.append(silhouette_from_distances(D, km.predict(X_eval)))
+        stab.append(_stability(lambda A, k=k: fit_small(A, k), X_sel, X_eval, rng, stab_size))
+    if len(k_values) > 1:
+        k, why = _choose_k(k_values, sil, inertia, stab)
+    else:
+        k, why = k_values[0], f"k={k_values[0]} set by the user"
+    _report(progress, "Clustering", 38)
+    if len(fit_idx) != len(sel_idx):
+        from sklearn.cluster import KMeans
+
+        km = KMeans(n_clusters=k, init=models[k].cluster_centers_, n_init=1, random_state=seed, max_iter=300).fit(X[fit_idx])
+    else:
+        km = models[k]
+    relabel = _canonical(km.predict(X[fit_idx]), k)
+    model = ClusterModel("kmeans", centers=km.cluster_centers_.astype(np.float32), relabel=relabel)
+    labels = model.predict(X)
+    sel = {"k_values": list(k_values), "silhouette": _clean(sil), "inertia": _clean(inertia),
+           "stability": _clean(stab), "chosen_by": why}
+    sampling = {"fit_rows": int(len(fit_idx)), "k_selection_rows": int(len(sel_idx)), "silhouette_rows": int(len(eval_idx)),
+                "assignment": "every row assigned to the nearest KMeans centre fitted on the sample"}
+    quality = _quality(X_eval, labels[eval_idx], D, stab[k_values.index(k)])
+    return ClusterOutcome(labels, model, k, sel, quality, sampling)
+
+
+def _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterOutcome:
+    from sklearn.mixture import GaussianMixture
+
+    fit_size = min(config.fit_sample_size or len(X), 20_000)
+    fit_idx = sample_indices(len(X), fit_size, rng)
+    X_fit = X[fit_idx].astype(np.float64)
+    X_eval = X[eval_idx]
+    D = pairwise_sq_free_distances(X_eval)
+
+    def make(k):
+        return GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed, max_iter=100)
+
+    models, sil, bic, stab, inertia = {}, [], [], [], []
+    for i, k in enumerate(k_values):
+        _report(progress, "Choosing k", 10 + 25 * i / max(len(k_values), 1))
+        gm = make(k).fit(X_fit)
+        models[k] = gm
+        bic.append(float(gm.bic(X_fit)))
+        lab = gm.predict(X_eval)
+        sil.append(silhouette_from_distances(D, lab))
+        inertia.append(_inertia(X_eval, lab))
+        if len(k_values) > 1:
+            stab.append(_stability(lambda A, k=k: make(k).fit(A.astype(np.float64)), X_fit, X_eval, rng, min(config.stability_sample_size, 10_000)))
+    if len(k_values) > 1:
+        k, why = _choose_k(k_values, sil, inertia, stab, bic=bic)
+        k_stab = stab[k_values.index(k)]
+    else:
+        k, why = k_values[0], f"k={k_values[0]} set by the user"
+        k_stab = _stability(lambda A: make(k).fit(A.astype(np.float64)), X_fit, X_eval, rng, min(config.stability_sample_size, 10_000))
+        stab = [k_stab]
+    gm = models[k]
+    _report(progress, "Clustering", 38)
+    relabel = _canonical(gm.predict(X_fit), k)
+    model = ClusterModel("gmm", gmm=gm, relabel=relabel)
+    labels = np.concatenate([model.predict(X[s : s + 200_000]) for s in range(0, len(X), 200_000)])
+    sel = {"k_values": list(k_values), "silhouette": _clean(sil), "inertia": _clean(inertia), "bic": _clean(bic),
+           "stability": _clean(stab), "chosen_by": why}
+    sampling = {"fit_rows": int(len(fit_idx)), "silhouette_rows": int(len(eval_idx)),
+                "assignment": "every row assigned to its most probable mixture component (mixture fitted on the sample)"}
+    return ClusterOutcome(labels, model, k, sel, _quality(X_eval, labels[eval_idx], D, k_stab), sampling)
+
+
+def _ward_labels(A: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    Z = linkage(A.astype(np.float64), method="ward")
+    return {k: fcluster(Z, t=k, criterion="maxclust") - 1 for k in ks}
+
+
+def _centers(A: np.ndarray, lab: np.ndarray, k: int) -> np.ndarray:
+    return np.vstack([A[lab == j].mean(0) if (lab == j).any() else np.full(A.shape[1], np.inf) for j in range(k)])
+
+
+def _segment_agglomerative(X, config, k_values, rng, seed, progress) -> ClusterOutcome:
+    size = min(config.agglomerative_sample_size, len(X))
+    idx = sample_indices(len(X), size, rng)
+    A = X[idx]
+    _report(progress, "Choosing k", 12)
+    cuts = _ward_labels(A, k_values)
+    D = pairwise_sq_free_distances(A)
+    other_idx = sample_indices(len(X), size, np.random.default_rng(seed + 1))
+    other_cuts = _ward_labels(X[other_idx], k_values)
+    sil, inertia, stab = [], [], []
+    for k in k_values:
+        lab = cuts[k]
+        sil.append(silhouette_from_distances(D, lab))
+        inertia.append(_inertia(A, lab))
+        # stability: a second tree on another sample, both assigned to the first sample by nearest centre
+        other_centres = _centers(X[other_idx], other_cuts[k], k)
+        stab.append(_ari(lab, nearest_center(A, other_centres)))
+    if len(k_values) > 1:
+        k, why = _choose_k(k_values, sil, inertia, stab)
+    else:
+        k, why = k_values[0], f"k={k_values[0]} set by the user"
+    lab = cuts[k]
+    relabel = _canonical(lab, k)
+    model = ClusterModel("agglomerative", centers=_centers(A, lab, k).astype(np.float32), relabel=relabel)
+    _report(progress, "Clustering", 38)
+    labels = model.predict(X)
+    labels[idx] = relabel[lab]  # sampled rows keep their tree label
+    sel = {"k_values": list(k_values), "silhouette": _clean(sil), "inertia": _clean(inertia),
+           "stability": _clean(stab), "chosen_by": why}
+    sampling = {"fit_rows": int(size), "silhouette_rows": int(size),
+                "assignment": f"Ward tree on {size} sampled rows; every other row joins the segment with the nearest centre"}
+    return ClusterOutcome(labels, model, k, sel, _quality(A, relabel[lab], D, stab[k_values.index(k)]), sampling)
+
+
+def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
+    from sklearn.cluster import DBSCAN
+    from sklearn.neighbors import NearestNeighbors
+
+    size = min(config.dbscan_sample_size, len(X))
+    idx = sample_indices(len(X), size, rng)
+    A = X[idx]
+    min_samples = config.dbscan_min_samples or 10
+    min_samples = max(2, min(min_samples, len(A) - 1))
+    _report(progress, "Choosing eps", 12)
+    dist, _ = NearestNeighbors(n_neighbors=min_samples).fit(A).kneighbors(A)
+    kdist = np.sort(dist[:, -1])
+    if config.dbscan_eps is not None:
+        eps, why = float(config.dbscan_eps), f"eps={config.dbscan_eps} set by the user"
+    else:
+        grid = np.linspace(0, len(kdist) - 1, 200).astype(int)
+        knee_i = knee_point(list(grid), list(kdist[grid]), decreasing=False, convex=True)
+        eps = float(kdist[knee_i]) if knee_i is not None else float(np.quantile(kdist, 0.9))
+        why = (f"eps={eps:.3f}: knee of the {min_samples}-distance curve" if knee_i is not None
+               else f"eps={eps:.3f}: 90th percentile of the {min_samples}-distance curve (no clear knee)")
+    db = DBSCAN(eps=eps, min_samples=min_samples).fit(A)
+    lab = db.labels_
+    k = int(lab.max() + 1)
+    if k < 1:
+        raise EngineError(
+            f"DBSCAN found no dense group with eps={eps:.3f} and min_samples={min_samples}: every customer is noise. "
+            "Set a larger 'dbscan_eps' or use another algorithm."
+        )
+    core = db.core_sample_indices_
+    if len(core) > 3000:
+        core = np.sort(rng.choice(core, 3000, replace=False))
+    relabel = _canonical(lab, k)
+    model = ClusterModel("dbscan", core_points=A[core].astype(np.float32), core_labels=lab[core], eps=eps, relabel=relabel)
+    _report(progress, "Clustering", 38)
+    labels = model.predict(X)
+    labels[idx] = np.where(lab >= 0, relabel[np.maximum(lab, 0)], -1)
+    D = pairwise_sq_free_distances(A[: min(len(A), 6000)])
+    other = np.random.default_rng(seed + 1)
+    idx2 = sample_indices(len(X), size, other)
+    lab2 = DBSCAN(eps=eps, min_samples=min_samples).fit(X[idx2]).labels_
+    model2 = ClusterModel("dbscan", core_points=X[idx2][lab2 >= 0], core_labels=lab2[lab2 >= 0], eps=eps)
+    stab = _ari(lab, model2.predict_raw(A)) if (lab2 >= 0).any() else 0.0
+    sel = {"k_values": [k], "silhouette": [], "inertia": [], "stability": [stab], "eps": eps,
+           "min_samples": min_samples, "k_distance": _clean(list(kdist[np.linspace(0, len(kdist) - 1, 50).astype(int)])),
+           "chosen_by": f"{why}; DBSCAN found {k} dense groups; noise points form segment -1"}
+    sampling = {"fit_rows": int(size), "silhouette_rows": int(min(len(A), 6000)),
+                "assignment": "DBSCAN on the sample; every other row joins the cluster of its nearest core sample "
+                              "within eps, otherwise it is noise (-1)"}
+    q_lab = labels[idx][: min(len(A), 6000)]
+    return ClusterOutcome(labels, model, k, sel, _quality(A[: min(len(A), 6000)], q_lab, D, stab), sampling)
+
+
+def _inertia(A: np.ndarray, lab: np.ndarray) -> float:
+    total = 0.0
+    for j in np.unique(lab):
+        pts = A[lab == j]
+        total += float(((pts - pts.mean(0)) ** 2).sum())
+    return total / max(len(A), 1)
+
+
+def _quality(A: np.ndarray, lab: np.ndarray, D: np.ndarray, stability: float) -> dict:
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
+    mask = lab >= 0
+    out = {"silhouette": None, "davies_bouldin": None, "calinski_harabasz": None,
+           "stability_ari": _num(stability), "evaluated_rows": int(mask.sum())}
+    if len(np.unique(lab[mask])) >= 2:
+        out["silhouette"] = _num(silhouette_from_distances(D, lab))
+        out["davies_bouldin"] = _num(davies_bouldin_score(A[mask], lab[mask]))
+        out["calinski_harabasz"] = _num(calinski_harabasz_score(A[mask], lab[mask]))
+    return out
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _clean(values) -> list:
+    return [_num(v) for v in values]

@@ -1,0 +1,336 @@
+"""analyze(): the whole analysis, stage by stage, and the fitted pipeline it returns."""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .clustering import sample_indices, segment
+from .config import AnalysisConfig
+from .errors import EngineError
+from .predictive import feature_importance, fit_churn, fit_ltv
+from .preprocess import Preprocessor
+from .profiles import build_profiles, lifecycle_stages
+from .roles import infer_behaviour_roles, infer_roles, pick_id_column
+
+ENGINE_VERSION = "1.0.0"
+MODEL_KIND = "segsaas-engine-model"
+MIN_ROWS = 10
+
+Progress = Callable[[str, float], None] | None
+
+_TRUE = {"1", "true", "yes", "y", "churned", "churn", "t", "lost", "inactive", "1.0"}
+_FALSE = {"0", "false", "no", "n", "retained", "active", "f", "stayed", "0.0"}
+
+
+def jsonable(obj: Any) -> Any:
+    """numpy scalars -> Python, NaN/inf -> None, tuples -> lists, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.datetime64 | pd.Timestamp):
+        return None if pd.isna(obj) else str(pd.Timestamp(obj).date())
+    return obj
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@dataclass
+class FittedPipeline:
+    """Everything needed to score a new customer record, saved as one joblib file."""
+
+    engine_version: str
+    config: dict
+    preprocessor: Preprocessor
+    cluster_model: Any
+    pca: Any
+    churn_model: Any
+    ltv_model: Any
+    segment_names: dict[int, str]
+    segment_recommendations: dict[int, list[dict]]
+    key_features: list[str]
+    id_col: str | None
+    schema: dict[str, str] = field(default_factory=dict)
+
+    def save(self, path) -> None:
+        import joblib
+
+        joblib.dump({"kind": MODEL_KIND, "engine_version": self.engine_version, "schema": self.schema,
+                     "pipeline": self}, path, compress=3)
+
+
+def load_model(path) -> FittedPipeline:
+    import joblib
+
+    try:
+        payload = joblib.load(path)
+    except FileNotFoundError as exc:
+        raise EngineError(f"model file {str(path)!r} does not exist") from exc
+    except Exception as exc:  # joblib raises many types for foreign files
+        raise EngineError(f"{str(path)!r} is not a SegSaaS model file ({type(exc).__name__})") from exc
+    if not isinstance(payload, dict) or payload.get("kind") != MODEL_KIND:
+        raise EngineError(f"{str(path)!r} is not a SegSaaS model file")
+    version = str(payload.get("engine_version"))
+    if version.split(".")[0] != ENGINE_VERSION.split(".")[0]:
+        raise EngineError(
+            f"model {str(path)!r} was built by engine {version}; this engine ({ENGINE_VERSION}) cannot load it. "
+            "Re-run the analysis to rebuild the model."
+        )
+    return payload["pipeline"]
+
+
+@dataclass
+class AnalysisResult:
+    profiles: list[dict]
+    metrics: dict
+    customers: pd.DataFrame
+    model: FittedPipeline
+
+
+def _validate_frame(df, config: AnalysisConfig) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise EngineError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if df.shape[1] == 0 or len(df) == 0:
+        raise EngineError("the data is empty: no rows" if df.shape[1] else "the data is empty: no columns")
+    if len(df) == 1:
+        raise EngineError(f"the data has only one row: at least {MIN_ROWS} customers are needed to find segments")
+    if len(df) < MIN_ROWS:
+        raise EngineError(f"the data has {len(df)} rows: at least {MIN_ROWS} customers are needed to find segments")
+    if len(df) > config.max_rows:
+        raise EngineError(f"the data has {len(df):,} rows, above the limit of {config.max_rows:,} rows per analysis")
+    dup = df.columns[df.columns.duplicated()].tolist()
+    if dup:
+        raise EngineError(f"column {str(dup[0])!r} appears more than once in the header")
+    if config.n_clusters is not None and config.n_clusters > len(df):
+        raise EngineError(f"fewer rows ({len(df)}) than the requested number of segments k={config.n_clusters}")
+
+
+def _churn_label(series: pd.Series, col: str) -> np.ndarray:
+    """Label column -> float array (1 churned, 0 retained, NaN unknown)."""
+    out = np.full(len(series), np.nan)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = []
+    for u in uniques:
+        key = str(u).strip().lower()
+        if isinstance(u, bool | np.bool_):
+            mapped.append(float(u))
+        elif key in _TRUE:
+            mapped.append(1.0)
+        elif key in _FALSE:
+            mapped.append(0.0)
+        else:
+            try:
+                v = float(key)
+            except ValueError:
+                v = None
+            if v in (0.0, 1.0):
+                mapped.append(v)
+            else:
+                raise EngineError(
+                    f"column {col!r}: churn label value {u!r} is not a yes/no value (expected 0/1, true/false, yes/no)")
+    mapped.append(np.nan)
+    out = np.asarray(mapped)[codes]
+    classes = np.unique(out[~np.isnan(out)])
+    if len(classes) < 2:
+        only = "no values" if len(classes) == 0 else f"only the value {int(classes[0])}"
+        raise EngineError(
+            f"column {col!r}: the churn label has {only}; a churn model needs both churned and retained customers "
+            "(drop the churn label setting to estimate churn from behaviour instead)")
+    return out
+
+
+def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progress: Progress = None) -> AnalysisResult:
+    """Run the full analysis. ``progress(stage, percent)`` is called at each stage; an exception it raises
+    (e.g. cancellation) propagates."""
+    if config is None:
+        config = AnalysisConfig()
+    elif isinstance(config, dict):
+        config = AnalysisConfig.from_dict(config)
+    config.validate()
+    _validate_frame(df, config)
+    df = df.copy(deep=False)
+    df.columns = [str(c) for c in df.columns]
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    rng = np.random.default_rng(config.random_state)
+    t_start = time.perf_counter()
+    clock = [time.perf_counter()]
+
+    def stage(label: str, pct: float):
+        if progress is not None:
+            progress(label, pct)
+
+    def done(label: str):
+        now = time.perf_counter()
+        timings[label] = round(now - clock[0], 4)
+        clock[0] = now
+
+    # ---- Preprocessing
+    stage("Preprocessing", 0)
+    roles = infer_roles(df, config)
+    behaviour = infer_behaviour_roles(df, roles, config)
+    for key, col in behaviour.items():
+        if col and roles.get(col) in ("identifier", "ignore", "text", "categorical", "churn_label"):
+            if getattr(config, key):
+                raise EngineError(f"column {col!r} given as {key.removesuffix('_col')} is {roles[col]}, not a number or date")
+            behaviour[key] = None
+    label_cols = [c for c, r in roles.items() if r == "churn_label"]
+    label_col = config.churn_label_col or (label_cols[0] if label_cols else None)
+    label = _churn_label(df[label_col], label_col) if label_col else None
+    id_col = pick_id_column(df, roles, config)
+    pre = Preprocessor(config)
+    X, profile_frame, beh = pre.fit_transform(df, roles, behaviour, warnings)
+    n = len(X)
+    done("Preprocessing")
+
+    # ---- Segmentation
+    stage("Choosing k", 10)
+    outcome = segment(X, config, progress)
+    labels = outcome.labels
+    done("Choosing k and clustering")
+
+    # ---- PCA
+    stage("PCA", 40)
+    from sklearn.decomposition import PCA
+
+    pca_idx = sample_indices(n, config.fit_sample_size, rng)
+    pca = PCA(n_components=min(2, X.shape[1]), random_state=config.random_state).fit(X[pca_idx])
+    coords = pca.transform(X).astype(np.float32)
+    if coords.shape[1] == 1:
+        coords = np.column_stack([coords, np.zeros(n, np.float32)])
+    done("PCA")
+
+    # ---- Feature importance
+    stage("Feature importance", 50)
+    importance, importance_detail = feature_importance(X, labels, pre.feature_names_, pre.feature_sources_, config, rng)
+    done("Feature importance")
+
+    # ---- Churn
+    stage("Churn model", 62)
+    train_mask = None
+    if label is not None:
+        train_mask = ~np.isnan(label)
+        if not train_mask.all():
+            warnings.append(f"column {label_col!r}: {int((~train_mask).sum())} rows without a churn label were left out of "
+                            "churn training and scored by the model")
+    churn_model, churn, churn_metrics = fit_churn(
+        X if train_mask is None or train_mask.all() else X[train_mask],
+        beh if train_mask is None or train_mask.all() else {k: v[train_mask] for k, v in beh.items()},
+        None if label is None else label[train_mask].astype(int),
+        pre.feature_names_, config, rng)
+    if train_mask is not None and not train_mask.all():
+        churn = churn_model.predict(X, beh)
+    churn = np.clip(np.asarray(churn, float), 0.0, 1.0)
+    if label_col:
+        churn_metrics["label_column"] = label_col
+    done("Churn model")
+
+    # ---- LTV
+    stage("LTV model", 74)
+    bg = churn_model.model if churn_model.method == "mbg_nbd" else None
+    ltv_model, ltv, ltv_metrics = fit_ltv(X, beh, churn, config, rng, bg)
+    done("LTV model")
+
+    # ---- Profiles
+    stage("Profiles", 84)
+    stage_labels = lifecycle_stages(beh, churn)
+    profiles, insight = build_profiles(
+        labels, X, pre.feature_names_, pre.weights_, pre.mean_, pre.std_, profile_frame, beh, churn, ltv,
+        pre.revenue_column(), churn_metrics["method"], stage_labels)
+    done("Profiles")
+
+    # ---- Recommendations and outputs
+    stage("Recommendations", 94)
+    by_id = {p["segment"]: p for p in profiles}
+    seg_ids = np.array(sorted(by_id))
+    names = {s: by_id[s]["name"] for s in seg_ids}
+    pos = np.searchsorted(seg_ids, labels)
+
+    def per_segment(values: list) -> np.ndarray:
+        return np.asarray(values, dtype=object)[pos]
+
+    if id_col:
+        cid = df[id_col].to_numpy()
+    else:
+        cid = np.arange(1, n + 1)
+    customers = pd.DataFrame({
+        "customer_id": cid,
+        "segment": labels.astype(np.int64),
+        "segment_name": per_segment([names[s] for s in seg_ids]),
+        "churn_risk": np.round(churn, 6),
+        "predicted_ltv": np.round(ltv, 2),
+        "pca_x": coords[:, 0],
+        "pca_y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
+        "value_tier": per_segment([by_id[s]["value_tier"] for s in seg_ids]),
+        "risk_level": per_segment([by_id[s]["risk_level"] for s in seg_ids]),
+        "lifecycle_stage": stage_labels,
+        "top_recommendation": per_segment([by_id[s]["recommendations"][0]["action"] for s in seg_ids]),
+    })
+    key_features = [d["feature"] for d in importance[:6]] or [p.name for p in pre.plans_[:6]]
+    model = FittedPipeline(
+        engine_version=ENGINE_VERSION,
+        config=config.to_dict(),
+        preprocessor=pre,
+        cluster_model=outcome.model,
+        pca=pca,
+        churn_model=churn_model,
+        ltv_model=ltv_model,
+        segment_names={int(s): str(names[s]) for s in seg_ids},
+        segment_recommendations={int(s): by_id[s]["recommendations"][:3] for s in seg_ids},
+        key_features=key_features,
+        id_col=id_col,
+        schema=pre.schema(),
+    )
+    done("Recommendations")
+    timings["total"] = round(time.perf_counter() - t_start, 4)
+    metrics = {
+        "engine_version": ENGINE_VERSION,
+        "algorithm": config.algorithm,
+        "k": int(outcome.k),
+        "n_segments": int(len([s for s in seg_ids if s >= 0])),
+        "noise_customers": int((labels == -1).sum()),
+        "k_selection": outcome.k_selection,
+        "quality": outcome.quality,
+        "pca": {"explained_variance": pca.explained_variance_ratio_.tolist()},
+        "feature_importance": importance,
+        "feature_importance_detail": importance_detail[:30],
+        "importance_method": "0.5 x random-forest impurity importance + 0.5 x mutual information, each normalised "
+                             "to sum to 1, summed over a column's derived features",
+        "churn": churn_metrics,
+        "ltv": ltv_metrics,
+        "insights": insight,
+        "timings": timings,
+        "peak_memory_mb": peak_memory_mb(),
+        "n_rows": int(n),
+        "n_features": int(X.shape[1]),
+        "features": pre.feature_names_,
+        "reference_date": None if pre.reference_date_ is None else str(pd.Timestamp(pre.reference_date_).date()),
+        "sampling": outcome.sampling,
+        "roles": roles,
+        "behaviour_roles": behaviour,
+        "id_column": id_col,
+        "ignored_columns": pre.ignored_,
+        "warnings": warnings,
+        "config": config.to_dict(),
+    }
+    stage("Done", 100)
+    return AnalysisResult(profiles=jsonable(profiles), metrics=jsonable(metrics), customers=customers, model=model)

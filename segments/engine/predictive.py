@@ -1,0 +1,294 @@
+"""Churn risk and lifetime value.
+
+Churn (probability of no purchase/visit in the next ``churn_horizon_days``):
+- "supervised": a churn label column exists -> gradient boosting on the features; held-out ROC AUC,
+  Brier score and a calibration table are reported. Features that alone separate the label almost
+  perfectly (single-feature AUC >= 0.99) are treated as leakage (the label was probably computed
+  from them) and excluded; the result says which.
+- "mbg_nbd": recency, frequency and tenure exist -> MBG/NBD fitted on the customer table,
+  P(no purchase in the horizon). No accuracy is reported: there is no observed future to score it
+  against, and a label computed from the model's own inputs would only measure the formula.
+  The direction is checked on the data (risk must rise with recency); if not, we fall back.
+- "recency_rank": only recency exists -> the customer's recency percentile (a ranking, not a
+  calibrated probability).
+- "unavailable": no behavioural column -> 0.5 for everyone, with a note.
+
+LTV (value over the next ``ltv_horizon_months``): the target is MBG/NBD expected purchases x
+Gamma-Gamma expected spend per purchase when recency, frequency, tenure and a monetary column exist,
+otherwise the spend run-rate (monetary / tenure months x horizon) x (1 - churn risk). A gradient
+boosting model learns that target from the features (so a new record gets an LTV from the same
+inputs); R^2 and MAE are measured on held-out customers against the target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .btyd import MBGNBD, GammaGamma
+from .clustering import sample_indices
+
+DAYS_PER_WEEK = 7.0
+
+
+def _hgb_classifier(seed):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=80, learning_rate=0.1, random_state=seed, early_stopping=False)
+
+
+def _hgb_regressor(seed):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=80, learning_rate=0.1, random_state=seed, early_stopping=False)
+
+
+def rfm_arrays(beh: dict[str, np.ndarray]):
+    """Behaviour (days, counts) -> MBG/NBD inputs x (repeat purchases), t_x, T in weeks."""
+    T = np.maximum(beh["tenure"], 1.0) / DAYS_PER_WEEK
+    rec = np.clip(beh["recency"], 0, None) / DAYS_PER_WEEK
+    x = np.maximum(np.round(beh["frequency"]) - 1, 0)
+    t_x = np.clip(T - rec, 0, T)
+    t_x = np.where(x == 0, 0.0, t_x)
+    return x, t_x, T
+
+
+class ChurnModel:
+    def __init__(self, method: str, horizon_days: int):
+        self.method = method
+        self.horizon_days = horizon_days
+        self.model = None
+        self.columns: np.ndarray | None = None
+        self.recency_quantiles: np.ndarray | None = None
+
+    def predict(self, X: np.ndarray, beh: dict[str, np.ndarray]) -> np.ndarray:
+        n = len(X)
+        if self.method == "supervised":
+            return self.model.predict_proba(X[:, self.columns])[:, 1]
+        if self.method == "mbg_nbd":
+            x, t_x, T = rfm_arrays(beh)
+            return np.clip(self.model.p_no_purchase(x, t_x, T, self.horizon_days / DAYS_PER_WEEK), 0, 1)
+        if self.method == "recency_rank":
+            q = self.recency_quantiles
+            return np.interp(beh["recency"], q, np.linspace(0, 1, len(q)))
+        return np.full(n, 0.5)
+
+
+def fit_churn(X, beh, label, feature_names, config, rng) -> tuple[ChurnModel, np.ndarray, dict]:
+    horizon = config.churn_horizon_days
+    seed = config.random_state
+    if label is not None:
+        return _fit_supervised_churn(X, label, feature_names, config, rng)
+    if all(k in beh for k in ("recency", "frequency", "tenure")):
+        idx = sample_indices(len(X), min(config.model_sample_size, 20_000), rng)
+        sub = {k: v[idx] for k, v in beh.items()}
+        x, t_x, T = rfm_arrays(sub)
+        cm = ChurnModel("mbg_nbd", horizon)
+        cm.model = MBGNBD().fit(x, t_x, T)
+        risk = cm.predict(X, beh)
+        direction = _spearman(risk[idx], sub["recency"])
+        if direction > 0:
+            m = cm.model
+            return cm, risk, {
+                "method": "mbg_nbd",
+                "horizon_days": horizon,
+                "params": {"r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b},
+                "direction_check": {"spearman_risk_vs_recency": direction, "ok": True},
+                "note": "MBG/NBD buy-till-you-die model fitted on recency, frequency and tenure; churn risk = "
+                        f"P(no purchase in the next {horizon} days). No accuracy is reported: there is no observed "
+                        "future outcome to score against.",
+            }
+        fallback_note = (f"MBG/NBD risk fell with recency on this data (Spearman {direction:.2f}), so it was "
+                         "rejected in favour of the recency ranking. ")
+    else:
+        fallback_note = ""
+    if "recency" in beh:
+        cm = ChurnModel("recency_rank", horizon)
+        cm.recency_quantiles = np.quantile(beh["recency"], np.linspace(0, 1, 101))
+        risk = cm.predict(X, beh)
+        return cm, risk, {
+            "method": "recency_rank",
+            "horizon_days": horizon,
+            "note": fallback_note + "Churn risk is the customer's recency percentile (days since last activity): a "
+                    "ranking, not a calibrated probability; frequency or tenure is missing for a purchase model.",
+        }
+    cm = ChurnModel("unavailable", horizon)
+    return cm, cm.predict(X, beh), {
+        "method": "unavailable",
+        "horizon_days": horizon,
+        "note": "No recency, frequency or churn label column: churn risk cannot be estimated and is set to 0.5.",
+    }
+
+
+def _spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    if np.std(a) == 0 or np.std(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b)[0])
+
+
+def _auc(y, s) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, s))
+
+
+def _fit_supervised_churn(X, label, feature_names, config, rng):
+    seed = config.random_state
+    idx = sample_indices(len(X), min(config.model_sample_size, 30_000), rng)
+    Xs, ys = X[idx], label[idx]
+    leaked = []
+    for j, name in enumerate(feature_names):
+        col = Xs[:, j]
+        if np.std(col) == 0:
+            continue
+        auc = _auc(ys, col)
+        if max(auc, 1 - auc) >= 0.99:
+            leaked.append((j, name, max(auc, 1 - auc)))
+    keep = np.array([j for j in range(X.shape[1]) if j not in {j for j, _, _ in leaked}], dtype=int)
+    if keep.size == 0:
+        keep = np.arange(X.shape[1])
+    perm = rng.permutation(len(idx))
+    cut = int(len(idx) * 0.75)
+    tr, te = perm[:cut], perm[cut:]
+    cm = ChurnModel("supervised", config.churn_horizon_days)
+    cm.columns = keep
+    metrics = {"method": "supervised", "label_positive_share": float(label.mean())}
+    if len(np.unique(ys[te])) == 2 and len(np.unique(ys[tr])) == 2:
+        cm.model = _hgb_classifier(seed).fit(Xs[tr][:, keep], ys[tr])
+        p = cm.model.predict_proba(Xs[te][:, keep])[:, 1]
+        metrics["auc"] = _auc(ys[te], p)
+        metrics["brier"] = float(np.mean((p - ys[te]) ** 2))
+        metrics["calibration"] = _calibration(p, ys[te])
+        metrics["held_out_rows"] = int(len(te))
+    else:
+        cm.model = _hgb_classifier(seed).fit(Xs[:, keep], ys)
+    metrics["note"] = "Gradient boosting on the features against the churn label column; AUC, Brier score and calibration on a 25% held-out split."
+    if leaked:
+        metrics["excluded_as_leakage"] = [{"feature": n, "single_feature_auc": a} for _, n, a in leaked]
+        metrics["note"] += (" Excluded because they alone predict the label almost perfectly (the label looks derived "
+                            "from them): " + ", ".join(n for _, n, _ in leaked) + ".")
+    return cm, cm.predict(X, {}), metrics
+
+
+def _calibration(p, y, bins: int = 10) -> list[dict]:
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
+    out = []
+    for b in range(len(edges) - 1):
+        m = which == b
+        if m.any():
+            out.append({"predicted": float(p[m].mean()), "observed": float(y[m].mean()), "count": int(m.sum())})
+    return out
+
+
+class LTVModel:
+    def __init__(self, method: str, horizon_months: int):
+        self.method = method
+        self.horizon_months = horizon_months
+        self.model = None
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            return np.full(len(X), np.nan)
+        return np.maximum(self.model.predict(X), 0.0)
+
+
+def ltv_target(beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | None = None):
+    horizon_days = horizon_months * 30.4375
+    if "monetary" not in beh:
+        return None, "unavailable", {}
+    money = np.maximum(beh["monetary"], 0)
+    if all(k in beh for k in ("recency", "frequency", "tenure")):
+        x, t_x, T = rfm_arrays(beh)
+        idx = sample_indices(len(x), sample_size, rng)
+        if bg is None:
+            bg = MBGNBD().fit(x[idx], t_x[idx], T[idx])
+        n = np.maximum(np.round(beh["frequency"]), 1)
+        m = np.maximum(money / n, 0.01)
+        pos = idx[money[idx] > 0]
+        gg = GammaGamma().fit(n[pos], m[pos])
+        expected = bg.expected_purchases(horizon_days / DAYS_PER_WEEK, x, t_x, T)
+        target = expected * gg.expected_spend(n, m)
+        return target, "mbg_nbd_gamma_gamma", {
+            "target": f"MBG/NBD expected purchases in the next {horizon_months} months x Gamma-Gamma expected spend per purchase",
+            "params": {"mbg_nbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
+                       "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v}},
+        }
+    if "tenure" in beh:
+        months = np.maximum(beh["tenure"] / 30.4375, 1.0)
+        target = money / months * horizon_months * (1 - churn_risk)
+        return target, "run_rate", {
+            "target": f"spend per month of tenure x {horizon_months} months x (1 - churn risk)"}
+    target = money * (1 - churn_risk)
+    return target, "retained_spend", {
+        "target": "historical spend x (1 - churn risk) (no tenure column: the horizon cannot be applied)"}
+
+
+def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
+    horizon = config.ltv_horizon_months
+    target, method, info = ltv_target(beh, churn_risk, horizon, rng, min(config.model_sample_size, 20_000), bg)
+    lm = LTVModel(method, horizon)
+    if target is None:
+        return lm, np.full(len(X), np.nan), {
+            "method": "unavailable", "horizon_months": horizon,
+            "note": "No monetary column: lifetime value cannot be estimated."}
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    idx = sample_indices(len(X), min(config.model_sample_size, 25_000), rng)
+    perm = rng.permutation(len(idx))
+    cut = max(int(len(idx) * 0.8), 1)
+    tr, te = idx[np.sort(perm[:cut])], idx[np.sort(perm[cut:])]
+    # one model, trained on the training split only, so the held-out scores describe the model in use
+    lm.model = _hgb_regressor(config.random_state).fit(X[tr], target[tr])
+    pred = np.maximum(lm.model.predict(X[te]), 0) if len(te) else np.array([])
+    r2 = float(r2_score(target[te], pred)) if len(te) > 1 else None
+    mae = float(mean_absolute_error(target[te], pred)) if len(te) else None
+    values = lm.predict(X)
+    metrics = {
+        "method": f"gradient_boosting_on_{method}",
+        "target": info["target"],
+        "horizon_months": horizon,
+        "r2": r2,
+        "mae": mae,
+        "train_rows": int(len(tr)),
+        "held_out_rows": int(len(te)),
+        "note": "R2 and MAE compare the per-customer model with the target on held-out customers; the target is "
+                "itself an estimate (no observed future spend in a customer table).",
+    }
+    if "params" in info:
+        metrics["params"] = info["params"]
+    return lm, values, metrics
+
+
+def feature_importance(X, labels, feature_names, sources, config, rng) -> tuple[list[dict], list[dict]]:
+    """Random forest on the segment labels (impurity importance) and mutual information, each
+    normalised to sum to 1, combined 50/50, summed per source column."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.feature_selection import mutual_info_classif
+
+    mask = labels >= 0
+    idx = np.flatnonzero(mask)
+    if len(np.unique(labels[idx])) < 2:
+        return [], []
+    sub = idx[sample_indices(len(idx), config.importance_sample_size, rng)]
+    rf = RandomForestClassifier(n_estimators=30, max_depth=10, min_samples_leaf=5, n_jobs=2,
+                                random_state=config.random_state).fit(X[sub], labels[sub])
+    rf_imp = rf.feature_importances_
+    mi_idx = sub[sample_indices(len(sub), 3000, rng)]
+    mi = mutual_info_classif(X[mi_idx], labels[mi_idx], random_state=config.random_state, n_neighbors=3)
+    rf_n = rf_imp / max(rf_imp.sum(), 1e-12)
+    mi_n = mi / max(mi.sum(), 1e-12)
+    combined = 0.5 * rf_n + 0.5 * mi_n
+    per_feature = [
+        {"feature": f, "source": s, "importance": float(c), "rf": float(r), "mi": float(m)}
+        for f, s, c, r, m in zip(feature_names, sources, combined, rf_n, mi_n, strict=True)
+    ]
+    per_feature.sort(key=lambda d: -d["importance"])
+    by_source: dict[str, dict] = {}
+    for d in per_feature:
+        agg = by_source.setdefault(d["source"], {"feature": d["source"], "importance": 0.0, "rf": 0.0, "mi": 0.0})
+        for key in ("importance", "rf", "mi"):
+            agg[key] += d[key]
+    ranked = sorted(by_source.values(), key=lambda d: -d["importance"])
+    return ranked, per_feature
