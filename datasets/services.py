@@ -1,0 +1,410 @@
+"""Dataset writes and reads used by the pages, the API, the `import_dataset` command and the jobs alike.
+
+- `dataset_create_from_upload()` validates a file by streaming it (`validation.validate_upload`), and
+  only then stores it: a rejection raises `DatasetRejected` and leaves nothing behind (no row, no file).
+  Small files are converted and profiled inline; large ones in a `datasets.import` job.
+- `dataset_create_synthetic()` makes a dataset with the engine's generator (inline or a
+  `datasets.synthetic` job).
+- `dataset_update_roles()` stores the roles the user confirmed; `dataset_analysis_defaults()` turns
+  them into the engine's AnalysisConfig keys.
+- `dataset_delete()` removes the row (analyses cascade) and the dataset's whole storage directory,
+  which holds every derived file too (see `datasets.storage`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from datasets import storage
+from datasets.models import ColumnRole, Dataset, DatasetSource, DatasetStatus
+from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DatasetError",
+    "DatasetRejected",
+    "dataset_analysis_defaults",
+    "dataset_create_from_upload",
+    "dataset_create_synthetic",
+    "dataset_delete",
+    "dataset_read_dataframe",
+    "dataset_update_roles",
+    "demo_dataset_ensure",
+]
+
+MAX_SYNTHETIC_ROWS = 1_000_000
+DEMO_DATASET_NAME = "Demo customers (synthetic)"
+BEHAVIOUR_KEYS = ("recency_col", "frequency_col", "tenure_col")
+Progress = Callable[[str, float], None]
+
+
+def inline_max_bytes() -> int:
+    """Uploads up to this size are converted and profiled in the request; larger ones in a job."""
+    return int(getattr(settings, "DATASETS_INLINE_MAX_BYTES", 8 * 1024 * 1024))
+
+
+def inline_max_rows() -> int:
+    """Synthetic datasets (and uploads) up to this many rows are made in the request."""
+    return int(getattr(settings, "DATASETS_INLINE_MAX_ROWS", 50_000))
+
+
+def _file_size(file) -> int:
+    size = getattr(file, "size", None)
+    if size is None:
+        pos = file.tell()
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(pos)
+    return int(size)
+
+
+def _default_name(display_name: str) -> str:
+    stem = display_name
+    for ext in (".csv.gz", ".tsv.gz", ".txt.gz", ".csv", ".tsv", ".txt", ".xlsx"):
+        if stem.lower().endswith(ext):
+            stem = stem[: -len(ext)]
+            break
+    return (stem.strip() or "Dataset")[:200]
+
+
+def _info_dict(info: UploadInfo) -> dict:
+    return {
+        "kind": info.kind,
+        "display_name": info.display_name,
+        "header": info.header,
+        "row_count": info.row_count,
+        "encoding": info.encoding,
+        "delimiter": info.delimiter,
+        "sheet": info.sheet,
+        "short_rows": info.short_rows,
+        "notes": info.notes,
+    }
+
+
+def _discard(dataset: Dataset) -> None:
+    """Remove a dataset that could not be created: its files, then its row."""
+    storage.delete_dataset_files(dataset)
+    if dataset.pk:
+        Dataset.objects.for_organization(dataset.organization).filter(pk=dataset.pk).delete()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Upload
+
+
+def dataset_create_from_upload(
+    *,
+    organization,
+    uploaded_by,
+    file,
+    name: str | None = None,
+    filename: str | None = None,
+    background: bool | None = None,
+) -> Dataset:
+    """Validate and store an uploaded table. `file` is a binary file object (an UploadedFile or an open
+    file); `filename` is the client's name for it (default `file.name`), shown but never used as a path.
+    `background=None` picks by size: inline up to `inline_max_bytes()`, else a job."""
+    filename = filename if filename is not None else os.path.basename(getattr(file, "name", "") or "")
+    info = validate_upload(file, filename=filename, size=_file_size(file), organization=organization)
+    if background is None:
+        background = info.size > inline_max_bytes() or info.row_count > inline_max_rows()
+    dataset = Dataset(
+        organization=organization,
+        name=(name or "").strip()[:200] or _default_name(info.display_name),
+        source=DatasetSource.UPLOAD,
+        status=DatasetStatus.PROCESSING,
+        storage_key=storage.new_storage_key(),
+        original_filename=info.display_name[:255],
+        file_size=info.size,
+        encoding=info.encoding or ("xlsx" if info.kind == "xlsx" else ""),
+        delimiter=info.delimiter,
+        row_count=info.row_count,
+        column_count=len(info.header),
+        schema=[{"name": h, "type": "text"} for h in info.header],
+        uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None,
+        profile={"upload": _info_dict(info)},
+    )
+    try:
+        file.seek(0)
+        # Fixed names inside a random directory: the client's file name never reaches the path.
+        content = file if hasattr(file, "temporary_file_path") or hasattr(file, "chunks") else File(file)
+        dataset.original_file.save(storage.ORIGINAL_NAMES[info.kind], content, save=False)
+        with transaction.atomic():
+            dataset.save()
+            if background:
+                _start_job(dataset, "datasets.import", uploaded_by)
+        if not background:
+            dataset_process_upload(dataset)
+    except BaseException:
+        _discard(dataset)
+        raise
+    return dataset
+
+
+def _start_job(dataset: Dataset, kind: str, user) -> None:
+    from jobs.services import job_create
+
+    job = job_create(organization=dataset.organization, kind=kind, params={"dataset_id": dataset.pk}, created_by=user)
+    dataset.job = job
+    dataset.save(update_fields=["job"])
+
+
+@contextlib.contextmanager
+def _local_path(name: str):
+    """A local file path for a stored file (the file itself on disk storage, a temporary copy otherwise)."""
+    try:
+        yield default_storage.path(name)
+        return
+    except NotImplementedError:
+        pass
+    with tempfile.NamedTemporaryFile(prefix="segsaas-", suffix=os.path.splitext(name)[1]) as tmp:
+        with default_storage.open(name, "rb") as src:
+            shutil.copyfileobj(src, tmp, 1024 * 1024)
+        tmp.flush()
+        yield tmp.name
+
+
+def _store_parquet(dataset: Dataset, writer: Callable[[str], dict]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="segsaas-parquet-") as tmp:
+        target = os.path.join(tmp, storage.DATA_NAME)
+        result = writer(target)
+        if dataset.data_file:
+            dataset.data_file.delete(save=False)
+        with open(target, "rb") as fh:
+            dataset.data_file.save(storage.DATA_NAME, File(fh), save=False)
+    return result
+
+
+def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
+    from datasets.profiling import profile_parquet
+
+    with _local_path(dataset.data_file.name) as path:
+        profile = profile_parquet(path, progress=progress)
+    upload = (dataset.profile or {}).get("upload")
+    if upload:
+        profile["upload"] = upload
+    dataset.profile = profile
+    dataset.schema = [{"name": c["name"], "type": c["stored_type"]} for c in profile["columns"]]
+    dataset.row_count = profile["row_count"]
+    dataset.column_count = profile["column_count"]
+    dataset.roles = dict(profile["inferred_roles"])
+    dataset.behaviour_roles = {k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_KEYS}
+    dataset.roles_confirmed = False
+    dataset.status = DatasetStatus.READY
+    dataset.error = ""
+    if not Dataset.objects.for_organization(dataset.organization).filter(pk=dataset.pk).exists():
+        # Deleted while it was being processed: leave no files behind.
+        storage.delete_dataset_files(dataset)
+        raise DatasetError("The dataset was deleted while it was being processed.")
+    dataset.save(update_fields=["profile", "schema", "row_count", "column_count", "roles", "behaviour_roles",
+                                "roles_confirmed", "status", "error", "data_file"])
+    progress("Done", 100)
+    return dataset
+
+
+def dataset_process_upload(dataset: Dataset, *, progress: Progress | None = None) -> Dataset:
+    """Convert a stored upload to Parquet and profile it (inline, or inside the import job)."""
+    from datasets.conversion import convert_upload
+
+    progress = progress or (lambda stage, pct: None)
+    info = dataset.profile["upload"]
+    progress("Reading rows", 5)
+    with _local_path(dataset.original_file.name) as source:
+        result = _store_parquet(dataset, lambda target: convert_upload(source, info, target, progress=progress))
+    if result["row_count"] != info["row_count"]:
+        log.warning("Dataset %s: validation counted %s rows, conversion %s", dataset.pk, info["row_count"],
+                    result["row_count"])
+    return _finish_with_profile(dataset, progress)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Synthetic
+
+
+def dataset_create_synthetic(
+    *, organization, created_by, rows: int, seed: int, name: str | None = None, background: bool | None = None
+) -> Dataset:
+    """A dataset of `rows` customers from the engine's generator (inline when small, else a job)."""
+    try:
+        rows, seed = int(rows), int(seed)
+    except (TypeError, ValueError) as exc:
+        raise DatasetError("Rows and seed must be whole numbers.") from exc
+    limit = min(MAX_SYNTHETIC_ROWS, organization.max_rows)
+    if rows < 100 or rows > limit:
+        raise DatasetError(f"Rows must be between 100 and {limit:,}; {rows:,} was asked for.")
+    if seed < 0 or seed > 2**32 - 1:
+        raise DatasetError("The seed must be between 0 and 4,294,967,295.")
+    if background is None:
+        background = rows > inline_max_rows()
+    dataset = Dataset(
+        organization=organization,
+        name=(name or "").strip()[:200] or f"Synthetic customers ({rows:,} rows, seed {seed})",
+        source=DatasetSource.SYNTHETIC,
+        status=DatasetStatus.PROCESSING,
+        storage_key=storage.new_storage_key(),
+        row_count=rows,
+        uploaded_by=created_by if getattr(created_by, "pk", None) else None,
+        synthetic_params={"rows": rows, "seed": seed, "include_churn_label": True},
+    )
+    try:
+        with transaction.atomic():
+            dataset.save()
+            if background:
+                _start_job(dataset, "datasets.synthetic", created_by)
+        if not background:
+            dataset_generate(dataset)
+    except BaseException:
+        _discard(dataset)
+        raise
+    return dataset
+
+
+def _generator():
+    try:
+        from segments.engine import generate_synthetic
+    except ImportError:
+        from segments.engine.synthetic import generate_synthetic
+    return generate_synthetic
+
+
+def dataset_generate(dataset: Dataset, *, progress: Progress | None = None) -> Dataset:
+    from datasets.conversion import write_frame
+
+    progress = progress or (lambda stage, pct: None)
+    params = dataset.synthetic_params
+    progress(f"Generating {params['rows']:,} customers", 5)
+    frame = _generator()(rows=params["rows"], seed=params["seed"],
+                         include_churn_label=params.get("include_churn_label", True))
+    progress("Writing Parquet", 45)
+    _store_parquet(dataset, lambda target: write_frame(frame, target))
+    frame = None  # free the table before profiling reads the file back
+    return _finish_with_profile(dataset, progress)
+
+
+def demo_dataset_ensure(*, organization, uploaded_by, rows: int = 10_000) -> tuple[Dataset, bool]:
+    """The demo organization's synthetic dataset, made inline once (no worker needed)."""
+    existing = (
+        Dataset.objects.for_organization(organization)
+        .filter(name=DEMO_DATASET_NAME, source=DatasetSource.SYNTHETIC, status=DatasetStatus.READY)
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    dataset = dataset_create_synthetic(
+        organization=organization, created_by=uploaded_by, rows=rows, seed=42, name=DEMO_DATASET_NAME, background=False
+    )
+    return dataset, True
+
+
+# ---------------------------------------------------------------------------------------------------
+# Roles
+
+
+def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict | None = None, actor=None) -> Dataset:
+    """Store the column roles the user confirmed. Raises DatasetError naming the column at fault."""
+    columns = [c["name"] for c in dataset.schema]
+    allowed = set(ColumnRole.values)
+    clean: dict[str, str] = {}
+    for col in columns:
+        role = roles.get(col, dataset.roles.get(col))
+        if role not in allowed:
+            raise DatasetError(f"Column {col!r}: {role!r} is not a role ({', '.join(ColumnRole.values)}).")
+        clean[col] = role
+    unknown = set(roles) - set(columns)
+    if unknown:
+        raise DatasetError(f"Column {sorted(unknown)[0]!r} is not in this dataset.")
+    labels = [c for c, r in clean.items() if r == ColumnRole.CHURN_LABEL]
+    if len(labels) > 1:
+        raise DatasetError(f"Only one column can be the churn label; {', '.join(repr(c) for c in labels)} all are.")
+    behaviour = dict(dataset.behaviour_roles or {})
+    if behaviour_roles is not None:
+        for key in BEHAVIOUR_KEYS:
+            col = behaviour_roles.get(key) or None
+            label = key.removesuffix("_col")
+            if col is not None:
+                if col not in clean:
+                    raise DatasetError(f"The {label} column {col!r} is not in this dataset.")
+                if clean[col] not in (ColumnRole.NUMERIC, ColumnRole.MONETARY, ColumnRole.DATE):
+                    raise DatasetError(
+                        f"The {label} column {col!r} must be numeric or a date, not {ColumnRole(clean[col]).label.lower()}."
+                    )
+            behaviour[key] = col
+    dataset.roles = clean
+    dataset.behaviour_roles = {k: behaviour.get(k) for k in BEHAVIOUR_KEYS}
+    dataset.roles_confirmed = True
+    dataset.save(update_fields=["roles", "behaviour_roles", "roles_confirmed"])
+    if actor is not None:
+        from accounts.services import audit
+
+        audit(organization=dataset.organization, action="dataset.roles_updated", actor=actor, target=dataset.name,
+              dataset_id=dataset.pk)
+    return dataset
+
+
+def dataset_analysis_defaults(dataset: Dataset) -> dict:
+    """The engine's AnalysisConfig column keys, from the dataset's (confirmed or inferred) roles.
+
+    The first identifier column is the customer id; further identifier columns (names, e-mails) are
+    ignored by the analysis."""
+    by_role: dict[str, list[str]] = {r: [] for r in ColumnRole.values}
+    for col in (c["name"] for c in dataset.schema):
+        role = dataset.roles.get(col)
+        if role in by_role:
+            by_role[role].append(col)
+    ids = by_role[ColumnRole.IDENTIFIER]
+    behaviour = dataset.behaviour_roles or {}
+    return {
+        "categorical_cols": by_role[ColumnRole.CATEGORICAL],
+        "text_cols": by_role[ColumnRole.TEXT],
+        "date_cols": by_role[ColumnRole.DATE],
+        "numeric_cols": by_role[ColumnRole.NUMERIC],
+        "monetary_cols": by_role[ColumnRole.MONETARY],
+        "id_col": ids[0] if ids else None,
+        "ignore_cols": by_role[ColumnRole.IGNORE] + ids[1:],
+        "churn_label_col": (by_role[ColumnRole.CHURN_LABEL] or [None])[0],
+        "recency_col": behaviour.get("recency_col"),
+        "frequency_col": behaviour.get("frequency_col"),
+        "tenure_col": behaviour.get("tenure_col"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading and deleting
+
+
+def dataset_read_dataframe(dataset: Dataset, columns: list[str] | None = None):
+    """The normalised table as a pandas DataFrame (all rows; pass `columns` to read fewer)."""
+    import pandas as pd
+
+    if dataset.status != DatasetStatus.READY or not dataset.data_file:
+        raise DatasetError(f"Dataset {dataset.name!r} is not ready yet ({dataset.get_status_display().lower()}).")
+    with _local_path(dataset.data_file.name) as path:
+        return pd.read_parquet(path, columns=columns)
+
+
+def dataset_delete(*, dataset: Dataset, actor=None) -> None:
+    """Delete a dataset, everything derived from it (analyses cascade) and its whole storage directory."""
+    from accounts.services import audit
+
+    job = dataset.job
+    if job is not None and job.is_active:
+        from jobs.services import job_cancel
+
+        job_cancel(job)
+    name, pk, org = dataset.name, dataset.pk, dataset.organization
+    with transaction.atomic():
+        audit(organization=org, action="dataset.deleted", actor=actor, target=name, dataset_id=pk,
+              rows=dataset.row_count, source=dataset.source)
+        dataset.delete()
+    storage.delete_dataset_files(dataset)
