@@ -28,6 +28,16 @@ from .btyd import MBGNBD, GammaGamma
 from .clustering import sample_indices
 
 DAYS_PER_WEEK = 7.0
+SMALL_BATCH = 16  # up to this many rows, trees are walked in Python (see fasttrees.py)
+
+
+def _fast(owner):
+    fast = getattr(owner, "_fast_trees", None)
+    if fast is None:
+        from .fasttrees import FastTrees
+
+        fast = owner._fast_trees = FastTrees(owner.model)
+    return fast
 
 
 def _hgb_classifier(seed):
@@ -63,6 +73,9 @@ class ChurnModel:
     def predict(self, X: np.ndarray, beh: dict[str, np.ndarray]) -> np.ndarray:
         n = len(X)
         if self.method == "supervised":
+            if n <= SMALL_BATCH:
+                raw = _fast(self).raw(np.ascontiguousarray(X[:, self.columns], dtype=np.float64))
+                return 1.0 / (1.0 + np.exp(-raw))
             return self.model.predict_proba(X[:, self.columns])[:, 1]
         if self.method == "mbg_nbd":
             x, t_x, T = rfm_arrays(beh)
@@ -191,6 +204,8 @@ class LTVModel:
     def predict(self, X: np.ndarray) -> np.ndarray:
         if self.model is None:
             return np.full(len(X), np.nan)
+        if len(X) <= SMALL_BATCH:
+            return np.maximum(_fast(self).raw(X.astype(np.float64)), 0.0)
         return np.maximum(self.model.predict(X), 0.0)
 
 

@@ -80,6 +80,36 @@ def _date_values(series: pd.Series, name: str, warnings: list[str] | None, stric
     return values
 
 
+def _numbers_small(values: list, name: str) -> np.ndarray:
+    from .coerce import parse_number
+
+    out = np.empty(len(values))
+    for i, v in enumerate(values):
+        try:
+            out[i] = parse_number(v)
+        except (ValueError, TypeError):
+            raise EngineError(f"column {name!r}: {v!r} (row {i + 1}) is not a number") from None
+    return out
+
+
+def _dates_small(values: list, name: str) -> np.ndarray:
+    out = np.empty(len(values), dtype="datetime64[ns]")
+    for i, v in enumerate(values):
+        if is_missing_token(v) or (isinstance(v, float) and np.isnan(v)):
+            out[i] = np.datetime64("NaT")
+            continue
+        try:
+            ts = pd.Timestamp(v)
+            if ts.tzinfo is not None:
+                ts = ts.tz_convert(None)
+            out[i] = ts.to_datetime64()
+        except (ValueError, TypeError):
+            raise EngineError(f"column {name!r}: {v!r} (row {i + 1}) could not be parsed as a date") from None
+        if pd.isna(ts):
+            out[i] = np.datetime64("NaT")
+    return out
+
+
 def _days_ago(dates: np.ndarray, reference: np.datetime64) -> np.ndarray:
     return (reference - dates).astype("timedelta64[s]").astype(float) / 86400.0
 
@@ -377,18 +407,36 @@ class Preprocessor:
         return monetary[0]
 
     # ---------------------------------------------------------------- applying
-    def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
-        """Rows with the training schema (missing columns are imputed) -> (X, profile frame, behaviour)."""
-        n = len(df)
+    def transform(self, df) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
+        """Rows with the training schema (missing columns are imputed) -> (X, profile frame, behaviour).
+
+        ``df`` is a DataFrame or a mapping column -> list of values. Small inputs (a single API record)
+        take a pure-Python path: pandas' per-call overhead would dominate a few values.
+        """
+        if isinstance(df, pd.DataFrame):
+            n = len(df)
+            get = (lambda c: df[c] if c in df.columns else None)
+        else:
+            n = len(next(iter(df.values()))) if df else 1
+            get = (lambda c: df.get(c))
+        small = n <= 32
         blocks: dict[str, np.ndarray] = {}
         profile: dict[str, np.ndarray] = {}
         date_cache: dict[str, np.ndarray] = {}
+
+        def column(c):
+            values = get(c)
+            if values is None:
+                return [None] * n if small else pd.Series([None] * n, dtype=object)
+            if small:
+                return values.tolist() if isinstance(values, pd.Series) else list(values)
+            return values if isinstance(values, pd.Series) else pd.Series(values)
+
         for plan in self.plans_:
             col = plan.name
-            present = col in df.columns
-            series = df[col] if present else pd.Series([None] * n, dtype=object)
+            series = column(col)
             if plan.role in ("numeric", "monetary"):
-                values = _numeric_values(series, col, strict=True, warnings=None) if present else np.full(n, np.nan)
+                values = _numbers_small(series, col) if small else _numeric_values(series, col, strict=True, warnings=None)
                 miss = np.isnan(values)
                 imputed = np.where(miss, plan.params["median"], values)
                 profile[col] = imputed
@@ -396,7 +444,7 @@ class Preprocessor:
                 if plan.params["indicator"]:
                     blocks[f"{col} (missing)"] = miss.astype(float)
             elif plan.role == "date":
-                values = _date_values(series, col, None, strict=True) if present else np.full(n, np.datetime64("NaT"), "datetime64[ns]")
+                values = _dates_small(series, col) if small else _date_values(series, col, None, strict=True)
                 date_cache[col] = values
                 miss = np.isnat(values)
                 days = np.where(miss, plan.params["median_days"], _days_ago(values, self.reference_date_))
@@ -406,27 +454,35 @@ class Preprocessor:
                 blocks[f"{col} (month)"] = dt.month.to_numpy(float)
                 blocks[f"{col} (year)"] = dt.year.to_numpy(float)
             elif plan.role == "categorical":
-                values = series.astype(object)
                 levels = plan.params["levels"]
-                if plan.params["encoding"] == "label":
-                    mapping = {lev: i for i, lev in enumerate(levels)}
-                    mode_code = mapping[plan.params["mode"]]
-                    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-                    mapped = np.array(
-                        [mapping.get(MISSING_LEVEL if is_missing_token(u) else str(u).strip(), mode_code) for u in uniques]
-                        + [mapping.get(MISSING_LEVEL, mode_code)],
-                        float,
-                    )
-                    blocks[col] = mapped[codes]
+                lookup = {lev: i for i, lev in enumerate(levels)}
+                if small:
+                    labs = [MISSING_LEVEL if is_missing_token(v) else str(v).strip() for v in series]
                 else:
-                    idx = self._level_index(plan, values)
+                    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+                    ulabs = [MISSING_LEVEL if is_missing_token(u) else str(u).strip() for u in uniques] + [MISSING_LEVEL]
+                if plan.params["encoding"] == "label":
+                    mode_code = lookup[plan.params["mode"]]
+                    if small:
+                        blocks[col] = np.array([lookup.get(lab, mode_code) for lab in labs], float)
+                    else:
+                        blocks[col] = np.array([lookup.get(lab, mode_code) for lab in ulabs], float)[codes]
+                else:
+                    other = lookup.get(OTHER_LEVEL, -1)
+                    if small:
+                        idx = np.array([lookup.get(lab, other) for lab in labs], np.int64)
+                    else:
+                        idx = np.array([lookup.get(lab, other) for lab in ulabs], np.int64)[codes]
                     for j, lev in enumerate(levels):
                         blocks[f"{col}={lev}"] = (idx == j).astype(float)
             elif plan.role == "text":
-                codes, texts = _text_uniques(series)
-                uf = self._text_features(plan, texts) if texts else np.zeros((0, len(plan.params["features"])))
-                uf = np.vstack([uf, np.zeros((1, uf.shape[1]))])
-                full = uf[codes]
+                if small:
+                    texts = ["" if is_missing_token(v) else str(v) for v in series]
+                    full = self._text_features(plan, texts)
+                else:
+                    codes, texts = _text_uniques(series)
+                    uf = self._text_features(plan, texts) if texts else np.zeros((0, len(plan.params["features"])))
+                    full = np.vstack([uf, np.zeros((1, uf.shape[1]))])[codes]
                 for j, fname in enumerate(plan.params["features"]):
                     blocks[fname] = full[:, j]
                     if j < 3:
@@ -434,7 +490,26 @@ class Preprocessor:
         X = np.empty((n, len(self.feature_names_)), dtype=np.float32)
         for j, name in enumerate(self.feature_names_):
             X[:, j] = (blocks.pop(name) - self.mean_[j]) * (self.weights_[j] / self.std_[j])
-        beh = self._behaviour_arrays(df, profile, date_cache)
+        beh: dict[str, np.ndarray] = {}
+        for key in ("recency_col", "frequency_col", "tenure_col"):
+            col = self.behaviour_.get(key)
+            if not col:
+                continue
+            short = key.removesuffix("_col")
+            if short not in self.behaviour_medians_:
+                continue
+            if self.roles_.get(col) == "date":
+                vals = date_cache.get(col)
+                if vals is None:
+                    series = column(col)
+                    vals = _dates_small(series, col) if small else _date_values(series, col, None, strict=True)
+                beh[short] = _days_ago(vals, self.reference_date_)
+            else:
+                series = column(col)
+                beh[short] = _numbers_small(series, col) if small else _numeric_values(series, col, strict=True, warnings=None)
+        money = self.revenue_column()
+        if money and "monetary" in self.behaviour_medians_:
+            beh["monetary"] = profile[money] if money in profile else np.full(n, np.nan)
         for k in list(beh):
             beh[k] = np.where(np.isfinite(beh[k]), beh[k], self.behaviour_medians_.get(k, 0.0))
         return X, pd.DataFrame(profile), beh

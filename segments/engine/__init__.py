@@ -1,0 +1,52 @@
+"""SegSaaS segmentation engine: pure Python (pandas, scikit-learn, scipy, TextBlob), no Django.
+
+Public API
+----------
+``AnalysisConfig``            plain dataclass of options; ``AnalysisConfig.from_dict(d)`` (unknown keys raise
+                              EngineError naming the key) and ``.to_dict()``.
+``analyze(df, config=None, progress=None) -> AnalysisResult``
+                              full analysis. ``progress(stage_label, percent)`` is called at each stage
+                              ("Preprocessing", "Choosing k", "Clustering", "PCA", "Feature importance",
+                              "Churn model", "LTV model", "Profiles", "Recommendations", "Done"); an exception
+                              raised by it propagates (use it to cancel).
+``AnalysisResult``            ``.profiles`` (list of JSON-safe dicts, one per segment), ``.metrics`` (JSON-safe
+                              dict), ``.customers`` (DataFrame, one row per input row in input order),
+                              ``.model`` (FittedPipeline).
+``FittedPipeline``            ``.save(path)`` writes one joblib file with ENGINE_VERSION and the expected schema.
+``load_model(path)``          -> FittedPipeline; EngineError when the file is not a model or the version is
+                              incompatible (different major version).
+``predict_segment(model, record_or_records)``
+                              dict -> dict; list/DataFrame -> list of dicts with segment, segment_name,
+                              churn_risk, predicted_ltv, recommendations (top 3), key_features.
+``generate_synthetic(rows=10_000, seed=42, include_segment_labels=False, include_churn_label=False,
+                     include_future_value=False)``  synthetic customers with hidden segments.
+``infer_roles(df, config=None) -> {column: role}``   roles: numeric, monetary, categorical, date, text,
+                              identifier, ignore, churn_label. Sample-based (5,000 rows), cheap on big frames.
+``infer_behaviour_roles(df, roles=None, config=None) -> {"recency_col", "frequency_col", "tenure_col"}``
+                              behavioural roles (column names or None), from the config or column names.
+``EngineError``               the one exception type; its message names the column, row or limit.
+``ENGINE_VERSION``            version string stored in saved models.
+
+Command line: ``python -m segments.engine analyze|predict|synth`` (see ``segments/engine/cli.py``).
+"""
+
+from .config import AnalysisConfig
+from .errors import EngineError
+from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model
+from .predict import predict_segment
+from .roles import infer_behaviour_roles, infer_roles
+from .synthetic import generate_synthetic
+
+__all__ = [
+    "ENGINE_VERSION",
+    "AnalysisConfig",
+    "AnalysisResult",
+    "EngineError",
+    "FittedPipeline",
+    "analyze",
+    "generate_synthetic",
+    "infer_behaviour_roles",
+    "infer_roles",
+    "load_model",
+    "predict_segment",
+]

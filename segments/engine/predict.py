@@ -1,0 +1,112 @@
+"""predict_segment: score one record or a batch with a fitted pipeline."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import EngineError
+from .pipeline import FittedPipeline
+
+_SCALAR = (str, int, float, bool, np.integer, np.floating, np.bool_, type(None))
+
+
+def _check_fields(model: FittedPipeline, records: list[Mapping]) -> None:
+    schema = model.schema
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            raise EngineError(f"record {i + 1}: expected an object of field -> value, got {type(rec).__name__}")
+        for key, value in rec.items():
+            if key not in schema:
+                raise EngineError(
+                    f"record {i + 1}: unknown field {key!r} (the model expects: {', '.join(sorted(schema))})")
+            role = schema[key]
+            where = f"record {i + 1}: field {key!r}"
+            if role == "date":
+                if not isinstance(value, _SCALAR + (_dt.date, _dt.datetime, pd.Timestamp, np.datetime64)) or isinstance(value, bool):
+                    raise EngineError(f"{where}: expected a date, got {type(value).__name__}")
+            elif not isinstance(value, _SCALAR):
+                raise EngineError(f"{where}: expected a single value, got {type(value).__name__}")
+            elif role in ("numeric", "monetary") and isinstance(value, bool):
+                raise EngineError(f"{where}: expected a number, got a boolean")
+            elif role == "text" and value is not None and not isinstance(value, str) and not (
+                isinstance(value, float) and value != value
+            ):
+                raise EngineError(f"{where}: expected text, got {type(value).__name__}")
+
+
+def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
+    pre = model.preprocessor
+    wanted = [p.name for p in pre.plans_] + [c for c in pre.behaviour_.values() if c]
+    return {c: [r.get(c) for r in records] for c in dict.fromkeys(wanted)}
+
+
+def predict_segment(model: FittedPipeline, record_or_records):
+    """One dict -> one dict; a list of dicts or a DataFrame -> a list of dicts (in order).
+
+    Each result: segment, segment_name, churn_risk, predicted_ltv, recommendations (top 3, each
+    {action, category, reason, priority}) and key_features {column: value used}. Missing fields are
+    imputed as in training; unknown or wrongly typed fields raise EngineError naming the field.
+    """
+    if not isinstance(model, FittedPipeline):
+        raise EngineError("predict_segment needs a fitted pipeline (from analyze() or load_model())")
+    single = isinstance(record_or_records, Mapping)
+    if single:
+        records = [record_or_records]
+    elif isinstance(record_or_records, pd.DataFrame):
+        records = None
+        frame = record_or_records
+        for c in frame.columns:
+            if c not in model.schema:
+                raise EngineError(f"unknown field {c!r} (the model expects: {', '.join(sorted(model.schema))})")
+    elif isinstance(record_or_records, list | tuple):
+        records = list(record_or_records)
+    else:
+        raise EngineError(f"expected a record (dict) or a list of records, got {type(record_or_records).__name__}")
+    if records is not None:
+        if not records:
+            return []
+        _check_fields(model, records)
+        cols = _columns(records, model)
+        data = cols if len(records) <= 32 else pd.DataFrame({c: np.array(v, dtype=object) for c, v in cols.items()})
+        n = len(records)
+    else:
+        n = len(frame)
+        if n == 0:
+            return []
+        data = frame if n > 32 else {c: frame[c].tolist() for c in frame.columns}
+    try:
+        X, profile, beh = model.preprocessor.transform(data)
+    except EngineError as exc:
+        raise EngineError(str(exc).replace("column ", "field ", 1)) from None
+    seg = model.cluster_model.predict(X).tolist()
+    churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
+    ltv = model.ltv_model.predict(X).tolist()
+    key_arrays: dict[str, list] = {}
+    for c in model.key_features:
+        if c in profile.columns:
+            key_arrays[c] = profile[c].to_numpy(float).tolist()
+        elif f"{c} (days ago)" in profile.columns:
+            key_arrays[f"{c} (days ago)"] = profile[f"{c} (days ago)"].to_numpy(float).tolist()
+        else:
+            raw = [r.get(c) for r in records] if records is not None else (
+                frame[c].tolist() if c in frame.columns else [None] * n)
+            key_arrays[c] = [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw]
+    names = model.segment_names
+    recs = model.segment_recommendations
+    out = []
+    for i in range(n):
+        s = int(seg[i])
+        ltv_i = ltv[i]
+        out.append({
+            "segment": s,
+            "segment_name": names.get(s, f"Segment {s}"),
+            "churn_risk": churn[i],
+            "predicted_ltv": ltv_i if ltv_i == ltv_i else None,
+            "recommendations": recs.get(s, [])[:3],
+            "key_features": {k: v[i] for k, v in key_arrays.items()},
+        })
+    return out[0] if single else out
