@@ -3,6 +3,8 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+import accounts.api_schema  # noqa: F401 - registers the API key auth with the OpenAPI schema
+
 router = DefaultRouter(trailing_slash=True)
 
 
