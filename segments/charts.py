@@ -1,0 +1,527 @@
+"""Plotly figures for the analysis pages, built on the server from stored results.
+
+Every figure reads only small, pre-computed data: the profiles and metrics on the `Analysis` row,
+the aggregates in `Analysis.summary`, and the per-segment chart sample (a few thousand customers
+per segment). Nothing here touches the million-row per-customer table, and the JSON of each tab is
+cached per analysis, so a page view costs milliseconds however large the analysis.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.cache import cache
+
+CHARTS_VERSION = 3  # bump when a figure changes shape, to drop cached JSON
+CURRENCY = "$"
+NOISE_COLOR = "#adb5bd"
+LIFECYCLE_LABELS = {"new": "New", "active": "Active", "at_risk": "At risk", "dormant": "Dormant"}
+LIFECYCLE_COLORS = {"new": "#4dabf7", "active": "#40c057", "at_risk": "#fab005", "dormant": "#868e96"}
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def palette(name: str) -> list[str]:
+    import plotly.colors
+
+    return list(getattr(plotly.colors.qualitative, name, plotly.colors.qualitative.Plotly))
+
+
+def segment_colors(profiles: list[dict], scheme: str) -> dict[int, str]:
+    colors = palette(scheme)
+    out, i = {}, 0
+    for p in sorted(profiles, key=lambda p: p["segment"]):
+        if p["segment"] < 0:
+            out[p["segment"]] = NOISE_COLOR
+        else:
+            out[p["segment"]] = colors[i % len(colors)]
+            i += 1
+    return out
+
+
+def _layout(fig, title: str, *, height: int = 380, legend: bool = True, **extra) -> None:
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        template="plotly_white",
+        font={"family": _FONT, "size": 12},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 56, "b": 50},
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "font": {"size": 11}},
+        hoverlabel={"font": {"family": _FONT}},
+        **extra,
+    )
+
+
+def _money(x) -> str:
+    return "n/a" if x is None else f"{CURRENCY}{x:,.0f}"
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{x:.0%}"
+
+
+def _segments(analysis) -> list[dict]:
+    return sorted(analysis.profiles, key=lambda p: p["segment"])
+
+
+def to_json(fig) -> str:
+    """Figure JSON, safe inside a <script type="application/json"> element."""
+    text = fig.to_json(validate=False, engine="json")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# --- Data & Analysis -----------------------------------------------------------------------------
+
+
+def k_selection_figure(analysis):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    sel = analysis.metrics.get("k_selection") or {}
+    ks = sel.get("k_values") or []
+    chosen = analysis.n_segments
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    if sel.get("silhouette"):
+        fig.add_trace(go.Scatter(x=ks, y=sel["silhouette"], name="Silhouette (higher is better)", mode="lines+markers",
+                                 line={"color": "#3b5bdb", "width": 3}), secondary_y=False)
+    if sel.get("stability"):
+        fig.add_trace(go.Scatter(x=ks, y=sel["stability"], name="Stability across resamples (ARI)", mode="lines+markers",
+                                 line={"color": "#40c057", "dash": "dot"}), secondary_y=False)
+    curve_key = "bic" if sel.get("bic") else "inertia"
+    if sel.get(curve_key):
+        label = "BIC (lower is better)" if curve_key == "bic" else "Inertia per customer (elbow)"
+        fig.add_trace(go.Scatter(x=ks, y=sel[curve_key], name=label, mode="lines+markers",
+                                 line={"color": "#f76707", "width": 3}), secondary_y=True)
+    if chosen:
+        fig.add_vline(x=chosen, line={"color": "#c92a2a", "dash": "dash", "width": 2},
+                      annotation_text=f"chosen k = {chosen}", annotation_position="top right",
+                      annotation_font={"color": "#c92a2a"})
+    _layout(fig, "Choosing the number of segments: silhouette, elbow and stability", height=400)
+    fig.update_xaxes(title_text="Number of segments (k)", dtick=1)
+    fig.update_yaxes(title_text="Silhouette / stability (ARI, 0–1)", secondary_y=False)
+    fig.update_yaxes(title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)", secondary_y=True,
+                     showgrid=False)
+    return fig
+
+
+# --- Visualizations ------------------------------------------------------------------------------
+
+
+def segment_sizes_figure(analysis, colors):
+    import plotly.graph_objects as go
+
+    segs = _segments(analysis)
+    fig = go.Figure(go.Pie(
+        labels=[p["name"] for p in segs], values=[p["size"] for p in segs],
+        marker={"colors": [colors[p["segment"]] for p in segs], "line": {"color": "#fff", "width": 2}},
+        hole=0.45, sort=False, textinfo="percent", textposition="inside",
+        hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{percent} of all<extra></extra>",
+    ))
+    fig.add_annotation(text=f"{analysis.customer_count:,}<br>customers", showarrow=False, font={"size": 14})
+    _layout(fig, "Segment sizes (share of customers)", height=400)
+    fig.update_layout(legend={"orientation": "v", "y": 0.5, "yanchor": "middle", "x": 1.02})
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 56, "b": 20})
+    return fig
+
+
+def ltv_churn_bubble_figure(analysis, colors):
+    import plotly.graph_objects as go
+
+    segs = [p for p in _segments(analysis) if p.get("avg_ltv") is not None]
+    fig = go.Figure()
+    biggest = max((p["size"] for p in segs), default=1)
+    for p in segs:
+        fig.add_trace(go.Scatter(
+            x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], name=p["name"], mode="markers+text",
+            text=[p["name"]], textposition="top center", textfont={"size": 11},
+            marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (70.0**2), "sizemin": 6,
+                    "color": colors[p["segment"]], "opacity": 0.8, "line": {"color": "#fff", "width": 1}},
+            customdata=[[p["size"], p["share"] * 100]],
+            hovertemplate=(f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
+                           "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"),
+        ))
+    _layout(fig, "Predicted LTV vs churn risk by segment (bubble area = segment size)", height=420)
+    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_yaxes(title_text=f"Average predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
+                     rangemode="tozero")
+    return fig
+
+
+def _horizon(analysis) -> str:
+    ltv = analysis.metrics.get("ltv") or {}
+    months = ltv.get("horizon_months") or analysis.config.get("ltv_horizon_months") or 12
+    return f"next {months} months"
+
+
+def pca_scatter_figure(analysis, colors, sample):
+    import plotly.graph_objects as go
+
+    names = {p["segment"]: p["name"] for p in analysis.profiles}
+    pca = analysis.metrics.get("pca") or {}
+    var = pca.get("explained_variance_ratio") or pca.get("explained_variance") or []
+    fig = go.Figure()
+    for seg in sorted(names):
+        part = sample[sample["segment"] == seg]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=part["pca_x"].round(3).tolist(), y=part["pca_y"].round(3).tolist(), mode="markers", name=names[seg],
+            marker={"color": colors[seg], "size": 4, "opacity": 0.6},
+            customdata=part[["customer_id"]].to_numpy().tolist(),
+            hovertemplate=f"<b>{names[seg]}</b><br>customer %{{customdata[0]}}<br>PC1 %{{x:.2f}}, PC2 %{{y:.2f}}<extra></extra>",
+        ))
+    shown = len(sample)
+    note = (f"{shown:,} of {analysis.customer_count:,} customers shown"
+            + (f" (random sample of up to {analysis.summary.get('sample_per_segment', 2000):,} per segment)"
+               if shown < analysis.customer_count else ""))
+    _layout(fig, f"Customers in the first two principal components<br><sup>{note}</sup>", height=480)
+    fig.update_layout(margin={"t": 70}, legend={"itemsizing": "constant"})
+    fig.update_xaxes(title_text="PC1" + (f" ({var[0]:.0%} of variance)" if len(var) > 0 else "") + " · standardised units")
+    fig.update_yaxes(title_text="PC2" + (f" ({var[1]:.0%} of variance)" if len(var) > 1 else "") + " · standardised units")
+    return fig
+
+
+def _importance(analysis) -> list[dict]:
+    raw = analysis.metrics.get("feature_importance") or []
+    if isinstance(raw, dict):
+        raw = raw.get("by_column") or raw.get("columns") or raw.get("features") or [
+            {"feature": k, "importance": v} for k, v in raw.items() if isinstance(v, int | float)
+        ]
+    return [d for d in raw if isinstance(d, dict) and "feature" in d]
+
+
+def feature_importance_figure(analysis):
+    import plotly.graph_objects as go
+
+    items = _importance(analysis)[:15][::-1]
+    fig = go.Figure(go.Bar(
+        x=[d["importance"] * 100 for d in items], y=[d["feature"] for d in items], orientation="h",
+        marker={"color": "#3b5bdb"},
+        customdata=[[d.get("rf", 0) * 100, d.get("mi", 0) * 100] for d in items],
+        hovertemplate="<b>%{y}</b><br>combined %{x:.1f}%<br>random forest %{customdata[0]:.1f}% · mutual information "
+                      "%{customdata[1]:.1f}%<extra></extra>",
+    ))
+    _layout(fig, "What drives the segmentation (feature importance)", height=max(320, 60 + 26 * len(items)), legend=False)
+    fig.update_xaxes(title_text="Share of importance (%; 50% random forest + 50% mutual information)", ticksuffix="%")
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(margin={"l": 10})
+    return fig
+
+
+def _heat_features(analysis) -> tuple[list[str], dict[int, list[float]]]:
+    fz = analysis.summary.get("feature_z") or {}
+    features = fz.get("features") or []
+    return features, {int(k): v for k, v in (fz.get("z") or {}).items()}
+
+
+def segment_heatmap_figure(analysis):
+    import plotly.graph_objects as go
+
+    features, z = _heat_features(analysis)
+    segs = [p for p in _segments(analysis) if p["segment"] in z]
+    matrix = [z[p["segment"]] for p in segs]
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=features, y=[p["name"] for p in segs], colorscale="RdBu", reversescale=True, zmid=0, zmin=-2, zmax=2,
+        colorbar={"title": {"text": "SD from<br>average"}, "ticksuffix": " SD"},
+        text=[[f"{v:+.2f}" for v in row] for row in matrix], texttemplate="%{text}", textfont={"size": 10},
+        hovertemplate="<b>%{y}</b><br>%{x}: %{z:+.2f} standard deviations from the average customer<extra></extra>",
+    ))
+    _layout(fig, "Segment comparison: feature means in standard deviations from the average customer",
+            height=max(320, 120 + 42 * len(segs)), legend=False)
+    fig.update_xaxes(title_text="Feature", tickangle=-35, automargin=True)
+    fig.update_yaxes(title_text="Segment", automargin=True, autorange="reversed")
+    return fig
+
+
+def radar_figures(analysis, colors) -> list[tuple[str, object]]:
+    import plotly.graph_objects as go
+
+    features, z = _heat_features(analysis)
+    if not features:
+        return []
+    top = _radar_features(analysis, features)
+    idx = [features.index(f) for f in top]
+    out = []
+    for p in _segments(analysis):
+        if p["segment"] not in z:
+            continue
+        values = [max(min(z[p["segment"]][i], 2.5), -2.5) for i in idx]
+        fig = go.Figure()
+        fig.add_trace(go.Scatterpolar(r=[0] * (len(top) + 1), theta=[*top, top[0]], mode="lines", name="Average customer",
+                                      line={"color": "#868e96", "dash": "dot"}, hoverinfo="skip"))
+        fig.add_trace(go.Scatterpolar(
+            r=[*values, values[0]], theta=[*top, top[0]], fill="toself", name=p["name"], opacity=0.75,
+            line={"color": colors[p["segment"]], "width": 2},
+            hovertemplate="%{theta}: %{r:+.2f} SD<extra></extra>",
+        ))
+        _layout(fig, f"{p['name']} ({p['share']:.0%})", height=330, legend=False)
+        fig.update_layout(margin={"l": 40, "r": 40, "t": 50, "b": 30},
+                          polar={"radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, -1, 0, 1, 2],
+                                                "ticksuffix": " SD", "tickfont": {"size": 9}, "angle": 90},
+                                 "angularaxis": {"tickfont": {"size": 10}}})
+        out.append((f"radar-{p['segment']}", fig))
+    return out
+
+
+def _radar_features(analysis, features: list[str], n: int = 7) -> list[str]:
+    ranked = [d["feature"] for d in _importance(analysis)]
+    chosen = [f for f in ranked if f in features][:n]
+    for f in features:
+        if len(chosen) >= n:
+            break
+        if f not in chosen:
+            chosen.append(f)
+    return chosen
+
+
+def journey_figure(analysis):
+    import plotly.graph_objects as go
+
+    life = analysis.summary.get("lifecycle") or {}
+    stages = life.get("stages") or []
+    counts = {int(k): v for k, v in (life.get("counts") or {}).items()}
+    segs = [p for p in _segments(analysis) if p["segment"] in counts]
+    fig = go.Figure()
+    for j, stage in enumerate(stages):
+        shares = [100 * counts[p["segment"]][j] / max(sum(counts[p["segment"]]), 1) for p in segs]
+        fig.add_trace(go.Bar(
+            x=shares, y=[p["name"] for p in segs], orientation="h", name=LIFECYCLE_LABELS.get(stage, stage),
+            marker={"color": LIFECYCLE_COLORS.get(stage, "#adb5bd")},
+            customdata=[counts[p["segment"]][j] for p in segs],
+            hovertemplate="<b>%{y}</b><br>" + LIFECYCLE_LABELS.get(stage, stage) + ": %{x:.1f}% (%{customdata:,} customers)<extra></extra>",
+        ))
+    _layout(fig, "Customer journey: lifecycle stage mix per segment (new → active → at risk → dormant)",
+            height=max(320, 130 + 40 * len(segs)), barmode="stack")
+    fig.update_xaxes(title_text="Share of the segment's customers (%)", ticksuffix="%", range=[0, 100])
+    fig.update_yaxes(automargin=True, autorange="reversed")
+    return fig
+
+
+def ltv_distribution_figure(analysis, colors, sample):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for p in _segments(analysis):
+        part = sample[sample["segment"] == p["segment"]]
+        if part.empty or "predicted_ltv" not in part:
+            continue
+        fig.add_trace(go.Box(x=part["predicted_ltv"].round(2).tolist(), name=p["name"], marker={"color": colors[p["segment"]]},
+                             boxpoints=False, hoverinfo="x"))
+    _layout(fig, "Predicted LTV distribution per segment (box: quartiles; from the chart sample)",
+            height=max(320, 120 + 40 * len(analysis.profiles)), legend=False)
+    fig.update_xaxes(title_text=f"Predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY)
+    fig.update_yaxes(automargin=True, autorange="reversed")
+    return fig
+
+
+# --- Business insights ---------------------------------------------------------------------------
+
+
+def risk_value_matrix_figure(analysis, colors):
+    import plotly.graph_objects as go
+
+    segs = [p for p in _segments(analysis) if p.get("avg_ltv") is not None]
+    pop = (analysis.metrics.get("insights") or {}).get("population") or {}
+    x_mid = (pop.get("avg_churn_risk") if pop.get("avg_churn_risk") is not None else analysis.summary.get("avg_churn_risk") or 0.5) * 100
+    y_mid = pop.get("avg_ltv") if pop.get("avg_ltv") is not None else analysis.summary.get("avg_predicted_ltv") or 0
+    fig = go.Figure()
+    biggest = max((p["size"] for p in segs), default=1)
+    for p in segs:
+        fig.add_trace(go.Scatter(
+            x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], mode="markers+text", name=p["name"], text=[p["name"]],
+            textposition="bottom center", textfont={"size": 11},
+            marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (55.0**2), "sizemin": 8,
+                    "color": colors[p["segment"]], "line": {"color": "#fff", "width": 1}},
+            hovertemplate=(f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
+                           f"churn risk %{{x:.1f}}%<br>avg LTV {CURRENCY}%{{y:,.0f}}<extra></extra>"),
+        ))
+    xs = [p["avg_churn_risk"] * 100 for p in segs] + [x_mid]
+    ys = [p["avg_ltv"] for p in segs] + [y_mid]
+    x_max = max(max(xs) * 1.15, x_mid * 2, 10)
+    y_max = max(max(ys) * 1.2, y_mid * 2, 1)
+    quadrants = [
+        (x_mid / 2, y_max * 0.97, "Protect & grow<br>(high value, low risk)", "#2b8a3e"),
+        ((x_mid + x_max) / 2, y_max * 0.97, "Retain urgently<br>(high value, high risk)", "#c92a2a"),
+        (x_mid / 2, y_max * 0.03, "Develop<br>(low value, low risk)", "#1864ab"),
+        ((x_mid + x_max) / 2, y_max * 0.03, "Win back cheaply or let go<br>(low value, high risk)", "#868e96"),
+    ]
+    for x, y, text, color in quadrants:
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font={"size": 11, "color": color}, opacity=0.9)
+    fig.add_vline(x=x_mid, line={"color": "#adb5bd", "dash": "dash"})
+    fig.add_hline(y=y_mid, line={"color": "#adb5bd", "dash": "dash"})
+    _layout(fig, "Risk–value matrix (lines: average customer; bubble area = segment size)", height=460)
+    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[0, x_max])
+    fig.update_yaxes(title_text=f"Average predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
+                     range=[0, y_max])
+    return fig
+
+
+def revenue_contribution_figure(analysis, colors):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    segs = [p for p in _segments(analysis) if p["segment"] >= 0 or p["size"]]
+    use_revenue = any(p.get("revenue_share") is not None for p in segs)
+    if use_revenue:
+        values = {p["segment"]: (p.get("total_revenue") or 0.0) for p in segs}
+        what = "historical revenue"
+    else:
+        values = {p["segment"]: (p.get("avg_ltv") or 0.0) * p["size"] for p in segs}
+        what = f"predicted LTV ({_horizon(analysis)})"
+    total = sum(values.values()) or 1.0
+    ordered = sorted(segs, key=lambda p: -values[p["segment"]])
+    shares = [100 * values[p["segment"]] / total for p in ordered]
+    cumulative, running = [], 0.0
+    for s in shares:
+        running += s
+        cumulative.append(running)
+    cust_cum, run_c = [], 0.0
+    for p in ordered:
+        run_c += p["share"] * 100
+        cust_cum.append(run_c)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    names = [p["name"] for p in ordered]
+    fig.add_trace(go.Bar(
+        x=names, y=shares, name=f"Share of {what}", marker={"color": [colors[p["segment"]] for p in ordered]},
+        customdata=[[values[p["segment"]], p["share"] * 100] for p in ordered],
+        hovertemplate=f"<b>%{{x}}</b><br>%{{y:.1f}}% of {what} ({CURRENCY}%{{customdata[0]:,.0f}})"
+                      "<br>%{customdata[1]:.1f}% of customers<extra></extra>",
+    ), secondary_y=False)
+    fig.add_trace(go.Scatter(x=names, y=cumulative, name="Cumulative share (Pareto)", mode="lines+markers",
+                             line={"color": "#212529", "width": 2},
+                             customdata=cust_cum,
+                             hovertemplate="%{y:.1f}% of " + what + " from %{customdata:.1f}% of customers<extra></extra>"),
+                  secondary_y=True)
+    fig.add_hline(y=80, line={"color": "#c92a2a", "dash": "dot"}, secondary_y=True,
+                  annotation_text="80%", annotation_position="bottom right")
+    _layout(fig, f"Revenue contribution by segment (share of {what}, with Pareto curve)", height=440)
+    fig.update_xaxes(title_text="Segment (largest contribution first)", tickangle=-20, automargin=True)
+    fig.update_yaxes(title_text=f"Share of {what} (%)", ticksuffix="%", secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text="Cumulative share (%)", ticksuffix="%", range=[0, 105], secondary_y=True, showgrid=False)
+    return fig
+
+
+def growth_opportunities_figure(analysis, colors):
+    import plotly.graph_objects as go
+
+    insights = analysis.metrics.get("insights") or {}
+    growth = insights.get("growth_opportunities") or []
+    under = insights.get("underperforming") or []
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        y=[g["name"] for g in growth], x=[g.get("growth_potential") or 0 for g in growth], orientation="h",
+        name="Growth potential (low-risk, valuable segments)", marker={"color": "#2b8a3e"},
+        hovertemplate=f"<b>%{{y}}</b><br>growth potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
+    ))
+    fig.add_trace(go.Bar(
+        y=[u["name"] for u in under], x=[u.get("development_potential") or 0 for u in under], orientation="h",
+        name="Development potential (underperforming segments)", marker={"color": "#f59f00"},
+        hovertemplate=f"<b>%{{y}}</b><br>development potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
+    ))
+    n = len(growth) + len(under)
+    _layout(fig, "Growth opportunities by segment (currency)", height=max(300, 140 + 44 * n))
+    fig.update_xaxes(title_text=f"Potential additional value ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY)
+    fig.update_yaxes(automargin=True, autorange="reversed")
+    return fig
+
+
+# --- compare -------------------------------------------------------------------------------------
+
+
+def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    out = []
+    runs = [(f"A · {a.name}", a), (f"B · {b.name}", b)]
+    specs = [
+        ("compare-sizes", "Segment sizes (customers)", lambda p: p["size"], "Customers", "", ":,"),
+        ("compare-ltv", f"Average predicted LTV by segment ({CURRENCY})", lambda p: p.get("avg_ltv") or 0,
+         f"Average predicted LTV ({CURRENCY})", CURRENCY, ":,.0f"),
+        ("compare-churn", "Average churn risk by segment (%)", lambda p: (p.get("avg_churn_risk") or 0) * 100,
+         "Average churn risk (%)", "", ":.1f"),
+    ]
+    for key, title, value, axis, prefix, fmt in specs:
+        fig = make_subplots(rows=1, cols=2, subplot_titles=[_short(r[0]) for r in runs], horizontal_spacing=0.12)
+        for col, (label, run) in enumerate(runs, start=1):
+            colors = segment_colors(run.profiles, run.color_scheme)
+            segs = _segments(run)
+            fig.add_trace(go.Bar(
+                x=[p["name"] for p in segs], y=[value(p) for p in segs], name=_short(label), showlegend=False,
+                marker={"color": [colors[p["segment"]] for p in segs]},
+                hovertemplate=f"<b>%{{x}}</b><br>{prefix}%{{y{fmt}}}<extra>{_short(label)}</extra>",
+            ), row=1, col=col)
+        _layout(fig, title, height=400, legend=False)
+        fig.update_yaxes(title_text=axis, tickprefix=prefix, rangemode="tozero")
+        fig.update_xaxes(tickangle=-25, automargin=True)
+        out.append((key, fig))
+    if overlap:
+        a_names = {p["segment"]: p["name"] for p in a.profiles}
+        b_names = {p["segment"]: p["name"] for p in b.profiles}
+        fig = go.Figure(go.Heatmap(
+            z=overlap["matrix"], x=[f"B: {b_names.get(s, s)}" for s in overlap["b_segments"]],
+            y=[f"A: {a_names.get(s, s)}" for s in overlap["a_segments"]], colorscale="Blues",
+            colorbar={"title": {"text": "customers"}},
+            hovertemplate="%{y} ∩ %{x}: %{z:,} customers<extra></extra>",
+        ))
+        _layout(fig, f"Where run A's customers went in run B (agreement: adjusted Rand index {overlap['ari']:.2f})",
+                height=max(340, 140 + 40 * len(overlap["a_segments"])), legend=False)
+        fig.update_xaxes(tickangle=-25, automargin=True)
+        fig.update_yaxes(automargin=True, autorange="reversed")
+        out.append(("compare-overlap", fig))
+    return out
+
+
+def _short(text: str, n: int = 48) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# --- per tab, cached -----------------------------------------------------------------------------
+
+
+def _sample(analysis):
+    import pandas as pd
+    from django.core.files.storage import default_storage
+
+    return pd.read_parquet(default_storage.path(analysis.charts_file))
+
+
+def _build(analysis, tab: str) -> list[tuple[str, object]]:
+    colors = segment_colors(analysis.profiles, analysis.color_scheme)
+    if tab == "data":
+        return [("k-selection", k_selection_figure(analysis))]
+    if tab == "visualizations":
+        sample = _sample(analysis)
+        figs = [
+            ("segment-sizes", segment_sizes_figure(analysis, colors)),
+            ("ltv-churn", ltv_churn_bubble_figure(analysis, colors)),
+            ("pca-scatter", pca_scatter_figure(analysis, colors, sample)),
+            ("feature-importance", feature_importance_figure(analysis)),
+            ("segment-heatmap", segment_heatmap_figure(analysis)),
+            *radar_figures(analysis, colors),
+            ("journey", journey_figure(analysis)),
+            ("ltv-distribution", ltv_distribution_figure(analysis, colors, sample)),
+        ]
+        return figs
+    if tab == "insights":
+        return [
+            ("growth", growth_opportunities_figure(analysis, colors)),
+            ("risk-value", risk_value_matrix_figure(analysis, colors)),
+            ("revenue", revenue_contribution_figure(analysis, colors)),
+        ]
+    return []
+
+
+def tab_figures(analysis, tab: str) -> dict[str, str]:
+    """{chart id: figure JSON} for one tab, cached per analysis (results never change once stored)."""
+    stamp = int(analysis.finished_at.timestamp()) if analysis.finished_at else 0
+    key = f"segsaas:charts:v{CHARTS_VERSION}:{analysis.pk}:{stamp}:{analysis.color_scheme}:{tab}"
+    cached = cache.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    figures = {name: to_json(fig) for name, fig in _build(analysis, tab)}
+    cache.set(key, json.dumps(figures), timeout=24 * 3600)
+    return figures

@@ -1,0 +1,113 @@
+"""Reads of analyses and their per-customer results (pages, API and exports share these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from segments.models import Analysis, CustomerResult
+
+COUNT_CAP = 10_000  # beyond this a filtered count is shown as "10,000+" instead of counting a million rows
+
+
+def analysis_list(*, organization, dataset=None, status: str | None = None) -> QuerySet[Analysis]:
+    qs = Analysis.objects.for_organization(organization).select_related("dataset", "job", "created_by")
+    if dataset is not None:
+        qs = qs.filter(dataset=dataset)
+    if status == "draft":
+        qs = qs.filter(job=None)
+    elif status:
+        qs = qs.filter(job__status=status)
+    return qs
+
+
+def analysis_get(*, organization, analysis_id) -> Analysis:
+    from accounts.scoping import get_object_for_org
+
+    return get_object_for_org(
+        Analysis.objects.for_organization(organization).select_related("dataset", "job", "created_by", "rerun_of"),
+        organization, pk=analysis_id,
+    )
+
+
+def analysis_profiles(*, analysis: Analysis) -> list[dict]:
+    return sorted(analysis.profiles or [], key=lambda p: p["segment"])
+
+
+def customer_results(
+    *,
+    analysis: Analysis,
+    segment: int | None = None,
+    churn_min: float | None = None,
+    churn_max: float | None = None,
+    ltv_min: float | None = None,
+    ltv_max: float | None = None,
+    customer_id: str | None = None,
+    lifecycle_stage: str | None = None,
+) -> QuerySet[CustomerResult]:
+    """This analysis's customers, filtered, in dataset order (index: analysis, segment, row_index)."""
+    qs = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
+    if segment is not None:
+        qs = qs.filter(segment=segment)
+    if churn_min is not None:
+        qs = qs.filter(churn_risk__gte=churn_min)
+    if churn_max is not None:
+        qs = qs.filter(churn_risk__lte=churn_max)
+    if ltv_min is not None:
+        qs = qs.filter(predicted_ltv__gte=ltv_min)
+    if ltv_max is not None:
+        qs = qs.filter(predicted_ltv__lte=ltv_max)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if lifecycle_stage:
+        qs = qs.filter(lifecycle_stage=lifecycle_stage)
+    return qs.order_by("row_index")
+
+
+@dataclass
+class CustomerPage:
+    rows: list[CustomerResult]
+    after: int | None  # row_index this page started after
+    next_after: int | None  # pass as `after` for the next page; None on the last page
+    total: int | None  # exact when cheap or small
+    total_capped: bool  # True: at least COUNT_CAP matches
+
+
+def customer_page(*, analysis: Analysis, after: int | None = None, limit: int = 100, **filters) -> CustomerPage:
+    """Keyset pagination on row_index: every page costs the same, on the first or the ten-thousandth page."""
+    limit = max(1, min(int(limit), 500))
+    qs = customer_results(analysis=analysis, **filters)
+    page_qs = qs.filter(row_index__gt=after) if after is not None else qs
+    rows = list(page_qs[: limit + 1])
+    next_after = rows[limit - 1].row_index if len(rows) > limit else None
+    rows = rows[:limit]
+    active = {k: v for k, v in filters.items() if v not in (None, "")}
+    if not active:
+        total, capped = analysis.customer_count, False
+    elif set(active) == {"segment"}:
+        sizes = analysis.summary.get("segment_sizes") or {}
+        total, capped = sizes.get(str(active["segment"]), 0), False
+    else:
+        total = qs.order_by()[: COUNT_CAP].count()
+        capped = total >= COUNT_CAP
+    return CustomerPage(rows=rows, after=after, next_after=next_after, total=total, total_capped=capped)
+
+
+def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:
+    """Crosstab of two runs' segments over the same customers, and their adjusted Rand index."""
+    if not (a.customers_file and b.customers_file) or a.customer_count != b.customer_count:
+        return None
+    import pandas as pd
+    from django.core.files.storage import default_storage
+    from sklearn.metrics import adjusted_rand_score
+
+    sa = pd.read_parquet(default_storage.path(a.customers_file), columns=["segment"])["segment"].to_numpy()
+    sb = pd.read_parquet(default_storage.path(b.customers_file), columns=["segment"])["segment"].to_numpy()
+    table = pd.crosstab(sa, sb)
+    return {
+        "a_segments": [int(x) for x in table.index],
+        "b_segments": [int(x) for x in table.columns],
+        "matrix": table.to_numpy().astype(int).tolist(),
+        "ari": float(adjusted_rand_score(sa, sb)),
+    }

@@ -1,0 +1,397 @@
+"""Analyses: create, run (in the worker), cancel, delete. Pages, the API, the `run_analysis` command
+and the job handler all go through these functions.
+
+A run reads the dataset's Parquet file, calls the engine with the job's progress callback (so a
+cancel stops it at the next stage), writes the fitted model and the per-customer table as files
+under the dataset's storage directory, and then stores metrics, profiles and one `CustomerResult`
+row per customer in ONE transaction: a failure or a cancel leaves no half result.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis, CustomerResult
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "analysis.run"
+# Points per segment kept for the scatter charts: enough to see the shape, small enough to draw fast.
+CHART_SAMPLE_PER_SEGMENT = 2_000
+CONFIG_KEYS_FROM_ROLES = {
+    "categorical": "categorical_cols",
+    "text": "text_cols",
+    "date": "date_cols",
+    "numeric": "numeric_cols",
+    "monetary": "monetary_cols",
+    "ignore": "ignore_cols",
+}
+BEHAVIOUR_KEYS = ("recency_col", "frequency_col", "tenure_col")
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def config_from_roles(roles: dict, behaviour_roles: dict | None = None) -> dict:
+    """Engine config keys for a {column: role} mapping (the dataset's confirmed roles)."""
+    config: dict = {key: [] for key in CONFIG_KEYS_FROM_ROLES.values()}
+    config["id_col"] = None
+    config["churn_label_col"] = None
+    for column, role in (roles or {}).items():
+        if role in CONFIG_KEYS_FROM_ROLES:
+            config[CONFIG_KEYS_FROM_ROLES[role]].append(column)
+        elif role == "identifier":
+            if config["id_col"] is None:
+                config["id_col"] = column
+            else:
+                config["ignore_cols"].append(column)
+        elif role == "churn_label":
+            if config["churn_label_col"] is None:
+                config["churn_label_col"] = column
+            else:
+                config["ignore_cols"].append(column)
+    for key in BEHAVIOUR_KEYS:
+        value = (behaviour_roles or {}).get(key)
+        config[key] = value or None
+    return config
+
+
+def analysis_default_config(dataset) -> dict:
+    """The engine config a new analysis of this dataset starts from: its confirmed column roles."""
+    try:
+        from datasets.services import dataset_analysis_defaults
+    except ImportError:
+        dataset_analysis_defaults = None
+    base = {"algorithm": "kmeans", "n_clusters": None, "k_min": 2, "k_max": 10, "nlp": True, "random_state": 42}
+    if dataset_analysis_defaults is not None:
+        base.update(dataset_analysis_defaults(dataset) or {})
+    else:
+        base.update(config_from_roles(dataset.roles, dataset.behaviour_roles))
+    return base
+
+
+def validate_config(config: dict) -> dict:
+    """The config as the engine will read it, or a ValidationError with the engine's message."""
+    from segments.engine import AnalysisConfig, EngineError
+
+    try:
+        return AnalysisConfig.from_dict(config).to_dict()
+    except EngineError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+# --- create / cancel / delete --------------------------------------------------------------------
+
+
+def analysis_create(
+    *,
+    organization,
+    dataset,
+    config: dict,
+    name: str,
+    created_by=None,
+    color_scheme: str = DEFAULT_COLOR_SCHEME,
+    rerun_of: Analysis | None = None,
+) -> Analysis:
+    """Store the analysis and queue its job (dispatched once the transaction commits)."""
+    from jobs.services import job_create
+
+    if dataset.organization_id != organization.pk:
+        raise ValidationError("This dataset belongs to another organization.")
+    if dataset.status != "ready":
+        raise ValidationError(f"Dataset “{dataset.name}” is not ready yet (status: {dataset.status}).")
+    if color_scheme not in COLOR_SCHEMES:
+        raise ValidationError(f"Unknown colour scheme {color_scheme!r}; choose one of {', '.join(COLOR_SCHEMES)}.")
+    if rerun_of is not None and rerun_of.organization_id != organization.pk:
+        raise ValidationError("Cannot re-run another organization's analysis.")
+    clean = validate_config(config)
+    columns = _dataset_columns(dataset)
+    if columns:
+        unknown = [c for c in _declared_columns(clean) if c not in columns]
+        if unknown:
+            raise ValidationError(f"Column {unknown[0]!r} is not in dataset “{dataset.name}”.")
+    name = (name or "").strip() or _default_name(dataset, clean)
+    with transaction.atomic():
+        analysis = Analysis.objects.for_organization(organization).create(
+            dataset=dataset, name=name[:200], config=clean, color_scheme=color_scheme,
+            created_by=created_by if getattr(created_by, "pk", None) else None, rerun_of=rerun_of,
+        )
+        analysis.job = job_create(
+            organization=organization, kind=JOB_KIND, params={"analysis_id": analysis.pk}, created_by=created_by
+        )
+        analysis.save(update_fields=["job"])
+    return analysis
+
+
+def _default_name(dataset, config: dict) -> str:
+    k = f"k={config['n_clusters']}" if config.get("n_clusters") else "auto k"
+    return f"{dataset.name} · {config.get('algorithm', 'kmeans')} · {k}"
+
+
+def _dataset_columns(dataset) -> list[str]:
+    return [c["name"] for c in (dataset.schema or []) if isinstance(c, dict) and "name" in c]
+
+
+def _declared_columns(config: dict) -> list[str]:
+    cols: list[str] = []
+    for key in ("categorical_cols", "text_cols", "date_cols", "numeric_cols", "ignore_cols", "monetary_cols"):
+        cols.extend(config.get(key) or [])
+    for key in ("id_col", "churn_label_col", *BEHAVIOUR_KEYS):
+        if config.get(key):
+            cols.append(config[key])
+    return cols
+
+
+def analysis_cancel(*, analysis: Analysis) -> Analysis:
+    from jobs.services import job_cancel
+
+    if analysis.job_id and analysis.job.is_active:
+        job_cancel(analysis.job)
+        analysis.job.refresh_from_db()
+    return analysis
+
+
+def analysis_delete(*, analysis: Analysis, actor=None) -> None:
+    """Stop the run if it is still going, remove its files, rows and the record; audited."""
+    from accounts.services import audit
+
+    analysis_cancel(analysis=analysis)
+    organization, name = analysis.organization, analysis.name
+    remove_analysis_files(analysis)
+    with transaction.atomic():
+        job = analysis.job
+        analysis.delete()
+        if job is not None and not job.is_active:
+            job.delete()
+    audit(organization=organization, action="analysis.deleted", actor=actor, target=name)
+
+
+def remove_analysis_files(analysis: Analysis) -> None:
+    path = Path(default_storage.path(analysis.storage_dir))
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# --- running (in the worker) ---------------------------------------------------------------------
+
+
+def dataset_dataframe(dataset):
+    """The dataset's normalised table (Parquet) as a DataFrame."""
+    try:
+        from datasets.services import dataset_read_dataframe
+    except ImportError:
+        dataset_read_dataframe = None
+    if dataset_read_dataframe is not None:
+        return dataset_read_dataframe(dataset)
+    import pandas as pd
+
+    if not dataset.data_file:
+        raise ValueError(f"dataset {dataset.pk} has no data file")
+    with dataset.data_file.open("rb") as fh:
+        return pd.read_parquet(fh)
+
+
+def analysis_execute(*, analysis: Analysis, progress) -> dict:
+    """Run the engine for this analysis and store its results. `progress(stage, percent)` may raise to cancel."""
+    from segments.engine import AnalysisConfig, analyze
+
+    started = time.monotonic()
+    progress("Loading the dataset", 1)
+    df = dataset_dataframe(analysis.dataset)
+    progress(f"Loaded {len(df):,} rows", 4)
+    config = AnalysisConfig.from_dict(analysis.config)
+
+    def engine_progress(stage: str, percent: float) -> None:
+        progress(stage, 4 + 0.86 * max(0.0, min(float(percent), 100.0)))
+
+    result = analyze(df, config, progress=engine_progress)
+    feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
+    del df
+    progress("Saving the model and per-customer results", 91)
+    directory = Path(default_storage.path(analysis.storage_dir))
+    directory.mkdir(parents=True, exist_ok=True)
+    model_rel = f"{analysis.storage_dir}/model.joblib"
+    customers_rel = f"{analysis.storage_dir}/customers.parquet"
+    charts_rel = f"{analysis.storage_dir}/chart_sample.parquet"
+    result.model.save(default_storage.path(model_rel))
+    customers = result.customers.reset_index(drop=True)
+    customers.to_parquet(default_storage.path(customers_rel), index=False)
+    chart_sample(customers).to_parquet(default_storage.path(charts_rel), index=False)
+    summary = summarise(customers, result.profiles)
+    summary["feature_z"] = feature_z
+    progress("Storing results", 94)
+    metrics = dict(result.metrics)
+    metrics.setdefault("timings", {})
+    quality = metrics.get("quality") or {}
+    silhouette = quality.get("silhouette") if isinstance(quality, dict) else None
+    insert_seconds = 0.0
+    with transaction.atomic():
+        locked = Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
+        if locked is None:  # deleted while running
+            remove_analysis_files(analysis)
+            return {"analysis_id": analysis.pk, "deleted": True}
+        CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis).delete()  # a retry
+        t0 = time.monotonic()
+        bulk_insert_customers(analysis, customers)
+        insert_seconds = time.monotonic() - t0
+        metrics["timings"]["store_customers_seconds"] = round(insert_seconds, 2)
+        Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
+            metrics=metrics, profiles=result.profiles, summary=summary,
+            n_segments=len([p for p in result.profiles if p.get("segment", 0) >= 0]),
+            customer_count=len(customers), silhouette=silhouette,
+            engine_version=str(getattr(result, "engine_version", "") or _engine_version()),
+            model_file=model_rel, customers_file=customers_rel, charts_file=charts_rel, finished_at=timezone.now(),
+        )
+    progress("Done", 100)
+    return {
+        "analysis_id": analysis.pk,
+        "segments": len(result.profiles),
+        "customers": len(customers),
+        "seconds": round(time.monotonic() - started, 1),
+        "store_customers_seconds": round(insert_seconds, 2),
+    }
+
+
+def _engine_version() -> str:
+    from segments import engine
+
+    return getattr(engine, "ENGINE_VERSION", "")
+
+
+def chart_sample(customers, per_segment: int = CHART_SAMPLE_PER_SEGMENT, seed: int = 42):
+    """Up to `per_segment` customers of each segment (seeded), for scatter and distribution charts."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    seg = customers["segment"].to_numpy()
+    picks = []
+    for s in np.unique(seg):
+        idx = np.flatnonzero(seg == s)
+        if len(idx) > per_segment:
+            idx = np.sort(rng.choice(idx, per_segment, replace=False))
+        picks.append(idx)
+    idx = np.concatenate(picks) if picks else np.array([], dtype=np.int64)
+    cols = [c for c in ("customer_id", "segment", "pca_x", "pca_y", "churn_risk", "predicted_ltv", "lifecycle_stage")
+            if c in customers.columns]
+    sample = customers.iloc[idx][cols].copy()
+    sample["customer_id"] = sample["customer_id"].astype(str)
+    for c in ("pca_x", "pca_y", "churn_risk", "predicted_ltv"):
+        if c in sample:
+            sample[c] = pd.to_numeric(sample[c], errors="coerce").astype("float32")
+    return sample.reset_index(drop=True)
+
+
+LIFECYCLE_ORDER = ["new", "active", "at_risk", "dormant"]
+HEATMAP_MAX_FEATURES = 14
+
+
+def feature_zscores(df, labels, profiles: list[dict], metrics: dict) -> dict:
+    """Per segment, the mean of each profiled numeric column in standard deviations from the population."""
+    import numpy as np
+    import pandas as pd
+
+    profiled = list(((profiles or [{}])[0].get("stats") or {}).keys())
+    ranked = [d.get("feature") for d in (metrics.get("feature_importance") or []) if isinstance(d, dict)]
+    order = [c for c in ranked if c in profiled] + [c for c in profiled if c not in ranked]
+    features, columns = [], []
+    for name in order:
+        if name not in df.columns:
+            continue
+        values = pd.to_numeric(df[name], errors="coerce") if not pd.api.types.is_bool_dtype(df[name]) else df[name].astype(float)
+        if values.notna().sum() < 2 or not np.isfinite(values.std()) or values.std() == 0:
+            continue
+        features.append(name)
+        columns.append(values.astype("float64"))
+        if len(features) == HEATMAP_MAX_FEATURES:
+            break
+    if not features:
+        return {}
+    frame = pd.concat(columns, axis=1, keys=features)
+    z = (frame.groupby(np.asarray(labels)).mean() - frame.mean()) / frame.std(ddof=0)
+    return {"features": features, "z": {str(int(s)): [round(float(v), 4) if np.isfinite(v) else 0.0 for v in row]
+                                        for s, row in zip(z.index, z.to_numpy(), strict=True)}}
+
+
+def summarise(customers, profiles: list[dict]) -> dict:
+    """Aggregates the pages need that are cheaper to compute once here than per page view."""
+    import numpy as np
+    import pandas as pd
+
+    out: dict = {"customers": len(customers), "sample_per_segment": CHART_SAMPLE_PER_SEGMENT}
+    seg = customers["segment"]
+    out["segment_sizes"] = {str(int(k)): int(v) for k, v in seg.value_counts().sort_index().items()}
+    if "lifecycle_stage" in customers:
+        table = pd.crosstab(seg, customers["lifecycle_stage"].astype(str))
+        stages = [s for s in LIFECYCLE_ORDER if s in table.columns] + [s for s in table.columns if s not in LIFECYCLE_ORDER]
+        out["lifecycle"] = {
+            "stages": stages,
+            "counts": {str(int(s)): [int(table.loc[s, st]) for st in stages] for s in table.index},
+        }
+    if "predicted_ltv" in customers:
+        ltv = pd.to_numeric(customers["predicted_ltv"], errors="coerce")
+        out["total_predicted_ltv"] = float(np.nansum(ltv))
+        out["avg_predicted_ltv"] = float(np.nanmean(ltv)) if len(ltv) else None
+    if "churn_risk" in customers:
+        churn = pd.to_numeric(customers["churn_risk"], errors="coerce")
+        out["avg_churn_risk"] = float(np.nanmean(churn)) if len(churn) else None
+        out["high_risk_customers"] = int((churn >= 0.5).sum())
+    return out
+
+
+def bulk_insert_customers(analysis: Analysis, customers) -> None:
+    """One row per customer. PostgreSQL: COPY (≈10 s per million rows); elsewhere batched INSERTs."""
+    import pandas as pd
+
+    n = len(customers)
+    frame = pd.DataFrame({
+        "organization_id": analysis.organization_id,
+        "analysis_id": analysis.pk,
+        "row_index": range(n),
+        "customer_id": customers["customer_id"].astype(str).str.slice(0, 100) if "customer_id" in customers else [str(i) for i in range(n)],
+        "segment": customers["segment"].astype("int64"),
+        "churn_risk": pd.to_numeric(customers.get("churn_risk", 0.0), errors="coerce").fillna(0.0).astype("float64"),
+        "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", 0.0), errors="coerce").fillna(0.0).astype("float64"),
+        "value_tier": _text_col(customers, "value_tier", n),
+        "risk_level": _text_col(customers, "risk_level", n),
+        "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),
+    })
+    table = CustomerResult._meta.db_table
+    columns = list(frame.columns)
+    if connection.vendor == "postgresql":
+        import io
+
+        with connection.cursor() as cursor:
+            for start in range(0, n, 250_000):
+                buf = io.StringIO()
+                frame.iloc[start : start + 250_000].to_csv(buf, index=False, header=False)
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(buf.getvalue())
+        return
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed identifiers
+    with connection.cursor() as cursor:
+        for start in range(0, n, 50_000):
+            chunk = frame.iloc[start : start + 50_000]
+            cursor.executemany(sql, list(chunk.itertuples(index=False, name=None)))
+
+
+def _text_col(customers, name: str, n: int):
+    if name not in customers:
+        return [""] * n
+    return customers[name].astype(str).fillna("").str.slice(0, 20)
+
+
+def analysis_on_job_fail(job) -> None:
+    """A failed or cancelled run leaves no files behind (its DB results were never written)."""
+    analysis = Analysis.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("analysis_id")).first()
+    if analysis is not None and not analysis.customers_file:
+        remove_analysis_files(analysis)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from segments import views
+
+app_name = "segments"
+
+urlpatterns = [
+    path("", views.analysis_list, name="list"),
+    path("new/", views.analysis_new_pick, name="new_pick"),
+    path("new/<int:dataset_id>/", views.analysis_new, name="new"),
+    path("<int:analysis_id>/", views.analysis_detail, name="detail"),
+    path("<int:analysis_id>/profiles/", views.analysis_profiles_view, name="profiles"),
+    path("<int:analysis_id>/visualizations/", views.analysis_visualizations, name="visualizations"),
+    path("<int:analysis_id>/insights/", views.analysis_insights, name="insights"),
+    path("<int:analysis_id>/compare/", views.analysis_compare, name="compare"),
+    path("<int:analysis_id>/rerun/", views.analysis_rerun, name="rerun"),
+    path("<int:analysis_id>/cancel/", views.analysis_cancel_view, name="cancel"),
+    path("<int:analysis_id>/delete/", views.analysis_delete_view, name="delete"),
+]
