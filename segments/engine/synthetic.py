@@ -84,7 +84,6 @@ def generate_synthetic(
 
     region = rng.choice(len(REGIONS), size=n, p=[0.24, 0.22, 0.2, 0.2, 0.14])
     mobile = rng.random(n) < p[:, 10]
-    device = np.where(mobile, "mobile", np.where(rng.random(n) < 0.8, "desktop", "tablet"))
     chan_p = np.array([0.3, 0.2, 0.2, 0.12, 0.1, 0.08])
     channel = rng.choice(len(CHANNELS), size=n, p=chan_p)
     zipf = 1.0 / np.arange(1, len(CITIES) + 1) ** 0.9
@@ -101,34 +100,41 @@ def generate_synthetic(
     signup = REFERENCE_DATE - tenure.astype("timedelta64[D]")
     last_purchase = REFERENCE_DATE - recency.astype("timedelta64[D]")
 
-    df = pd.DataFrame(
-        {
-            "customer_id": np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 7)),
-            "total_spend": np.round(spend, 2),
-            "orders": orders.astype(float),
-            "avg_order_value": np.round(aov, 2),
-            "days_since_last_visit": visit_recency,
-            "sessions_per_month": sessions.astype(float),
-            "support_tickets": tickets.astype(float),
-            "tenure_days": tenure,
-            "discount_usage": np.round(discount, 3),
-            "region": np.array(REGIONS, dtype=object)[region],
-            "device": device.astype(object),
-            "channel": np.array(CHANNELS, dtype=object)[channel],
-            "city": np.array(CITIES, dtype=object)[city],
-            "signup_date": signup.astype("datetime64[s]"),
-            "last_purchase_date": last_purchase.astype("datetime64[s]"),
-            "review": review,
-        }
-    )
+    ids = "C" + pd.Series(np.arange(1, n + 1), dtype="int64").astype("str").str.zfill(7)
+    columns = {
+        "customer_id": ids.to_numpy(),
+        "total_spend": np.round(spend, 2),
+        "orders": orders.astype(float),
+        "avg_order_value": np.round(aov, 2),
+        "days_since_last_visit": visit_recency,
+        "sessions_per_month": sessions.astype(float),
+        "support_tickets": tickets.astype(float),
+        "tenure_days": tenure,
+        "discount_usage": np.round(discount, 3),
+        "region": np.array(REGIONS, dtype=object)[region],
+        "device": np.array(["mobile", "desktop", "tablet"], dtype=object)[
+            np.where(mobile, 0, np.where(rng.random(n) < 0.8, 1, 2))],
+        "channel": np.array(CHANNELS, dtype=object)[channel],
+        "city": np.array(CITIES, dtype=object)[city],
+        "signup_date": signup.astype("datetime64[s]"),
+        "last_purchase_date": last_purchase.astype("datetime64[s]"),
+        "review": review,
+    }
     if missing_share > 0:
+        # about 2% missing in the columns a CRM export typically leaves blank (set before building the frame:
+        # assigning into string columns afterwards would copy them)
         for col in ("total_spend", "avg_order_value", "days_since_last_visit", "sessions_per_month",
                     "support_tickets", "discount_usage", "region", "device", "city", "review"):
             mask = rng.random(n) < missing_share
-            if df[col].dtype == object:
-                df.loc[mask, col] = None
+            values = columns[col]
+            if values.dtype == object:
+                values = values.copy() if values is review else values
+                values[mask] = None
             else:
-                df.loc[mask, col] = np.nan
+                values = values.astype(float, copy=True)
+                values[mask] = np.nan
+            columns[col] = values
+    df = pd.DataFrame(columns)
     if include_churn_label:
         p_no_purchase = np.exp(-lam * 90.0)
         df["churned"] = np.where(alive, rng.random(n) < p_no_purchase, True).astype(int)

@@ -1,0 +1,174 @@
+"""Command line: python -m segments.engine analyze|predict|synth ..."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import EngineError
+
+
+def _list(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def read_table(path: str):
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise EngineError(f"input file {path!r} does not exist")
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EngineError(f"{path!r} is not valid JSON ({exc})") from None
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise EngineError(f"{path!r}: expected a JSON object or a list of objects")
+        return data
+    last_exc = None
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return pd.read_csv(p, encoding=encoding, skipinitialspace=True, low_memory=False)
+        except UnicodeDecodeError as exc:
+            last_exc = exc
+        except pd.errors.EmptyDataError:
+            raise EngineError(f"{path!r} is empty: no header and no rows") from None
+        except pd.errors.ParserError as exc:
+            raise EngineError(f"{path!r} is not a readable CSV file ({str(exc).strip()})") from None
+    raise EngineError(f"{path!r}: cannot decode the file ({last_exc})")
+
+
+def _print_table(profiles: list[dict]) -> None:
+    header = f"{'seg':>4}  {'name':<42} {'size':>9} {'share':>6} {'avg LTV':>10} {'churn':>6}  top recommendation"
+    print(header)
+    print("-" * len(header))
+    for p in profiles:
+        ltv = "n/a" if p.get("avg_ltv") is None else f"{p['avg_ltv']:,.0f}"
+        churn = "n/a" if p.get("avg_churn_risk") is None else f"{p['avg_churn_risk']:.0%}"
+        rec = p["recommendations"][0]["category"] if p.get("recommendations") else ""
+        print(f"{p['segment']:>4}  {p['name'][:42]:<42} {p['size']:>9,} {p['share']:>6.1%} {ltv:>10} {churn:>6}  {rec}")
+
+
+def cmd_analyze(args) -> int:
+    from .config import AnalysisConfig
+    from .pipeline import analyze
+
+    df = read_table(args.input)
+    if isinstance(df, list):
+        import pandas as pd
+
+        df = pd.DataFrame(df)
+    k = args.k.strip().lower()
+    if k == "auto":
+        n_clusters = None
+    else:
+        try:
+            n_clusters = int(k)
+        except ValueError:
+            raise EngineError(f"--k: expected 'auto' or a whole number, got {args.k!r}") from None
+    config = AnalysisConfig(
+        algorithm=args.algorithm, n_clusters=n_clusters, k_min=args.k_min, k_max=args.k_max,
+        categorical_cols=_list(args.categorical), text_cols=_list(args.text), date_cols=_list(args.date),
+        numeric_cols=_list(args.numeric), id_col=args.id_col, ignore_cols=_list(args.ignore),
+        churn_label_col=args.churn_label, monetary_cols=_list(args.monetary), recency_col=args.recency,
+        frequency_col=args.frequency, tenure_col=args.tenure, nlp=args.nlp, random_state=args.seed,
+        ltv_horizon_months=args.horizon,
+    )
+
+    def progress(stage: str, pct: float) -> None:
+        if args.verbose:
+            print(f"[{pct:5.1f}%] {stage}", file=sys.stderr)
+
+    result = analyze(df, config, progress=progress)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "profiles.json").write_text(json.dumps(result.profiles, indent=2))
+    (out / "metrics.json").write_text(json.dumps(result.metrics, indent=2))
+    result.customers[["customer_id", "segment", "segment_name", "churn_risk", "predicted_ltv", "pca_x", "pca_y",
+                      "value_tier", "risk_level", "lifecycle_stage", "top_recommendation"]].to_csv(
+        out / "customers.csv", index=False)
+    result.model.save(out / "model.joblib")
+    m = result.metrics
+    print(f"{m['n_rows']:,} customers, {m['n_segments']} segments ({m['algorithm']}); {m['k_selection']['chosen_by']}")
+    _print_table(result.profiles)
+    print(f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
+          f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .pipeline import load_model
+    from .predict import predict_segment
+
+    model = load_model(args.model)
+    records = read_table(args.records)
+    if not isinstance(records, list):
+        records = records.astype(object).where(records.notna(), None).to_dict("records")
+    result = predict_segment(model, records)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from .synthetic import generate_synthetic
+
+    if args.rows < 1:
+        raise EngineError("--rows must be at least 1")
+    t = time.perf_counter()
+    df = generate_synthetic(args.rows, seed=args.seed, include_segment_labels=args.labels,
+                            include_churn_label=args.churn_label)
+    df.to_csv(args.out, index=False, date_format="%Y-%m-%d")
+    print(f"wrote {len(df):,} synthetic customers to {args.out} in {time.perf_counter() - t:.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m segments.engine", description="SegSaaS segmentation engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("analyze", help="segment a CSV of customers")
+    a.add_argument("input")
+    a.add_argument("--out", required=True)
+    a.add_argument("--algorithm", default="kmeans", choices=["kmeans", "gmm", "agglomerative", "dbscan"])
+    a.add_argument("--k", default="auto", help="auto or a number of segments")
+    a.add_argument("--k-min", type=int, default=2)
+    a.add_argument("--k-max", type=int, default=10)
+    for name in ("categorical", "text", "date", "numeric", "monetary", "ignore"):
+        a.add_argument(f"--{name}", default=None, help="comma-separated column names")
+    for name in ("id-col", "churn-label", "recency", "frequency", "tenure"):
+        a.add_argument(f"--{name}", default=None)
+    a.add_argument("--nlp", action=argparse.BooleanOptionalAction, default=True,
+                   help="sentiment and TF-IDF features for text columns (default on)")
+    a.add_argument("--seed", type=int, default=42)
+    a.add_argument("--horizon", type=int, default=12, help="LTV horizon in months")
+    a.add_argument("-v", "--verbose", action="store_true")
+    a.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("predict", help="score records with a saved model")
+    p.add_argument("model")
+    p.add_argument("records", help="RECORDS.json (object or list) or RECORDS.csv")
+    p.set_defaults(func=cmd_predict)
+    s = sub.add_parser("synth", help="write synthetic customers")
+    s.add_argument("out")
+    s.add_argument("--rows", type=int, default=10_000)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--labels", action="store_true", help="include the hidden true_segment column")
+    s.add_argument("--churn-label", action="store_true", help="include a churned column")
+    s.set_defaults(func=cmd_synth)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory; try a smaller file", file=sys.stderr)
+        return 3
