@@ -147,7 +147,8 @@ def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:
                 "unparsed": bad_count,
             }
             counts, edges = np.histogram(finite, bins=12)
-            out["numeric"]["histogram"] = {"counts": [int(c) for c in counts], "edges": [_num(e) for e in edges]}
+            out["numeric"]["histogram"] = {"counts": [int(c) for c in counts], "edges": [_num(e) for e in edges],
+                                            "max_count": int(counts.max())}
 
     # Dates: stored timestamps, or text the engine reads as dates.
     if stored == "date" or role == "date":

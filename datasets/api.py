@@ -1,0 +1,164 @@
+"""`/api/v1/datasets/`: upload, generate, read the profile, confirm column roles, delete.
+
+Thin views over `datasets.services` (the same validation and import the upload page and the
+`import_dataset` command run). Every object is reached through `TenantScopedViewSet`: another
+organization's id is a 404.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.api import TenantScopedViewSet
+from accounts.api_schema import BodySizeLimitMixin, error_responses
+from accounts.permissions import Perm
+from datasets.models import Dataset, DatasetStatus
+from datasets.serializers import (
+    DatasetDetailSerializer,
+    DatasetRolesSerializer,
+    DatasetSerializer,
+    DatasetUploadSerializer,
+    SyntheticDatasetSerializer,
+)
+from segsaas.api_errors import error_response
+
+
+class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+    model = Dataset
+    serializer_class = DatasetSerializer
+    filter_backends = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # The upload's size is bounded by the organization's upload limit (checked by the service), not by
+    # DATA_UPLOAD_MAX_MEMORY_SIZE, which is meant for form and JSON bodies.
+    body_size_exempt_actions = ("create",)
+    perms_by_action = {
+        "list": Perm.VIEW,
+        "retrieve": Perm.VIEW,
+        "create": Perm.MANAGE_DATASETS,
+        "synthetic": Perm.MANAGE_DATASETS,
+        "partial_update": Perm.MANAGE_DATASETS,
+        "destroy": Perm.MANAGE_DATASETS,
+    }
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("job")
+
+    def get_serializer_class(self):
+        return DatasetDetailSerializer if self.action == "retrieve" else DatasetSerializer
+
+    def _created(self, dataset: Dataset) -> Response:
+        dataset = self.get_queryset().get(pk=dataset.pk)
+        body = DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": f"/api/v1/datasets/{dataset.pk}/"})
+
+    @extend_schema(summary="List datasets", responses={200: DatasetSerializer(many=True), **error_responses()})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="A dataset: schema, profile and column roles",
+        responses={200: DatasetDetailSerializer, **error_responses(404)},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Upload a customer table",
+        description="Multipart form with `file` (CSV, CSV.gz or XLSX) and an optional `name`. The file is validated "
+                    "as it is read; a rejected file leaves nothing behind and the `400` names the row, column or limit. "
+                    "Small files are profiled before the answer (`status: ready`); large ones are imported in the "
+                    "background (`status: processing`, see `progress`): poll the dataset.",
+        request={"multipart/form-data": DatasetUploadSerializer},
+        responses={201: DatasetDetailSerializer, **error_responses(400)},
+    )
+    def create(self, request, *args, **kwargs):
+        from datasets.services import DatasetError, dataset_create_from_upload
+
+        form = DatasetUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        try:
+            dataset = dataset_create_from_upload(
+                organization=request._request.organization, uploaded_by=request.user, file=upload,
+                name=form.validated_data.get("name") or None, filename=upload.name,
+            )
+        except DatasetError as exc:
+            raise serializers.ValidationError({"file": [str(exc)]}) from exc
+        return self._created(dataset)
+
+    @extend_schema(
+        summary="Generate a synthetic dataset",
+        description="Realistic synthetic customers from the engine's generator (with a churn label). Up to 50,000 rows "
+                    "are made before the answer; larger ones in the background (`status: processing`).",
+        request=SyntheticDatasetSerializer,
+        responses={201: DatasetDetailSerializer, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"])
+    def synthetic(self, request):
+        from datasets.services import DatasetError, dataset_create_synthetic
+
+        form = SyntheticDatasetSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            dataset = dataset_create_synthetic(
+                organization=request._request.organization, created_by=request.user, rows=data["rows"],
+                seed=data["seed"], name=data.get("name") or None,
+            )
+        except DatasetError as exc:
+            raise serializers.ValidationError({"rows": [str(exc)]}) from exc
+        return self._created(dataset)
+
+    @extend_schema(
+        summary="Confirm or change column roles",
+        description="Change the role of some columns and the behavioural columns (recency, frequency, tenure). "
+                    "New analyses of the dataset use these roles by default.",
+        request=DatasetRolesSerializer,
+        responses={200: DatasetDetailSerializer, **error_responses(400, 404, 409)},
+    )
+    def partial_update(self, request, pk=None):
+        from datasets.services import DatasetError, dataset_update_roles
+
+        dataset = self.get_object()
+        form = DatasetRolesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if dataset.status != DatasetStatus.READY:
+            return error_response(
+                "dataset_not_ready", f"Dataset {dataset.pk} is {dataset.status}; roles can be set once it is ready.",
+                {"status": dataset.status}, http_status=status.HTTP_409_CONFLICT,
+            )
+        data = form.validated_data
+        columns = {c.get("name") for c in dataset.schema or [] if isinstance(c, dict)}
+        unknown = sorted(set(data.get("roles") or {}) - columns)
+        if unknown:
+            raise serializers.ValidationError({"roles": {col: ["Not a column of this dataset."] for col in unknown}})
+        behaviour_keys = ("recency_col", "frequency_col", "tenure_col")
+        behaviour = None
+        if any(key in data for key in behaviour_keys):
+            behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in behaviour_keys if k in data}}
+        try:
+            dataset = dataset_update_roles(dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour,
+                                           actor=request.user)
+        except DatasetError as exc:
+            field = next((k for k in behaviour_keys if k in data and repr(data[k]) in str(exc)), "roles")
+            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        return Response(DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Delete a dataset",
+        description="Removes the dataset, its files and everything derived from it (analyses, results, exports).",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404)},
+    )
+    def destroy(self, request, pk=None):
+        from datasets.services import dataset_delete
+
+        dataset_delete(dataset=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def register(router) -> None:
+    router.register("datasets", DatasetViewSet, basename="dataset")

@@ -1,0 +1,53 @@
+from django import forms
+
+from datasets.models import ColumnRole
+from datasets.services import MAX_SYNTHETIC_ROWS
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(allow_empty_file=True)  # an empty file gets the service's own message
+    name = forms.CharField(max_length=200, required=False)
+    # The browser's name for the file (Django strips directories from the multipart name; this keeps the
+    # original so a path-like name is refused rather than silently shortened). Display only, never a path.
+    filename = forms.CharField(max_length=1000, required=False)
+
+
+class SyntheticForm(forms.Form):
+    rows = forms.IntegerField(min_value=100, max_value=MAX_SYNTHETIC_ROWS, initial=10_000)
+    seed = forms.IntegerField(min_value=0, max_value=2**32 - 1, initial=42)
+    name = forms.CharField(max_length=200, required=False)
+
+
+BEHAVIOUR_FIELDS = (
+    ("recency_col", "Recency", "Days since the last purchase, or the last-purchase date"),
+    ("frequency_col", "Frequency", "Number of orders or purchases"),
+    ("tenure_col", "Tenure", "Days as a customer, or the sign-up date"),
+)
+
+
+class RolesForm(forms.Form):
+    """One role select per column (`role_<index>`, since column names can be anything) and three
+    behavioural selects."""
+
+    def __init__(self, *args, dataset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.columns = [c["name"] for c in dataset.schema]
+        for i, col in enumerate(self.columns):
+            self.fields[f"role_{i}"] = forms.ChoiceField(
+                choices=ColumnRole.choices, initial=dataset.roles.get(col, ColumnRole.IGNORE), label=col
+            )
+        choices = [("", "— none —")] + [(c, c) for c in self.columns]
+        behaviour = dataset.behaviour_roles or {}
+        for key, label, help_text in BEHAVIOUR_FIELDS:
+            self.fields[key] = forms.ChoiceField(
+                choices=choices, required=False, initial=behaviour.get(key) or "", label=label, help_text=help_text
+            )
+
+    def roles(self) -> dict:
+        return {col: self.cleaned_data[f"role_{i}"] for i, col in enumerate(self.columns)}
+
+    def behaviour_roles(self) -> dict:
+        return {key: self.cleaned_data.get(key) or None for key, _, _ in BEHAVIOUR_FIELDS}
+
+    def role_field(self, index):
+        return self[f"role_{index}"]

@@ -1,0 +1,136 @@
+"""API shapes for datasets (and the background-job progress that datasets and analyses share).
+
+Writes go through `datasets.services`; these serializers only validate input and describe output.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from datasets.models import ColumnRole, Dataset
+
+JOB_STATES = ["draft", "queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class JobProgressSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=JOB_STATES, help_text="queued → running → succeeded | failed | cancelled.")
+    stage = serializers.CharField(allow_blank=True, help_text="What the job is doing now, e.g. “Choosing k”.")
+    percent = serializers.FloatField(min_value=0, max_value=100)
+    queue_position = serializers.IntegerField(
+        allow_null=True, help_text="1 = the next of your organization's jobs to start; null once it runs."
+    )
+    elapsed_seconds = serializers.FloatField(allow_null=True)
+    error = serializers.CharField(allow_blank=True, help_text="Why the job failed (empty otherwise).")
+    cancel_requested = serializers.BooleanField()
+
+
+def job_progress(job, *, draft: bool = False) -> dict | None:
+    if job is None:
+        if not draft:
+            return None
+        return {"status": "draft", "stage": "", "percent": 0.0, "queue_position": None, "elapsed_seconds": None,
+                "error": "", "cancel_requested": False}
+    elapsed = job.elapsed_seconds
+    return {
+        "status": job.status,
+        "stage": job.stage,
+        "percent": round(min(max(float(job.progress), 0.0), 100.0), 1),
+        "queue_position": job.queue_position(),
+        "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
+        "error": job.error,
+        "cancel_requested": job.cancel_requested,
+    }
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "source", "status", "row_count", "column_count", "file_size", "original_filename",
+                  "encoding", "delimiter", "roles_confirmed", "error", "created_at"]
+        read_only_fields = fields
+
+
+class ColumnSchemaSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField(help_text="Stored type: integer, float, boolean, date, datetime, text.")
+
+
+class BehaviourRolesSerializer(serializers.Serializer):
+    recency_col = serializers.CharField(allow_null=True, required=False)
+    frequency_col = serializers.CharField(allow_null=True, required=False)
+    tenure_col = serializers.CharField(allow_null=True, required=False)
+
+
+class DatasetDetailSerializer(DatasetSerializer):
+    columns = serializers.SerializerMethodField()
+    roles = serializers.DictField(
+        child=serializers.ChoiceField(choices=ColumnRole.choices), read_only=True,
+        help_text="Role of each column (inferred, or as confirmed); an analysis uses these by default.",
+    )
+    behaviour_roles = serializers.SerializerMethodField()
+    profile = serializers.JSONField(
+        read_only=True,
+        help_text="Per column: stored type, inferred role, missing count and share, distinct count, statistics for "
+                  "numbers, top values for categories, date range, text length, warnings; plus a 50-row preview.",
+    )
+    synthetic_params = serializers.JSONField(read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta(DatasetSerializer.Meta):
+        fields = [*DatasetSerializer.Meta.fields, "columns", "roles", "behaviour_roles", "profile", "synthetic_params",
+                  "progress"]
+        read_only_fields = fields
+
+    @extend_schema_field(ColumnSchemaSerializer(many=True))
+    def get_columns(self, dataset) -> list:
+        return [{"name": str(c.get("name")), "type": str(c.get("type") or c.get("dtype") or "")}
+                for c in dataset.schema or [] if isinstance(c, dict)]
+
+    @extend_schema_field(BehaviourRolesSerializer)
+    def get_behaviour_roles(self, dataset) -> dict:
+        roles = dataset.behaviour_roles or {}
+        return {key: roles.get(key) for key in ("recency_col", "frequency_col", "tenure_col")}
+
+    @extend_schema_field(JobProgressSerializer(allow_null=True))
+    def get_progress(self, dataset) -> dict | None:
+        """The import / generation job, while the dataset is being processed (null for inline ones)."""
+        return job_progress(dataset.job)
+
+
+class DatasetUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV (comma, semicolon, tab or pipe; UTF-8, UTF-8 with BOM, Windows-1252 or Latin-1), .csv.gz or "
+                  ".xlsx.",
+        allow_empty_file=True,  # the service rejects an empty file with its own message
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                 help_text="Default: the file's name without its extension.")
+
+
+class DatasetRolesSerializer(serializers.Serializer):
+    roles = serializers.DictField(
+        child=serializers.ChoiceField(choices=ColumnRole.choices), required=False,
+        help_text="{column: role} for the columns to change; the others keep their role.",
+    )
+    recency_col = serializers.CharField(allow_null=True, required=False,
+                                        help_text="Column with days since the last purchase (numeric or date).")
+    frequency_col = serializers.CharField(allow_null=True, required=False,
+                                          help_text="Column with the number of purchases (numeric).")
+    tenure_col = serializers.CharField(allow_null=True, required=False,
+                                       help_text="Column with the customer's age, in days or a sign-up date.")
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col."]}
+            )
+        return attrs
+
+
+class SyntheticDatasetSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(min_value=100, max_value=1_000_000, default=10_000,
+                                    help_text="Customers to generate (up to your organization's row limit).")
+    seed = serializers.IntegerField(min_value=0, max_value=2**32 - 1, default=42,
+                                    help_text="Same seed, same customers.")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -1,0 +1,194 @@
+"""Dataset pages: list, upload (drag and drop, XHR progress), synthetic generation, detail with the
+profile and the roles form, delete. Thin: load through the fence, check, call a service, render."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.context import actor_can, org_required, require
+from accounts.permissions import Perm
+from accounts.scoping import get_object_for_org
+from datasets import services
+from datasets.forms import BEHAVIOUR_FIELDS, RolesForm, SyntheticForm, UploadForm
+from datasets.models import Dataset, DatasetStatus
+from datasets.validation import DELIMITERS
+
+_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252", "latin-1": "Latin-1",
+              "xlsx": "Excel workbook"}
+
+
+def _get_dataset(request, dataset_id) -> Dataset:
+    return get_object_for_org(Dataset.objects.for_organization(request.organization).select_related("job", "uploaded_by"),
+                              request.organization, pk=dataset_id)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@org_required(Perm.VIEW)
+@require_GET
+def dataset_list(request):
+    datasets = Dataset.objects.for_organization(request.organization).select_related("uploaded_by", "job")
+    return render(request, "datasets/list.html", {"datasets": datasets})
+
+
+@org_required(Perm.MANAGE_DATASETS)
+@require_http_methods(["GET", "POST"])
+def dataset_upload(request):
+    org = request.organization
+    error = None
+    form = UploadForm()
+    if request.method == "POST":
+        # Refuse an oversized body before Django reads it to disk.
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > org.max_upload_bytes + 1024 * 1024:
+            error = (f"The upload is {length:,} bytes; this organization's upload limit is "
+                     f"{org.max_upload_bytes:,} bytes.")
+        else:
+            form = UploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                try:
+                    dataset = services.dataset_create_from_upload(
+                        organization=org,
+                        uploaded_by=request.user,
+                        file=upload,
+                        name=form.cleaned_data["name"],
+                        filename=form.cleaned_data["filename"] or upload.name,
+                    )
+                except services.DatasetRejected as exc:
+                    error = exc.message
+                else:
+                    url = reverse("datasets:detail", args=[dataset.pk])
+                    if _wants_json(request):
+                        return JsonResponse({"id": dataset.pk, "status": dataset.status, "redirect": url})
+                    messages.success(request, f"Uploaded {dataset.name}.")
+                    return redirect(url)
+            else:
+                error = "Choose a file to upload." if "file" in form.errors else "The form is incomplete."
+        if _wants_json(request):
+            return JsonResponse({"error": error}, status=400)
+    return render(request, "datasets/upload.html", {
+        "form": form, "error": error, "max_upload_bytes": org.max_upload_bytes,
+        "max_rows": org.max_rows, "max_columns": org.max_columns,
+    }, status=400 if error else 200)
+
+
+@org_required(Perm.MANAGE_DATASETS)
+@require_http_methods(["GET", "POST"])
+def dataset_synthetic(request):
+    form = SyntheticForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset = services.dataset_create_synthetic(
+                organization=request.organization, created_by=request.user, rows=form.cleaned_data["rows"],
+                seed=form.cleaned_data["seed"], name=form.cleaned_data["name"],
+            )
+        except services.DatasetError as exc:
+            error = exc.message
+        else:
+            return redirect("datasets:detail", dataset.pk)
+    return render(request, "datasets/synthetic.html", {
+        "form": form, "error": error, "inline_max_rows": services.inline_max_rows(),
+    }, status=400 if (error or form.errors) else 200)
+
+
+def _detail_context(request, dataset, roles_form=None, roles_error=None) -> dict:
+    profile = dataset.profile or {}
+    columns = profile.get("columns", [])
+    if roles_form is None and dataset.status == DatasetStatus.READY:
+        roles_form = RolesForm(dataset=dataset)
+    rows = []
+    for i, col in enumerate(columns):
+        rows.append({"col": col, "field": roles_form[f"role_{i}"] if roles_form and f"role_{i}" in roles_form.fields else None,
+                     "inferred": (profile.get("inferred_roles") or {}).get(col["name"])})
+    upload = profile.get("upload") or {}
+    return {
+        "dataset": dataset,
+        "profile": profile,
+        "column_rows": rows,
+        "roles_form": roles_form,
+        "roles_error": roles_error,
+        "behaviour_fields": [roles_form[key] for key, _, _ in BEHAVIOUR_FIELDS] if roles_form else [],
+        "preview": profile.get("preview") or {"columns": [], "rows": []},
+        "warnings": profile.get("warnings", []),
+        "encoding_label": _ENCODINGS.get(dataset.encoding, dataset.encoding),
+        "delimiter_label": DELIMITERS.get(dataset.delimiter, ""),
+        "upload_notes": upload.get("notes", []),
+        "sheet": upload.get("sheet", ""),
+        "defaults": _defaults_display(dataset),
+        "can_manage": actor_can(request, Perm.MANAGE_DATASETS),
+    }
+
+
+def _defaults_display(dataset) -> list[tuple[str, str]]:
+    if dataset.status != DatasetStatus.READY:
+        return []
+    defaults = services.dataset_analysis_defaults(dataset)
+    return [(k, ", ".join(v) if isinstance(v, list) else (v or "")) for k, v in defaults.items()]
+
+
+@org_required(Perm.VIEW)
+@require_GET
+def dataset_detail(request, dataset_id: int):
+    dataset = _get_dataset(request, dataset_id)
+    return render(request, "datasets/detail.html", _detail_context(request, dataset))
+
+
+@org_required(Perm.VIEW)
+@require_POST
+def dataset_roles(request, dataset_id: int):
+    dataset = _get_dataset(request, dataset_id)
+    require(request, Perm.MANAGE_DATASETS)
+    if dataset.status != DatasetStatus.READY:
+        messages.error(request, "The dataset is not ready yet; roles can be set once profiling has finished.")
+        return redirect("datasets:detail", dataset.pk)
+    form = RolesForm(request.POST, dataset=dataset)
+    error = None
+    if form.is_valid():
+        try:
+            services.dataset_update_roles(dataset=dataset, roles=form.roles(), behaviour_roles=form.behaviour_roles(),
+                                          actor=request.user)
+        except services.DatasetError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Column roles saved; new analyses of this dataset start from them.")
+            return redirect(reverse("datasets:detail", args=[dataset.pk]) + "#roles")
+    else:
+        error = "Some roles are not valid choices."
+    return render(request, "datasets/detail.html", _detail_context(request, dataset, form, error), status=400)
+
+
+@org_required(Perm.VIEW)
+@require_http_methods(["GET", "POST"])
+def dataset_delete(request, dataset_id: int):
+    dataset = _get_dataset(request, dataset_id)
+    require(request, Perm.MANAGE_DATASETS)
+    if request.method == "POST":
+        name = dataset.name
+        services.dataset_delete(dataset=dataset, actor=request.user)
+        messages.success(request, f"Deleted {name} and everything derived from it.")
+        return redirect("datasets:list")
+    analyses = getattr(dataset, "analyses", None)
+    return render(request, "datasets/delete.html", {
+        "dataset": dataset, "analysis_count": analyses.count() if analyses is not None else 0,
+    })
+
+
+@org_required(Perm.VIEW)
+@require_GET
+def dataset_download_original(request, dataset_id: int):
+    dataset = _get_dataset(request, dataset_id)
+    require(request, Perm.EXPORT)
+    if not dataset.original_file:
+        raise Http404("This dataset has no original file")
+    from accounts.services import audit
+
+    audit(organization=request.organization, action="dataset.downloaded", actor=request.user, target=dataset.name,
+          dataset_id=dataset.pk)
+    return FileResponse(dataset.original_file.open("rb"), as_attachment=True,
+                        filename=dataset.original_filename or dataset.original_file.name.rsplit("/", 1)[-1])
