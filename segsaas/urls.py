@@ -11,7 +11,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("jobs.urls")),
     path("datasets/", include("datasets.urls")),
-    path("datasets/", include("datasets.urls")),
     path("analyses/", include("segments.urls")),
     path("api/v1/", include("segsaas.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
