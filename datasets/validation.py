@@ -2,7 +2,7 @@
 
 `validate_upload()` is the one validation path (upload page, API, `import_dataset` command). It reads
 the file once from start to end without holding it in memory: it detects the encoding (UTF-8,
-UTF-8 with BOM, Windows-1252, Latin-1) and the delimiter (comma, semicolon, tab, pipe) on a head
+UTF-8 with BOM, Windows-1252, Latin-1; see `detect_encoding`) and the delimiter (comma, semicolon, tab, pipe) on a head
 sample, then walks every row to count rows and columns and find ragged rows. Compressed input is
 bounded: a `.csv.gz` whose decompressed size passes the cap is rejected while reading (not
 expanded), and an `.xlsx` whose members declare more than the cap is rejected before opening.
@@ -187,7 +187,13 @@ def _check_binary(head: bytes, name: str) -> None:
 
 
 def detect_encoding(head: bytes) -> str:
-    """utf-8-sig, utf-8, cp1252 or latin-1, judged on the head of the file."""
+    """utf-8-sig, utf-8, cp1252 or latin-1, judged on the head of the file.
+
+    Not UTF-8 means a single-byte Western encoding. Windows-1252 and Latin-1 differ only in bytes
+    0x80-0x9F: printable in Windows-1252 (€, ‘, ”, …), control codes in Latin-1. So the file is
+    Latin-1 only when such a byte is one Windows-1252 leaves undefined; otherwise Windows-1252
+    (which reads any Latin-1 text without those bytes identically). A rule, not a statistical guess,
+    so the same file always gets the same answer."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -195,15 +201,10 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(head, cp_isolation=["cp1252", "latin_1"]).best()
-    if best is not None and best.encoding == "latin_1":
-        return "latin-1"
     try:
         head.decode("cp1252")
         return "cp1252"
-    except UnicodeDecodeError:  # bytes cp1252 leaves undefined (0x81, 0x8d, ...)
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d
         return "latin-1"
 
 
