@@ -179,9 +179,12 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
         if progress is not None:
             progress(label, pct)
 
+    peaks: dict[str, float] = {"start": peak_memory_mb()}
+
     def done(label: str):
         now = time.perf_counter()
         timings[label] = round(now - clock[0], 4)
+        peaks[label] = round(peak_memory_mb(), 1)
         clock[0] = now
 
     # ---- Preprocessing
@@ -320,6 +323,7 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
         "insights": insight,
         "timings": timings,
         "peak_memory_mb": peak_memory_mb(),
+        "peak_memory_mb_after_stage": peaks,
         "n_rows": int(n),
         "n_features": int(X.shape[1]),
         "features": pre.feature_names_,

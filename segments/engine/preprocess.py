@@ -274,17 +274,11 @@ class Preprocessor:
         self.mean_ = np.asarray(self._means)
         self.std_ = np.asarray(self._stds)
         self.weights_ = np.asarray(weights, float)
-        X = np.empty((len(df), len(columns)), dtype=np.float32)
-        for j in range(len(columns)):
-            X[:, j] = columns[j]
-            columns[j] = None
-        del columns, self._means, self._stds
-        self.behaviour_values_ = {}
-        beh = self._behaviour_arrays(df, profile, date_values)
+        del columns, self._means, self._stds, profile
+        beh = self._behaviour_arrays(df, {}, date_values)
         self.behaviour_medians_ = {k: float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0 for k, v in beh.items()}
-        for k, v in beh.items():
-            beh[k] = np.where(np.isfinite(v), v, self.behaviour_medians_[k])
-        return X, pd.DataFrame(profile), beh
+        del beh, date_values
+        return self.transform(df, strict=False)
 
     def _ignore(self, col: str, reason: str, declared: bool) -> None:
         if declared:
@@ -292,8 +286,8 @@ class Preprocessor:
         self.ignored_[col] = reason
 
     def _add(self, names, sources, weights, columns, name, source, values, weight, plan) -> None:
-        """Register one feature; it is standardised and weighted right away (float32, one column at a time,
-        so a million rows never hold a float64 copy of the whole matrix)."""
+        """Register one feature and its standardisation (the matrix itself is built by transform(),
+        column by column, so a million rows never hold the features twice)."""
         values = np.asarray(values, dtype=float)
         mean = float(values.mean())
         std = float(values.std())
@@ -304,9 +298,7 @@ class Preprocessor:
         weights.append(weight)
         self._means.append(mean)
         self._stds.append(std)
-        col = values - mean
-        col *= weight / std
-        columns.append(col.astype(np.float32))
+        columns.append(None)
         plan.params.setdefault("features", []).append(name)
 
     def _no_feature_message(self, roles: dict[str, str]) -> str:
@@ -407,7 +399,7 @@ class Preprocessor:
         return monetary[0]
 
     # ---------------------------------------------------------------- applying
-    def transform(self, df) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
+    def transform(self, df, strict: bool = True) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
         """Rows with the training schema (missing columns are imputed) -> (X, profile frame, behaviour).
 
         ``df`` is a DataFrame or a mapping column -> list of values. Small inputs (a single API record)
@@ -419,10 +411,17 @@ class Preprocessor:
         else:
             n = len(next(iter(df.values()))) if df else 1
             get = (lambda c: df.get(c))
-        small = n <= 32
+        small = n <= 32 and strict
         blocks: dict[str, np.ndarray] = {}
         profile: dict[str, np.ndarray] = {}
         date_cache: dict[str, np.ndarray] = {}
+        X = np.empty((n, len(self.feature_names_)), dtype=np.float32)
+        position = {name: j for j, name in enumerate(self.feature_names_)}
+
+        def flush():
+            for name in list(blocks):
+                j = position[name]
+                X[:, j] = (blocks.pop(name) - self.mean_[j]) * (self.weights_[j] / self.std_[j])
 
         def column(c):
             values = get(c)
@@ -436,20 +435,20 @@ class Preprocessor:
             col = plan.name
             series = column(col)
             if plan.role in ("numeric", "monetary"):
-                values = _numbers_small(series, col) if small else _numeric_values(series, col, strict=True, warnings=None)
+                values = _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
                 miss = np.isnan(values)
                 imputed = np.where(miss, plan.params["median"], values)
-                profile[col] = imputed
+                profile[col] = imputed.astype(np.float32)
                 blocks[col] = np.log1p(np.maximum(imputed, 0)) if plan.params["log"] else imputed
                 if plan.params["indicator"]:
                     blocks[f"{col} (missing)"] = miss.astype(float)
             elif plan.role == "date":
-                values = _dates_small(series, col) if small else _date_values(series, col, None, strict=True)
+                values = _dates_small(series, col) if small else _date_values(series, col, None, strict=strict)
                 date_cache[col] = values
                 miss = np.isnat(values)
                 days = np.where(miss, plan.params["median_days"], _days_ago(values, self.reference_date_))
                 dt = pd.DatetimeIndex(self.reference_date_ - (days * 86400).astype("timedelta64[s]"))
-                profile[f"{col} (days ago)"] = days
+                profile[f"{col} (days ago)"] = days.astype(np.float32)
                 blocks[f"{col} (days ago)"] = days
                 blocks[f"{col} (month)"] = dt.month.to_numpy(float)
                 blocks[f"{col} (year)"] = dt.year.to_numpy(float)
@@ -486,10 +485,9 @@ class Preprocessor:
                 for j, fname in enumerate(plan.params["features"]):
                     blocks[fname] = full[:, j]
                     if j < 3:
-                        profile[fname] = full[:, j]
-        X = np.empty((n, len(self.feature_names_)), dtype=np.float32)
-        for j, name in enumerate(self.feature_names_):
-            X[:, j] = (blocks.pop(name) - self.mean_[j]) * (self.weights_[j] / self.std_[j])
+                        profile[fname] = full[:, j].astype(np.float32)
+            blocks = {k: v for k, v in blocks.items() if k in position}
+            flush()
         beh: dict[str, np.ndarray] = {}
         for key in ("recency_col", "frequency_col", "tenure_col"):
             col = self.behaviour_.get(key)
@@ -502,14 +500,14 @@ class Preprocessor:
                 vals = date_cache.get(col)
                 if vals is None:
                     series = column(col)
-                    vals = _dates_small(series, col) if small else _date_values(series, col, None, strict=True)
+                    vals = _dates_small(series, col) if small else _date_values(series, col, None, strict=strict)
                 beh[short] = _days_ago(vals, self.reference_date_)
             else:
                 series = column(col)
-                beh[short] = _numbers_small(series, col) if small else _numeric_values(series, col, strict=True, warnings=None)
+                beh[short] = _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
         money = self.revenue_column()
         if money and "monetary" in self.behaviour_medians_:
-            beh["monetary"] = profile[money] if money in profile else np.full(n, np.nan)
+            beh["monetary"] = profile[money].astype(float) if money in profile else np.full(n, np.nan)
         for k in list(beh):
             beh[k] = np.where(np.isfinite(beh[k]), beh[k], self.behaviour_medians_.get(k, 0.0))
         return X, pd.DataFrame(profile), beh

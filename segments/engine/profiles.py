@@ -57,7 +57,13 @@ def build_profiles(labels, X, feature_names, weights, means, stds, profile_frame
     # z of every model feature per segment (X is standardised then weighted)
     k_off = labels - min(seg_ids)
     n_slots = max(seg_ids) - min(seg_ids) + 1
-    sums = np.vstack([np.bincount(k_off, weights=X[:, j], minlength=n_slots) for j in range(X.shape[1])]).T
+    if n_slots <= 20:
+        onehot = np.zeros((n_slots, n), np.float32)
+        onehot[k_off, np.arange(n)] = 1.0
+        sums = (onehot @ X).astype(float)  # per-segment feature sums in one BLAS call
+        del onehot
+    else:
+        sums = np.vstack([np.bincount(k_off, weights=X[:, j], minlength=n_slots) for j in range(X.shape[1])]).T
     seg_count = np.bincount(k_off, minlength=n_slots).astype(float)
     z_all = sums / np.maximum(seg_count, 1)[:, None] / np.where(weights > 0, weights, 1)[None, :]
     engagement_cols = [c for c in profile_frame.columns if _ENGAGEMENT.search(c)]
