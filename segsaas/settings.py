@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "jobs",
     "datasets",
     "segments",
+    "exports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,200 @@
+"""The report's charts, drawn with matplotlib as SVG (crisp at any zoom, small in the PDF).
+
+Each function takes the engine's profiles/metrics and returns an SVG document as text, or None when the
+analysis has nothing to draw (e.g. no feature importance). Segment colours come from the analysis's
+chosen colour scheme (Plotly's palettes), so the report matches the charts in the product.
+"""
+
+from __future__ import annotations
+
+import io
+
+INK = "#1f2937"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+NOISE_COLOUR = "#9ca3af"
+
+
+def segment_colours(profiles: list[dict], scheme: str = "Plotly") -> dict[int, str]:
+    from plotly.colors import qualitative
+
+    palette = getattr(qualitative, scheme, None) or qualitative.Plotly
+    colours, i = {}, 0
+    for p in sorted(profiles, key=lambda p: p.get("segment", 0)):
+        if p.get("segment", 0) < 0:
+            colours[p["segment"]] = NOISE_COLOUR
+        else:
+            colours[p["segment"]] = _hex(palette[i % len(palette)])
+            i += 1
+    return colours
+
+
+def _hex(colour: str) -> str:
+    if colour.startswith("rgb"):
+        r, g, b = (int(float(x)) for x in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
+        return f"#{r:02x}{g:02x}{b:02x}"
+    return colour
+
+
+def _figure(width_in: float, height_in: float):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "font.family": "DejaVu Sans", "font.size": 9, "axes.edgecolor": GRID, "axes.labelcolor": INK,
+        "xtick.color": MUTED, "ytick.color": MUTED, "axes.titlesize": 11, "axes.titleweight": "bold",
+        "axes.titlecolor": INK, "axes.titlelocation": "left", "svg.hashsalt": "segsaas",
+    })
+    fig, ax = plt.subplots(figsize=(width_in, height_in))
+    ax.spines[["top", "right"]].set_visible(False)
+    return plt, fig, ax
+
+
+def _svg(plt, fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.08)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _label(p: dict, width: int = 26) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(f"{p.get('segment')} · {p.get('name', '')}", width)) or str(p.get("segment"))
+
+
+def segment_sizes(profiles: list[dict], colours: dict[int, str]) -> str | None:
+    if not profiles:
+        return None
+    plt, fig, ax = _figure(6.2, 0.6 + 0.5 * len(profiles))
+    rows = sorted(profiles, key=lambda p: p.get("size", 0))
+    sizes = [p.get("size", 0) for p in rows]
+    bars = ax.barh([_label(p) for p in rows], sizes, color=[colours.get(p["segment"]) for p in rows], height=0.62)
+    top = max(sizes) or 1
+    for bar, p in zip(bars, rows, strict=True):
+        ax.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2,
+                f"{p.get('size', 0):,}  ({p.get('share', 0):.0%})", va="center", color=INK, fontsize=8.5)
+    ax.set_xlim(0, top * 1.22)
+    ax.set_xlabel("Customers")
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title("Customers per segment")
+    return _svg(plt, fig)
+
+
+def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict | None = None) -> str | None:
+    rows = [p for p in profiles if p.get("avg_ltv") is not None and p.get("avg_churn_risk") is not None]
+    if not rows:
+        return None
+    plt, fig, ax = _figure(6.6, 3.5)
+    biggest = max(p.get("size", 1) for p in rows) or 1
+    for p in rows:
+        x, y = p["avg_churn_risk"] * 100, p["avg_ltv"]
+        ax.scatter([x], [y], s=250 + 2200 * p.get("size", 0) / biggest, color=colours.get(p["segment"]), alpha=0.72,
+                   edgecolors="white", linewidths=1.2, zorder=3)
+        radius_points = (250 + 2200 * p.get("size", 0) / biggest) ** 0.5 / 2
+        ax.annotate(_label(p, 22), (x, y), xytext=(0, radius_points + 2), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=7.5, color=INK, zorder=4)
+    population = population or {}
+    if population.get("avg_churn_risk") is not None:
+        ax.axvline(population["avg_churn_risk"] * 100, color=MUTED, linestyle="--", linewidth=0.8, zorder=1)
+    if population.get("avg_ltv") is not None:
+        ax.axhline(population["avg_ltv"], color=MUTED, linestyle="--", linewidth=0.8, zorder=1)
+    xs = [p["avg_churn_risk"] * 100 for p in rows]
+    ys = [p["avg_ltv"] for p in rows]
+    ax.set_xlim(max(-4, min(xs) - 14), min(104, max(xs) + 14))
+    span = (max(ys) - min(ys)) or max(ys) or 1
+    ax.set_ylim(min(ys) - 0.25 * span, max(ys) + 0.38 * span)
+    ax.set_xlabel("Average churn risk (%)")
+    ax.set_ylabel("Average predicted LTV")
+    ax.yaxis.set_major_formatter(_thousands(hide_negative=True))
+    ax.xaxis.set_major_formatter(_thousands(hide_negative=True))
+    ax.grid(color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title("Value against churn risk")
+    return _svg(plt, fig)
+
+
+def revenue_contribution(profiles: list[dict], colours: dict[int, str]) -> str | None:
+    rows = [p for p in profiles if p.get("revenue_share") is not None]
+    if not rows:
+        return None
+    import numpy as np
+
+    rows = sorted(rows, key=lambda p: p.get("revenue_share", 0))
+    plt, fig, ax = _figure(6.2, 0.8 + 0.6 * len(rows))
+    y = np.arange(len(rows))
+    customers = [p.get("share", 0) * 100 for p in rows]
+    revenue = [p.get("revenue_share", 0) * 100 for p in rows]
+    ax.barh(y + 0.19, revenue, height=0.36, color=[colours.get(p["segment"]) for p in rows], label="Share of revenue")
+    ax.barh(y - 0.19, customers, height=0.36, color="#d1d5db", label="Share of customers")
+    for yi, r, c in zip(y, revenue, customers, strict=True):
+        ax.text(r + 0.8, yi + 0.19, f"{r:.0f}%", va="center", fontsize=8, color=INK)
+        ax.text(c + 0.8, yi - 0.19, f"{c:.0f}%", va="center", fontsize=8, color=MUTED)
+    ax.set_yticks(y, [_label(p) for p in rows])
+    ax.set_xlim(0, max([*revenue, *customers, 1]) * 1.15)
+    ax.set_xlabel("% of total")
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.set_title("Share of revenue against share of customers")
+    return _svg(plt, fig)
+
+
+def feature_importance(metrics: dict, top: int = 10) -> str | None:
+    rows = [d for d in metrics.get("feature_importance") or [] if d.get("importance") is not None][:top]
+    if not rows:
+        return None
+    rows = rows[::-1]
+    plt, fig, ax = _figure(6.6, 0.5 + 0.27 * len(rows))
+    values = [d["importance"] * 100 for d in rows]
+    ax.barh([str(d.get("feature")) for d in rows], values, color="#3b5bdb", height=0.6)
+    for i, v in enumerate(values):
+        ax.text(v + max(values) * 0.01, i, f"{v:.1f}%", va="center", fontsize=8, color=INK)
+    ax.set_xlim(0, max(values) * 1.15)
+    ax.set_xlabel("Share of the segmentation explained (%)")
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.set_title("What separates the segments most")
+    return _svg(plt, fig)
+
+
+def k_selection(metrics: dict) -> str | None:
+    ks = metrics.get("k_selection") or {}
+    k_values, silhouette = ks.get("k_values") or [], ks.get("silhouette") or []
+    if len(k_values) < 2 or len(silhouette) != len(k_values):
+        return None
+    plt, fig, ax = _figure(6.6, 2.6)
+    ax.plot(k_values, silhouette, marker="o", color="#3b5bdb", linewidth=1.6, label="Silhouette (higher is better)")
+    chosen = metrics.get("k")
+    if chosen in k_values:
+        i = k_values.index(chosen)
+        ax.scatter([chosen], [silhouette[i]], s=120, facecolors="none", edgecolors="#e8590c", linewidths=2, zorder=5,
+                   label=f"Chosen: k = {chosen}")
+    inertia = ks.get("inertia") or []
+    if len(inertia) == len(k_values):
+        ax2 = ax.twinx()
+        ax2.plot(k_values, inertia, marker="s", color="#adb5bd", linewidth=1.2, markersize=4, label="Inertia (elbow)")
+        ax2.set_ylabel("Inertia", color=MUTED)
+        ax2.spines[["top"]].set_visible(False)
+        ax2.tick_params(colors=MUTED)
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+        labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
+        ax.legend(handles, labels, frameon=False, fontsize=8, loc="upper right")
+    else:
+        ax.legend(frameon=False, fontsize=8)
+    ax.set_xticks(k_values)
+    ax.set_xlabel("Number of segments (k)")
+    ax.set_ylabel("Silhouette")
+    ax.grid(color=GRID, linewidth=0.6)
+    ax.set_title("Choosing the number of segments")
+    return _svg(plt, fig)
+
+
+def _thousands(hide_negative: bool = False):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: "" if hide_negative and v < 0 else f"{v:,.0f}")

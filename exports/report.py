@@ -1,0 +1,219 @@
+"""The PDF report: what it says (plain sentences built from the results) and how it is rendered.
+
+`report_context(...)` turns the engine's profiles and metrics into the words, tables and charts of the
+report; `render_pdf(context)` renders `templates/exports/report.html` with WeasyPrint. Both are pure
+(no database): the service passes in the analysis's stored results.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from exports import charts
+
+ALGORITHMS = {
+    "kmeans": "k-means clustering",
+    "gmm": "a Gaussian mixture model",
+    "agglomerative": "agglomerative (hierarchical) clustering",
+    "dbscan": "density-based clustering (DBSCAN)",
+}
+PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _pct(x, digits: int = 0) -> str:
+    return "–" if x is None else f"{x * 100:.{digits}f}%"
+
+
+def _money(x) -> str:
+    return "–" if x is None else f"{x:,.0f}"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _data_uri(svg: str | None) -> str | None:
+    if not svg:
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def executive_summary(profiles: list[dict], metrics: dict) -> dict:
+    """Plain sentences: the segments, where the revenue is, the key risks and the opportunities."""
+    segments = [p for p in profiles if p.get("segment", 0) >= 0]
+    total = sum(p.get("size", 0) for p in profiles)
+    algorithm = ALGORITHMS.get(metrics.get("algorithm"), metrics.get("algorithm") or "clustering")
+    horizon = (metrics.get("ltv") or {}).get("horizon_months") or 12
+    population = (metrics.get("insights") or {}).get("population") or {}
+    overview = [f"We analysed {total:,} customers and grouped them into {len(segments)} segments of customers who "
+                f"behave alike, using {algorithm}."]
+    if segments:
+        largest = max(segments, key=lambda p: p.get("size", 0))
+        overview.append(f"The largest segment, {largest['name']}, holds {_pct(largest.get('share'))} of customers.")
+    noise = [p for p in profiles if p.get("segment", 0) < 0]
+    if noise:
+        overview.append(f"{noise[0].get('size', 0):,} customers fit no segment well and are reported separately.")
+    if population.get("avg_ltv") is not None:
+        overview.append(f"On average a customer is predicted to be worth {_money(population['avg_ltv'])} over the next "
+                        f"{horizon} months, with a {_pct(population.get('avg_churn_risk'))} risk of churning.")
+
+    revenue = []
+    with_revenue = [p for p in segments if p.get("revenue_share") is not None]
+    if with_revenue:
+        ranked = sorted(with_revenue, key=lambda p: p["revenue_share"], reverse=True)
+        top = ranked[0]
+        revenue.append(f"{top['name']} brings in {_pct(top['revenue_share'])} of revenue with "
+                       f"{_pct(top.get('share'))} of customers.")
+        top_two = ranked[:2]
+        if len(ranked) > 2:
+            revenue.append(f"Together, {_join([p['name'] for p in top_two])} account for "
+                           f"{_pct(sum(p['revenue_share'] for p in top_two))} of revenue.")
+        low = [p for p in ranked if p.get("share", 0) > 0 and p["revenue_share"] < 0.5 * p["share"]]
+        if low:
+            revenue.append(f"{_join([p['name'] for p in low])} "
+                           f"{'contributes' if len(low) == 1 else 'contribute'} far less revenue than "
+                           f"{'its' if len(low) == 1 else 'their'} size suggests.")
+
+    risks = []
+    for p in sorted(segments, key=lambda p: p.get("avg_churn_risk") or 0, reverse=True):
+        if p.get("risk_level") == "high":
+            risks.append(f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
+                         f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each.")
+    if not risks:
+        riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
+        if riskiest is not None:
+            risks.append(f"No segment is at high risk of churning; the highest average churn risk is "
+                         f"{_pct(riskiest.get('avg_churn_risk'))}, in {riskiest['name']}.")
+
+    opportunities = []
+    insights = metrics.get("insights") or {}
+    for g in insights.get("growth_opportunities") or []:
+        opportunities.append(f"{g.get('name')}: loyal and valuable, with an estimated {_money(g.get('growth_potential'))} "
+                             f"of further value if its customers grew to the segment's best quarter.")
+    for u in insights.get("underperforming") or []:
+        opportunities.append(f"{u.get('name')}: below-average value but not at high risk, with an estimated "
+                             f"{_money(u.get('development_potential'))} of development potential.")
+
+    actions = []
+    for p in segments:
+        recs = sorted(p.get("recommendations") or [], key=lambda r: PRIORITY_ORDER.get(r.get("priority"), 3))
+        if recs:
+            actions.append({"segment": p["name"], "action": recs[0].get("action", ""), "priority": recs[0].get("priority")})
+    return {"overview": overview, "revenue": revenue, "risks": risks, "opportunities": opportunities, "actions": actions}
+
+
+def _segment_page(p: dict, colour: str, population: dict, importance: list[str]) -> dict:
+    level = {"high": "high", "medium": "medium", "low": "low"}
+    name = p.get("name", f"Segment {p.get('segment')}")
+    if p.get("segment", 0) < 0:
+        intro = "These customers sit between segments: the clustering found no group that fits them well."
+    else:
+        intro = (f"{name} customers are {level.get(p.get('value_tier'), p.get('value_tier') or 'mixed')} value, "
+                 f"carry a {level.get(p.get('risk_level'), p.get('risk_level') or 'mixed')} churn risk and show "
+                 f"{level.get(p.get('engagement_level'), p.get('engagement_level') or 'mixed')} engagement.")
+    comparisons = []
+    pop_ltv, pop_churn = population.get("avg_ltv"), population.get("avg_churn_risk")
+    if pop_ltv and p.get("avg_ltv") is not None:
+        ratio = p["avg_ltv"] / pop_ltv
+        if ratio >= 1.05:
+            versus = f"{ratio:.1f}× the average customer"
+        elif ratio <= 0.95:
+            versus = f"{(1 - ratio) * 100:.0f}% below the average customer"
+        else:
+            versus = "close to the average customer"
+        comparisons.append(f"Each is predicted to be worth {_money(p['avg_ltv'])}, {versus}.")
+    if pop_churn is not None and p.get("avg_churn_risk") is not None:
+        comparisons.append(f"Their churn risk is {_pct(p['avg_churn_risk'])} against {_pct(pop_churn)} for all customers.")
+    features = []
+    for d in p.get("distinguishing_features") or []:
+        z = d.get("z") or 0
+        features.append({
+            "feature": d.get("feature"), "segment_mean": d.get("segment_mean"), "population_mean": d.get("population_mean"),
+            "z": z, "direction": "higher" if z >= 0 else "lower", "bar": min(abs(z) / 2.5, 1) * 100,
+        })
+    stats = p.get("stats") or {}
+    ordered = [f for f in importance if f in stats] + [f for f in stats if f not in importance]
+    stat_rows = [{"feature": f, "mean": stats[f].get("mean"), "median": stats[f].get("median")} for f in ordered[:10]]
+    lifecycle = p.get("lifecycle") or {}
+    total = sum(v for v in lifecycle.values() if isinstance(v, int | float)) or 0
+    lifecycle_rows = [{"stage": k.replace("_", " "), "count": v, "share": (v / total) if total else 0}
+                      for k, v in lifecycle.items()]
+    recs = sorted(p.get("recommendations") or [], key=lambda r: PRIORITY_ORDER.get(r.get("priority"), 3))
+    return {**p, "name": name, "colour": colour, "intro": intro, "comparisons": comparisons, "features": features,
+            "stat_rows": stat_rows, "lifecycle_rows": lifecycle_rows, "recommendations": recs}
+
+
+def report_context(*, profiles: list[dict], metrics: dict, organization_name: str, analysis_name: str,
+                   dataset_name: str = "", generated_at: datetime, color_scheme: str = "Plotly",
+                   customer_count: int | None = None) -> dict:
+    profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
+    colours = charts.segment_colours(profiles, color_scheme)
+    insights = metrics.get("insights") or {}
+    population = insights.get("population") or {}
+    importance_order = [d.get("feature") for d in metrics.get("feature_importance") or []]
+    detail_order = [d.get("feature") for d in metrics.get("feature_importance_detail") or []]
+    segments = [p for p in profiles if p.get("segment", 0) >= 0]
+    quality = metrics.get("quality") or {}
+    ks = metrics.get("k_selection") or {}
+    ltv = metrics.get("ltv") or {}
+    churn = metrics.get("churn") or {}
+    total = customer_count or sum(p.get("size", 0) for p in profiles)
+    return {
+        "organization_name": organization_name,
+        "analysis_name": analysis_name,
+        "dataset_name": dataset_name,
+        "generated_at": generated_at,
+        "customer_count": total,
+        "segment_count": len(segments),
+        "total_predicted_value": sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in profiles),
+        "avg_churn_risk": population.get("avg_churn_risk"),
+        "horizon_months": ltv.get("horizon_months") or 12,
+        "summary": executive_summary(profiles, metrics),
+        "overview_rows": [{**p, "colour": colours.get(p.get("segment"))} for p in profiles],
+        "segments": [_segment_page(p, colours.get(p.get("segment")), population,
+                                   detail_order + importance_order) for p in profiles],
+        "charts": {
+            "sizes": _data_uri(charts.segment_sizes(profiles, colours)),
+            "ltv_churn": _data_uri(charts.ltv_vs_churn(segments, colours, population)),
+            "revenue": _data_uri(charts.revenue_contribution(segments, colours)),
+            "importance": _data_uri(charts.feature_importance(metrics)),
+            "k_selection": _data_uri(charts.k_selection(metrics)),
+        },
+        "methods": {
+            "algorithm": ALGORITHMS.get(metrics.get("algorithm"), metrics.get("algorithm") or "–"),
+            "algorithm_key": metrics.get("algorithm"),
+            "k": metrics.get("k"),
+            "chosen_by": ks.get("chosen_by") or "",
+            "k_range": (f"{min(ks['k_values'])}–{max(ks['k_values'])}" if len(ks.get("k_values") or []) > 1 else None),
+            "quality": quality,
+            "churn": churn,
+            "ltv": ltv,
+            "importance_method": metrics.get("importance_method") or "",
+            "n_rows": metrics.get("n_rows"),
+            "n_features": metrics.get("n_features"),
+            "sampling": metrics.get("sampling") or {},
+            "reference_date": metrics.get("reference_date"),
+            "engine_version": metrics.get("engine_version"),
+            "warnings": metrics.get("warnings") or [],
+            "pca_variance": sum((metrics.get("pca") or {}).get("explained_variance") or []) or None,
+            "noise_customers": metrics.get("noise_customers") or 0,
+        },
+    }
+
+
+def render_pdf(context: dict, target=None) -> bytes | None:
+    """The report as PDF bytes (or written to `target`, a path or binary file object)."""
+    import logging
+
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    html = render_to_string("exports/report.html", context)
+    document = HTML(string=html, base_url=str(settings.BASE_DIR))
+    return document.write_pdf(target)

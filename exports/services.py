@@ -1,0 +1,297 @@
+"""Exports: one way to turn a finished analysis into a download, used by the pages and the API alike.
+
+    outcome = export_request(analysis=a, format="pdf", segment=None, actor=request.user)
+    if outcome.response:            # the file, ready to send (streamed for CSV)
+        return outcome.response
+    export = outcome.export          # a background build: poll export.job, then export_serve(export=...)
+
+- CSV streams the per-customer results batch by batch (constant memory at any size); JSON is small.
+- XLSX and PDF are built into a file, stored, and reused by the next request for the same analysis,
+  format and segment. XLSX beyond `EXPORT_SYNC_MAX_CUSTOMERS` customers is built by an `export.build` job.
+- Every file actually sent is recorded in the organization's audit log (`export.downloaded`).
+
+Callers check permissions (`Perm.EXPORT` in the analysis's organization) before calling these.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
+
+from exports.models import CONTENT_TYPES, Export, ExportFormat
+from exports.naming import export_file_name
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "export.build"
+FILE_FORMATS = (ExportFormat.XLSX, ExportFormat.PDF)
+
+
+class ExportError(ValueError):
+    """The export cannot be made as asked; the message says why (shown to people and API clients)."""
+
+
+@dataclass
+class ExportOutcome:
+    response: HttpResponse | None = None  # send this
+    export: Export | None = None  # or wait for this export's job
+
+
+def sync_max_customers() -> int:
+    return int(getattr(settings, "EXPORT_SYNC_MAX_CUSTOMERS", 50_000))
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+
+def export_validate(*, analysis, format: str, segment=None) -> tuple[str, int | None]:
+    """The format and segment as values we can use, or an ExportError saying what is wrong."""
+    format = (format or "").strip().lower()
+    if format not in ExportFormat.values:
+        raise ExportError(f"Unknown export format {format!r}; choose one of {', '.join(ExportFormat.values)}.")
+    if not analysis.is_ready:
+        raise ExportError(f"Analysis “{analysis.name}” has no results yet (status: {analysis.status}).")
+    if segment in (None, ""):
+        return format, None
+    if format not in (ExportFormat.CSV, ExportFormat.XLSX):
+        raise ExportError("A segment filter applies to the customer exports (CSV and XLSX) only.")
+    try:
+        segment = int(segment)
+    except (TypeError, ValueError) as exc:
+        raise ExportError(f"Segment must be a segment number, not {segment!r}.") from exc
+    if analysis.profile(segment) is None:
+        known = ", ".join(str(p.get("segment")) for p in analysis.profiles)
+        raise ExportError(f"Analysis “{analysis.name}” has no segment {segment} (its segments: {known}).")
+    return format, segment
+
+
+# --- the one entry point ------------------------------------------------------------------------------
+
+
+def export_request(*, analysis, format: str, segment=None, actor=None, api_key=None) -> ExportOutcome:
+    """A download of `analysis` in `format`: the response now, or a queued export to wait for."""
+    format, segment = export_validate(analysis=analysis, format=format, segment=segment)
+    if format == ExportFormat.CSV:
+        response = customers_csv_response(analysis=analysis, segment=segment)
+        _audit_download(analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key)
+        return ExportOutcome(response=response)
+    if format == ExportFormat.JSON:
+        response = profiles_json_response(analysis=analysis)
+        _audit_download(analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key)
+        return ExportOutcome(response=response)
+
+    existing = _reusable_export(analysis=analysis, format=format, segment=segment)
+    if existing is not None and existing.is_ready:
+        return ExportOutcome(response=export_serve(export=existing, actor=actor, api_key=api_key))
+    if existing is not None:  # being built right now: wait for that one
+        return ExportOutcome(export=existing)
+    export = Export.objects.for_organization(analysis.organization).create(
+        analysis=analysis, format=format, segment=segment, created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if export_needs_job(analysis=analysis, format=format, segment=segment):
+        return ExportOutcome(export=export_start_job(export=export, actor=actor))
+    export_build(export=export)
+    return ExportOutcome(response=export_serve(export=export, actor=actor, api_key=api_key))
+
+
+def export_needs_job(*, analysis, format: str, segment: int | None = None) -> bool:
+    """Large workbooks are built in the background; PDFs and small workbooks while the user waits."""
+    if format != ExportFormat.XLSX:
+        return False
+    return _customer_total(analysis, segment) > sync_max_customers()
+
+
+def export_start_job(*, export: Export, actor=None) -> Export:
+    from jobs.services import job_create
+
+    with transaction.atomic():
+        export.job = job_create(organization=export.organization, kind=JOB_KIND, params={"export_id": export.pk},
+                                created_by=actor)
+        export.save(update_fields=["job"])
+    return export
+
+
+def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | None:
+    """The newest built (or building) export of the same file; failed or cancelled builds are not reused."""
+    candidates = (
+        Export.objects.for_organization(analysis.organization)
+        .filter(analysis=analysis, format=format, segment=segment)
+        .select_related("job", "analysis", "organization")
+        .order_by("-created_at")
+    )
+    for export in candidates[:5]:
+        if export.is_ready and default_storage.exists(export.file):
+            return export
+        if export.job_id and export.job.is_active:
+            return export
+    return None
+
+
+# --- streaming formats ---------------------------------------------------------------------------------
+
+
+def customers_csv_response(*, analysis, segment: int | None = None) -> StreamingHttpResponse:
+    from exports.csv_export import csv_chunks
+    from exports.sources import iter_customer_batches, open_customers_file
+
+    def stream():
+        with open_customers_file(analysis) as fh:
+            yield from csv_chunks(iter_customer_batches(fh, segment=segment))
+
+    response = StreamingHttpResponse(stream(), content_type=CONTENT_TYPES[ExportFormat.CSV])
+    _attachment(response, _file_name(analysis, ExportFormat.CSV, segment))
+    return response
+
+
+def profiles_json_response(*, analysis) -> JsonResponse:
+    response = JsonResponse(profiles_document_for(analysis), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    _attachment(response, _file_name(analysis, ExportFormat.JSON, None))
+    return response
+
+
+def profiles_document_for(analysis) -> dict:
+    from exports.json_export import profiles_document
+    from segments.selectors import analysis_profiles
+
+    return profiles_document(
+        analysis_id=analysis.pk, analysis_name=analysis.name, organization_name=analysis.organization.name,
+        profiles=analysis_profiles(analysis=analysis), metrics=analysis.metrics or {},
+        customer_count=analysis.customer_count, generated_at=timezone.now(),
+    )
+
+
+# --- built files ---------------------------------------------------------------------------------------
+
+
+def export_build(*, export: Export, progress=None) -> Export:
+    """Write the export's file (XLSX or PDF; CSV/JSON too when asked for as a file) and record it."""
+    import tempfile
+
+    progress = progress or (lambda stage, pct: None)
+    analysis = export.analysis
+    now = timezone.now()
+    name = export_file_name(organization_name=analysis.organization.name, analysis_name=analysis.name,
+                            format=export.format, segment=export.segment, when=now)
+    with tempfile.NamedTemporaryFile(suffix=f".{export.format}") as tmp:
+        if export.format == ExportFormat.XLSX:
+            _build_xlsx(analysis, export.segment, tmp.name, progress, now)
+        elif export.format == ExportFormat.PDF:
+            _build_pdf(analysis, tmp.name, progress, now)
+        elif export.format == ExportFormat.CSV:
+            _build_csv(analysis, export.segment, tmp, progress)
+        else:
+            import json
+
+            tmp.write(json.dumps(profiles_document_for(analysis), indent=2, ensure_ascii=False).encode())
+            tmp.flush()
+        progress("Storing the file", 99)
+        tmp.seek(0)
+        path = default_storage.save(f"{analysis.storage_dir}/exports/{export.pk}/{name}", File(tmp))
+        size = default_storage.size(path)
+    Export.objects.for_organization(export.organization).filter(pk=export.pk).update(file=path, size=size, built_at=now)
+    export.file, export.size, export.built_at = path, size, now
+    return export
+
+
+def _build_xlsx(analysis, segment, target, progress, now):
+    from exports.sources import iter_customer_batches, open_customers_file
+    from exports.xlsx_export import write_workbook
+    from segments.selectors import analysis_profiles
+
+    with open_customers_file(analysis) as fh:
+        write_workbook(
+            target, profiles=analysis_profiles(analysis=analysis), metrics=analysis.metrics or {},
+            customer_batches=iter_customer_batches(fh, segment=segment),
+            customer_total=_customer_total(analysis, segment), organization_name=analysis.organization.name,
+            analysis_name=analysis.name, generated_at=now, segment=segment, progress=progress,
+        )
+
+
+def _build_pdf(analysis, target, progress, now):
+    from exports.report import render_pdf, report_context
+    from segments.selectors import analysis_profiles
+
+    progress("Drawing the charts", 10)
+    context = report_context(
+        profiles=analysis_profiles(analysis=analysis), metrics=analysis.metrics or {},
+        organization_name=analysis.organization.name, analysis_name=analysis.name,
+        dataset_name=analysis.dataset.name, generated_at=now, color_scheme=analysis.color_scheme,
+        customer_count=analysis.customer_count,
+    )
+    progress("Laying out the report", 50)
+    render_pdf(context, target)
+
+
+def _build_csv(analysis, segment, tmp, progress):
+    from exports.csv_export import csv_chunks
+    from exports.sources import iter_customer_batches, open_customers_file
+
+    with open_customers_file(analysis) as fh:
+        for chunk in csv_chunks(iter_customer_batches(fh, segment=segment)):
+            tmp.write(chunk)
+    tmp.flush()
+
+
+def export_serve(*, export: Export, actor=None, api_key=None) -> FileResponse:
+    """Send a built export as an attachment; recorded in the audit log."""
+    if not export.is_ready:
+        raise ExportError("This export is not ready yet.")
+    response = FileResponse(default_storage.open(export.file, "rb"), content_type=export.content_type,
+                            as_attachment=True, filename=export.file_name)
+    if export.size:
+        response["Content-Length"] = str(export.size)
+    _audit_download(analysis=export.analysis, format=export.format, segment=export.segment, actor=actor,
+                    api_key=api_key, export=export)
+    return response
+
+
+def export_on_job_fail(job) -> None:
+    """A failed or cancelled build leaves no file behind."""
+    export = Export.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("export_id")).first()
+    if export is not None and export.file:
+        default_storage.delete(export.file)
+        Export.objects.for_organization(job.organization).filter(pk=export.pk).update(file="", size=0, built_at=None)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _customer_total(analysis, segment: int | None) -> int:
+    if segment is None:
+        return int(analysis.customer_count or 0)
+    profile = analysis.profile(segment) or {}
+    return int(profile.get("size") or 0)
+
+
+def _file_name(analysis, format: str, segment: int | None) -> str:
+    return export_file_name(organization_name=analysis.organization.name, analysis_name=analysis.name,
+                            format=format, segment=segment, when=timezone.now())
+
+
+def _attachment(response, filename: str) -> None:
+    from django.utils.http import content_disposition_header
+
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+
+
+def _audit_download(*, analysis, format: str, segment: int | None, actor=None, api_key=None, export=None) -> None:
+    from accounts.services import audit
+
+    details = {"format": format, "analysis_id": analysis.pk}
+    if segment is not None:
+        details["segment"] = segment
+    if export is not None:
+        details["export_id"] = export.pk
+    if api_key is not None:
+        details["via"] = "api"
+    audit(organization=analysis.organization, action="export.downloaded", actor=actor, api_key=api_key,
+          target=analysis.name, **details)
