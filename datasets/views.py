@@ -15,7 +15,7 @@ from datasets.forms import BEHAVIOUR_FIELDS, RolesForm, SyntheticForm, UploadFor
 from datasets.models import Dataset, DatasetStatus
 from datasets.validation import DELIMITERS
 
-_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252", "latin-1": "Latin-1",
+_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252 (Latin-1)", "latin-1": "Latin-1 (ISO-8859-1)",
               "xlsx": "Excel workbook"}
 
 
@@ -97,9 +97,26 @@ def dataset_synthetic(request):
     }, status=400 if (error or form.errors) else 200)
 
 
+WARNING_LABELS = {"constant": "Constant", "id_like": "ID-like", "mostly_missing": "Mostly missing",
+                  "mixed_types": "Mixed types", "mixed_formats": "Date formats", "empty": "Empty",
+                  "id_duplicates": "Repeated IDs"}
+
+
+def _labelled(warnings: list[dict]) -> list[dict]:
+    return [{**w, "label": WARNING_LABELS.get(w.get("kind"), str(w.get("kind", "")).replace("_", " ").capitalize())}
+            for w in warnings]
+
+
+def _stored_bytes(dataset) -> int:
+    try:
+        return dataset.data_file.size if dataset.data_file else 0
+    except OSError:
+        return 0
+
+
 def _detail_context(request, dataset, roles_form=None, roles_error=None) -> dict:
     profile = dataset.profile or {}
-    columns = profile.get("columns", [])
+    columns = [{**c, "warnings": _labelled(c.get("warnings", []))} for c in profile.get("columns", [])]
     if roles_form is None and dataset.status == DatasetStatus.READY:
         roles_form = RolesForm(dataset=dataset)
     rows = []
@@ -115,7 +132,8 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None) -> dict
         "roles_error": roles_error,
         "behaviour_fields": [roles_form[key] for key, _, _ in BEHAVIOUR_FIELDS] if roles_form else [],
         "preview": profile.get("preview") or {"columns": [], "rows": []},
-        "warnings": profile.get("warnings", []),
+        "warnings": _labelled(profile.get("warnings", [])),
+        "stored_bytes": _stored_bytes(dataset) if dataset.source == "synthetic" else 0,
         "encoding_label": _ENCODINGS.get(dataset.encoding, dataset.encoding),
         "delimiter_label": DELIMITERS.get(dataset.delimiter, ""),
         "upload_notes": upload.get("notes", []),
