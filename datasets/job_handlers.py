@@ -22,6 +22,10 @@ def _cleanup(job) -> None:
 
     dataset = Dataset.objects.for_organization(job.organization).filter(pk=job.params.get("dataset_id")).first()
     if dataset is None:
+        # Deleted while the job ran: files it wrote after the deletion must not stay behind.
+        directory = job.params.get("storage_dir") or ""
+        if directory.startswith(f"org-{job.organization_id}/datasets/"):
+            storage.delete_tree(directory)
         return
     storage.delete_dataset_files(dataset)
     reason = job.error or ("Cancelled before it finished." if job.status == "cancelled" else "Processing failed.")

@@ -155,7 +155,9 @@ def dataset_create_from_upload(
 def _start_job(dataset: Dataset, kind: str, user) -> None:
     from jobs.services import job_create
 
-    job = job_create(organization=dataset.organization, kind=kind, params={"dataset_id": dataset.pk}, created_by=user)
+    # The directory is in the params too, so a cancelled job can clean up after a dataset deleted meanwhile.
+    params = {"dataset_id": dataset.pk, "storage_dir": storage.dataset_dir(dataset)}
+    job = job_create(organization=dataset.organization, kind=kind, params=params, created_by=user)
     dataset.job = job
     dataset.save(update_fields=["job"])
 
