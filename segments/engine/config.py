@@ -54,6 +54,7 @@ class AnalysisConfig:
     dbscan_eps: float | None = None
     dbscan_min_samples: int | None = None
     max_rows: int = 5_000_000
+    n_threads: int | None = None  # None: 1 thread below 50,000 rows, all cores above
 
     def __post_init__(self) -> None:
         self.validate()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .clustering import sample_indices, segment
+from .coerce import MISSING_TOKENS
 from .config import AnalysisConfig
 from .errors import EngineError
 from .predictive import feature_importance, fit_churn, fit_ltv
@@ -158,9 +159,36 @@ def _churn_label(series: pd.Series, col: str) -> np.ndarray:
     return out
 
 
+def _ignore_reason(series: pd.Series, col: str, config: AnalysisConfig) -> str:
+    if col in config.ignore_cols:
+        return "ignored by configuration"
+    values = series.dropna()
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        values = values[~values.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)]
+    if len(values) == 0:
+        return "all values missing"
+    if values.nunique() <= 1:
+        return "constant"
+    return "looks like a segment label from elsewhere (kept out of the model)"
+
+
 def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progress: Progress = None) -> AnalysisResult:
     """Run the full analysis. ``progress(stage, percent)`` is called at each stage; an exception it raises
     (e.g. cancellation) propagates."""
+    from threadpoolctl import threadpool_limits
+
+    if isinstance(config, dict):
+        config = AnalysisConfig.from_dict(config)
+    config = config or AnalysisConfig()
+    n_rows = len(df) if isinstance(df, pd.DataFrame) else 0
+    # OpenMP/BLAS threads spin-wait: on a busy 2-core box (two Celery workers, a test run) small jobs with
+    # two threads each can run 10-50x slower than with one. Threads only pay off on large tables.
+    threads = config.n_threads or (1 if n_rows < 50_000 else None)
+    with threadpool_limits(limits=threads):
+        return _analyze(df, config, progress, threads or 2)
+
+
+def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_jobs: int) -> AnalysisResult:
     if config is None:
         config = AnalysisConfig()
     elif isinstance(config, dict):
@@ -201,7 +229,8 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
     label = _churn_label(df[label_col], label_col) if label_col else None
     id_col = pick_id_column(df, roles, config)
     pre = Preprocessor(config)
-    X, profile_frame, beh = pre.fit_transform(df, roles, behaviour, warnings)
+    ignored = {c: _ignore_reason(df[c], c, config) for c, r in roles.items() if r == "ignore"}
+    X, profile_frame, beh = pre.fit_transform(df, roles, behaviour, warnings, ignored)
     n = len(X)
     done("Preprocessing")
 
@@ -224,7 +253,8 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
 
     # ---- Feature importance
     stage("Feature importance", 50)
-    importance, importance_detail = feature_importance(X, labels, pre.feature_names_, pre.feature_sources_, config, rng)
+    importance, importance_detail = feature_importance(X, labels, pre.feature_names_, pre.feature_sources_, config, rng,
+                                                       n_jobs=n_jobs)
     done("Feature importance")
 
     # ---- Churn

@@ -44,6 +44,13 @@ def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
     return {c: [r.get(c) for r in records] for c in dict.fromkeys(wanted)}
 
 
+def _score(model: FittedPipeline, X, beh):
+    seg = model.cluster_model.predict(X).tolist()
+    churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
+    ltv = model.ltv_model.predict(X).tolist()
+    return seg, churn, ltv
+
+
 def predict_segment(model: FittedPipeline, record_or_records):
     """One dict -> one dict; a list of dicts or a DataFrame -> a list of dicts (in order).
 
@@ -82,9 +89,13 @@ def predict_segment(model: FittedPipeline, record_or_records):
         X, profile, beh = model.preprocessor.transform(data)
     except EngineError as exc:
         raise EngineError(str(exc).replace("column ", "field ", 1)) from None
-    seg = model.cluster_model.predict(X).tolist()
-    churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
-    ltv = model.ltv_model.predict(X).tolist()
+    if n > 32:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):  # API workers share the cores; see pipeline.analyze
+            seg, churn, ltv = _score(model, X, beh)
+    else:
+        seg, churn, ltv = _score(model, X, beh)
     key_arrays: dict[str, list] = {}
     for c in model.key_features:
         if c in profile.columns:

@@ -285,7 +285,7 @@ def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[
     return lm, values, metrics
 
 
-def feature_importance(X, labels, feature_names, sources, config, rng) -> tuple[list[dict], list[dict]]:
+def feature_importance(X, labels, feature_names, sources, config, rng, n_jobs: int = 2) -> tuple[list[dict], list[dict]]:
     """Random forest on the segment labels (impurity importance) and mutual information, each
     normalised to sum to 1, combined 50/50, summed per source column."""
     from sklearn.ensemble import RandomForestClassifier
@@ -296,7 +296,7 @@ def feature_importance(X, labels, feature_names, sources, config, rng) -> tuple[
     if len(np.unique(labels[idx])) < 2:
         return [], []
     sub = idx[sample_indices(len(idx), config.importance_sample_size, rng)]
-    rf = RandomForestClassifier(n_estimators=30, max_depth=10, min_samples_leaf=5, n_jobs=2,
+    rf = RandomForestClassifier(n_estimators=30, max_depth=10, min_samples_leaf=5, n_jobs=n_jobs,
                                 random_state=config.random_state).fit(X[sub], labels[sub])
     rf_imp = rf.feature_importances_
     mi_idx = sub[sample_indices(len(sub), 3000, rng)]

@@ -139,7 +139,8 @@ class Preprocessor:
 
     # ---------------------------------------------------------------- fitting
     def fit_transform(
-        self, df: pd.DataFrame, roles: dict[str, str], behaviour: dict[str, str | None], warnings: list[str]
+        self, df: pd.DataFrame, roles: dict[str, str], behaviour: dict[str, str | None], warnings: list[str],
+        ignored: dict[str, str] | None = None,
     ) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
         cfg = self.config
         declared_numeric = set(cfg.numeric_cols) | set(cfg.monetary_cols) | {
@@ -148,7 +149,7 @@ class Preprocessor:
         self.plans_: list[ColumnPlan] = []
         self._means: list[float] = []
         self._stds: list[float] = []
-        self.ignored_: dict[str, str] = {}
+        self.ignored_: dict[str, str] = dict(ignored or {})
         self.input_columns_ = [str(c) for c in df.columns]
         self.roles_ = dict(roles)
         self.behaviour_ = dict(behaviour)
@@ -236,7 +237,7 @@ class Preprocessor:
                     levels = sorted(ordered)
                     plan = ColumnPlan(col, role, {"encoding": "label", "levels": levels, "mode": ordered[0]})
                     lookup = {lev: i for i, lev in enumerate(levels)}
-                    feat = np.array([lookup[lab] for lab in ulabels], float)[codes]
+                    feat = np.array([lookup.get(lab, lookup[ordered[0]]) for lab in ulabels], float)[codes]
                     self._add(names, sources, weights, columns, col, col, feat, W_CATEGORICAL, plan)
                 else:
                     if len(ordered) <= cfg.onehot_max_levels:
