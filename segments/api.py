@@ -1,0 +1,302 @@
+"""`/api/v1/analyses/`: runs, their segment profiles, per-customer results, scoring and exports.
+
+Thin views over `segments.services` (create, cancel, delete), the `CustomerResult` table (filtered
+keyset pages) and the engine's `predict_segment` with the model cached per process
+(`segments.predict_cache`). Every object is reached through `TenantScopedViewSet`: another
+organization's id is a 404.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from accounts.api import TenantScopedViewSet
+from accounts.api_schema import BodySizeLimitMixin, error_responses
+from accounts.permissions import Perm
+from segments.models import Analysis, CustomerResult
+from segments.serializers import (
+    AnalysisCreateSerializer,
+    AnalysisDetailSerializer,
+    AnalysisSerializer,
+    CancelResponseSerializer,
+    CustomerFilterSerializer,
+    CustomerResultSerializer,
+    PredictRequestSerializer,
+    PredictResponseSerializer,
+    SegmentListSerializer,
+    progress_of,
+)
+from segsaas.api_errors import error_response
+
+log = logging.getLogger(__name__)
+
+# Batches up to this size are scored on one thread: the thread pools' start-up costs more than they save.
+SINGLE_THREAD_MAX_RECORDS = 2_000
+CUSTOMER_FIELDS = ("row_index", "customer_id", "segment", "churn_risk", "predicted_ltv", "value_tier", "risk_level",
+                   "lifecycle_stage")
+
+
+def not_ready_response(analysis: Analysis) -> Response:
+    return error_response(
+        "analysis_not_ready",
+        f"Analysis {analysis.pk} has no results yet (status: {analysis.status}).",
+        {"status": analysis.status},
+        http_status=status.HTTP_409_CONFLICT,
+    )
+
+
+class CustomerPagination(CursorPagination):
+    """Keyset pages in dataset order: constant time at any depth of a million-customer table."""
+
+    ordering = ("row_index",)
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1_000
+
+
+class AnalysisViewSet(
+    BodySizeLimitMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    TenantScopedViewSet,
+):
+    model = Analysis
+    serializer_class = AnalysisSerializer
+    filter_backends = []
+    perms_by_action = {
+        "list": Perm.VIEW,
+        "retrieve": Perm.VIEW,
+        "segments": Perm.VIEW,
+        "customers": Perm.VIEW,
+        "create": Perm.RUN_ANALYSES,
+        "cancel": Perm.RUN_ANALYSES,
+        "destroy": Perm.RUN_ANALYSES,
+        "predict": Perm.PREDICT,
+        "export": Perm.EXPORT,
+    }
+
+    def scope_queryset(self, queryset):
+        queryset = queryset.select_related("job", "dataset")
+        if getattr(self, "action", None) == "list":
+            dataset = self.request.query_params.get("dataset")
+            if dataset not in (None, ""):
+                try:
+                    queryset = queryset.filter(dataset_id=int(dataset))
+                except ValueError as exc:
+                    raise serializers.ValidationError({"dataset": ["A valid integer is required."]}) from exc
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return AnalysisDetailSerializer
+        return AnalysisSerializer
+
+    def _organization(self):
+        return self.request._request.organization
+
+    # --- runs --------------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="List analyses",
+        parameters=[OpenApiParameter("dataset", OpenApiTypes.INT, description="Only analyses of this dataset.")],
+        responses={200: AnalysisSerializer(many=True), **error_responses(400)},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="An analysis: status, progress, metrics and model scores",
+        responses={200: AnalysisDetailSerializer, **error_responses(404)},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Start an analysis",
+        description="Queues a run on a ready dataset and answers at once with `202` and the analysis; poll "
+                    "`GET /api/v1/analyses/{id}/` until `status` is `succeeded` (or `failed`/`cancelled`).",
+        request=AnalysisCreateSerializer,
+        responses={202: AnalysisDetailSerializer, **error_responses(400)},
+        examples=[OpenApiExample("Automatic number of segments", value={"dataset": 1, "algorithm": "kmeans",
+                                                                        "n_clusters": None, "nlp": True},
+                                 request_only=True)],
+    )
+    def create(self, request, *args, **kwargs):
+        from datasets.models import Dataset
+        from segments.services import BEHAVIOUR_KEYS, analysis_create, analysis_default_config, config_from_roles
+
+        form = AnalysisCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        organization = self._organization()
+        dataset = Dataset.objects.for_organization(organization).filter(pk=data["dataset"]).first()
+        if dataset is None:
+            raise serializers.ValidationError({"dataset": [f"No dataset {data['dataset']} in your organization."]})
+        columns = [c.get("name") for c in dataset.schema or [] if isinstance(c, dict)]
+        errors = {}
+        unknown = sorted(set(data.get("roles") or {}) - set(columns))
+        if unknown:
+            errors["roles"] = {col: [f"Not a column of dataset {dataset.pk}."] for col in unknown}
+        for key in BEHAVIOUR_KEYS:
+            if data.get(key) and data[key] not in columns:
+                errors[key] = [f"{data[key]!r} is not a column of dataset {dataset.pk}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+
+        config = analysis_default_config(dataset)
+        behaviour = {key: config.get(key) for key in BEHAVIOUR_KEYS}
+        behaviour.update({key: data[key] for key in BEHAVIOUR_KEYS if key in data})
+        if "roles" in data:
+            config.update(config_from_roles({**(dataset.roles or {}), **data["roles"]}, behaviour))
+        else:
+            config.update(behaviour)
+        config.update({key: data[key] for key in ("algorithm", "n_clusters", "k_min", "k_max", "nlp", "random_state")})
+        try:
+            analysis = analysis_create(
+                organization=organization, dataset=dataset, config=config, name=data.get("name", ""),
+                created_by=request.user, color_scheme=data["color_scheme"],
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        analysis = self.get_queryset().get(pk=analysis.pk)
+        body = AnalysisDetailSerializer(analysis, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
+
+    @extend_schema(
+        summary="Cancel a queued or running analysis",
+        request=None,
+        responses={202: CancelResponseSerializer, **error_responses(404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        from segments.services import analysis_cancel
+
+        analysis = self.get_object()
+        if analysis.job is None or not analysis.job.is_active:
+            return error_response(
+                "not_running", f"Analysis {analysis.pk} is not queued or running (status: {analysis.status}).",
+                {"status": analysis.status}, http_status=status.HTTP_409_CONFLICT,
+            )
+        analysis = analysis_cancel(analysis=analysis)
+        return Response({"id": analysis.pk, "progress": progress_of(analysis)}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Delete an analysis and its results",
+        description="Stops the run if it is still going and removes its model, per-customer results and exports.",
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(404)},
+    )
+    def destroy(self, request, pk=None):
+        from segments.services import analysis_delete
+
+        analysis_delete(analysis=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- results -----------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Segment profiles",
+        description="One profile per segment: name, size and share, value tier, risk and engagement levels, average "
+                    "LTV and churn risk, revenue, statistics per feature, distinguishing features and recommendations.",
+        responses={200: SegmentListSerializer, **error_responses(404, 409)},
+    )
+    @action(detail=True, methods=["get"])
+    def segments(self, request, pk=None):
+        analysis = self.get_object()
+        if not analysis.is_ready:
+            return not_ready_response(analysis)
+        return Response({"analysis": analysis.pk, "count": len(analysis.profiles), "results": analysis.profiles})
+
+    @extend_schema(
+        summary="Per-customer results",
+        description="Customers in dataset order, 100 per page by default (`page_size` up to 1,000), as keyset pages: "
+                    "follow `next`. Filter by segment and by churn-risk and predicted-LTV ranges (inclusive).",
+        parameters=[CustomerFilterSerializer],
+        responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
+    def customers(self, request, pk=None):
+        analysis = self.get_object()
+        if not analysis.is_ready:
+            return not_ready_response(analysis)
+        filters = CustomerFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        rows = CustomerResult.objects.for_organization(self._organization()).filter(analysis_id=analysis.pk)
+        lookups = {"segment": "segment", "customer_id": "customer_id", "churn_risk_min": "churn_risk__gte",
+                   "churn_risk_max": "churn_risk__lte", "ltv_min": "predicted_ltv__gte", "ltv_max": "predicted_ltv__lte"}
+        rows = rows.filter(**{lookup: f[name] for name, lookup in lookups.items() if name in f})
+        page = self.paginate_queryset(rows.values(*CUSTOMER_FIELDS))
+        names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
+        for row in page:
+            row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"
+        return self.get_paginated_response(page)
+
+    # --- scoring -----------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Score new customers",
+        description="Send `record` (one customer) or `records` (up to 10,000). Each gets its segment id and name, "
+                    "churn risk, predicted LTV, top recommendations and the key feature values used. Fields are the "
+                    "dataset's columns; a missing field is imputed as in training, an unknown or wrongly typed field "
+                    "is a `400` naming it.",
+        request=PredictRequestSerializer,
+        responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
+    )
+    @action(detail=True, methods=["post"])
+    def predict(self, request, pk=None):
+        from segments.engine import EngineError, predict_segment
+        from segments.predict_cache import model_cache
+
+        analysis = self.get_object()
+        form = PredictRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not analysis.is_ready or not analysis.model_file:
+            return not_ready_response(analysis)
+        single = "record" in form.validated_data
+        field = "record" if single else "records"
+        records = [form.validated_data["record"]] if single else form.validated_data["records"]
+        try:
+            model = model_cache.get(analysis)
+            with _thread_limit(len(records)):
+                results = predict_segment(model, records)
+        except EngineError as exc:
+            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        except (ValueError, TypeError) as exc:  # values the preprocessing could not read
+            log.info("predict on analysis %s rejected: %s", analysis.pk, exc)
+            raise serializers.ValidationError({field: [f"Could not score the {field}: {exc}"]}) from exc
+        id_col = getattr(model, "id_col", None)
+        for record, result in zip(records, results, strict=True):
+            value = record.get(id_col) if id_col else None
+            result["customer_id"] = None if value is None else str(value)
+        body = {"analysis": analysis.pk, "count": len(results)}
+        body["prediction" if single else "predictions"] = results[0] if single else results
+        return Response(body)
+
+
+_controller = None
+
+
+def _thread_limit(n_records: int):
+    """One BLAS/OpenMP thread for small batches: with several web workers per core, thread pools only add latency."""
+    import contextlib
+
+    global _controller
+    if n_records > SINGLE_THREAD_MAX_RECORDS:
+        return contextlib.nullcontext()
+    if _controller is None:  # inspecting the loaded libraries takes milliseconds: once per process
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1)
+
+
+def register(router) -> None:
+    router.register("analyses", AnalysisViewSet, basename="analysis")

@@ -1,0 +1,271 @@
+"""API shapes for analyses, segment profiles, per-customer results and predictions.
+
+Request serializers validate input; response serializers describe (and render) what the API returns,
+so the OpenAPI schema says exactly what a partner receives. Writes go through `segments.services`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from datasets.models import ColumnRole
+from datasets.serializers import JobProgressSerializer, job_progress
+from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
+
+ALGORITHMS = ("kmeans", "gmm", "agglomerative", "dbscan")
+MAX_PREDICT_RECORDS = 10_000
+MAX_SEGMENTS = 30
+
+# --- analyses ------------------------------------------------------------------------------------
+
+
+def progress_of(analysis: Analysis) -> dict:
+    return job_progress(analysis.job, draft=True)
+
+
+class AnalysisSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    dataset_name = serializers.CharField(source="dataset.name", read_only=True)
+    algorithm = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Analysis
+        fields = ["id", "name", "dataset", "dataset_name", "status", "algorithm", "n_segments", "customer_count",
+                  "silhouette", "engine_version", "created_at", "finished_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["draft", "queued", "running", "succeeded", "failed", "cancelled"]))
+    def get_status(self, analysis) -> str:
+        return analysis.status
+
+
+class ModelScoresSerializer(serializers.Serializer):
+    churn = serializers.DictField(
+        help_text="Churn model: method, and when a churn label was given auc, brier, held_out_rows.",
+    )
+    ltv = serializers.DictField(help_text="LTV model: method, target, horizon_months and its held-out scores (e.g. r2, mae).")
+    quality = serializers.DictField(help_text="Clustering quality: silhouette, davies_bouldin, calinski_harabasz, stability_ari.")
+
+
+def _scalars(section) -> dict:
+    if not isinstance(section, dict):
+        return {}
+    return {k: v for k, v in section.items() if isinstance(v, str | int | float | bool) or v is None}
+
+
+def model_scores_of(analysis: Analysis) -> dict:
+    metrics = analysis.metrics or {}
+    return {"churn": _scalars(metrics.get("churn")), "ltv": _scalars(metrics.get("ltv")),
+            "quality": _scalars(metrics.get("quality"))}
+
+
+class AnalysisDetailSerializer(AnalysisSerializer):
+    progress = serializers.SerializerMethodField()
+    config = serializers.JSONField(read_only=True, help_text="The engine configuration the run used.")
+    metrics = serializers.JSONField(
+        read_only=True,
+        help_text="Everything the engine measured (k selection curves, quality, feature importance, churn, LTV, "
+                  "insights, timings); empty until the run succeeded.",
+    )
+    model_scores = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta(AnalysisSerializer.Meta):
+        fields = [*AnalysisSerializer.Meta.fields, "progress", "config", "model_scores", "metrics", "links"]
+        read_only_fields = fields
+
+    @extend_schema_field(JobProgressSerializer)
+    def get_progress(self, analysis) -> dict:
+        return progress_of(analysis)
+
+    @extend_schema_field(ModelScoresSerializer)
+    def get_model_scores(self, analysis) -> dict:
+        return model_scores_of(analysis)
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_links(self, analysis) -> dict:
+        base = f"/api/v1/analyses/{analysis.pk}/"
+        return {"self": base, "segments": base + "segments/", "customers": base + "customers/",
+                "predict": base + "predict/", "cancel": base + "cancel/"}
+
+
+class AnalysisCreateSerializer(serializers.Serializer):
+    dataset = serializers.IntegerField(help_text="Id of a ready dataset of your organization.")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="kmeans")
+    n_clusters = serializers.IntegerField(
+        min_value=2, max_value=MAX_SEGMENTS, allow_null=True, required=False, default=None,
+        help_text="Number of segments; null (the default) chooses it automatically between k_min and k_max.",
+    )
+    k_min = serializers.IntegerField(min_value=2, max_value=MAX_SEGMENTS, required=False, default=2)
+    k_max = serializers.IntegerField(min_value=2, max_value=MAX_SEGMENTS, required=False, default=10)
+    roles = serializers.DictField(
+        child=serializers.ChoiceField(choices=ColumnRole.choices), required=False,
+        help_text="Column roles {column: role}; omitted: the dataset's confirmed roles.",
+    )
+    recency_col = serializers.CharField(required=False, allow_null=True, help_text="Column with days since the last purchase.")
+    frequency_col = serializers.CharField(required=False, allow_null=True, help_text="Column with the number of purchases.")
+    tenure_col = serializers.CharField(required=False, allow_null=True, help_text="Column with the customer's age in days.")
+    nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
+    random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
+    color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
+
+    def validate(self, attrs):
+        if attrs["k_max"] < attrs["k_min"]:
+            raise serializers.ValidationError({"k_max": ["Must be at least k_min."]})
+        return attrs
+
+
+class CancelResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    progress = JobProgressSerializer()
+
+
+# --- segments --------------------------------------------------------------------------------------
+
+
+class RecommendationSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    category = serializers.CharField()
+    reason = serializers.CharField()
+    priority = serializers.CharField()
+
+
+class SegmentProfileSerializer(serializers.Serializer):
+    """One segment as the engine profiled it (further engine fields may appear; they are additive)."""
+
+    segment = serializers.IntegerField(help_text="Segment id; -1 is DBSCAN noise.")
+    name = serializers.CharField(help_text="e.g. “Engaged High-Value”.")
+    size = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    value_tier = serializers.CharField(allow_null=True, required=False)
+    risk_level = serializers.CharField(allow_null=True, required=False)
+    engagement_level = serializers.CharField(allow_null=True, required=False)
+    avg_ltv = serializers.FloatField(allow_null=True, required=False)
+    median_ltv = serializers.FloatField(allow_null=True, required=False)
+    avg_churn_risk = serializers.FloatField(allow_null=True, required=False)
+    total_revenue = serializers.FloatField(allow_null=True, required=False)
+    revenue_share = serializers.FloatField(allow_null=True, required=False)
+    stats = serializers.JSONField(required=False, help_text="Per feature: mean, median and more.")
+    distinguishing_features = serializers.JSONField(required=False)
+    lifecycle = serializers.JSONField(required=False, help_text="Customers per lifecycle stage.")
+    recommendations = RecommendationSerializer(many=True, required=False)
+
+
+class SegmentListSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField()
+    count = serializers.IntegerField()
+    results = SegmentProfileSerializer(many=True)
+
+
+# --- customers -------------------------------------------------------------------------------------
+
+
+class CustomerResultSerializer(serializers.Serializer):
+    row_index = serializers.IntegerField(help_text="Row of the customer in the dataset (0-based).")
+    customer_id = serializers.CharField()
+    segment = serializers.IntegerField()
+    segment_name = serializers.CharField()
+    churn_risk = serializers.FloatField()
+    predicted_ltv = serializers.FloatField()
+    value_tier = serializers.CharField(allow_blank=True)
+    risk_level = serializers.CharField(allow_blank=True)
+    lifecycle_stage = serializers.CharField(allow_blank=True)
+
+
+class CustomerFilterSerializer(serializers.Serializer):
+    segment = serializers.IntegerField(required=False, min_value=-1, max_value=32767)
+    churn_risk_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    churn_risk_max = serializers.FloatField(required=False, min_value=0, max_value=1)
+    ltv_min = serializers.FloatField(required=False)
+    ltv_max = serializers.FloatField(required=False)
+    customer_id = serializers.CharField(required=False, max_length=100)
+
+    def validate(self, attrs):
+        for low, high in (("churn_risk_min", "churn_risk_max"), ("ltv_min", "ltv_max")):
+            if low in attrs and high in attrs and attrs[low] > attrs[high]:
+                raise serializers.ValidationError({high: [f"Must be at least {low}."]})
+        return attrs
+
+
+# --- predict -----------------------------------------------------------------------------------------
+
+_RECORD_SCHEMA = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "One customer: field → value, with the columns the analysis was trained on (missing fields "
+                   "are imputed as in training; unknown fields are an error).",
+    "example": {"total_spend": 812.5, "orders": 9, "region": "North", "signup_date": "2025-02-14"},
+}
+
+
+@extend_schema_field(_RECORD_SCHEMA)
+class RecordField(serializers.Field):
+    default_error_messages = {"not_object": "Expected an object of field → value."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"type": "array", "items": _RECORD_SCHEMA, "minItems": 1, "maxItems": MAX_PREDICT_RECORDS})
+class RecordListField(serializers.Field):
+    """A list of records, checked cheaply (a 10,000-record batch must not spend its time in validation)."""
+
+    default_error_messages = {
+        "not_list": "Expected a list of records.",
+        "empty": "Send at least one record.",
+        "too_many": f"At most {MAX_PREDICT_RECORDS:,} records per call; got {{count:,}}.",
+        "not_object": "Record {index}: expected an object of field → value.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_list")
+        if not data:
+            self.fail("empty")
+        if len(data) > MAX_PREDICT_RECORDS:
+            self.fail("too_many", count=len(data))
+        for index, record in enumerate(data, start=1):
+            if not isinstance(record, dict):
+                self.fail("not_object", index=index)
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class PredictRequestSerializer(serializers.Serializer):
+    record = RecordField(required=False, help_text="One customer to score.")
+    records = RecordListField(required=False, help_text=f"Up to {MAX_PREDICT_RECORDS:,} customers to score.")
+
+    def validate(self, attrs):
+        if ("record" in attrs) == ("records" in attrs):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send exactly one of “record” (an object) or “records” (a list)."]}
+            )
+        return attrs
+
+
+class PredictionSerializer(serializers.Serializer):
+    customer_id = serializers.CharField(
+        allow_null=True, required=False, help_text="The record's id field, when the analysis has one and it was sent."
+    )
+    segment = serializers.IntegerField()
+    segment_name = serializers.CharField()
+    churn_risk = serializers.FloatField(min_value=0, max_value=1)
+    predicted_ltv = serializers.FloatField(allow_null=True)
+    recommendations = RecommendationSerializer(many=True, help_text="Top recommendations for the segment.")
+    key_features = serializers.DictField(help_text="The key feature values the model used for this customer.")
+
+
+class PredictResponseSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField()
+    count = serializers.IntegerField()
+    prediction = PredictionSerializer(required=False, help_text="Present when the request sent “record”.")
+    predictions = PredictionSerializer(many=True, required=False, help_text="Present when the request sent “records” (same order).")
