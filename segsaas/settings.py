@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SECURITY": [{"ApiKeyAuth": []}, {"cookieAuth": []}],
+    "ENUM_NAME_OVERRIDES": {"DatasetStatusEnum": "datasets.models.DatasetStatus", "RunStatusEnum": "datasets.serializers.JOB_STATES"},
 }
 
 # Throttle counters: shared across web workers through Redis when configured, else per process.
