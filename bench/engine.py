@@ -34,12 +34,12 @@ HIDDEN = ["true_segment", "churned", "future_spend_12m"]
 
 def _generate(rows: int, seed: int, path: Path) -> None:
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from segments.engine.synthetic import generate_synthetic\n"
-        "df = generate_synthetic(%d, seed=%d, include_segment_labels=True, include_churn_label=True,"
+        f"df = generate_synthetic({rows}, seed={seed}, include_segment_labels=True, include_churn_label=True,"
         " include_future_value=True)\n"
-        "df.to_parquet(%r, index=False)\n"
-    ) % (str(ROOT), rows, seed, str(path))
+        f"df.to_parquet({str(path)!r}, index=False)\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -139,8 +139,18 @@ def main() -> int:
     if not data.exists():
         _generate(args.rows, args.seed, data)
     gen_s = time.perf_counter() - t0
-    cmd = [sys.executable, __file__, "--rows", str(args.rows), "--seed", str(args.seed), "--algorithm", args.algorithm,
-           "--data", str(data)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--rows",
+        str(args.rows),
+        "--seed",
+        str(args.seed),
+        "--algorithm",
+        args.algorithm,
+        "--data",
+        str(data),
+    ]
     cmd += ["--recovery"] if args.recovery else []
     cmd += ["--compare-full"] if args.compare_full else []
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -149,8 +159,10 @@ def main() -> int:
         return proc.returncode
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     res["generate_seconds"] = round(gen_s, 2)
-    print(f"rows: {res['rows']:,}   algorithm: {res['algorithm']}   (data generated in {gen_s:.1f} s; "
-          f"imports {res['import_seconds']} s, Parquet load {res['load_seconds']} s, not counted)")
+    print(
+        f"rows: {res['rows']:,}   algorithm: {res['algorithm']}   (data generated in {gen_s:.1f} s; "
+        f"imports {res['import_seconds']} s, Parquet load {res['load_seconds']} s, not counted)"
+    )
     for stage, secs in res["stages"].items():
         if stage != "total":
             print(f"  {stage:<28} {secs:8.2f} s")
@@ -158,17 +170,25 @@ def main() -> int:
     print(f"  peak RSS                     {res['peak_rss_mb']:8,} MB")
     print(f"  k = {res['k']}: {res['chosen_by']}")
     q = res["quality"]
-    print(f"  quality: silhouette {q['silhouette']}, Davies-Bouldin {q['davies_bouldin']}, "
-          f"Calinski-Harabasz {q['calinski_harabasz']}, stability ARI {q['stability_ari']}")
+    print(
+        f"  quality: silhouette {q['silhouette']}, Davies-Bouldin {q['davies_bouldin']}, "
+        f"Calinski-Harabasz {q['calinski_harabasz']}, stability ARI {q['stability_ari']}"
+    )
     print(f"  churn: {res['churn_method']}; LTV: {res['ltv_method']} (R2 vs its target {res['ltv_r2_vs_target']})")
     if "ari_vs_truth" in res:
-        print(f"  recovery: ARI vs hidden segments {res['ari_vs_truth']}, supervised ceiling {res['supervised_ceiling_ari']}, "
-              f"ratio {res['recovery_ratio']} (need >= 0.8: {'OK' if res['recovery_ok'] else 'FAIL'})")
-        print(f"  churn AUC vs simulated future churn {res['churn_auc_vs_simulated_future']}; "
-              f"LTV R2 vs simulated 12-month spend {res['ltv_r2_vs_simulated_future_12m']}")
+        print(
+            f"  recovery: ARI vs hidden segments {res['ari_vs_truth']}, supervised ceiling {res['supervised_ceiling_ari']}, "
+            f"ratio {res['recovery_ratio']} (need >= 0.8: {'OK' if res['recovery_ok'] else 'FAIL'})"
+        )
+        print(
+            f"  churn AUC vs simulated future churn {res['churn_auc_vs_simulated_future']}; "
+            f"LTV R2 vs simulated 12-month spend {res['ltv_r2_vs_simulated_future_12m']}"
+        )
     if "full_k" in res:
-        print(f"  all-rows run: k = {res['full_k']} ({res['full_wall_seconds']} s); ARI sampled vs all rows "
-              f"{res['sampled_vs_full_ari']} (need same k and >= 0.95: {'OK' if res['sampling_ok'] else 'FAIL'})")
+        print(
+            f"  all-rows run: k = {res['full_k']} ({res['full_wall_seconds']} s); ARI sampled vs all rows "
+            f"{res['sampled_vs_full_ari']} (need same k and >= 0.95: {'OK' if res['sampling_ok'] else 'FAIL'})"
+        )
     print(f"  load average before/after: {res['loadavg_before']} / {res['loadavg_after']}")
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))

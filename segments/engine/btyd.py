@@ -38,8 +38,7 @@ class MBGNBD:
     def fit(self, x, t_x, T) -> MBGNBD:
         best = None
         for start in ([0.0, 0.0, 0.0, 0.0], [0.0, 1.0, -1.0, 1.0]):
-            res = minimize(self._nll, np.array(start), args=(x, t_x, T), method="L-BFGS-B",
-                           bounds=[(-8, 6)] * 4)
+            res = minimize(self._nll, np.array(start), args=(x, t_x, T), method="L-BFGS-B", bounds=[(-8, 6)] * 4)
             if best is None or res.fun < best.fun:
                 best = res
         self.r, self.alpha, self.a, self.b = (float(v) for v in np.exp(best.x))
@@ -85,14 +84,26 @@ class GammaGamma:
     @staticmethod
     def _nll(log_params, n, m):
         p, q, v = np.exp(log_params)
-        ll = (gammaln(p * n + q) - gammaln(p * n) - gammaln(q) + q * np.log(v)
-              + (p * n - 1) * np.log(m) + p * n * np.log(n) - (p * n + q) * np.log(n * m + v))
+        ll = (
+            gammaln(p * n + q)
+            - gammaln(p * n)
+            - gammaln(q)
+            + q * np.log(v)
+            + (p * n - 1) * np.log(m)
+            + p * n * np.log(n)
+            - (p * n + q) * np.log(n * m + v)
+        )
         return -np.mean(ll)
 
     def fit(self, n, m) -> GammaGamma:
         scale = float(np.median(m))
-        res = minimize(self._nll, np.array([0.0, 1.0, np.log(scale)]), args=(n, m), method="L-BFGS-B",
-                       bounds=[(-6, 8), (np.log(1.01), 10), (-10, 20)])
+        res = minimize(
+            self._nll,
+            np.array([0.0, 1.0, np.log(scale)]),
+            args=(n, m),
+            method="L-BFGS-B",
+            bounds=[(-6, 8), (np.log(1.01), 10), (-10, 20)],
+        )
         self.p, self.q, self.v = (float(v) for v in np.exp(res.x))
         self.converged_ = bool(res.success)
         return self

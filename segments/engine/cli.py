@@ -73,11 +73,23 @@ def cmd_analyze(args) -> int:
         except ValueError:
             raise EngineError(f"--k: expected 'auto' or a whole number, got {args.k!r}") from None
     config = AnalysisConfig(
-        algorithm=args.algorithm, n_clusters=n_clusters, k_min=args.k_min, k_max=args.k_max,
-        categorical_cols=_list(args.categorical), text_cols=_list(args.text), date_cols=_list(args.date),
-        numeric_cols=_list(args.numeric), id_col=args.id_col, ignore_cols=_list(args.ignore),
-        churn_label_col=args.churn_label, monetary_cols=_list(args.monetary), recency_col=args.recency,
-        frequency_col=args.frequency, tenure_col=args.tenure, nlp=args.nlp, random_state=args.seed,
+        algorithm=args.algorithm,
+        n_clusters=n_clusters,
+        k_min=args.k_min,
+        k_max=args.k_max,
+        categorical_cols=_list(args.categorical),
+        text_cols=_list(args.text),
+        date_cols=_list(args.date),
+        numeric_cols=_list(args.numeric),
+        id_col=args.id_col,
+        ignore_cols=_list(args.ignore),
+        churn_label_col=args.churn_label,
+        monetary_cols=_list(args.monetary),
+        recency_col=args.recency,
+        frequency_col=args.frequency,
+        tenure_col=args.tenure,
+        nlp=args.nlp,
+        random_state=args.seed,
         ltv_horizon_months=args.horizon,
     )
 
@@ -90,15 +102,29 @@ def cmd_analyze(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "profiles.json").write_text(json.dumps(result.profiles, indent=2))
     (out / "metrics.json").write_text(json.dumps(result.metrics, indent=2))
-    result.customers[["customer_id", "segment", "segment_name", "churn_risk", "predicted_ltv", "pca_x", "pca_y",
-                      "value_tier", "risk_level", "lifecycle_stage", "top_recommendation"]].to_csv(
-        out / "customers.csv", index=False)
+    result.customers[
+        [
+            "customer_id",
+            "segment",
+            "segment_name",
+            "churn_risk",
+            "predicted_ltv",
+            "pca_x",
+            "pca_y",
+            "value_tier",
+            "risk_level",
+            "lifecycle_stage",
+            "top_recommendation",
+        ]
+    ].to_csv(out / "customers.csv", index=False)
     result.model.save(out / "model.joblib")
     m = result.metrics
     print(f"{m['n_rows']:,} customers, {m['n_segments']} segments ({m['algorithm']}); {m['k_selection']['chosen_by']}")
     _print_table(result.profiles)
-    print(f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
-          f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)")
+    print(
+        f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
+        f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)"
+    )
     return 0
 
 
@@ -121,8 +147,9 @@ def cmd_synth(args) -> int:
     if args.rows < 1:
         raise EngineError("--rows must be at least 1")
     t = time.perf_counter()
-    df = generate_synthetic(args.rows, seed=args.seed, include_segment_labels=args.labels,
-                            include_churn_label=args.churn_label)
+    df = generate_synthetic(
+        args.rows, seed=args.seed, include_segment_labels=args.labels, include_churn_label=args.churn_label
+    )
     df.to_csv(args.out, index=False, date_format="%Y-%m-%d")
     print(f"wrote {len(df):,} synthetic customers to {args.out} in {time.perf_counter() - t:.1f} s")
     return 0
@@ -142,8 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument(f"--{name}", default=None, help="comma-separated column names")
     for name in ("id-col", "churn-label", "recency", "frequency", "tenure"):
         a.add_argument(f"--{name}", default=None)
-    a.add_argument("--nlp", action=argparse.BooleanOptionalAction, default=True,
-                   help="sentiment and TF-IDF features for text columns (default on)")
+    a.add_argument(
+        "--nlp",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="sentiment and TF-IDF features for text columns (default on)",
+    )
     a.add_argument("--seed", type=int, default=42)
     a.add_argument("--horizon", type=int, default=12, help="LTV horizon in months")
     a.add_argument("-v", "--verbose", action="store_true")

@@ -107,7 +107,11 @@ class ClusterModel:
             out = np.empty(len(X), np.int64)
             for start in range(0, len(X), 20_000):
                 chunk = X[start : start + 20_000]
-                d2 = (chunk * chunk).sum(1)[:, None] + (self.core_points**2).sum(1)[None, :] - 2 * chunk @ self.core_points.T
+                d2 = (
+                    (chunk * chunk).sum(1)[:, None]
+                    + (self.core_points**2).sum(1)[None, :]
+                    - 2 * chunk @ self.core_points.T
+                )
                 j = d2.argmin(1)
                 dist = np.sqrt(np.maximum(d2[np.arange(len(chunk)), j], 0))
                 out[start : start + len(chunk)] = np.where(dist <= self.eps, self.core_labels[j], -1)
@@ -271,16 +275,27 @@ def _segment_kmeans(X, config, k_values, eval_idx, rng, seed, progress) -> Clust
     if len(fit_idx) != len(sel_idx):
         from sklearn.cluster import KMeans
 
-        km = KMeans(n_clusters=k, init=models[k].cluster_centers_, n_init=1, random_state=seed, max_iter=300).fit(X[fit_idx])
+        km = KMeans(n_clusters=k, init=models[k].cluster_centers_, n_init=1, random_state=seed, max_iter=300).fit(
+            X[fit_idx]
+        )
     else:
         km = models[k]
     relabel = _canonical(km.predict(X[fit_idx]), k)
     model = ClusterModel("kmeans", centers=km.cluster_centers_.astype(np.float32), relabel=relabel)
     labels = model.predict(X)
-    sel = {"k_values": list(k_values), "silhouette": _clean(sil), "inertia": _clean(inertia),
-           "stability": _clean(stab), "chosen_by": why}
-    sampling = {"fit_rows": int(len(fit_idx)), "k_selection_rows": int(len(sel_idx)), "silhouette_rows": int(len(eval_idx)),
-                "assignment": "every row assigned to the nearest KMeans centre fitted on the sample"}
+    sel = {
+        "k_values": list(k_values),
+        "silhouette": _clean(sil),
+        "inertia": _clean(inertia),
+        "stability": _clean(stab),
+        "chosen_by": why,
+    }
+    sampling = {
+        "fit_rows": len(fit_idx),
+        "k_selection_rows": len(sel_idx),
+        "silhouette_rows": len(eval_idx),
+        "assignment": "every row assigned to the nearest KMeans centre fitted on the sample",
+    }
     quality = _quality(X_eval, labels[eval_idx], D, stab[k_values.index(k)])
     return ClusterOutcome(labels, model, k, sel, quality, sampling)
 
@@ -307,23 +322,42 @@ def _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterO
         sil.append(silhouette_from_distances(D, lab))
         inertia.append(_inertia(X_eval, lab))
         if len(k_values) > 1:
-            stab.append(_stability(lambda A, k=k: make(k).fit(A.astype(np.float64)), X_fit, X_eval, rng, min(config.stability_sample_size, 10_000)))
+            stab.append(
+                _stability(
+                    lambda A, k=k: make(k).fit(A.astype(np.float64)),
+                    X_fit,
+                    X_eval,
+                    rng,
+                    min(config.stability_sample_size, 10_000),
+                )
+            )
     if len(k_values) > 1:
         k, why = _choose_k(k_values, sil, inertia, stab, bic=bic)
         k_stab = stab[k_values.index(k)]
     else:
         k, why = k_values[0], f"k={k_values[0]} set by the user"
-        k_stab = _stability(lambda A: make(k).fit(A.astype(np.float64)), X_fit, X_eval, rng, min(config.stability_sample_size, 10_000))
+        k_stab = _stability(
+            lambda A: make(k).fit(A.astype(np.float64)), X_fit, X_eval, rng, min(config.stability_sample_size, 10_000)
+        )
         stab = [k_stab]
     gm = models[k]
     _report(progress, "Clustering", 38)
     relabel = _canonical(gm.predict(X_fit), k)
     model = ClusterModel("gmm", gmm=gm, relabel=relabel)
     labels = np.concatenate([model.predict(X[s : s + 200_000]) for s in range(0, len(X), 200_000)])
-    sel = {"k_values": list(k_values), "silhouette": _clean(sil), "inertia": _clean(inertia), "bic": _clean(bic),
-           "stability": _clean(stab), "chosen_by": why}
-    sampling = {"fit_rows": int(len(fit_idx)), "silhouette_rows": int(len(eval_idx)),
-                "assignment": "every row assigned to its most probable mixture component (mixture fitted on the sample)"}
+    sel = {
+        "k_values": list(k_values),
+        "silhouette": _clean(sil),
+        "inertia": _clean(inertia),
+        "bic": _clean(bic),
+        "stability": _clean(stab),
+        "chosen_by": why,
+    }
+    sampling = {
+        "fit_rows": len(fit_idx),
+        "silhouette_rows": len(eval_idx),
+        "assignment": "every row assigned to its most probable mixture component (mixture fitted on the sample)",
+    }
     return ClusterOutcome(labels, model, k, sel, _quality(X_eval, labels[eval_idx], D, k_stab), sampling)
 
 
@@ -365,10 +399,18 @@ def _segment_agglomerative(X, config, k_values, rng, seed, progress) -> ClusterO
     _report(progress, "Clustering", 38)
     labels = model.predict(X)
     labels[idx] = relabel[lab]  # sampled rows keep their tree label
-    sel = {"k_values": list(k_values), "silhouette": _clean(sil), "inertia": _clean(inertia),
-           "stability": _clean(stab), "chosen_by": why}
-    sampling = {"fit_rows": int(size), "silhouette_rows": int(size),
-                "assignment": f"Ward tree on {size} sampled rows; every other row joins the segment with the nearest centre"}
+    sel = {
+        "k_values": list(k_values),
+        "silhouette": _clean(sil),
+        "inertia": _clean(inertia),
+        "stability": _clean(stab),
+        "chosen_by": why,
+    }
+    sampling = {
+        "fit_rows": int(size),
+        "silhouette_rows": int(size),
+        "assignment": f"Ward tree on {size} sampled rows; every other row joins the segment with the nearest centre",
+    }
     return ClusterOutcome(labels, model, k, sel, _quality(A, relabel[lab], D, stab[k_values.index(k)]), sampling)
 
 
@@ -390,8 +432,11 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
         grid = np.linspace(0, len(kdist) - 1, 200).astype(int)
         knee_i = knee_point(list(grid), list(kdist[grid]), decreasing=False, convex=True)
         eps = float(kdist[knee_i]) if knee_i is not None else float(np.quantile(kdist, 0.9))
-        why = (f"eps={eps:.3f}: knee of the {min_samples}-distance curve" if knee_i is not None
-               else f"eps={eps:.3f}: 90th percentile of the {min_samples}-distance curve (no clear knee)")
+        why = (
+            f"eps={eps:.3f}: knee of the {min_samples}-distance curve"
+            if knee_i is not None
+            else f"eps={eps:.3f}: 90th percentile of the {min_samples}-distance curve (no clear knee)"
+        )
     db = DBSCAN(eps=eps, min_samples=min_samples).fit(A)
     lab = db.labels_
     k = int(lab.max() + 1)
@@ -404,7 +449,9 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     if len(core) > 3000:
         core = np.sort(rng.choice(core, 3000, replace=False))
     relabel = _canonical(lab, k)
-    model = ClusterModel("dbscan", core_points=A[core].astype(np.float32), core_labels=lab[core], eps=eps, relabel=relabel)
+    model = ClusterModel(
+        "dbscan", core_points=A[core].astype(np.float32), core_labels=lab[core], eps=eps, relabel=relabel
+    )
     _report(progress, "Clustering", 38)
     labels = model.predict(X)
     labels[idx] = np.where(lab >= 0, relabel[np.maximum(lab, 0)], -1)
@@ -414,12 +461,22 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     lab2 = DBSCAN(eps=eps, min_samples=min_samples).fit(X[idx2]).labels_
     model2 = ClusterModel("dbscan", core_points=X[idx2][lab2 >= 0], core_labels=lab2[lab2 >= 0], eps=eps)
     stab = _ari(lab, model2.predict_raw(A)) if (lab2 >= 0).any() else 0.0
-    sel = {"k_values": [k], "silhouette": [], "inertia": [], "stability": [stab], "eps": eps,
-           "min_samples": min_samples, "k_distance": _clean(list(kdist[np.linspace(0, len(kdist) - 1, 50).astype(int)])),
-           "chosen_by": f"{why}; DBSCAN found {k} dense groups; noise points form segment -1"}
-    sampling = {"fit_rows": int(size), "silhouette_rows": int(min(len(A), 6000)),
-                "assignment": "DBSCAN on the sample; every other row joins the cluster of its nearest core sample "
-                              "within eps, otherwise it is noise (-1)"}
+    sel = {
+        "k_values": [k],
+        "silhouette": [],
+        "inertia": [],
+        "stability": [stab],
+        "eps": eps,
+        "min_samples": min_samples,
+        "k_distance": _clean(list(kdist[np.linspace(0, len(kdist) - 1, 50).astype(int)])),
+        "chosen_by": f"{why}; DBSCAN found {k} dense groups; noise points form segment -1",
+    }
+    sampling = {
+        "fit_rows": int(size),
+        "silhouette_rows": int(min(len(A), 6000)),
+        "assignment": "DBSCAN on the sample; every other row joins the cluster of its nearest core sample "
+        "within eps, otherwise it is noise (-1)",
+    }
     q_lab = labels[idx][: min(len(A), 6000)]
     return ClusterOutcome(labels, model, k, sel, _quality(A[: min(len(A), 6000)], q_lab, D, stab), sampling)
 
@@ -436,8 +493,13 @@ def _quality(A: np.ndarray, lab: np.ndarray, D: np.ndarray, stability: float) ->
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
     mask = lab >= 0
-    out = {"silhouette": None, "davies_bouldin": None, "calinski_harabasz": None,
-           "stability_ari": _num(stability), "evaluated_rows": int(mask.sum())}
+    out = {
+        "silhouette": None,
+        "davies_bouldin": None,
+        "calinski_harabasz": None,
+        "stability_ari": _num(stability),
+        "evaluated_rows": int(mask.sum()),
+    }
     if len(np.unique(lab[mask])) >= 2:
         out["silhouette"] = _num(silhouette_from_distances(D, lab))
         out["davies_bouldin"] = _num(davies_bouldin_score(A[mask], lab[mask]))

@@ -61,16 +61,17 @@ class AnalysisConfig:
 
     def validate(self) -> None:
         if self.algorithm not in ALGORITHMS:
-            raise EngineError(
-                f"config 'algorithm': {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}"
-            )
-        if self.n_clusters is not None:
-            if not isinstance(self.n_clusters, int) or isinstance(self.n_clusters, bool) or self.n_clusters < 2:
-                raise EngineError(f"config 'n_clusters': must be an integer >= 2, got {self.n_clusters!r}")
-        if not (isinstance(self.k_min, int) and isinstance(self.k_max, int)) or self.k_min < 2 or self.k_max < self.k_min:
-            raise EngineError(
-                f"config 'k_min'/'k_max': need 2 <= k_min <= k_max, got {self.k_min!r}..{self.k_max!r}"
-            )
+            raise EngineError(f"config 'algorithm': {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+        if self.n_clusters is not None and (
+            not isinstance(self.n_clusters, int) or isinstance(self.n_clusters, bool) or self.n_clusters < 2
+        ):
+            raise EngineError(f"config 'n_clusters': must be an integer >= 2, got {self.n_clusters!r}")
+        if (
+            not (isinstance(self.k_min, int) and isinstance(self.k_max, int))
+            or self.k_min < 2
+            or self.k_max < self.k_min
+        ):
+            raise EngineError(f"config 'k_min'/'k_max': need 2 <= k_min <= k_max, got {self.k_min!r}..{self.k_max!r}")
         if self.ltv_horizon_months < 1:
             raise EngineError("config 'ltv_horizon_months': must be at least 1")
         for name in ("categorical_cols", "text_cols", "date_cols", "numeric_cols", "ignore_cols", "monetary_cols"):

@@ -22,11 +22,17 @@ class FastTrees:
             nodes = predictor.nodes
             if nodes["is_categorical"].any():
                 raise ValueError("categorical splits are not supported")
-            self.trees.append((
-                nodes["value"].tolist(), nodes["feature_idx"].tolist(), nodes["num_threshold"].tolist(),
-                nodes["missing_go_to_left"].astype(bool).tolist(), nodes["left"].tolist(),
-                nodes["right"].tolist(), nodes["is_leaf"].astype(bool).tolist(),
-            ))
+            self.trees.append(
+                (
+                    nodes["value"].tolist(),
+                    nodes["feature_idx"].tolist(),
+                    nodes["num_threshold"].tolist(),
+                    nodes["missing_go_to_left"].astype(bool).tolist(),
+                    nodes["left"].tolist(),
+                    nodes["right"].tolist(),
+                    nodes["is_leaf"].astype(bool).tolist(),
+                )
+            )
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         out = np.empty(len(X))

@@ -75,8 +75,11 @@ class FittedPipeline:
     def save(self, path) -> None:
         import joblib
 
-        joblib.dump({"kind": MODEL_KIND, "engine_version": self.engine_version, "schema": self.schema,
-                     "pipeline": self}, path, compress=3)
+        joblib.dump(
+            {"kind": MODEL_KIND, "engine_version": self.engine_version, "schema": self.schema, "pipeline": self},
+            path,
+            compress=3,
+        )
 
 
 def load_model(path) -> FittedPipeline:
@@ -147,7 +150,8 @@ def _churn_label(series: pd.Series, col: str) -> np.ndarray:
                 mapped.append(v)
             else:
                 raise EngineError(
-                    f"column {col!r}: churn label value {u!r} is not a yes/no value (expected 0/1, true/false, yes/no)")
+                    f"column {col!r}: churn label value {u!r} is not a yes/no value (expected 0/1, true/false, yes/no)"
+                )
     mapped.append(np.nan)
     out = np.asarray(mapped)[codes]
     classes = np.unique(out[~np.isnan(out)])
@@ -155,7 +159,8 @@ def _churn_label(series: pd.Series, col: str) -> np.ndarray:
         only = "no values" if len(classes) == 0 else f"only the value {int(classes[0])}"
         raise EngineError(
             f"column {col!r}: the churn label has {only}; a churn model needs both churned and retained customers "
-            "(drop the churn label setting to estimate churn from behaviour instead)")
+            "(drop the churn label setting to estimate churn from behaviour instead)"
+        )
     return out
 
 
@@ -167,7 +172,8 @@ def _ignore_reason(series: pd.Series, col: str, config: AnalysisConfig) -> str:
         values = values[~values.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)]
     if len(values) == 0:
         return "all values missing"
-    if values.nunique() <= 1:
+    first = values.iloc[0]
+    if (values == first).all():
         return "constant"
     return "looks like a segment label from elsewhere (kept out of the model)"
 
@@ -222,7 +228,9 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     for key, col in behaviour.items():
         if col and roles.get(col) in ("identifier", "ignore", "text", "categorical", "churn_label"):
             if getattr(config, key):
-                raise EngineError(f"column {col!r} given as {key.removesuffix('_col')} is {roles[col]}, not a number or date")
+                raise EngineError(
+                    f"column {col!r} given as {key.removesuffix('_col')} is {roles[col]}, not a number or date"
+                )
             behaviour[key] = None
     label_cols = [c for c, r in roles.items() if r == "churn_label"]
     label_col = config.churn_label_col or (label_cols[0] if label_cols else None)
@@ -253,8 +261,9 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
 
     # ---- Feature importance
     stage("Feature importance", 50)
-    importance, importance_detail = feature_importance(X, labels, pre.feature_names_, pre.feature_sources_, config, rng,
-                                                       n_jobs=n_jobs)
+    importance, importance_detail = feature_importance(
+        X, labels, pre.feature_names_, pre.feature_sources_, config, rng, n_jobs=n_jobs
+    )
     done("Feature importance")
 
     # ---- Churn
@@ -263,13 +272,18 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     if label is not None:
         train_mask = ~np.isnan(label)
         if not train_mask.all():
-            warnings.append(f"column {label_col!r}: {int((~train_mask).sum())} rows without a churn label were left out of "
-                            "churn training and scored by the model")
+            warnings.append(
+                f"column {label_col!r}: {int((~train_mask).sum())} rows without a churn label were left out of "
+                "churn training and scored by the model"
+            )
     churn_model, churn, churn_metrics = fit_churn(
         X if train_mask is None or train_mask.all() else X[train_mask],
         beh if train_mask is None or train_mask.all() else {k: v[train_mask] for k, v in beh.items()},
         None if label is None else label[train_mask].astype(int),
-        pre.feature_names_, config, rng)
+        pre.feature_names_,
+        config,
+        rng,
+    )
     if train_mask is not None and not train_mask.all():
         churn = churn_model.predict(X, beh)
     churn = np.clip(np.asarray(churn, float), 0.0, 1.0)
@@ -287,8 +301,20 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     stage("Profiles", 84)
     stage_labels = lifecycle_stages(beh, churn)
     profiles, insight = build_profiles(
-        labels, X, pre.feature_names_, pre.weights_, pre.mean_, pre.std_, profile_frame, beh, churn, ltv,
-        pre.revenue_column(), churn_metrics["method"], stage_labels)
+        labels,
+        X,
+        pre.feature_names_,
+        pre.weights_,
+        pre.mean_,
+        pre.std_,
+        profile_frame,
+        beh,
+        churn,
+        ltv,
+        pre.revenue_column(),
+        churn_metrics["method"],
+        stage_labels,
+    )
     done("Profiles")
 
     # ---- Recommendations and outputs
@@ -305,19 +331,21 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         cid = df[id_col].to_numpy()
     else:
         cid = np.arange(1, n + 1)
-    customers = pd.DataFrame({
-        "customer_id": cid,
-        "segment": labels.astype(np.int64),
-        "segment_name": per_segment([names[s] for s in seg_ids]),
-        "churn_risk": np.round(churn, 6),
-        "predicted_ltv": np.round(ltv, 2),
-        "pca_x": coords[:, 0],
-        "pca_y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
-        "value_tier": per_segment([by_id[s]["value_tier"] for s in seg_ids]),
-        "risk_level": per_segment([by_id[s]["risk_level"] for s in seg_ids]),
-        "lifecycle_stage": stage_labels,
-        "top_recommendation": per_segment([by_id[s]["recommendations"][0]["action"] for s in seg_ids]),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": cid,
+            "segment": labels.astype(np.int64),
+            "segment_name": per_segment([names[s] for s in seg_ids]),
+            "churn_risk": np.round(churn, 6),
+            "predicted_ltv": np.round(ltv, 2),
+            "pca_x": coords[:, 0],
+            "pca_y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
+            "value_tier": per_segment([by_id[s]["value_tier"] for s in seg_ids]),
+            "risk_level": per_segment([by_id[s]["risk_level"] for s in seg_ids]),
+            "lifecycle_stage": stage_labels,
+            "top_recommendation": per_segment([by_id[s]["recommendations"][0]["action"] for s in seg_ids]),
+        }
+    )
     key_features = [d["feature"] for d in importance[:6]] or [p.name for p in pre.plans_[:6]]
     model = FittedPipeline(
         engine_version=ENGINE_VERSION,
@@ -339,7 +367,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "engine_version": ENGINE_VERSION,
         "algorithm": config.algorithm,
         "k": int(outcome.k),
-        "n_segments": int(len([s for s in seg_ids if s >= 0])),
+        "n_segments": len([s for s in seg_ids if s >= 0]),
         "noise_customers": int((labels == -1).sum()),
         "k_selection": outcome.k_selection,
         "quality": outcome.quality,
@@ -347,7 +375,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "feature_importance": importance,
         "feature_importance_detail": importance_detail[:30],
         "importance_method": "0.5 x random-forest impurity importance + 0.5 x mutual information, each normalised "
-                             "to sum to 1, summed over a column's derived features",
+        "to sum to 1, summed over a column's derived features",
         "churn": churn_metrics,
         "ltv": ltv_metrics,
         "insights": insight,

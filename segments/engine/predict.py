@@ -22,18 +22,24 @@ def _check_fields(model: FittedPipeline, records: list[Mapping]) -> None:
         for key, value in rec.items():
             if key not in schema:
                 raise EngineError(
-                    f"record {i + 1}: unknown field {key!r} (the model expects: {', '.join(sorted(schema))})")
+                    f"record {i + 1}: unknown field {key!r} (the model expects: {', '.join(sorted(schema))})"
+                )
             role = schema[key]
             where = f"record {i + 1}: field {key!r}"
             if role == "date":
-                if not isinstance(value, _SCALAR + (_dt.date, _dt.datetime, pd.Timestamp, np.datetime64)) or isinstance(value, bool):
+                if not isinstance(value, (*_SCALAR, _dt.date, _dt.datetime, pd.Timestamp, np.datetime64)) or isinstance(
+                    value, bool
+                ):
                     raise EngineError(f"{where}: expected a date, got {type(value).__name__}")
             elif not isinstance(value, _SCALAR):
                 raise EngineError(f"{where}: expected a single value, got {type(value).__name__}")
             elif role in ("numeric", "monetary") and isinstance(value, bool):
                 raise EngineError(f"{where}: expected a number, got a boolean")
-            elif role == "text" and value is not None and not isinstance(value, str) and not (
-                isinstance(value, float) and value != value
+            elif (
+                role == "text"
+                and value is not None
+                and not isinstance(value, str)
+                and not (isinstance(value, float) and value != value)
             ):
                 raise EngineError(f"{where}: expected text, got {type(value).__name__}")
 
@@ -103,8 +109,11 @@ def predict_segment(model: FittedPipeline, record_or_records):
         elif f"{c} (days ago)" in profile.columns:
             key_arrays[f"{c} (days ago)"] = profile[f"{c} (days ago)"].to_numpy(float).tolist()
         else:
-            raw = [r.get(c) for r in records] if records is not None else (
-                frame[c].tolist() if c in frame.columns else [None] * n)
+            raw = (
+                [r.get(c) for r in records]
+                if records is not None
+                else (frame[c].tolist() if c in frame.columns else [None] * n)
+            )
             key_arrays[c] = [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw]
     names = model.segment_names
     recs = model.segment_recommendations
@@ -112,12 +121,14 @@ def predict_segment(model: FittedPipeline, record_or_records):
     for i in range(n):
         s = int(seg[i])
         ltv_i = ltv[i]
-        out.append({
-            "segment": s,
-            "segment_name": names.get(s, f"Segment {s}"),
-            "churn_risk": churn[i],
-            "predicted_ltv": ltv_i if ltv_i == ltv_i else None,
-            "recommendations": recs.get(s, [])[:3],
-            "key_features": {k: v[i] for k, v in key_arrays.items()},
-        })
+        out.append(
+            {
+                "segment": s,
+                "segment_name": names.get(s, f"Segment {s}"),
+                "churn_risk": churn[i],
+                "predicted_ltv": ltv_i if ltv_i == ltv_i else None,
+                "recommendations": recs.get(s, [])[:3],
+                "key_features": {k: v[i] for k, v in key_arrays.items()},
+            }
+        )
     return out[0] if single else out

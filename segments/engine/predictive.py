@@ -57,8 +57,9 @@ def _hgb_regressor(seed):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     # 40 shallow trees: predicting a million rows costs ~50 ns per row per tree, so the tree count is the price
-    return HistGradientBoostingRegressor(max_iter=40, learning_rate=0.2, max_leaf_nodes=31, random_state=seed,
-                                         early_stopping=False)
+    return HistGradientBoostingRegressor(
+        max_iter=40, learning_rate=0.2, max_leaf_nodes=31, random_state=seed, early_stopping=False
+    )
 
 
 def rfm_arrays(beh: dict[str, np.ndarray]):
@@ -97,7 +98,6 @@ class ChurnModel:
 
 def fit_churn(X, beh, label, feature_names, config, rng) -> tuple[ChurnModel, np.ndarray, dict]:
     horizon = config.churn_horizon_days
-    seed = config.random_state
     if label is not None:
         return _fit_supervised_churn(X, label, feature_names, config, rng)
     if all(k in beh for k in ("recency", "frequency", "tenure")):
@@ -110,35 +110,49 @@ def fit_churn(X, beh, label, feature_names, config, rng) -> tuple[ChurnModel, np
         direction = _spearman(risk[idx], sub["recency"])
         if direction > 0:
             m = cm.model
-            return cm, risk, {
-                "method": "mbg_nbd",
-                "horizon_days": horizon,
-                "params": {"r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b},
-                "direction_check": {"spearman_risk_vs_recency": direction, "ok": True},
-                "note": "MBG/NBD buy-till-you-die model fitted on recency, frequency and tenure; churn risk = "
-                        f"P(no purchase in the next {horizon} days). No accuracy is reported: there is no observed "
-                        "future outcome to score against.",
-            }
-        fallback_note = (f"MBG/NBD risk fell with recency on this data (Spearman {direction:.2f}), so it was "
-                         "rejected in favour of the recency ranking. ")
+            return (
+                cm,
+                risk,
+                {
+                    "method": "mbg_nbd",
+                    "horizon_days": horizon,
+                    "params": {"r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b},
+                    "direction_check": {"spearman_risk_vs_recency": direction, "ok": True},
+                    "note": "MBG/NBD buy-till-you-die model fitted on recency, frequency and tenure; churn risk = "
+                    f"P(no purchase in the next {horizon} days). No accuracy is reported: there is no observed "
+                    "future outcome to score against.",
+                },
+            )
+        fallback_note = (
+            f"MBG/NBD risk fell with recency on this data (Spearman {direction:.2f}), so it was "
+            "rejected in favour of the recency ranking. "
+        )
     else:
         fallback_note = ""
     if "recency" in beh:
         cm = ChurnModel("recency_rank", horizon)
         cm.recency_quantiles = np.quantile(beh["recency"], np.linspace(0, 1, 101))
         risk = cm.predict(X, beh)
-        return cm, risk, {
-            "method": "recency_rank",
-            "horizon_days": horizon,
-            "note": fallback_note + "Churn risk is the customer's recency percentile (days since last activity): a "
-                    "ranking, not a calibrated probability; frequency or tenure is missing for a purchase model.",
-        }
+        return (
+            cm,
+            risk,
+            {
+                "method": "recency_rank",
+                "horizon_days": horizon,
+                "note": fallback_note + "Churn risk is the customer's recency percentile (days since last activity): a "
+                "ranking, not a calibrated probability; frequency or tenure is missing for a purchase model.",
+            },
+        )
     cm = ChurnModel("unavailable", horizon)
-    return cm, cm.predict(X, beh), {
-        "method": "unavailable",
-        "horizon_days": horizon,
-        "note": "No recency, frequency or churn label column: churn risk cannot be estimated and is set to 0.5.",
-    }
+    return (
+        cm,
+        cm.predict(X, beh),
+        {
+            "method": "unavailable",
+            "horizon_days": horizon,
+            "note": "No recency, frequency or churn label column: churn risk cannot be estimated and is set to 0.5.",
+        },
+    )
 
 
 def _spearman(a, b) -> float:
@@ -182,14 +196,18 @@ def _fit_supervised_churn(X, label, feature_names, config, rng):
         metrics["auc"] = _auc(ys[te], p)
         metrics["brier"] = float(np.mean((p - ys[te]) ** 2))
         metrics["calibration"] = _calibration(p, ys[te])
-        metrics["held_out_rows"] = int(len(te))
+        metrics["held_out_rows"] = len(te)
     else:
         cm.model = _hgb_classifier(seed).fit(Xs[:, keep], ys)
-    metrics["note"] = "Gradient boosting on the features against the churn label column; AUC, Brier score and calibration on a 25% held-out split."
+    metrics["note"] = (
+        "Gradient boosting on the features against the churn label column; AUC, Brier score and calibration on a 25% held-out split."
+    )
     if leaked:
         metrics["excluded_as_leakage"] = [{"feature": n, "single_feature_auc": a} for _, n, a in leaked]
-        metrics["note"] += (" Excluded because they alone predict the label almost perfectly (the label looks derived "
-                            "from them): " + ", ".join(n for _, n, _ in leaked) + ".")
+        metrics["note"] += (
+            " Excluded because they alone predict the label almost perfectly (the label looks derived "
+            "from them): " + ", ".join(n for _, n, _ in leaked) + "."
+        )
     return cm, cm.predict(X, {}), metrics
 
 
@@ -234,19 +252,27 @@ def ltv_target(beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | N
         gg = GammaGamma().fit(n[pos], m[pos])
         expected = bg.expected_purchases(horizon_days / DAYS_PER_WEEK, x, t_x, T)
         target = expected * gg.expected_spend(n, m)
-        return target, "mbg_nbd_gamma_gamma", {
-            "target": f"MBG/NBD expected purchases in the next {horizon_months} months x Gamma-Gamma expected spend per purchase",
-            "params": {"mbg_nbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
-                       "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v}},
-        }
+        return (
+            target,
+            "mbg_nbd_gamma_gamma",
+            {
+                "target": f"MBG/NBD expected purchases in the next {horizon_months} months x Gamma-Gamma expected spend per purchase",
+                "params": {
+                    "mbg_nbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
+                    "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v},
+                },
+            },
+        )
     if "tenure" in beh:
         months = np.maximum(beh["tenure"] / 30.4375, 1.0)
         target = money / months * horizon_months * (1 - churn_risk)
-        return target, "run_rate", {
-            "target": f"spend per month of tenure x {horizon_months} months x (1 - churn risk)"}
+        return target, "run_rate", {"target": f"spend per month of tenure x {horizon_months} months x (1 - churn risk)"}
     target = money * (1 - churn_risk)
-    return target, "retained_spend", {
-        "target": "historical spend x (1 - churn risk) (no tenure column: the horizon cannot be applied)"}
+    return (
+        target,
+        "retained_spend",
+        {"target": "historical spend x (1 - churn risk) (no tenure column: the horizon cannot be applied)"},
+    )
 
 
 def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
@@ -254,9 +280,15 @@ def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[
     target, method, info = ltv_target(beh, churn_risk, horizon, rng, min(config.model_sample_size, 20_000), bg)
     lm = LTVModel(method, horizon)
     if target is None:
-        return lm, np.full(len(X), np.nan), {
-            "method": "unavailable", "horizon_months": horizon,
-            "note": "No monetary column: lifetime value cannot be estimated."}
+        return (
+            lm,
+            np.full(len(X), np.nan),
+            {
+                "method": "unavailable",
+                "horizon_months": horizon,
+                "note": "No monetary column: lifetime value cannot be estimated.",
+            },
+        )
     from sklearn.metrics import mean_absolute_error, r2_score
 
     idx = sample_indices(len(X), min(config.model_sample_size, 25_000), rng)
@@ -275,17 +307,19 @@ def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[
         "horizon_months": horizon,
         "r2": r2,
         "mae": mae,
-        "train_rows": int(len(tr)),
-        "held_out_rows": int(len(te)),
+        "train_rows": len(tr),
+        "held_out_rows": len(te),
         "note": "R2 and MAE compare the per-customer model with the target on held-out customers; the target is "
-                "itself an estimate (no observed future spend in a customer table).",
+        "itself an estimate (no observed future spend in a customer table).",
     }
     if "params" in info:
         metrics["params"] = info["params"]
     return lm, values, metrics
 
 
-def feature_importance(X, labels, feature_names, sources, config, rng, n_jobs: int = 2) -> tuple[list[dict], list[dict]]:
+def feature_importance(
+    X, labels, feature_names, sources, config, rng, n_jobs: int = 2
+) -> tuple[list[dict], list[dict]]:
     """Random forest on the segment labels (impurity importance) and mutual information, each
     normalised to sum to 1, combined 50/50, summed per source column."""
     from sklearn.ensemble import RandomForestClassifier
@@ -296,8 +330,9 @@ def feature_importance(X, labels, feature_names, sources, config, rng, n_jobs: i
     if len(np.unique(labels[idx])) < 2:
         return [], []
     sub = idx[sample_indices(len(idx), config.importance_sample_size, rng)]
-    rf = RandomForestClassifier(n_estimators=30, max_depth=10, min_samples_leaf=5, n_jobs=n_jobs,
-                                random_state=config.random_state).fit(X[sub], labels[sub])
+    rf = RandomForestClassifier(
+        n_estimators=30, max_depth=10, min_samples_leaf=5, n_jobs=n_jobs, random_state=config.random_state
+    ).fit(X[sub], labels[sub])
     rf_imp = rf.feature_importances_
     mi_idx = sub[sample_indices(len(sub), 3000, rng)]
     mi = mutual_info_classif(X[mi_idx], labels[mi_idx], random_state=config.random_state, n_neighbors=3)

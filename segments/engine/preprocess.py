@@ -139,13 +139,19 @@ class Preprocessor:
 
     # ---------------------------------------------------------------- fitting
     def fit_transform(
-        self, df: pd.DataFrame, roles: dict[str, str], behaviour: dict[str, str | None], warnings: list[str],
+        self,
+        df: pd.DataFrame,
+        roles: dict[str, str],
+        behaviour: dict[str, str | None],
+        warnings: list[str],
         ignored: dict[str, str] | None = None,
     ) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
         cfg = self.config
-        declared_numeric = set(cfg.numeric_cols) | set(cfg.monetary_cols) | {
-            c for c in (cfg.recency_col, cfg.frequency_col, cfg.tenure_col) if c
-        }
+        declared_numeric = (
+            set(cfg.numeric_cols)
+            | set(cfg.monetary_cols)
+            | {c for c in (cfg.recency_col, cfg.frequency_col, cfg.tenure_col) if c}
+        )
         self.plans_: list[ColumnPlan] = []
         self._means: list[float] = []
         self._stds: list[float] = []
@@ -209,7 +215,11 @@ class Preprocessor:
                 days = _days_ago(values, self.reference_date_)
                 med_days = float(np.median(days[~miss]))
                 days = np.where(miss, med_days, days)
-                dt = pd.DatetimeIndex(np.where(miss, np.datetime64(self.reference_date_) - np.timedelta64(int(med_days * 86400), "s"), values))
+                dt = pd.DatetimeIndex(
+                    np.where(
+                        miss, np.datetime64(self.reference_date_) - np.timedelta64(int(med_days * 86400), "s"), values
+                    )
+                )
                 month = dt.month.to_numpy(float)
                 year = dt.year.to_numpy(float)
                 plan = ColumnPlan(col, role, {"median_days": med_days})
@@ -243,14 +253,16 @@ class Preprocessor:
                     if len(ordered) <= cfg.onehot_max_levels:
                         levels, encoding = ordered, "onehot"
                     else:
-                        levels, encoding = ordered[: cfg.top_levels] + [OTHER_LEVEL], "top"
+                        levels, encoding = [*ordered[: cfg.top_levels], OTHER_LEVEL], "top"
                     plan = ColumnPlan(col, role, {"encoding": encoding, "levels": levels, "mode": ordered[0]})
                     lookup = {lev: i for i, lev in enumerate(levels)}
                     other = lookup.get(OTHER_LEVEL, -1)
                     idx = np.array([lookup.get(lab, other) for lab in ulabels], np.int64)[codes]
                     w = W_CATEGORICAL / np.sqrt(len(levels))
                     for j, lev in enumerate(levels):
-                        self._add(names, sources, weights, columns, f"{col}={lev}", col, (idx == j).astype(float), w, plan)
+                        self._add(
+                            names, sources, weights, columns, f"{col}={lev}", col, (idx == j).astype(float), w, plan
+                        )
                 self.plans_.append(plan)
             elif role == "text":
                 codes, texts = _text_uniques(series)
@@ -367,7 +379,9 @@ class Preprocessor:
                 feats.append(plan.params["svd"].transform(plan.params["tfidf"].transform(texts)))
         return np.hstack(feats)
 
-    def _behaviour_arrays(self, df: pd.DataFrame, profile: dict[str, np.ndarray], date_values=None) -> dict[str, np.ndarray]:
+    def _behaviour_arrays(
+        self, df: pd.DataFrame, profile: dict[str, np.ndarray], date_values=None
+    ) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         n = len(df)
         for key in ("recency_col", "frequency_col", "tenure_col"):
@@ -376,7 +390,11 @@ class Preprocessor:
             if not col or col not in df.columns:
                 continue
             if self.roles_.get(col) == "date":
-                vals = date_values[col] if date_values is not None and col in date_values else _date_values(df[col], col, None)
+                vals = (
+                    date_values[col]
+                    if date_values is not None and col in date_values
+                    else _date_values(df[col], col, None)
+                )
                 if self.reference_date_ is None:
                     continue
                 out[short] = _days_ago(vals, self.reference_date_)
@@ -408,10 +426,15 @@ class Preprocessor:
         """
         if isinstance(df, pd.DataFrame):
             n = len(df)
-            get = (lambda c: df[c] if c in df.columns else None)
+
+            def get(c):
+                return df[c] if c in df.columns else None
         else:
             n = len(next(iter(df.values()))) if df else 1
-            get = (lambda c: df.get(c))
+
+            def get(c):
+                return df.get(c)
+
         small = n <= 32 and strict
         blocks: dict[str, np.ndarray] = {}
         profile: dict[str, np.ndarray] = {}
@@ -436,7 +459,9 @@ class Preprocessor:
             col = plan.name
             series = column(col)
             if plan.role in ("numeric", "monetary"):
-                values = _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
+                values = (
+                    _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
+                )
                 miss = np.isnan(values)
                 imputed = np.where(miss, plan.params["median"], values)
                 profile[col] = imputed.astype(np.float32)
@@ -460,7 +485,9 @@ class Preprocessor:
                     labs = [MISSING_LEVEL if is_missing_token(v) else str(v).strip() for v in series]
                 else:
                     codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-                    ulabs = [MISSING_LEVEL if is_missing_token(u) else str(u).strip() for u in uniques] + [MISSING_LEVEL]
+                    ulabs = [MISSING_LEVEL if is_missing_token(u) else str(u).strip() for u in uniques] + [
+                        MISSING_LEVEL
+                    ]
                 if plan.params["encoding"] == "label":
                     mode_code = lookup[plan.params["mode"]]
                     if small:
@@ -505,7 +532,9 @@ class Preprocessor:
                 beh[short] = _days_ago(vals, self.reference_date_)
             else:
                 series = column(col)
-                beh[short] = _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
+                beh[short] = (
+                    _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
+                )
         money = self.revenue_column()
         if money and "monetary" in self.behaviour_medians_:
             beh["monetary"] = profile[money].astype(float) if money in profile else np.full(n, np.nan)
@@ -516,7 +545,7 @@ class Preprocessor:
     def schema(self) -> dict[str, str]:
         """The fields a record may carry: column -> role (features, behaviour and pass-through columns)."""
         out = {p.name: p.role for p in self.plans_}
-        for key, col in self.behaviour_.items():
+        for _key, col in self.behaviour_.items():
             if col and col not in out:
                 out[col] = self.roles_.get(col, "numeric")
         for col in self.input_columns_:

@@ -11,7 +11,9 @@ from .recommend import segment_recommendations
 
 NEW_DAYS = 90
 DORMANT_DAYS = 180
-_ENGAGEMENT = re.compile(r"session|visit|login|click|engag|activity|page|view|open|order|purchase|frequency|transaction", re.I)
+_ENGAGEMENT = re.compile(
+    r"session|visit|login|click|engag|activity|page|view|open|order|purchase|frequency|transaction", re.I
+)
 
 
 def lifecycle_stages(beh: dict[str, np.ndarray], churn: np.ndarray) -> np.ndarray:
@@ -36,8 +38,21 @@ def _f(x):
     return x if np.isfinite(x) else None
 
 
-def build_profiles(labels, X, feature_names, weights, means, stds, profile_frame: pd.DataFrame, beh, churn, ltv,
-                   revenue_col: str | None, churn_method: str, stage: np.ndarray) -> tuple[list[dict], dict]:
+def build_profiles(
+    labels,
+    X,
+    feature_names,
+    weights,
+    means,
+    stds,
+    profile_frame: pd.DataFrame,
+    beh,
+    churn,
+    ltv,
+    revenue_col: str | None,
+    churn_method: str,
+    stage: np.ndarray,
+) -> tuple[list[dict], dict]:
     n = len(labels)
     seg_ids = sorted(int(s) for s in np.unique(labels))
     frame = profile_frame.copy()
@@ -139,7 +154,9 @@ def build_profiles(labels, X, feature_names, weights, means, stds, profile_frame
             "median_ltv": _f(med_row["predicted_ltv"]) if has_ltv else None,
             "avg_churn_risk": avg_churn,
             "total_revenue": seg_revenue,
-            "revenue_share": (seg_revenue / total_revenue_all) if seg_revenue is not None and total_revenue_all else None,
+            "revenue_share": (seg_revenue / total_revenue_all)
+            if seg_revenue is not None and total_revenue_all
+            else None,
             "avg_recency_days": _f(mean_row["_recency"]) if "_recency" in frame.columns else None,
             "avg_frequency": _f(mean_row["_frequency"]) if "_frequency" in frame.columns else None,
             "avg_tenure_days": _f(mean_row["_tenure"]) if "_tenure" in frame.columns else None,
@@ -213,20 +230,28 @@ def _insights(profiles: list[dict], population: dict) -> dict:
         if p["segment"] == -1:
             continue
         if p["risk_level"] == "low" and p["value_tier"] in ("high", "medium"):
-            growth.append({
-                "segment": p["segment"], "name": p["name"], "growth_potential": p["growth_potential"],
-                "reason": "low churn risk and high/medium value; potential = sum over the segment's customers of the gap "
-                          "to the segment's 75th-percentile predicted LTV",
-            })
+            growth.append(
+                {
+                    "segment": p["segment"],
+                    "name": p["name"],
+                    "growth_potential": p["growth_potential"],
+                    "reason": "low churn risk and high/medium value; potential = sum over the segment's customers of the gap "
+                    "to the segment's 75th-percentile predicted LTV",
+                }
+            )
         if p["value_tier"] == "low" and p["risk_level"] != "high":
             potential = None
             if pop_ltv is not None and p["avg_ltv"] is not None:
                 potential = max(pop_ltv - p["avg_ltv"], 0.0) * p["size"]
-            under.append({
-                "segment": p["segment"], "name": p["name"], "development_potential": potential,
-                "reason": "value below the population but not at high churn risk; potential = segment size x gap to the "
-                          "population's average predicted LTV",
-            })
+            under.append(
+                {
+                    "segment": p["segment"],
+                    "name": p["name"],
+                    "development_potential": potential,
+                    "reason": "value below the population but not at high churn risk; potential = segment size x gap to the "
+                    "population's average predicted LTV",
+                }
+            )
     growth.sort(key=lambda d: -(d["growth_potential"] or 0))
     under.sort(key=lambda d: -(d["development_potential"] or 0))
     return {"growth_opportunities": growth, "underperforming": under}

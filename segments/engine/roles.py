@@ -20,18 +20,40 @@ ROLES = ("numeric", "categorical", "date", "text", "identifier", "ignore", "chur
 SAMPLE_ROWS = 5_000
 
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|customer_?(no|number|key)$|^account_?(no|number)$)", re.I)
-_MONEY_NAME = re.compile(r"spend|revenue|amount|price|sales|monetary|ltv|value|aov|income|paid|purchase_total|"
-                         r"total|cost|profit|basket", re.I)
+_MONEY_NAME = re.compile(
+    r"spend|revenue|amount|price|sales|monetary|ltv|value|aov|income|paid|purchase_total|"
+    r"total|cost|profit|basket",
+    re.I,
+)
 _CHURN_NAME = re.compile(r"churn|attrit|cancel+ed|is_lost|lapsed", re.I)
 _TRUE_LABEL = re.compile(r"^(true_)?segment(_label)?$|^true_", re.I)
-_RECENCY_NUM = [re.compile(p, re.I) for p in (r"(days|weeks)_?since_?last_?(purchase|order|transaction)",
-                                              r"recency", r"(days|weeks)_?since_?last", r"last_?(purchase|order)_?days")]
-_RECENCY_DATE = [re.compile(p, re.I) for p in (r"last_?(purchase|order|transaction)", r"last_?(visit|activity|active|seen|login)")]
-_FREQ = [re.compile(p, re.I) for p in (r"^(n_|num_|number_of_|total_)?(orders|purchases|transactions)(_count)?$",
-                                       r"frequency", r"(order|purchase|transaction)s?_?count")]
-_TENURE_NUM = [re.compile(p, re.I) for p in (r"tenure", r"(days|weeks)_?since_?(signup|sign_up|first|registration|join)",
-                                             r"(customer|account)_?age")]
-_TENURE_DATE = [re.compile(p, re.I) for p in (r"signup|sign_up|registration|registered|joined|first_?(purchase|order)|created",)]
+_RECENCY_NUM = [
+    re.compile(p, re.I)
+    for p in (
+        r"(days|weeks)_?since_?last_?(purchase|order|transaction)",
+        r"recency",
+        r"(days|weeks)_?since_?last",
+        r"last_?(purchase|order)_?days",
+    )
+]
+_RECENCY_DATE = [
+    re.compile(p, re.I) for p in (r"last_?(purchase|order|transaction)", r"last_?(visit|activity|active|seen|login)")
+]
+_FREQ = [
+    re.compile(p, re.I)
+    for p in (
+        r"^(n_|num_|number_of_|total_)?(orders|purchases|transactions)(_count)?$",
+        r"frequency",
+        r"(order|purchase|transaction)s?_?count",
+    )
+]
+_TENURE_NUM = [
+    re.compile(p, re.I)
+    for p in (r"tenure", r"(days|weeks)_?since_?(signup|sign_up|first|registration|join)", r"(customer|account)_?age")
+]
+_TENURE_DATE = [
+    re.compile(p, re.I) for p in (r"signup|sign_up|registration|registered|joined|first_?(purchase|order)|created",)
+]
 
 
 def _sample(df: pd.DataFrame, n: int = SAMPLE_ROWS) -> pd.DataFrame:
@@ -42,7 +64,11 @@ def _sample(df: pd.DataFrame, n: int = SAMPLE_ROWS) -> pd.DataFrame:
 
 
 def _infer_one(name: str, s: pd.Series, n_total: int) -> str:
-    non_missing = s[~s.map(is_missing_token).astype(bool)] if s.dtype == object or pd.api.types.is_string_dtype(s.dtype) else s.dropna()
+    non_missing = (
+        s[~s.map(is_missing_token).astype(bool)]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+        else s.dropna()
+    )
     if len(non_missing) == 0:
         return "ignore"
     n_unique = non_missing.nunique()

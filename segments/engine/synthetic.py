@@ -25,18 +25,70 @@ SEGMENTS = [
 REGIONS = ["North", "South", "East", "West", "Central"]
 CHANNELS = ["organic", "paid_search", "social", "email", "referral", "affiliate"]
 _CITY_A = ["North", "South", "East", "West", "New", "Port", "Lake", "Fort", "Mount", "Glen", "Bay", "Old"]
-_CITY_B = ["field", "ville", "ton", "burg", "haven", "ford", "port", "wood", "view", "dale", "bridge", "stead",
-           "more", "side", "brook", "mouth", "minster", "gate", "hill", "water"]
+_CITY_B = [
+    "field",
+    "ville",
+    "ton",
+    "burg",
+    "haven",
+    "ford",
+    "port",
+    "wood",
+    "view",
+    "dale",
+    "bridge",
+    "stead",
+    "more",
+    "side",
+    "brook",
+    "mouth",
+    "minster",
+    "gate",
+    "hill",
+    "water",
+]
 CITIES = [a + b for a in _CITY_A for b in _CITY_B]  # 240 cities, Zipf-distributed
 
-_POS_A = ["Great service", "Love the products", "Excellent quality", "Fast delivery and great prices",
-          "Really happy with my orders", "Wonderful experience", "Best shop I know", "Very good support"]
-_NEU_A = ["Delivery was okay", "Products are fine", "Average experience", "It does the job",
-          "Nothing special", "Prices are normal", "Ordered a few things", "Standard shop"]
-_NEG_A = ["Terrible support", "Delivery was late again", "Poor quality products", "Too expensive",
-          "Disappointed with my last order", "Bad experience", "Awful website", "Items arrived broken"]
-_TAILS = ["", ", will order again", ", thanks", " overall", ", the app is slow", ", nice discounts",
-          " this year", ", customer service answered quickly"]
+_POS_A = [
+    "Great service",
+    "Love the products",
+    "Excellent quality",
+    "Fast delivery and great prices",
+    "Really happy with my orders",
+    "Wonderful experience",
+    "Best shop I know",
+    "Very good support",
+]
+_NEU_A = [
+    "Delivery was okay",
+    "Products are fine",
+    "Average experience",
+    "It does the job",
+    "Nothing special",
+    "Prices are normal",
+    "Ordered a few things",
+    "Standard shop",
+]
+_NEG_A = [
+    "Terrible support",
+    "Delivery was late again",
+    "Poor quality products",
+    "Too expensive",
+    "Disappointed with my last order",
+    "Bad experience",
+    "Awful website",
+    "Items arrived broken",
+]
+_TAILS = [
+    "",
+    ", will order again",
+    ", thanks",
+    " overall",
+    ", the app is slow",
+    ", nice discounts",
+    " this year",
+    ", customer service answered quickly",
+]
 
 
 def _templates(heads: list[str]) -> np.ndarray:
@@ -113,7 +165,8 @@ def generate_synthetic(
         "discount_usage": np.round(discount, 3),
         "region": np.array(REGIONS, dtype=object)[region],
         "device": np.array(["mobile", "desktop", "tablet"], dtype=object)[
-            np.where(mobile, 0, np.where(rng.random(n) < 0.8, 1, 2))],
+            np.where(mobile, 0, np.where(rng.random(n) < 0.8, 1, 2))
+        ],
         "channel": np.array(CHANNELS, dtype=object)[channel],
         "city": np.array(CITIES, dtype=object)[city],
         "signup_date": signup.astype("datetime64[s]"),
@@ -123,8 +176,18 @@ def generate_synthetic(
     if missing_share > 0:
         # about 2% missing in the columns a CRM export typically leaves blank (set before building the frame:
         # assigning into string columns afterwards would copy them)
-        for col in ("total_spend", "avg_order_value", "days_since_last_visit", "sessions_per_month",
-                    "support_tickets", "discount_usage", "region", "device", "city", "review"):
+        for col in (
+            "total_spend",
+            "avg_order_value",
+            "days_since_last_visit",
+            "sessions_per_month",
+            "support_tickets",
+            "discount_usage",
+            "region",
+            "device",
+            "city",
+            "review",
+        ):
             mask = rng.random(n) < missing_share
             values = columns[col]
             if values.dtype == object:

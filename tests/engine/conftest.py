@@ -19,8 +19,9 @@ ROWS = 3000
 
 @pytest.fixture(scope="session")
 def customers_with_truth():
-    return generate_synthetic(ROWS, seed=11, include_segment_labels=True, include_churn_label=True,
-                              include_future_value=True)
+    return generate_synthetic(
+        ROWS, seed=11, include_segment_labels=True, include_churn_label=True, include_future_value=True
+    )
 
 
 @pytest.fixture(scope="session")

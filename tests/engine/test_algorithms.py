@@ -24,7 +24,10 @@ def test_each_algorithm_segments_every_customer(small_customers, algorithm):
 def test_dbscan_reports_noise_as_its_own_group(small_customers):
     result = analyze(small_customers, AnalysisConfig(algorithm="dbscan"))
     assert "eps" in result.metrics["k_selection"]
-    assert "k-distance" in result.metrics["k_selection"]["chosen_by"] or "eps=" in result.metrics["k_selection"]["chosen_by"]
+    assert (
+        "k-distance" in result.metrics["k_selection"]["chosen_by"]
+        or "eps=" in result.metrics["k_selection"]["chosen_by"]
+    )
     noise = [p for p in result.profiles if p["segment"] == -1]
     if (result.customers["segment"] == -1).any():
         assert noise and noise[0]["name"] == "Unclustered (noise)"

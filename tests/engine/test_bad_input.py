@@ -7,8 +7,9 @@ from segments.engine import AnalysisConfig, EngineError, analyze
 
 def _numbers(n=200, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"spend": rng.gamma(2, 50, n).round(2), "visits": rng.poisson(6, n),
-                         "plan": rng.choice(["a", "b", "c"], n)})
+    return pd.DataFrame(
+        {"spend": rng.gamma(2, 50, n).round(2), "visits": rng.poisson(6, n), "plan": rng.choice(["a", "b", "c"], n)}
+    )
 
 
 def test_empty_data_is_rejected():
@@ -81,14 +82,16 @@ def test_dates_in_mixed_formats_are_parsed():
 def test_unparseable_dates_are_rejected_naming_the_column_and_row():
     df = _numbers(100)
     df["signup"] = ["2024-01-15"] * 50 + ["31/31/2024"] * 50
-    with pytest.raises(EngineError, match=r"column 'signup': 50 values could not be parsed as dates.*row 51: '31/31/2024'"):
+    with pytest.raises(
+        EngineError, match=r"column 'signup': 50 values could not be parsed as dates.*row 51: '31/31/2024'"
+    ):
         analyze(df, AnalysisConfig(date_cols=["signup"]))
 
 
 def test_churn_label_with_non_binary_values_is_rejected():
     df = _numbers()
     df["churn"] = ["yes", "no", "maybe", "no"] * 50
-    with pytest.raises(EngineError, match="column 'churn'.*'maybe'"):
+    with pytest.raises(EngineError, match=r"column 'churn'.*'maybe'"):
         analyze(df, AnalysisConfig(churn_label_col="churn"))
 
 

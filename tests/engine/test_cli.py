@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _cli(*args, cwd):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "segments.engine", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "segments.engine", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_synth_analyze_predict_round_trip(tmp_path):
@@ -28,8 +29,15 @@ def test_synth_analyze_predict_round_trip(tmp_path):
     metrics = json.loads((res / "metrics.json").read_text())
     assert {"k", "k_selection", "timings", "peak_memory_mb"} <= set(metrics)
     cust = pd.read_csv(res / "customers.csv")
-    assert list(cust.columns[:7]) == ["customer_id", "segment", "segment_name", "churn_risk", "predicted_ltv",
-                                      "pca_x", "pca_y"]
+    assert list(cust.columns[:7]) == [
+        "customer_id",
+        "segment",
+        "segment_name",
+        "churn_risk",
+        "predicted_ltv",
+        "pca_x",
+        "pca_y",
+    ]
     assert len(cust) == 2000 and cust["churn_risk"].between(0, 1).all()
     src = pd.read_csv(tmp_path / "customers.csv")
     src.head(3).to_csv(tmp_path / "records.csv", index=False)
@@ -39,8 +47,14 @@ def test_synth_analyze_predict_round_trip(tmp_path):
         assert out.returncode == 0, out.stderr
         preds = json.loads(out.stdout)
         assert [p["segment"] for p in preds] == list(cust["segment"].head(len(preds)))
-        assert set(preds[0]) == {"segment", "segment_name", "churn_risk", "predicted_ltv", "recommendations",
-                                 "key_features"}
+        assert set(preds[0]) == {
+            "segment",
+            "segment_name",
+            "churn_risk",
+            "predicted_ltv",
+            "recommendations",
+            "key_features",
+        }
 
 
 MESSY = """Customer ID,Total Spend,Orders,Last Purchase,Signup Date,Plan,Comment,Days Since Last Purchase
@@ -49,7 +63,7 @@ MESSY = """Customer ID,Total Spend,Orders,Last Purchase,Signup Date,Plan,Comment
 
 def _messy_csv(path: Path, n=60):
     rows = ["Customer ID,Total Spend,Orders,Signup Date,Plan,Comment,Days Since Last Purchase,Tenure Days"]
-    formats = ["2024-01-{d:02d}", "01/{d:02d}/2024", "\"Jan {d}, 2024\""]
+    formats = ["2024-01-{d:02d}", "01/{d:02d}/2024", '"Jan {d}, 2024"']
     for i in range(n):
         spend = ['"$1,234.50"', "N/A", '"$12,000"', "$85.10", "(15.00)", "", "€99"][i % 7]
         orders = ["3", "12", "n/a", "1", "40", "7"][i % 6]
@@ -63,8 +77,19 @@ def _messy_csv(path: Path, n=60):
 
 def test_messy_spreadsheet_export_runs_through_the_cli(tmp_path):
     _messy_csv(tmp_path / "messy.csv")
-    out = _cli("analyze", "messy.csv", "--out", "res", "--date", "Signup Date", "--monetary", "Total Spend",
-               "--text", "Comment", cwd=tmp_path)
+    out = _cli(
+        "analyze",
+        "messy.csv",
+        "--out",
+        "res",
+        "--date",
+        "Signup Date",
+        "--monetary",
+        "Total Spend",
+        "--text",
+        "Comment",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr + out.stdout
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())
     assert metrics["roles"]["Total Spend"] == "monetary"

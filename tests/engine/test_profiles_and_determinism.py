@@ -6,9 +6,25 @@ import pytest
 from segments.engine import AnalysisConfig, analyze
 
 PROFILE_KEYS = {
-    "segment", "name", "size", "share", "value_tier", "risk_level", "engagement_level", "avg_ltv", "avg_churn_risk",
-    "total_revenue", "revenue_share", "stats", "distinguishing_features", "recommendations", "lifecycle",
-    "avg_recency_days", "avg_sentiment", "growth_potential", "engagement_score",
+    "segment",
+    "name",
+    "size",
+    "share",
+    "value_tier",
+    "risk_level",
+    "engagement_level",
+    "avg_ltv",
+    "avg_churn_risk",
+    "total_revenue",
+    "revenue_share",
+    "stats",
+    "distinguishing_features",
+    "recommendations",
+    "lifecycle",
+    "avg_recency_days",
+    "avg_sentiment",
+    "growth_potential",
+    "engagement_score",
 }
 
 
@@ -16,7 +32,7 @@ def test_profiles_have_every_field_and_are_json(default_result):
     json.dumps(default_result.profiles, allow_nan=False)
     json.dumps(default_result.metrics, allow_nan=False)
     for p in default_result.profiles:
-        assert PROFILE_KEYS <= set(p)
+        assert set(p) >= PROFILE_KEYS
         assert p["value_tier"] in {"high", "medium", "low"}
         assert p["risk_level"] in {"high", "medium", "low"}
         assert p["engagement_level"] in {"high", "medium", "low"}
@@ -59,8 +75,18 @@ def test_insights_list_growth_and_underperforming_segments(default_result):
 def test_customers_table_is_in_input_order_with_every_column(customers, default_result):
     c = default_result.customers
     assert list(c["customer_id"]) == list(customers["customer_id"])
-    for col in ("segment", "segment_name", "churn_risk", "predicted_ltv", "pca_x", "pca_y", "value_tier",
-                "risk_level", "lifecycle_stage", "top_recommendation"):
+    for col in (
+        "segment",
+        "segment_name",
+        "churn_risk",
+        "predicted_ltv",
+        "pca_x",
+        "pca_y",
+        "value_tier",
+        "risk_level",
+        "lifecycle_stage",
+        "top_recommendation",
+    ):
         assert col in c.columns
     assert set(c["lifecycle_stage"]) <= {"new", "active", "at_risk", "dormant"}
 
@@ -91,8 +117,17 @@ def test_progress_reports_stages_and_can_cancel(small_customers):
     seen = []
     analyze(small_customers, AnalysisConfig(n_clusters=3), progress=lambda s, p: seen.append((s, p)))
     stages = [s for s, _ in seen]
-    for expected in ("Preprocessing", "Choosing k", "Clustering", "PCA", "Feature importance", "Churn model",
-                     "LTV model", "Profiles", "Recommendations"):
+    for expected in (
+        "Preprocessing",
+        "Choosing k",
+        "Clustering",
+        "PCA",
+        "Feature importance",
+        "Churn model",
+        "LTV model",
+        "Profiles",
+        "Recommendations",
+    ):
         assert expected in stages
     assert all(0 <= p <= 100 for _, p in seen)
 

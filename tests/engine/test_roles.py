@@ -6,22 +6,30 @@ from segments.engine import AnalysisConfig, analyze, infer_behaviour_roles, infe
 
 def _frame(n=400, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "customer_id": [f"U{i:05d}" for i in range(n)],
-        "total_spend": rng.gamma(2, 100, n).round(2),
-        "orders": rng.integers(1, 30, n),
-        "days_since_last_purchase": rng.integers(0, 400, n),
-        "tenure_days": rng.integers(400, 900, n),
-        "plan": rng.choice(["basic", "pro"], n),
-        "region": rng.choice(["north", "south", "east", "west"], n),
-        "city": rng.choice([f"city{i}" for i in range(40)], n),
-        "signup_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
-        "feedback": rng.choice(["I really love this shop a lot", "The delivery was slow and bad",
-                                "Okay experience with average prices"], n),
-        "constant": 7,
-        "empty": [None] * n,
-        "churned": rng.integers(0, 2, n),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [f"U{i:05d}" for i in range(n)],
+            "total_spend": rng.gamma(2, 100, n).round(2),
+            "orders": rng.integers(1, 30, n),
+            "days_since_last_purchase": rng.integers(0, 400, n),
+            "tenure_days": rng.integers(400, 900, n),
+            "plan": rng.choice(["basic", "pro"], n),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+            "city": rng.choice([f"city{i}" for i in range(40)], n),
+            "signup_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
+            "feedback": rng.choice(
+                [
+                    "I really love this shop a lot",
+                    "The delivery was slow and bad",
+                    "Okay experience with average prices",
+                ],
+                n,
+            ),
+            "constant": 7,
+            "empty": [None] * n,
+            "churned": rng.integers(0, 2, n),
+        }
+    )
 
 
 def test_it_infers_every_role():

@@ -7,9 +7,24 @@ from segments.engine import generate_synthetic, infer_behaviour_roles
 
 def test_synthetic_customers_have_the_promised_columns():
     df = generate_synthetic(2000, seed=1)
-    for col in ("customer_id", "total_spend", "orders", "avg_order_value", "days_since_last_visit",
-                "sessions_per_month", "support_tickets", "tenure_days", "discount_usage", "region", "device",
-                "channel", "city", "signup_date", "last_purchase_date", "review"):
+    for col in (
+        "customer_id",
+        "total_spend",
+        "orders",
+        "avg_order_value",
+        "days_since_last_visit",
+        "sessions_per_month",
+        "support_tickets",
+        "tenure_days",
+        "discount_usage",
+        "region",
+        "device",
+        "channel",
+        "city",
+        "signup_date",
+        "last_purchase_date",
+        "review",
+    ):
         assert col in df.columns
     assert "true_segment" not in df.columns and "churned" not in df.columns
     assert df["city"].nunique() > 50
