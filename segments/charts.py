@@ -41,15 +41,22 @@ def segment_colors(profiles: list[dict], scheme: str) -> dict[int, str]:
     return out
 
 
-def _layout(fig, title: str, *, height: int = 380, legend: bool = True, **extra) -> None:
+def _layout(fig, title: str, *, height: int = 380, legend: bool = True, subtitle: str = "", legend_rows: int = 1,
+            **extra) -> None:
+    """Shared look: title (+ subtitle) top left, legend in its own band under the x axis title."""
+    title_spec = {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}}
+    if subtitle:
+        title_spec["subtitle"] = {"text": subtitle, "font": {"size": 11, "color": "#6c757d"}}
+    legend_band = 16 + 20 * legend_rows if legend else 0
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        title=title_spec,
         template="plotly_white",
         font={"family": _FONT, "size": 12},
-        height=height,
-        margin={"l": 60, "r": 20, "t": 56, "b": 50},
+        height=height + legend_band,
+        margin={"l": 60, "r": 20, "t": 74 if subtitle else 56, "b": 56 + legend_band},
         showlegend=legend,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "font": {"size": 11}},
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.005, "x": 0,
+                "font": {"size": 11}},
         hoverlabel={"font": {"family": _FONT}},
         **extra,
     )
@@ -82,7 +89,7 @@ def k_selection_figure(analysis):
 
     sel = analysis.metrics.get("k_selection") or {}
     ks = sel.get("k_values") or []
-    chosen = analysis.n_segments
+    chosen = analysis.metrics.get("k") or analysis.n_segments
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if sel.get("silhouette"):
         fig.add_trace(go.Scatter(x=ks, y=sel["silhouette"], name="Silhouette (higher is better)", mode="lines+markers",
@@ -99,11 +106,31 @@ def k_selection_figure(analysis):
         fig.add_vline(x=chosen, line={"color": "#c92a2a", "dash": "dash", "width": 2},
                       annotation_text=f"chosen k = {chosen}", annotation_position="top right",
                       annotation_font={"color": "#c92a2a"})
-    _layout(fig, "Choosing the number of segments: silhouette, elbow and stability", height=400)
+    _layout(fig, "Choosing the number of segments", height=380, subtitle="silhouette, elbow of the inertia curve and stability across resamples")
     fig.update_xaxes(title_text="Number of segments (k)", dtick=1)
     fig.update_yaxes(title_text="Silhouette / stability (ARI, 0–1)", secondary_y=False)
     fig.update_yaxes(title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)", secondary_y=True,
                      showgrid=False)
+    return fig
+
+
+def calibration_figure(analysis):
+    """Predicted vs observed churn on held-out customers (only when a churn label column was given)."""
+    import plotly.graph_objects as go
+
+    bins = (analysis.metrics.get("churn") or {}).get("calibration") or []
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="Perfect calibration",
+                             line={"color": "#adb5bd", "dash": "dash"}, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=[b["predicted"] * 100 for b in bins], y=[b["observed"] * 100 for b in bins], mode="lines+markers",
+        name="Churn model", line={"color": "#3b5bdb", "width": 3}, customdata=[b["count"] for b in bins],
+        hovertemplate="predicted %{x:.1f}% → observed %{y:.1f}% (%{customdata:,} customers)<extra></extra>",
+    ))
+    _layout(fig, "Churn model calibration", height=340,
+            subtitle="held-out customers grouped by predicted risk: predicted vs observed churn")
+    fig.update_xaxes(title_text="Predicted churn risk (%)", ticksuffix="%", range=[0, 100])
+    fig.update_yaxes(title_text="Observed churn (%)", ticksuffix="%", range=[0, 100])
     return fig
 
 
@@ -121,9 +148,9 @@ def segment_sizes_figure(analysis, colors):
         hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{percent} of all<extra></extra>",
     ))
     fig.add_annotation(text=f"{analysis.customer_count:,}<br>customers", showarrow=False, font={"size": 14})
-    _layout(fig, "Segment sizes (share of customers)", height=400)
-    fig.update_layout(legend={"orientation": "v", "y": 0.5, "yanchor": "middle", "x": 1.02})
-    fig.update_layout(margin={"l": 20, "r": 20, "t": 56, "b": 20})
+    _layout(fig, "Segment sizes", height=400, legend=False, subtitle="share of customers per segment")
+    fig.update_layout(showlegend=True, legend={"orientation": "v", "yref": "paper", "y": 0.5, "yanchor": "middle", "x": 1.02})
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 74, "b": 20})
     return fig
 
 
@@ -143,11 +170,18 @@ def ltv_churn_bubble_figure(analysis, colors):
             hovertemplate=(f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
                            "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"),
         ))
-    _layout(fig, "Predicted LTV vs churn risk by segment (bubble area = segment size)", height=420)
-    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", rangemode="tozero")
-    fig.update_yaxes(title_text=f"Average predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
-                     rangemode="tozero")
+    _layout(fig, "Predicted LTV vs churn risk by segment", height=400, subtitle="bubble area = segment size",
+            legend_rows=_legend_rows(segs))
+    x_top = max([p["avg_churn_risk"] * 100 for p in segs] or [10])
+    y_top = max([p["avg_ltv"] for p in segs] or [1])
+    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-3, min(x_top * 1.12 + 6, 110)])
+    fig.update_yaxes(title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
+                     range=[-0.06 * y_top, y_top * 1.3])
     return fig
+
+
+def _legend_rows(items, per_row: int = 3) -> int:
+    return max(1, -(-len(items) // per_row))
 
 
 def _horizon(analysis) -> str:
@@ -177,8 +211,9 @@ def pca_scatter_figure(analysis, colors, sample):
     note = (f"{shown:,} of {analysis.customer_count:,} customers shown"
             + (f" (random sample of up to {analysis.summary.get('sample_per_segment', 2000):,} per segment)"
                if shown < analysis.customer_count else ""))
-    _layout(fig, f"Customers in the first two principal components<br><sup>{note}</sup>", height=480)
-    fig.update_layout(margin={"t": 70}, legend={"itemsizing": "constant"})
+    _layout(fig, "Customers in the first two principal components", height=460, subtitle=note,
+            legend_rows=_legend_rows(names))
+    fig.update_layout(legend={"itemsizing": "constant"})
     fig.update_xaxes(title_text="PC1" + (f" ({var[0]:.0%} of variance)" if len(var) > 0 else "") + " · standardised units")
     fig.update_yaxes(title_text="PC2" + (f" ({var[1]:.0%} of variance)" if len(var) > 1 else "") + " · standardised units")
     return fig
@@ -204,8 +239,9 @@ def feature_importance_figure(analysis):
         hovertemplate="<b>%{y}</b><br>combined %{x:.1f}%<br>random forest %{customdata[0]:.1f}% · mutual information "
                       "%{customdata[1]:.1f}%<extra></extra>",
     ))
-    _layout(fig, "What drives the segmentation (feature importance)", height=max(320, 60 + 26 * len(items)), legend=False)
-    fig.update_xaxes(title_text="Share of importance (%; 50% random forest + 50% mutual information)", ticksuffix="%")
+    _layout(fig, "What drives the segmentation", height=max(320, 90 + 26 * len(items)), legend=False,
+            subtitle="feature importance: 50% random forest + 50% mutual information")
+    fig.update_xaxes(title_text="Share of importance (%)", ticksuffix="%")
     fig.update_yaxes(automargin=True)
     fig.update_layout(margin={"l": 10})
     return fig
@@ -225,12 +261,12 @@ def segment_heatmap_figure(analysis):
     matrix = [z[p["segment"]] for p in segs]
     fig = go.Figure(go.Heatmap(
         z=matrix, x=features, y=[p["name"] for p in segs], colorscale="RdBu", reversescale=True, zmid=0, zmin=-2, zmax=2,
-        colorbar={"title": {"text": "SD from<br>average"}, "ticksuffix": " SD"},
+        colorbar={"title": {"text": "SD"}, "ticksuffix": " SD", "thickness": 14},
         text=[[f"{v:+.2f}" for v in row] for row in matrix], texttemplate="%{text}", textfont={"size": 10},
         hovertemplate="<b>%{y}</b><br>%{x}: %{z:+.2f} standard deviations from the average customer<extra></extra>",
     ))
-    _layout(fig, "Segment comparison: feature means in standard deviations from the average customer",
-            height=max(320, 120 + 42 * len(segs)), legend=False)
+    _layout(fig, "Segment comparison grid", height=max(320, 150 + 42 * len(segs)), legend=False,
+            subtitle="each feature's segment mean, in standard deviations (SD) from the average customer")
     fig.update_xaxes(title_text="Feature", tickangle=-35, automargin=True)
     fig.update_yaxes(title_text="Segment", automargin=True, autorange="reversed")
     return fig
@@ -258,9 +294,9 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
             hovertemplate="%{theta}: %{r:+.2f} SD<extra></extra>",
         ))
         _layout(fig, f"{p['name']} ({p['share']:.0%})", height=330, legend=False)
-        fig.update_layout(margin={"l": 40, "r": 40, "t": 50, "b": 30},
-                          polar={"radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, -1, 0, 1, 2],
-                                                "ticksuffix": " SD", "tickfont": {"size": 9}, "angle": 90},
+        fig.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30},
+                          polar={"radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, 0, 2], "ticktext": ["−2 SD", "avg", "+2 SD"],
+                                                "tickfont": {"size": 8, "color": "#868e96"}, "angle": 90},
                                  "angularaxis": {"tickfont": {"size": 10}}})
         out.append((f"radar-{p['segment']}", fig))
     return out
@@ -293,8 +329,8 @@ def journey_figure(analysis):
             customdata=[counts[p["segment"]][j] for p in segs],
             hovertemplate="<b>%{y}</b><br>" + LIFECYCLE_LABELS.get(stage, stage) + ": %{x:.1f}% (%{customdata:,} customers)<extra></extra>",
         ))
-    _layout(fig, "Customer journey: lifecycle stage mix per segment (new → active → at risk → dormant)",
-            height=max(320, 130 + 40 * len(segs)), barmode="stack")
+    _layout(fig, "Customer journey patterns", height=max(320, 130 + 40 * len(segs)), barmode="stack",
+            subtitle="lifecycle stage mix per segment: new → active → at risk → dormant")
     fig.update_xaxes(title_text="Share of the segment's customers (%)", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
@@ -310,8 +346,8 @@ def ltv_distribution_figure(analysis, colors, sample):
             continue
         fig.add_trace(go.Box(x=part["predicted_ltv"].round(2).tolist(), name=p["name"], marker={"color": colors[p["segment"]]},
                              boxpoints=False, hoverinfo="x"))
-    _layout(fig, "Predicted LTV distribution per segment (box: quartiles; from the chart sample)",
-            height=max(320, 120 + 40 * len(analysis.profiles)), legend=False)
+    _layout(fig, "Predicted LTV distribution per segment", height=max(320, 130 + 40 * len(analysis.profiles)),
+            legend=False, subtitle=f"box = quartiles, whiskers = 1.5 IQR; {len(sample):,} sampled customers")
     fig.update_xaxes(title_text=f"Predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY)
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
@@ -332,7 +368,7 @@ def risk_value_matrix_figure(analysis, colors):
     for p in segs:
         fig.add_trace(go.Scatter(
             x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], mode="markers+text", name=p["name"], text=[p["name"]],
-            textposition="bottom center", textfont={"size": 11},
+            textposition="top center", textfont={"size": 11},
             marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (55.0**2), "sizemin": 8,
                     "color": colors[p["segment"]], "line": {"color": "#fff", "width": 1}},
             hovertemplate=(f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
@@ -340,22 +376,25 @@ def risk_value_matrix_figure(analysis, colors):
         ))
     xs = [p["avg_churn_risk"] * 100 for p in segs] + [x_mid]
     ys = [p["avg_ltv"] for p in segs] + [y_mid]
-    x_max = max(max(xs) * 1.15, x_mid * 2, 10)
-    y_max = max(max(ys) * 1.2, y_mid * 2, 1)
+    x_max = min(max(max(xs) * 1.12 + 6, x_mid * 2, 10), 110)
+    y_max = max(max(ys) * 1.3, y_mid * 2, 1)
+    y_min = -0.16 * y_max  # a band under zero for the lower quadrant labels, clear of the bubbles
     quadrants = [
-        (x_mid / 2, y_max * 0.97, "Protect & grow<br>(high value, low risk)", "#2b8a3e"),
-        ((x_mid + x_max) / 2, y_max * 0.97, "Retain urgently<br>(high value, high risk)", "#c92a2a"),
-        (x_mid / 2, y_max * 0.03, "Develop<br>(low value, low risk)", "#1864ab"),
-        ((x_mid + x_max) / 2, y_max * 0.03, "Win back cheaply or let go<br>(low value, high risk)", "#868e96"),
+        (1, y_max, "left", "top", "<b>Protect & grow</b> · high value, low risk", "#2b8a3e"),
+        (x_max - 1, y_max, "right", "top", "<b>Retain urgently</b> · high value, high risk", "#c92a2a"),
+        (1, y_min, "left", "bottom", "<b>Develop</b> · low value, low risk", "#1864ab"),
+        (x_max - 1, y_min, "right", "bottom", "<b>Win back cheaply or let go</b> · low value, high risk", "#868e96"),
     ]
-    for x, y, text, color in quadrants:
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font={"size": 11, "color": color}, opacity=0.9)
+    for x, y, xanchor, yanchor, text, color in quadrants:
+        fig.add_annotation(x=x, y=y, xanchor=xanchor, yanchor=yanchor, text=text, showarrow=False,
+                           font={"size": 10, "color": color}, bgcolor="rgba(255,255,255,0.8)")
     fig.add_vline(x=x_mid, line={"color": "#adb5bd", "dash": "dash"})
     fig.add_hline(y=y_mid, line={"color": "#adb5bd", "dash": "dash"})
-    _layout(fig, "Risk–value matrix (lines: average customer; bubble area = segment size)", height=460)
-    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[0, x_max])
-    fig.update_yaxes(title_text=f"Average predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
-                     range=[0, y_max])
+    _layout(fig, "Risk–value matrix", height=440, legend_rows=_legend_rows(segs),
+            subtitle="dashed lines: the average customer; bubble area = segment size")
+    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-2, x_max])
+    fig.update_yaxes(title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
+                     range=[y_min, y_max])
     return fig
 
 
@@ -397,10 +436,13 @@ def revenue_contribution_figure(analysis, colors):
                   secondary_y=True)
     fig.add_hline(y=80, line={"color": "#c92a2a", "dash": "dot"}, secondary_y=True,
                   annotation_text="80%", annotation_position="bottom right")
-    _layout(fig, f"Revenue contribution by segment (share of {what}, with Pareto curve)", height=440)
-    fig.update_xaxes(title_text="Segment (largest contribution first)", tickangle=-20, automargin=True)
-    fig.update_yaxes(title_text=f"Share of {what} (%)", ticksuffix="%", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="Cumulative share (%)", ticksuffix="%", range=[0, 105], secondary_y=True, showgrid=False)
+    _layout(fig, "Revenue contribution by segment", height=440,
+            subtitle=f"share of {what} per segment, largest first, with the cumulative (Pareto) curve")
+    fig.update_xaxes(title_text="Segment", tickangle=-20, automargin=True)
+    fig.update_yaxes(title_text=f"Share of {what} (%)", ticksuffix="%", secondary_y=False, range=[0, 105],
+                     tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_yaxes(title_text="Cumulative share (%)", ticksuffix="%", range=[0, 105], secondary_y=True, showgrid=False,
+                     tickvals=[0, 20, 40, 60, 80, 100])
     return fig
 
 
@@ -422,7 +464,8 @@ def growth_opportunities_figure(analysis, colors):
         hovertemplate=f"<b>%{{y}}</b><br>development potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
     ))
     n = len(growth) + len(under)
-    _layout(fig, "Growth opportunities by segment (currency)", height=max(300, 140 + 44 * n))
+    _layout(fig, "Growth opportunities by segment", height=max(300, 140 + 44 * n), legend_rows=2,
+            subtitle="potential additional value in currency")
     fig.update_xaxes(title_text=f"Potential additional value ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY)
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
@@ -455,6 +498,7 @@ def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
                 hovertemplate=f"<b>%{{x}}</b><br>{prefix}%{{y{fmt}}}<extra>{_short(label)}</extra>",
             ), row=1, col=col)
         _layout(fig, title, height=400, legend=False)
+        fig.update_layout(margin={"t": 80})
         fig.update_yaxes(title_text=axis, tickprefix=prefix, rangemode="tozero")
         fig.update_xaxes(tickangle=-25, automargin=True)
         out.append((key, fig))
@@ -467,8 +511,8 @@ def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
             colorbar={"title": {"text": "customers"}},
             hovertemplate="%{y} ∩ %{x}: %{z:,} customers<extra></extra>",
         ))
-        _layout(fig, f"Where run A's customers went in run B (agreement: adjusted Rand index {overlap['ari']:.2f})",
-                height=max(340, 140 + 40 * len(overlap["a_segments"])), legend=False)
+        _layout(fig, "Where run A's customers went in run B", height=max(340, 160 + 40 * len(overlap["a_segments"])),
+                legend=False, subtitle=f"customers in each pair of segments; agreement (adjusted Rand index) {overlap['ari']:.2f}")
         fig.update_xaxes(tickangle=-25, automargin=True)
         fig.update_yaxes(automargin=True, autorange="reversed")
         out.append(("compare-overlap", fig))
@@ -492,7 +536,10 @@ def _sample(analysis):
 def _build(analysis, tab: str) -> list[tuple[str, object]]:
     colors = segment_colors(analysis.profiles, analysis.color_scheme)
     if tab == "data":
-        return [("k-selection", k_selection_figure(analysis))]
+        figs = [("k-selection", k_selection_figure(analysis))]
+        if (analysis.metrics.get("churn") or {}).get("calibration"):
+            figs.append(("calibration", calibration_figure(analysis)))
+        return figs
     if tab == "visualizations":
         sample = _sample(analysis)
         figs = [

@@ -1,0 +1,99 @@
+"""A new user's path in Debian's Chromium: generate customers, run the default analysis, watch its
+progress reach 100 %, then open every tab and check that every chart really rendered."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+TABS = [("data", 1), ("profiles", 0), ("visualizations", 8), ("insights", 3)]  # tab, minimum number of charts
+
+
+@pytest.fixture
+def page():
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.console_errors = []
+        page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        yield page
+        browser.close()
+
+
+def _charts_rendered(page, minimum):
+    boxes = page.locator("[data-figure]")
+    count = boxes.count()
+    assert count >= minimum, f"expected at least {minimum} charts, found {count}"
+    for i in range(count):
+        box = boxes.nth(i)
+        box.scroll_into_view_if_needed()
+        box.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
+        assert "js-plotly-plot" in box.get_attribute("class"), f"chart {box.get_attribute('id')} not drawn"
+    return count
+
+
+def test_alice_generates_customers_runs_an_analysis_and_reads_every_tab(people, worker, live_server, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = live_server.url
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=login]", "alice@example.com")
+    page.fill("input[name=password]", "correct-horse-battery-9")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+
+    # Generate a small synthetic dataset through the datasets page.
+    page.goto(base + "/datasets/synthetic/")
+    page.fill("#id_rows", "3000")
+    page.fill("#id_seed", "11")
+    page.fill("#id_name", "Browser test customers")
+    page.click("[data-testid=generate]")
+    page.wait_for_load_state("networkidle")
+
+    # Configure the default analysis from the Analyses page.
+    page.goto(base + "/analyses/")
+    page.select_option("#pick-dataset", label=page.locator("#pick-dataset option").first.inner_text())
+    page.click("[data-testid=new-analysis-form] button")
+    page.wait_for_selector("[data-testid=analysis-form]")
+    page.screenshot(path=str(ARTIFACTS / "analysis-form.png"), full_page=True)
+    page.fill("input[name=name]", "Default analysis")
+    page.click("[data-testid=run-analysis]")
+
+    # Live progress, updated without reloading, up to 100 %.
+    page.wait_for_selector("[data-testid=job-progress]")
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.job-percent'); return el && el.textContent.trim() === '100'; }",
+        polling="raf", timeout=180_000,
+    )
+    page.wait_for_selector("[data-testid=n-segments]", timeout=30_000)
+
+    for tab, minimum in TABS:
+        page.click(f"[data-testid=tab-{tab}]")
+        page.wait_for_load_state("load")
+        count = _charts_rendered(page, minimum)
+        if tab == "profiles":
+            assert page.locator("[data-testid=segment-card]").count() >= 2
+            assert page.locator("[data-testid=customer-rows] tr").count() == 50
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(ARTIFACTS / f"analysis-tab-{tab}.png"), full_page=True)
+        assert count >= minimum
+
+    # Tablet width: the charts reflow and still render.
+    page.set_viewport_size({"width": 820, "height": 1100})
+    page.click("[data-testid=tab-visualizations]")
+    page.wait_for_load_state("load")
+    _charts_rendered(page, 8)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "analysis-tab-visualizations-tablet.png"), full_page=True)
+    assert page.console_errors == []
