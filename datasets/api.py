@@ -35,6 +35,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     # The upload's size is bounded by the organization's upload limit (checked by the service), not by
     # DATA_UPLOAD_MAX_MEMORY_SIZE, which is meant for form and JSON bodies.
     body_size_exempt_actions = ("create",)
+    required_perm = Perm.VIEW  # methods without an action (PUT) then answer 405, not 403
     perms_by_action = {
         "list": Perm.VIEW,
         "retrieve": Perm.VIEW,

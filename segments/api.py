@@ -71,6 +71,7 @@ class AnalysisViewSet(
     model = Analysis
     serializer_class = AnalysisSerializer
     filter_backends = []
+    required_perm = Perm.VIEW  # methods without an action (PUT) then answer 405, not 403
     perms_by_action = {
         "list": Perm.VIEW,
         "retrieve": Perm.VIEW,

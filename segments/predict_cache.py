@@ -37,6 +37,7 @@ class ModelCache:
     def clear(self) -> None:
         with self._lock:
             self._models.clear()
+            self.loads = 0
 
     def get(self, analysis):
         """The fitted pipeline of a finished analysis (EngineError if its file is missing or not a model)."""

@@ -41,10 +41,10 @@ class Api:
     def patch(self, url, data):
         return self.client.patch(url, data, content_type="application/json", **self._headers())
 
-    def upload(self, url, name, content: bytes, **fields):
+    def upload(self, url, filename, content: bytes, **fields):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        return self.client.post(url, {"file": SimpleUploadedFile(name, content), **fields}, **self._headers())
+        return self.client.post(url, {"file": SimpleUploadedFile(filename, content), **fields}, **self._headers())
 
 
 @pytest.fixture

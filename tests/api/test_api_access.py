@@ -1,0 +1,156 @@
+"""Who may call what: API key scopes, members' roles over session auth, other organizations' ids (404),
+authentication failures, throttling and body-size limits, all in the one error format."""
+
+import pytest
+from conftest import sample_records
+
+pytestmark = pytest.mark.django_db
+
+
+def _calls(analysis, dataset, record):
+    a, d = f"/api/v1/analyses/{analysis.pk}/", f"/api/v1/datasets/{dataset.pk}/"
+    return {
+        "list datasets": ("get", "/api/v1/datasets/", None),
+        "read dataset": ("get", d, None),
+        "list analyses": ("get", "/api/v1/analyses/", None),
+        "read analysis": ("get", a, None),
+        "read segments": ("get", a + "segments/", None),
+        "read customers": ("get", a + "customers/", None),
+        "change roles": ("patch", d, {"roles": {"city": "ignore"}}),
+        "generate dataset": ("post", "/api/v1/datasets/synthetic/", {"rows": 100}),
+        "start analysis": ("post", "/api/v1/analyses/", {"dataset": dataset.pk}),
+        "predict": ("post", a + "predict/", {"record": record}),
+    }
+
+
+ALLOWED_BY_SCOPE = {
+    "read": {"list datasets", "read dataset", "list analyses", "read analysis", "read segments", "read customers"},
+    "write": {"list datasets", "read dataset", "list analyses", "read analysis", "read segments", "read customers",
+              "change roles", "generate dataset", "start analysis"},
+    "predict": {"predict"},
+    "export": set(),
+}
+ALLOWED_BY_ROLE = {
+    "alice": ALLOWED_BY_SCOPE["write"] | {"predict"},  # owner
+    "bob": ALLOWED_BY_SCOPE["write"] | {"predict"},  # analyst
+    "mia": ALLOWED_BY_SCOPE["read"] | {"predict"},  # account manager
+    "vera": ALLOWED_BY_SCOPE["read"],  # viewer
+}
+
+
+def _call(client, method, url, body, headers):
+    if method == "get":
+        return client.get(url, **headers)
+    return getattr(client, method)(url, body, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("scope", ["read", "write", "predict", "export"])
+def test_each_scope_allows_exactly_its_calls(scope, api, acme_analysis, acme_dataset, model_cache):
+    record = sample_records(acme_dataset, 1)[0]
+    key = api(scopes=[scope])
+    for name, (method, url, body) in _calls(acme_analysis, acme_dataset, record).items():
+        response = _call(key.client, method, url, body, key._headers())
+        if name in ALLOWED_BY_SCOPE[scope]:
+            assert response.status_code in (200, 201, 202), f"{scope} key: {name} answered {response.status_code}"
+        else:
+            assert response.status_code == 403, f"{scope} key: {name} answered {response.status_code}"
+            assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "mia", "vera"])
+def test_session_users_get_what_their_role_allows(who, people, client_for, acme_analysis, acme_dataset, model_cache):
+    record = sample_records(acme_dataset, 1)[0]
+    client = client_for(getattr(people, who), people.acme)
+    for name, (method, url, body) in _calls(acme_analysis, acme_dataset, record).items():
+        response = _call(client, method, url, body, {})
+        expected_ok = name in ALLOWED_BY_ROLE[who]
+        assert (response.status_code in (200, 201, 202)) == expected_ok, f"{who}: {name} answered {response.status_code}"
+        if not expected_ok:
+            assert response.status_code == 403
+
+
+def test_a_viewer_cannot_upload_delete_or_cancel(people, client_for, acme_analysis, acme_dataset):
+    client = client_for(people.vera, people.acme)
+    assert client.delete(f"/api/v1/analyses/{acme_analysis.pk}/").status_code == 403
+    assert client.delete(f"/api/v1/datasets/{acme_dataset.pk}/").status_code == 403
+    assert client.post(f"/api/v1/analyses/{acme_analysis.pk}/cancel/").status_code == 403
+    assert client.post("/api/v1/datasets/", {}).status_code == 403
+
+
+def test_another_organizations_ids_are_not_found(api, people, acme_analysis, acme_dataset, model_cache):
+    globex = api(org=people.globex)
+    record = sample_records(acme_dataset, 1)[0]
+    a, d = f"/api/v1/analyses/{acme_analysis.pk}/", f"/api/v1/datasets/{acme_dataset.pk}/"
+    for method, url, body in [
+        ("get", a, None), ("get", a + "segments/", None), ("get", a + "customers/", None),
+        ("post", a + "predict/", {"record": record}), ("post", a + "cancel/", None), ("delete", a, None),
+        ("get", d, None), ("patch", d, {"roles": {"city": "ignore"}}), ("delete", d, None),
+    ]:
+        response = _call(globex.client, method, url, body, globex._headers())
+        assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
+        assert response.json()["error"]["code"] == "not_found"
+    assert globex.get("/api/v1/analyses/").json()["count"] == 0
+    assert globex.get("/api/v1/datasets/").json()["count"] == 0
+    # Mia works at both: in her Globex session she does not see Acme's analysis either.
+    from django.test import Client
+
+    mia = Client()
+    mia.force_login(people.mia)
+    session = mia.session
+    session["active_organization_id"] = people.globex.pk
+    session.save()
+    assert mia.get(a).status_code == 404
+
+
+def test_requests_without_a_valid_key_are_401(api, acme_dataset):
+    anonymous = api(key=None).get("/api/v1/datasets/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"] == "Bearer"
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
+    wrong = api(key="abcdefgh.not-a-real-key").get("/api/v1/datasets/")
+    assert wrong.status_code == 401 and wrong.json()["error"] == {
+        "code": "authentication_failed", "message": "Invalid or revoked API key.", "details": {}}
+
+
+def test_a_revoked_key_stops_working(api, people):
+    from accounts.models import OrganizationAPIKey
+
+    client = api(scopes=["read"])
+    assert client.get("/api/v1/datasets/").status_code == 200
+    OrganizationAPIKey.objects.for_organization(people.acme).update(revoked=True)
+    assert client.get("/api/v1/datasets/").status_code == 401
+
+
+def test_too_many_requests_get_429_with_retry_after(api, people, monkeypatch):
+    from django.core.cache import cache
+
+    from accounts.api_auth import APIKeyRateThrottle
+    from accounts.models import OrganizationAPIKey
+
+    monkeypatch.setattr(APIKeyRateThrottle, "THROTTLE_RATES", {"api_key": "3/minute"})
+    client = api(scopes=["read"])
+    key = OrganizationAPIKey.objects.for_organization(people.acme).latest("created")
+    cache.delete(f"throttle_api_key_key:{key.pk}")  # a shared cache (Redis) may remember an earlier run
+    statuses = [client.get("/api/v1/datasets/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get("/api/v1/datasets/")
+    assert response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 60
+    assert response.json()["error"]["code"] == "throttled"
+    # another key of the same organization has its own budget
+    assert api(scopes=["read"]).get("/api/v1/datasets/").status_code == 200
+    cache.delete(f"throttle_api_key_key:{key.pk}")
+
+
+def test_an_oversized_body_is_413_in_the_error_format(api, acme_analysis, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    records = [{"orders": i, "region": "North" * 10} for i in range(400)]
+    response = api().post(f"/api/v1/analyses/{acme_analysis.pk}/predict/", {"records": records})
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "request_too_large" and "limit is 10,000 bytes" in error["message"]
+
+
+def test_unknown_ids_are_404_in_the_error_format(api):
+    response = api().get("/api/v1/analyses/999999/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "No Analysis matches the given query.",
+                                         "details": {}}}
