@@ -61,7 +61,7 @@ def _run(args) -> dict:
     hidden = {c: df.pop(c).to_numpy() for c in HIDDEN if c in df.columns}
     load_s = time.perf_counter() - t0
     load_before = os.getloadavg()
-    config = AnalysisConfig(algorithm=args.algorithm, random_state=args.seed)
+    config = AnalysisConfig(algorithm=args.algorithm, random_state=args.seed, n_threads=args.threads)
     t0 = time.perf_counter()
     result = analyze(df, config)
     wall = time.perf_counter() - t0
@@ -126,6 +126,7 @@ def main() -> int:
     parser.add_argument("--algorithm", default="kmeans", choices=["kmeans", "gmm", "agglomerative", "dbscan"])
     parser.add_argument("--recovery", action="store_true", help="measure ARI vs hidden segments and the ceiling")
     parser.add_argument("--compare-full", action="store_true", help="compare with an all-rows run")
+    parser.add_argument("--threads", type=int, default=None, help="OpenMP/BLAS threads (default: engine's rule)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--data", help=argparse.SUPPRESS)  # internal: run the measurement on this Parquet file
     args = parser.parse_args()
@@ -136,8 +137,7 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     data = out_dir / f"synthetic_{args.rows}_{args.seed}.parquet"
     t0 = time.perf_counter()
-    if not data.exists():
-        _generate(args.rows, args.seed, data)
+    _generate(args.rows, args.seed, data)  # always regenerate: the generator may have changed
     gen_s = time.perf_counter() - t0
     cmd = [
         sys.executable,
@@ -151,6 +151,7 @@ def main() -> int:
         "--data",
         str(data),
     ]
+    cmd += ["--threads", str(args.threads)] if args.threads else []
     cmd += ["--recovery"] if args.recovery else []
     cmd += ["--compare-full"] if args.compare_full else []
     proc = subprocess.run(cmd, capture_output=True, text=True)

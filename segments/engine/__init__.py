@@ -30,12 +30,20 @@ Public API
 Command line: ``python -m segments.engine analyze|predict|synth`` (see ``segments/engine/cli.py``).
 """
 
-from .config import AnalysisConfig
-from .errors import EngineError
-from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model
-from .predict import predict_segment
-from .roles import infer_behaviour_roles, infer_roles
-from .synthetic import generate_synthetic
+import os
+
+# OpenMP threads (scikit-learn's HistGradientBoosting, KMeans) spin-wait by default. When two Celery workers
+# or a test run share the two cores, spinning threads steal each other's time and a job runs 2-50x slower.
+# PASSIVE makes idle threads sleep; it must be set before scikit-learn loads its OpenMP runtime, and an
+# explicit setting in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .config import AnalysisConfig  # noqa: E402
+from .errors import EngineError  # noqa: E402
+from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model  # noqa: E402
+from .predict import predict_segment  # noqa: E402
+from .roles import infer_behaviour_roles, infer_roles  # noqa: E402
+from .synthetic import generate_synthetic  # noqa: E402
 
 __all__ = [
     "ENGINE_VERSION",
