@@ -52,7 +52,7 @@ _ERROR_DESCRIPTIONS = {
     400: "Invalid request; `details` names each field at fault.",
     401: "Missing or invalid API key (`Authorization: Bearer <key>`).",
     403: "The key's scopes (or the user's role) do not allow this.",
-    404: "No such object in your organization.",
+    404: "No such object in your organization (for lists: no such page).",
     409: "The object is not in a state that allows this (e.g. the analysis has not finished).",
     413: "The request body is larger than the limit.",
     429: "Too many requests; retry after the number of seconds in the `Retry-After` header.",

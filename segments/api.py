@@ -108,7 +108,7 @@ class AnalysisViewSet(
     @extend_schema(
         summary="List analyses",
         parameters=[OpenApiParameter("dataset", OpenApiTypes.INT, description="Only analyses of this dataset.")],
-        responses={200: AnalysisSerializer(many=True), **error_responses(400)},
+        responses={200: AnalysisSerializer(many=True), **error_responses(400, 404)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
