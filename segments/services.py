@@ -266,11 +266,12 @@ def _engine_version() -> str:
     return getattr(engine, "ENGINE_VERSION", "")
 
 
-def chart_sample(customers, per_segment: int = CHART_SAMPLE_PER_SEGMENT, seed: int = 42):
+def chart_sample(customers, per_segment: int | None = None, seed: int = 42):
     """Up to `per_segment` customers of each segment (seeded), for scatter and distribution charts."""
     import numpy as np
     import pandas as pd
 
+    per_segment = per_segment or CHART_SAMPLE_PER_SEGMENT
     rng = np.random.default_rng(seed)
     seg = customers["segment"].to_numpy()
     picks = []

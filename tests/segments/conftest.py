@@ -51,3 +51,22 @@ def run_analysis():
         return analysis
 
     return run
+
+
+@pytest.fixture
+def finished_analysis(make_dataset):
+    """An analysis run in this process through the job's own entry point (no worker needed): for page tests."""
+
+    def make(org, user, rows=1_500, **config):
+        from jobs.services import job_execute
+        from segments.services import analysis_create, analysis_default_config
+
+        dataset = make_dataset(org, user, rows=rows)
+        cfg = analysis_default_config(dataset) | {"n_clusters": 4, "nlp": False} | config
+        analysis = analysis_create(organization=org, dataset=dataset, config=cfg, name="", created_by=user)
+        assert job_execute(analysis.job_id) == "succeeded"
+        analysis.refresh_from_db()
+        analysis.job.refresh_from_db()
+        return analysis
+
+    return make

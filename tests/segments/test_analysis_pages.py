@@ -1,0 +1,133 @@
+"""The four tabs, the customer search, permissions and the tenant fence of every analysis URL."""
+
+import json
+import re
+
+import pytest
+
+from segments.models import CustomerResult
+from segments.selectors import customer_page
+
+pytestmark = pytest.mark.django_db
+
+TAB_CHARTS = {
+    "": ["k-selection", "calibration"],
+    "visualizations/": ["segment-sizes", "ltv-churn", "pca-scatter", "feature-importance", "segment-heatmap",
+                        "radar-0", "radar-3", "journey", "ltv-distribution"],
+    "insights/": ["growth", "risk-value", "revenue"],
+}
+
+
+def _figures(html):
+    return {name: json.loads(body) for name, body in
+            re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', html, re.S)}
+
+
+def test_every_tab_renders_its_charts_with_titles_axes_and_the_chosen_colours(people, client_for, finished_analysis):
+    analysis = finished_analysis(people.acme, people.alice)
+    analysis.color_scheme = "Dark2"
+    analysis.save(update_fields=["color_scheme"])
+    client = client_for(people.vera, people.acme)  # a viewer may read everything
+    from plotly.colors import qualitative
+
+    for suffix, charts in TAB_CHARTS.items():
+        response = client.get(f"/analyses/{analysis.pk}/{suffix}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "vendor/plotly/plotly.min.js" in html and "cdn" not in html.lower()
+        figures = _figures(html)
+        for chart in charts:
+            assert f'data-figure="figure-{chart}"' in html, chart
+            fig = figures[chart]
+            assert fig["data"], chart
+            assert fig["layout"]["title"]["text"], chart
+    viz = _figures(client.get(f"/analyses/{analysis.pk}/visualizations/").content.decode())
+    pie_colors = viz["segment-sizes"]["data"][0]["marker"]["colors"]
+    assert pie_colors == qualitative.Dark2[:4]
+    scatter = viz["pca-scatter"]
+    assert all(trace["type"] == "scattergl" for trace in scatter["data"])
+    assert "1,500 of 1,500 customers shown" in scatter["layout"]["title"]["subtitle"]["text"]
+    assert scatter["layout"]["xaxis"]["title"]["text"].startswith("PC1")
+    bubble = viz["ltv-churn"]
+    assert bubble["layout"]["xaxis"]["title"]["text"] == "Average churn risk (%)"
+    assert "$" in bubble["layout"]["yaxis"]["title"]["text"]
+    profiles = client.get(f"/analyses/{analysis.pk}/profiles/").content.decode()
+    assert profiles.count('data-testid="segment-card"') == 4
+    for p in analysis.profiles:
+        assert p["name"] in profiles and p["recommendations"][0]["action"] in profiles
+
+
+def test_the_scatter_sample_is_capped_per_segment_and_says_so(people, client_for, finished_analysis, monkeypatch):
+    monkeypatch.setattr("segments.services.CHART_SAMPLE_PER_SEGMENT", 100)
+    analysis = finished_analysis(people.acme, people.alice, rows=1_000)
+    viz = _figures(client_for(people.alice, people.acme).get(f"/analyses/{analysis.pk}/visualizations/").content.decode())
+    points = sum(len(t["x"]) for t in viz["pca-scatter"]["data"])
+    assert points == 400
+    assert "400 of 1,000 customers shown (random sample of up to 100 per segment)" in viz["pca-scatter"]["layout"]["title"]["subtitle"]["text"]
+
+
+def test_customer_search_filters_by_segment_churn_ltv_and_id_and_pages_through_every_row(people, client_for, finished_analysis):
+    analysis = finished_analysis(people.acme, people.alice)
+    rows = CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis)
+    seen, after = [], None
+    while True:
+        page = customer_page(analysis=analysis, after=after, limit=100)
+        seen.extend(r.row_index for r in page.rows)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == list(range(1_500))
+    page = customer_page(analysis=analysis, segment=2, churn_min=0.5, ltv_max=500, limit=500)
+    expected = rows.filter(segment=2, churn_risk__gte=0.5, predicted_ltv__lte=500).count()
+    assert page.total == expected and len(page.rows) == expected
+    assert all(r.segment == 2 and r.churn_risk >= 0.5 and r.predicted_ltv <= 500 for r in page.rows)
+    assert customer_page(analysis=analysis, segment=1).total == analysis.profile(1)["size"]
+    one = rows.get(row_index=17)
+    client = client_for(people.vera, people.acme)
+    html = client.get(f"/analyses/{analysis.pk}/profiles/?q={one.customer_id}").content.decode()
+    assert html.count("<tr><td class=\"mono\">") == 1 and one.customer_id in html
+    html = client.get(f"/analyses/{analysis.pk}/profiles/?segment=0&churn_min=50").content.decode()
+    count = rows.filter(segment=0, churn_risk__gte=0.5).count()
+    assert f"{count:,} matching customer" in html
+
+
+def test_viewers_read_but_cannot_run_cancel_or_delete(people, client_for, finished_analysis):
+    analysis = finished_analysis(people.acme, people.alice)
+    vera = client_for(people.vera, people.acme)
+    assert vera.get(f"/analyses/{analysis.pk}/rerun/").status_code == 403
+    assert vera.get(f"/analyses/new/{analysis.dataset_id}/").status_code == 403
+    assert vera.post(f"/analyses/{analysis.pk}/cancel/").status_code == 403
+    assert vera.post(f"/analyses/{analysis.pk}/delete/").status_code == 403
+    html = vera.get(f"/analyses/{analysis.pk}/").content.decode()
+    assert "Re-run with changes" not in html
+
+
+def test_deleting_an_analysis_removes_its_rows_and_files(people, client_for, finished_analysis):
+    from django.core.files.storage import default_storage
+
+    analysis = finished_analysis(people.acme, people.alice)
+    assert default_storage.exists(analysis.customers_file)
+    response = client_for(people.bob, people.acme).post(f"/analyses/{analysis.pk}/delete/")
+    assert response.status_code == 302
+    assert not CustomerResult.objects.for_organization(people.acme).filter(analysis_id=analysis.pk).exists()
+    assert not default_storage.exists(analysis.customers_file)
+    from accounts.models import AuditEvent
+
+    assert AuditEvent.objects.for_organization(people.acme).filter(action="analysis.deleted").exists()
+
+
+def test_every_analysis_url_is_a_404_for_another_organization(people, client_for, finished_analysis):
+    acme = finished_analysis(people.acme, people.alice)
+    globex = finished_analysis(people.globex, people.charlie)
+    charlie = client_for(people.charlie, people.globex)
+    for suffix in ("", "profiles/", "visualizations/", "insights/", "compare/", "rerun/"):
+        assert charlie.get(f"/analyses/{acme.pk}/{suffix}").status_code == 404, suffix
+    for suffix in ("cancel/", "delete/", "rerun/"):
+        assert charlie.post(f"/analyses/{acme.pk}/{suffix}").status_code == 404, suffix
+    assert charlie.get(f"/analyses/new/{acme.dataset_id}/").status_code == 404
+    assert charlie.get(f"/analyses/new/?dataset={acme.dataset_id}").status_code == 404
+    # comparing one's own run with another organization's run is a 404 too
+    assert charlie.get(f"/analyses/{globex.pk}/compare/?other={acme.pk}").status_code == 404
+    listing = charlie.get("/analyses/").content.decode()
+    assert globex.name in listing and f"/analyses/{acme.pk}/" not in listing
+    assert CustomerResult.objects.for_organization(people.acme).filter(analysis=acme).count() == 1_500
