@@ -89,15 +89,18 @@ def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict
     rows = [p for p in profiles if p.get("avg_ltv") is not None and p.get("avg_churn_risk") is not None]
     if not rows:
         return None
-    plt, fig, ax = _figure(6.6, 3.5)
+    plt, fig, ax = _figure(5.0, 3.5)
     biggest = max(p.get("size", 1) for p in rows) or 1
     for p in rows:
         x, y = p["avg_churn_risk"] * 100, p["avg_ltv"]
-        ax.scatter([x], [y], s=250 + 2200 * p.get("size", 0) / biggest, color=colours.get(p["segment"]), alpha=0.72,
-                   edgecolors="white", linewidths=1.2, zorder=3)
-        radius_points = (250 + 2200 * p.get("size", 0) / biggest) ** 0.5 / 2
-        ax.annotate(_label(p, 22), (x, y), xytext=(0, radius_points + 2), textcoords="offset points", ha="center",
-                    va="bottom", fontsize=7.5, color=INK, zorder=4)
+        ax.scatter([x], [y], s=250 + 2200 * p.get("size", 0) / biggest, color=colours.get(p["segment"]), alpha=0.78,
+                   edgecolors="white", linewidths=1.2, zorder=3, label=_label(p, 30))
+        ax.annotate(str(p.get("segment")), (x, y), ha="center", va="center", fontsize=9, fontweight="bold",
+                    color="white", zorder=4)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=7.5, labelspacing=1.1,
+                       borderaxespad=0, handletextpad=0.6)
+    for handle in legend.legend_handles:
+        handle.set_sizes([60])
     population = population or {}
     if population.get("avg_churn_risk") is not None:
         ax.axvline(population["avg_churn_risk"] * 100, color=MUTED, linestyle="--", linewidth=0.8, zorder=1)
@@ -107,7 +110,7 @@ def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict
     ys = [p["avg_ltv"] for p in rows]
     ax.set_xlim(max(-4, min(xs) - 14), min(104, max(xs) + 14))
     span = (max(ys) - min(ys)) or max(ys) or 1
-    ax.set_ylim(min(ys) - 0.25 * span, max(ys) + 0.38 * span)
+    ax.set_ylim(min(ys) - 0.25 * span, max(ys) + 0.25 * span)
     ax.set_xlabel("Average churn risk (%)")
     ax.set_ylabel("Average predicted LTV")
     ax.yaxis.set_major_formatter(_thousands(hide_negative=True))

@@ -65,6 +65,21 @@ class Export(models.Model):
     def content_type(self) -> str:
         return CONTENT_TYPES[ExportFormat(self.format)]
 
+    def as_dict(self) -> dict:
+        """What a poller needs (the API's 202 body): the status, the job's progress, the file when ready."""
+        return {
+            "id": self.pk,
+            "analysis": self.analysis_id,
+            "format": self.format,
+            "segment": self.segment,
+            "status": self.status,
+            "job": self.job.as_dict() if self.job_id else None,
+            "file_name": self.file_name if self.is_ready else None,
+            "size": self.size if self.is_ready else None,
+            "created_at": self.created_at.isoformat(),
+            "built_at": self.built_at.isoformat() if self.built_at else None,
+        }
+
     @property
     def file_name(self) -> str:
         from exports.naming import export_file_name

@@ -208,12 +208,13 @@ def render_pdf(context: dict, target=None) -> bytes | None:
     """The report as PDF bytes (or written to `target`, a path or binary file object)."""
     import logging
 
+    # WeasyPrint logs every layout step at INFO, some while it is imported: quiet it first.
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
     from django.conf import settings
     from django.template.loader import render_to_string
     from weasyprint import HTML
-
-    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     html = render_to_string("exports/report.html", context)
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
     return document.write_pdf(target)

@@ -199,9 +199,16 @@ def test_the_pdf_report_has_a_cover_a_summary_a_page_per_segment_and_an_appendix
 
 
 def test_every_pdf_page_renders_to_png(engine_result, tmp_path):
+    """The pages are also kept in test-artifacts/exports/ for people to look at."""
+    from pathlib import Path
+
     path, _ = _render_report(engine_result, tmp_path)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", str(path), str(tmp_path / "page")], check=True)
-    pngs = sorted(tmp_path.glob("page-*.png"))
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "exports"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("report-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(artifacts / "report-page")], check=True)
+    pngs = sorted(artifacts.glob("report-page-*.png"))
     assert len(pngs) >= 6
     from PIL import Image
 
