@@ -83,3 +83,10 @@ def test_an_xlsx_workbook_is_accepted(upload, people):
     signup = next(c for c in dataset.profile["columns"] if c["name"] == "signup")
     assert signup["dates"]["min"] == "2024-01-05" and signup["dates"]["max"] == "2024-02-06" and signup["missing"] == 1
     assert {p.name for p in stored_files(people.acme)} == {"original.xlsx", "data.parquet"}
+
+
+def test_quoted_fields_may_hold_delimiters_and_line_breaks(upload):
+    dataset = upload(b'id,comment,spend\r\n1,"one, two\r\nthree",10\r\n2,"say ""hi""",20\r\n')
+    assert dataset.row_count == 2
+    df = dataset_read_dataframe(dataset)
+    assert df["comment"].tolist() == ["one, two\r\nthree", 'say "hi"'] and df["spend"].tolist() == [10, 20]

@@ -147,3 +147,21 @@ def test_the_stored_path_never_uses_the_uploaded_name(upload, people):
     names = {p.name for p in stored_files(people.acme)}
     assert names == {"original.csv", "data.parquet"}
     assert dataset.original_file.name == f"org-{people.acme.pk}/datasets/{dataset.storage_key}/original.csv"
+
+
+def test_it_rejects_an_xlsx_whose_parts_expand_past_the_cap(people):
+    import zipfile
+
+    people.acme.max_upload_bytes = 50_000
+    people.acme.save()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<c>1</c>" * 500_000)  # 4 MB inflated, a few KB stored
+    assert len(buf.getvalue()) < 50_000
+    with pytest.raises(DatasetRejected) as exc:
+        dataset_create_from_upload(organization=people.acme, uploaded_by=people.alice, file=as_file(buf.getvalue()),
+                                   filename="bomb.xlsx")
+    assert exc.value.message == ("bomb.xlsx: decompressed, the workbook is larger than 200,000 bytes (4 × this "
+                                 "organization's upload limit); it was rejected without being expanded.")
+    assert dataset_count(people.acme) == 0 and stored_files(people.acme) == []

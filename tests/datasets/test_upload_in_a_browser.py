@@ -2,7 +2,6 @@
 a bad file shows its rejection in place; a role is changed and saved."""
 
 import base64
-import os
 import shutil
 
 import pytest
@@ -23,10 +22,12 @@ MESSY = ("Kunden-Nr;Stadt;Anmeldedatum;Umsatz;Gekündigt\r\n" + "".join(_messy_r
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     if not shutil.which("chromium"):
         pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop; the ORM calls in the test are fine. Undone after the test,
+    # so later subprocesses (`check --deploy`) do not inherit it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
