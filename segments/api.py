@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -29,6 +30,7 @@ from segments.serializers import (
     CancelResponseSerializer,
     CustomerFilterSerializer,
     CustomerResultSerializer,
+    ExportPendingSerializer,
     PredictRequestSerializer,
     PredictResponseSerializer,
     SegmentListSerializer,
@@ -43,6 +45,14 @@ SINGLE_THREAD_MAX_RECORDS = 2_000
 CUSTOMER_FIELDS = ("row_index", "customer_id", "segment", "churn_risk", "predicted_ltv", "value_tier", "risk_level",
                    "lifecycle_stage")
 
+EXPORT_FORMATS = {
+    "csv": ("text/csv", "Per-customer results (streamed).", OpenApiTypes.BINARY),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook.", OpenApiTypes.BINARY),
+    "json": ("application/json", "Segment profiles (the shape of `segments/`, plus descriptive fields).",
+             SegmentListSerializer),
+    "pdf": ("application/pdf", "PDF report.", OpenApiTypes.BINARY),
+}
+
 
 def not_ready_response(analysis: Analysis) -> Response:
     return error_response(
@@ -51,6 +61,13 @@ def not_ready_response(analysis: Analysis) -> Response:
         {"status": analysis.status},
         http_status=status.HTTP_409_CONFLICT,
     )
+
+
+class ExportFormatNegotiation(DefaultContentNegotiation):
+    """`?format=` names the export's file format here, not DRF's renderer: answers are JSON (or the file)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class CustomerPagination(CursorPagination):
@@ -281,8 +298,58 @@ class AnalysisViewSet(
         body["prediction" if single else "predictions"] = results[0] if single else results
         return Response(body)
 
+    # --- exports -----------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Download an export",
+        description="`format=csv` streams the per-customer results (optionally one `segment`), `json` the segment "
+                    "profiles with the metrics, `xlsx` a workbook (optionally one `segment`), `pdf` the report. "
+                    "A large workbook is built in the background: the answer is then `202` with the build's "
+                    "progress, and the same URL returns the file once it is built.",
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=[*EXPORT_FORMATS], required=True),
+            OpenApiParameter("segment", OpenApiTypes.INT, description="Only this segment's customers (csv, xlsx)."),
+        ],
+        responses={
+            **{(200, media): OpenApiResponse(schema, description=text)
+               for media, text, schema in EXPORT_FORMATS.values()},
+            202: ExportPendingSerializer,
+            **error_responses(400, 404, 409),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=ExportFormatNegotiation)
+    def export(self, request, pk=None):
+        return _export_action(self, request)
+
 
 _controller = None
+
+
+
+
+def _export_action(view, request):
+    from exports.services import ExportError, export_request
+
+    analysis = view.get_object()
+    if not analysis.is_ready:
+        return not_ready_response(analysis)
+    segment = request.query_params.get("segment")
+    try:
+        outcome = export_request(analysis=analysis, format=request.query_params.get("format", ""), segment=segment,
+                                 actor=request.user, api_key=getattr(request._request, "api_key", None))
+    except ExportError as exc:
+        field = "segment" if segment not in (None, "") and "egment" in str(exc) else "format"
+        raise serializers.ValidationError({field: [str(exc)]}) from exc
+    if outcome.response is not None:
+        return outcome.response
+    from datasets.serializers import job_progress
+
+    export = outcome.export
+    return Response(
+        {"export": export.pk, "format": export.format, "status": export.status, "progress": job_progress(export.job),
+         "message": "The file is being built. Request the same URL again (after Retry-After seconds) to download it."},
+        status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "3"},
+    )
 
 
 def _thread_limit(n_records: int):

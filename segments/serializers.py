@@ -269,3 +269,11 @@ class PredictResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     prediction = PredictionSerializer(required=False, help_text="Present when the request sent “record”.")
     predictions = PredictionSerializer(many=True, required=False, help_text="Present when the request sent “records” (same order).")
+
+
+class ExportPendingSerializer(serializers.Serializer):
+    export = serializers.IntegerField()
+    format = serializers.CharField()
+    status = serializers.CharField()
+    progress = JobProgressSerializer(allow_null=True)
+    message = serializers.CharField()

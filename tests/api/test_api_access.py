@@ -20,6 +20,7 @@ def _calls(analysis, dataset, record):
         "generate dataset": ("post", "/api/v1/datasets/synthetic/", {"rows": 100}),
         "start analysis": ("post", "/api/v1/analyses/", {"dataset": dataset.pk}),
         "predict": ("post", a + "predict/", {"record": record}),
+        "export": ("get", a + "export/?format=json", None),
     }
 
 
@@ -28,12 +29,12 @@ ALLOWED_BY_SCOPE = {
     "write": {"list datasets", "read dataset", "list analyses", "read analysis", "read segments", "read customers",
               "change roles", "generate dataset", "start analysis"},
     "predict": {"predict"},
-    "export": set(),
+    "export": {"export"},
 }
 ALLOWED_BY_ROLE = {
-    "alice": ALLOWED_BY_SCOPE["write"] | {"predict"},  # owner
-    "bob": ALLOWED_BY_SCOPE["write"] | {"predict"},  # analyst
-    "mia": ALLOWED_BY_SCOPE["read"] | {"predict"},  # account manager
+    "alice": ALLOWED_BY_SCOPE["write"] | {"predict", "export"},  # owner
+    "bob": ALLOWED_BY_SCOPE["write"] | {"predict", "export"},  # analyst
+    "mia": ALLOWED_BY_SCOPE["read"] | {"predict", "export"},  # account manager
     "vera": ALLOWED_BY_SCOPE["read"],  # viewer
 }
 
@@ -84,6 +85,7 @@ def test_another_organizations_ids_are_not_found(api, people, acme_analysis, acm
     for method, url, body in [
         ("get", a, None), ("get", a + "segments/", None), ("get", a + "customers/", None),
         ("post", a + "predict/", {"record": record}), ("post", a + "cancel/", None), ("delete", a, None),
+        ("get", a + "export/?format=csv", None),
         ("get", d, None), ("patch", d, {"roles": {"city": "ignore"}}), ("delete", d, None),
     ]:
         response = _call(globex.client, method, url, body, globex._headers())

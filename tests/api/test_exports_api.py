@@ -1,0 +1,48 @@
+"""Exports over the API: `?format=` picks the file (served by the exports service), errors name the parameter."""
+
+import csv
+import io
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_json_export_has_the_segment_profiles(api, acme_analysis):
+    response = api(scopes=["export"]).get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "json"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert "attachment" in response["Content-Disposition"]
+    document = response.json()  # the shape of GET analyses/{id}/segments/, plus descriptive fields
+    assert document["analysis"] == acme_analysis.pk and document["count"] == 3
+    assert [p["segment"] for p in document["results"]] == [0, 1, 2]
+    assert document["results"][0]["name"] == acme_analysis.profile(0)["name"]
+
+
+def test_csv_export_streams_every_customer_or_one_segment(api, acme_analysis):
+    client = api(scopes=["export"])
+    rows = list(csv.DictReader(io.StringIO(_body(client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/?format=csv")).decode("utf-8-sig"))))
+    assert len(rows) == 400
+    one = client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "csv", "segment": 1})
+    assert one.status_code == 200 and one["Content-Type"].startswith("text/csv")
+    size = acme_analysis.profile(1)["size"]
+    assert len(list(csv.DictReader(io.StringIO(_body(one).decode("utf-8-sig"))))) == size
+
+
+def test_xlsx_export_is_a_workbook(api, acme_analysis):
+    response = api(scopes=["export"]).get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "xlsx"})
+    assert response.status_code == 200 and _body(response)[:2] == b"PK"
+
+
+def test_export_errors_name_the_parameter(api, acme_analysis, acme_dataset):
+    client = api(scopes=["export", "write"])
+    response = client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "docx"})
+    assert response.status_code == 400 and list(response.json()["error"]["details"]) == ["format"]
+    response = client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "csv", "segment": 42})
+    assert response.status_code == 400 and list(response.json()["error"]["details"]) == ["segment"]
+    started = client.post("/api/v1/analyses/", {"dataset": acme_dataset.pk}).json()
+    response = client.get(f"/api/v1/analyses/{started['id']}/export/", {"format": "json"})
+    assert response.status_code == 409
