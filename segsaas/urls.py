@@ -13,6 +13,7 @@ urlpatterns = [
     path("datasets/", include("datasets.urls")),
     path("analyses/", include("segments.urls")),
     path("", include("exports.urls")),
+    path("api/quickstart/", views.api_quickstart, name="api_quickstart"),
     path("api/v1/", include("segsaas.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

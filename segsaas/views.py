@@ -13,3 +13,14 @@ def home(request):
         "home.html",
         {"member_count": Membership.objects.for_organization(org).count()},
     )
+
+
+@org_required(Perm.VIEW)
+def api_quickstart(request):
+    """How to call the API, with this server's address and this organization's slug in the examples."""
+    from django.conf import settings
+
+    return render(request, "api_quickstart.html", {
+        "api_base": request.build_absolute_uri("/api/v1"),
+        "body_limit_mb": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)),
+    })
