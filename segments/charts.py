@@ -562,13 +562,47 @@ def _build(analysis, tab: str) -> list[tuple[str, object]]:
     return []
 
 
+TABS_WITH_CHARTS = ("data", "visualizations", "insights")
+
+
+def _figures_file(analysis, tab: str) -> str:
+    return f"{analysis.storage_dir}/figures-v{CHARTS_VERSION}-{analysis.color_scheme}-{tab}.json"
+
+
 def tab_figures(analysis, tab: str) -> dict[str, str]:
-    """{chart id: figure JSON} for one tab, cached per analysis (results never change once stored)."""
+    """{chart id: figure JSON} for one tab. Results never change once stored, so the figures are built
+    once (by the job, see `prebuild_figures`) and kept in a file beside the results, plus the cache."""
+    from django.core.files.storage import default_storage
+
     stamp = int(analysis.finished_at.timestamp()) if analysis.finished_at else 0
     key = f"segsaas:charts:v{CHARTS_VERSION}:{analysis.pk}:{stamp}:{analysis.color_scheme}:{tab}"
     cached = cache.get(key)
-    if cached is not None:
-        return json.loads(cached)
-    figures = {name: to_json(fig) for name, fig in _build(analysis, tab)}
-    cache.set(key, json.dumps(figures), timeout=24 * 3600)
-    return figures
+    if cached is None:
+        path = default_storage.path(_figures_file(analysis, tab))
+        try:
+            with open(path, encoding="utf-8") as fh:
+                cached = fh.read()
+        except FileNotFoundError:
+            cached = _write_figures(analysis, tab)
+        cache.set(key, cached, timeout=24 * 3600)
+    return json.loads(cached)
+
+
+def _write_figures(analysis, tab: str) -> str:
+    from pathlib import Path
+
+    from django.core.files.storage import default_storage
+
+    text = json.dumps({name: to_json(fig) for name, fig in _build(analysis, tab)})
+    path = Path(default_storage.path(_figures_file(analysis, tab)))
+    if path.parent.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return text
+
+
+def prebuild_figures(analysis) -> None:
+    """Build every tab's figures once, right after the run, so no page view ever pays for it."""
+    for tab in TABS_WITH_CHARTS:
+        _write_figures(analysis, tab)

@@ -210,7 +210,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     config = AnalysisConfig.from_dict(analysis.config)
 
     def engine_progress(stage: str, percent: float) -> None:
-        progress(stage, 4 + 0.86 * max(0.0, min(float(percent), 100.0)))
+        # The engine's own "Done" is not the end of the run: storing the results follows.
+        progress("Segmentation finished" if stage == "Done" else stage, 4 + 0.86 * max(0.0, min(float(percent), 100.0)))
 
     result = analyze(df, config, progress=engine_progress)
     feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
@@ -250,6 +251,11 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
             engine_version=str(getattr(result, "engine_version", "") or _engine_version()),
             model_file=model_rel, customers_file=customers_rel, charts_file=charts_rel, finished_at=timezone.now(),
         )
+    progress("Preparing the charts", 97)
+    from segments.charts import prebuild_figures
+
+    analysis.refresh_from_db()
+    prebuild_figures(analysis)
     progress("Done", 100)
     return {
         "analysis_id": analysis.pk,
