@@ -216,3 +216,28 @@ def test_the_url_walk_globex_export_is_valid_with_defaults(people):
     analysis = Analysis.objects.for_organization(people.globex).create(dataset=dataset, name="a", config={})
     export = Export.objects.for_organization(people.globex).create(analysis=analysis, format="csv")
     assert export.status == "pending" and not export.is_ready and export.file_name.endswith(".csv")
+
+
+def test_the_service_serves_api_clients_and_records_the_key(people, finished_analysis, settings):
+    """`export_request` is the one entry point the API uses: a response now, or an export to poll."""
+    from accounts.services import api_key_create
+    from exports.services import ExportError, export_request, export_serve
+
+    analysis = finished_analysis(people.acme, people.alice)
+    key, _ = api_key_create(organization=people.acme, name="CRM", scopes=["export"], created_by=people.alice)
+    outcome = export_request(analysis=analysis, format="json", api_key=key)
+    assert outcome.response is not None and outcome.export is None
+    event = AuditEvent.objects.for_organization(people.acme).get(action="export.downloaded")
+    assert event.api_key == key and event.actor is None and event.details["via"] == "api"
+
+    settings.EXPORT_SYNC_MAX_CUSTOMERS = 10
+    queued = export_request(analysis=analysis, format="xlsx", api_key=key)
+    assert queued.response is None and queued.export.job.kind == "export.build"
+    body = queued.export.as_dict()
+    assert body["status"] == "queued" and body["job"]["id"] == queued.export.job.pk and body["file_name"] is None
+    # asking again while it is being built returns the same export instead of queuing another
+    assert export_request(analysis=analysis, format="xlsx", api_key=key).export.pk == queued.export.pk
+    with pytest.raises(ExportError):
+        export_serve(export=queued.export, api_key=key)
+    with pytest.raises(ExportError, match="segment filter applies to the customer exports"):
+        export_request(analysis=analysis, format="pdf", segment=0, api_key=key)
