@@ -283,6 +283,8 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         pre.feature_names_,
         config,
         rng,
+        feature_sources=pre.feature_sources_,
+        recency_col=behaviour.get("recency_col"),
     )
     if train_mask is not None and not train_mask.all():
         churn = churn_model.predict(X, beh)

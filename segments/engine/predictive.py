@@ -90,13 +90,23 @@ class ChurnModel:
         if self.method == "mbg_nbd":
             x, t_x, T = rfm_arrays(beh)
             return np.clip(self.model.p_no_purchase(x, t_x, T, self.horizon_days / DAYS_PER_WEEK), 0, 1)
-        if self.method == "recency_rank":
+        if self.method in ("recency_rank", "recency_plus_behaviour"):
             q = self.recency_quantiles
-            return np.interp(beh["recency"], q, np.linspace(0, 1, len(q)))
+            rank = np.interp(beh["recency"], q, np.linspace(0, 1, len(q)))
+            if self.model is None:
+                return rank
+            if n <= SMALL_BATCH:
+                raw = _fast(self).raw(np.ascontiguousarray(X[:, self.columns], dtype=np.float64))
+                other = 1.0 / (1.0 + np.exp(-raw))
+            else:
+                other = _chunked(lambda A: self.model.predict_proba(A[:, self.columns])[:, 1], X)
+            return 0.5 * rank + 0.5 * other
         return np.full(n, 0.5)
 
 
-def fit_churn(X, beh, label, feature_names, config, rng) -> tuple[ChurnModel, np.ndarray, dict]:
+def fit_churn(
+    X, beh, label, feature_names, config, rng, feature_sources=None, recency_col=None
+) -> tuple[ChurnModel, np.ndarray, dict]:
     horizon = config.churn_horizon_days
     if label is not None:
         return _fit_supervised_churn(X, label, feature_names, config, rng)
@@ -130,19 +140,7 @@ def fit_churn(X, beh, label, feature_names, config, rng) -> tuple[ChurnModel, np
     else:
         fallback_note = ""
     if "recency" in beh:
-        cm = ChurnModel("recency_rank", horizon)
-        cm.recency_quantiles = np.quantile(beh["recency"], np.linspace(0, 1, 101))
-        risk = cm.predict(X, beh)
-        return (
-            cm,
-            risk,
-            {
-                "method": "recency_rank",
-                "horizon_days": horizon,
-                "note": fallback_note + "Churn risk is the customer's recency percentile (days since last activity): a "
-                "ranking, not a calibrated probability; frequency or tenure is missing for a purchase model.",
-            },
-        )
+        return _fit_recency_churn(X, beh, feature_sources, recency_col, config, rng, fallback_note)
     cm = ChurnModel("unavailable", horizon)
     return (
         cm,
@@ -153,6 +151,52 @@ def fit_churn(X, beh, label, feature_names, config, rng) -> tuple[ChurnModel, np
             "note": "No recency, frequency or churn label column: churn risk cannot be estimated and is set to 0.5.",
         },
     )
+
+
+def _fit_recency_churn(X, beh, feature_sources, recency_col, config, rng, fallback_note):
+    """Recency percentile, averaged with a model of 'recently inactive' (recency above the median) that sees
+    only the *other* behaviour (features derived from the recency column are excluded), so customers whose
+    habits look like those of lapsed customers rank higher at equal recency."""
+    horizon = config.churn_horizon_days
+    cm = ChurnModel("recency_rank", horizon)
+    cm.recency_quantiles = np.quantile(beh["recency"], np.linspace(0, 1, 101))
+    sources = feature_sources or []
+    keep = np.array([j for j, src in enumerate(sources) if src != recency_col], dtype=int)
+    metrics = {"method": "recency_rank", "horizon_days": horizon}
+    idx = sample_indices(len(X), min(config.model_sample_size, 30_000), rng)
+    y = (beh["recency"][idx] > np.median(beh["recency"])).astype(int)
+    if keep.size and len(idx) >= 50 and 0 < y.mean() < 1:
+        perm = rng.permutation(len(idx))
+        cut = int(len(idx) * 0.75)
+        tr, te = perm[:cut], perm[cut:]
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        # shallow and heavily regularised: the proxy label is noisy by construction
+        model = HistGradientBoostingClassifier(
+            max_iter=40,
+            learning_rate=0.1,
+            max_depth=3,
+            min_samples_leaf=max(20, len(tr) // 50),
+            random_state=config.random_state,
+            early_stopping=False,
+        )
+        model.fit(X[idx[tr]][:, keep], y[tr])
+        cm.method, cm.model, cm.columns = "recency_plus_behaviour", model, keep
+        metrics["method"] = "recency_plus_behaviour"
+        if len(np.unique(y[te])) == 2:
+            metrics["proxy_auc"] = _auc(y[te], model.predict_proba(X[idx[te]][:, keep])[:, 1])
+        metrics["note"] = (
+            fallback_note + "Churn risk = 0.5 x recency percentile + 0.5 x a model's probability that the customer "
+            "is in the less recently active half, learned from the other behaviour only (recency excluded). "
+            "proxy_auc says how well the other behaviour predicts recent inactivity on held-out customers; it is "
+            "not a churn accuracy. Frequency or tenure is missing, so no purchase model was fitted."
+        )
+    else:
+        metrics["note"] = (
+            fallback_note + "Churn risk is the customer's recency percentile (days since last "
+            "activity): a ranking, not a calibrated probability."
+        )
+    return cm, cm.predict(X, beh), metrics
 
 
 def _spearman(a, b) -> float:

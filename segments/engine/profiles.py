@@ -209,7 +209,7 @@ def _name_segments(profiles: list[dict]) -> None:
         for p in group:
             label = None
             for d in p["distinguishing_features"]:
-                cand = f"{name} ({'high' if d['z'] > 0 else 'low'} {d['feature']})"
+                cand = f"{name} ({_trait(d['feature'], d['z'])})"
                 if cand not in used:
                     label = cand
                     break
@@ -221,6 +221,18 @@ def _name_segments(profiles: list[dict]) -> None:
         if names.count(p["name"]) > 1:
             p["name"] = f"{p['name']} #{p['segment']}"
             names[i] = p["name"]
+
+
+def _trait(feature: str, z: float) -> str:
+    """'support_tickets', +1.2 -> 'high support tickets'; 'last_purchase_date (days ago)', -0.8 -> 'recent last
+    purchase date'; 'device=mobile', +0.9 -> 'mostly mobile device'."""
+    if "=" in feature:
+        col, level = feature.split("=", 1)
+        return f"{'mostly' if z > 0 else 'rarely'} {level} {col.replace('_', ' ')}"
+    if feature.endswith(" (days ago)"):
+        col = feature.removesuffix(" (days ago)").replace("_", " ")
+        return f"{'old' if z > 0 else 'recent'} {col}"
+    return f"{'high' if z > 0 else 'low'} {feature.replace('_', ' ')}"
 
 
 def _insights(profiles: list[dict], population: dict) -> dict:
