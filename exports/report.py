@@ -82,6 +82,12 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
         if p.get("risk_level") == "high":
             risks.append(f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
                          f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each.")
+    at_risk = [p for p in segments if p.get("risk_level") == "high"]
+    if len(at_risk) > 1 or (at_risk and total):
+        customers_at_risk = sum(p.get("size", 0) for p in at_risk)
+        value_at_risk = sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in at_risk)
+        risks.append(f"In all, {customers_at_risk:,} customers ({_pct(customers_at_risk / total if total else None)}) "
+                     f"are likely to leave, holding {_money(value_at_risk)} of predicted value.")
     if not risks:
         riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
         if riskiest is not None:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from exports.naming import algorithm_label
 from exports.sources import CUSTOMER_COLUMNS
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -115,7 +116,7 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
     facts = [
         ("Customers analysed", metrics.get("n_rows") or sum(p.get("size", 0) for p in profiles), fmt["int"]),
         ("Segments", len([p for p in profiles if p.get("segment", 0) >= 0]), fmt["int"]),
-        ("Algorithm", str(metrics.get("algorithm") or ""), fmt["text"]),
+        ("Algorithm", algorithm_label(metrics.get("algorithm")), fmt["text"]),
         ("Silhouette score", quality.get("silhouette"), fmt["num3"]),
         ("LTV model R² (held out)", ltv.get("r2"), fmt["num3"]),
         ("Predicted LTV horizon (months)", ltv.get("horizon_months"), fmt["int"]),

@@ -54,9 +54,8 @@ def humanize_key(value):
     return str(value or "").replace("_", " ").replace("mbg nbd", "MBG/NBD")
 
 
-ALGORITHM_LABELS = {"kmeans": "k-means", "gmm": "Gaussian mixture", "agglomerative": "agglomerative", "dbscan": "DBSCAN"}
-
-
 @register.filter
 def algorithm_label(value):
-    return ALGORITHM_LABELS.get(value, value)
+    from exports.naming import algorithm_label as label
+
+    return label(value)
