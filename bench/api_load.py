@@ -1,0 +1,248 @@
+"""The partner API under load, on loopback, with the production server (gunicorn, workers as the README says).
+
+    .venv/bin/python bench/api_load.py [--rows 1000000] [--workers 4] [--seconds 20] [--concurrency 4]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/segsaas_apibench .venv/bin/python bench/api_load.py
+
+Its own database and files under /tmp/segsaas-apibench (unless DATABASE_URL is set; that database must exist).
+Setup (once, reused by later runs): an organization, a 10,000-customer analysis for `predict`, and a
+`--rows`-customer analysis (1,000,000 by default) for `customers/` pages, both made by the real services and
+engine in this process, and an API key. Then it starts `gunicorn segsaas.wsgi -w WORKERS` on 127.0.0.1 and prints:
+  1. `predict` with one record: requests/s and p50/p99 latency from CONCURRENCY client threads for SECONDS;
+  2. `predict` with 10,000 records in one call: time per call;
+  3. `customers/` pages of 100 rows of the big analysis at random depths, unfiltered and filtered: p50/p95.
+The per-key throttle is raised for the run (API_THROTTLE_RATE) so the figures measure serving, not the limit.
+"""
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+if "DATABASE_URL" not in os.environ:
+    os.environ.setdefault("SEGSAAS_VAR_DIR", "/tmp/segsaas-apibench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "segsaas.settings")
+os.environ.setdefault("API_THROTTLE_RATE", "100000000/hour")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("CELERY_BROKER_DIR", str(Path(os.environ.get("SEGSAAS_VAR_DIR", "/tmp")) / "broker"))
+Path(os.environ.get("SEGSAAS_VAR_DIR", ROOT / "var")).mkdir(parents=True, exist_ok=True)
+
+import django  # noqa: E402
+
+django.setup()
+
+BENCH_ORG = "API bench"
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms"
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+def setup(rows: int):
+    from django.core.management import call_command
+
+    from accounts.models import Organization
+    from accounts.services import api_key_create
+    from datasets.models import Dataset
+    from datasets.services import dataset_create_synthetic
+    from jobs.services import job_execute
+    from segments.models import Analysis
+    from segments.services import analysis_create, analysis_default_config
+
+    call_command("migrate", verbosity=0)
+    org = Organization.objects.filter(slug="api-bench").first()
+    if org is None:
+        org = Organization.objects.create(name=BENCH_ORG, slug="api-bench")
+    Organization.objects.filter(pk=org.pk).update(max_rows=max(rows, 2_000_000))
+    org.refresh_from_db()
+
+    def analysis_of(n):
+        name = f"bench {n} customers"
+        found = (Analysis.objects.for_organization(org).filter(name=name, customer_count=n)
+                 .exclude(model_file="").first())
+        if found is not None:
+            return found
+        dataset = Dataset.objects.for_organization(org).filter(name=name, status="ready").first()
+        if dataset is None:
+            t0 = time.perf_counter()
+            dataset = dataset_create_synthetic(organization=org, created_by=None, rows=n, seed=11, name=name,
+                                               background=False)
+            print(f"  made dataset of {n:,} customers in {time.perf_counter() - t0:.0f} s", flush=True)
+        t0 = time.perf_counter()
+        analysis = analysis_create(organization=org, dataset=dataset, name=name,
+                                   config={**analysis_default_config(dataset), "n_clusters": 6, "nlp": False})
+        outcome = job_execute(analysis.job_id)
+        analysis.refresh_from_db()
+        print(f"  ran the analysis of {n:,} customers in {time.perf_counter() - t0:.0f} s ({outcome})", flush=True)
+        if outcome != "succeeded":
+            raise SystemExit(f"analysis failed: {analysis.job.error}")
+        return analysis
+
+    small = analysis_of(10_000)
+    big = analysis_of(rows)
+    key = api_key_create(organization=org, name="bench", scopes=["read", "predict"])[1]
+    from datasets.services import dataset_read_dataframe
+
+    frame = dataset_read_dataframe(small.dataset).head(10_000)
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    records = [{k: (v[:10] if isinstance(v, str) and "T00:00:00" in v else v) for k, v in r.items() if v is not None}
+               for r in records]
+    return small, big, key, records
+
+
+# --- load ----------------------------------------------------------------------------------------
+
+
+class Target:
+    def __init__(self, port, key):
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def call(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            t0 = time.perf_counter()
+            conn.request(method, path, body=None if body is None else json.dumps(body), headers=self.headers)
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = time.perf_counter() - t0
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path} -> {response.status}: {data[:300]!r}")
+        return elapsed, data
+
+
+def closed_loop(target, make_request, seconds, concurrency):
+    latencies, errors, stop = [], [], time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def worker():
+        mine = []
+        while time.perf_counter() < stop:
+            method, path, body = make_request()
+            try:
+                mine.append(target.call(method, path, body)[0])
+            except Exception as exc:  # noqa: BLE001 - counted and shown
+                with lock:
+                    errors.append(str(exc))
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, time.perf_counter() - t0
+
+
+def start_gunicorn(port, workers):
+    env = dict(os.environ)
+    cmd = [str(ROOT / ".venv/bin/gunicorn"), "segsaas.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+           "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README: -w 4)")
+    parser.add_argument("--port", type=int, default=8013)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--page-requests", type=int, default=300)
+    parser.add_argument("--batch-calls", type=int, default=5)
+    args = parser.parse_args()
+
+    from django.db import connection
+
+    print(f"database: {connection.vendor}; setting up (first run makes the analyses)...", flush=True)
+    small, big, key, records = setup(args.rows)
+    connection.close()
+    print(f"predict analysis #{small.pk} ({small.customer_count:,} customers), customers analysis #{big.pk} "
+          f"({big.customer_count:,} customers); gunicorn -w {args.workers} on 127.0.0.1:{args.port}", flush=True)
+    proc = start_gunicorn(args.port, args.workers)
+    try:
+        target = Target(args.port, key)
+        predict = f"/api/v1/analyses/{small.pk}/predict/"
+        # warm every worker's model cache (and the OS file cache) before measuring
+        closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}), 3, args.workers * 2)
+
+        print("\n1. predict, one record per request", flush=True)
+        lat, errors, wall = closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}),
+                                        args.seconds, args.concurrency)
+        print(f"   {len(lat):,} requests in {wall:.1f} s from {args.concurrency} client threads: "
+              f"{len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}, "
+              f"max {ms(max(lat))}; errors {len(errors)}" + (f" (e.g. {errors[0]})" if errors else ""))
+
+        print("\n2. predict, 10,000 records in one call", flush=True)
+        batch = (records * (10_000 // len(records) + 1))[:10_000]
+        times = []
+        for _ in range(args.batch_calls):
+            elapsed, data = target.call("POST", predict, {"records": batch})
+            assert json.loads(data)["count"] == 10_000
+            times.append(elapsed)
+        print(f"   {len(times)} calls: median {ms(statistics.median(times))}, max {ms(max(times))} "
+              f"(request body {len(json.dumps({'records': batch})) / 1e6:.1f} MB)")
+
+        print(f"\n3. customers/ pages of 100 rows, {big.customer_count:,}-customer analysis", flush=True)
+        base = f"/api/v1/analyses/{big.pk}/customers/"
+        segments = [p["segment"] for p in big.profiles]
+
+        def cursor(position):
+            return base64.b64encode(f"p={position}".encode()).decode()
+
+        kinds = {
+            "first page": lambda: f"{base}?page_size=100",
+            "random depth": lambda: f"{base}?page_size=100&cursor={cursor(random.randrange(big.customer_count - 200))}",
+            "segment filter, random depth": lambda: (
+                f"{base}?page_size=100&segment={random.choice(segments)}"
+                f"&cursor={cursor(random.randrange(big.customer_count // 2))}"),
+            "churn_risk_min=0.5 & ltv_min=100": lambda: f"{base}?page_size=100&churn_risk_min=0.5&ltv_min=100",
+        }
+        for label, make in kinds.items():
+            lat = [target.call("GET", make())[0] for _ in range(args.page_requests // len(kinds))]
+            print(f"   {label:36s} p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}, "
+                  f"max {ms(max(lat))} ({len(lat)} requests, one at a time)")
+        lat, errors, wall = closed_loop(target, lambda: ("GET", kinds["random depth"](), None), 10, args.concurrency)
+        print(f"   random depth under load ({args.concurrency} threads): {len(lat) / wall:.0f} pages/s, "
+              f"p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}; errors {len(errors)}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
