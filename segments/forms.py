@@ -47,11 +47,12 @@ class AnalysisForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, help_text="Leave empty for a name from the settings.")
     algorithm = forms.ChoiceField(choices=ALGORITHMS, initial="kmeans")
     k_mode = forms.ChoiceField(choices=[("auto", "Automatic (choose k in a range)"), ("fixed", "Fixed")], initial="auto",
-                               widget=forms.RadioSelect, label="Number of segments")
+                               widget=forms.RadioSelect(attrs={"class": "form-check-input"}), label="Number of segments")
     k_min = forms.IntegerField(min_value=2, max_value=30, initial=2, label="From k")
     k_max = forms.IntegerField(min_value=2, max_value=30, initial=10, label="To k")
     n_clusters = forms.IntegerField(min_value=2, max_value=30, required=False, initial=5, label="k")
-    nlp = forms.BooleanField(required=False, initial=True, label="Text analysis (sentiment and TF-IDF topics)")
+    nlp = forms.BooleanField(required=False, initial=True, label="Text analysis (sentiment and TF-IDF topics)",
+                             widget=forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}))
     color_scheme = forms.ChoiceField(choices=list(COLOR_SCHEMES.items()), initial=DEFAULT_COLOR_SCHEME,
                                      label="Chart colour scheme")
 
