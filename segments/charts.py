@@ -12,7 +12,7 @@ import json
 
 from django.core.cache import cache
 
-CHARTS_VERSION = 3  # bump when a figure changes shape, to drop cached JSON
+CHARTS_VERSION = 4  # bump when a figure changes shape, to drop cached JSON
 CURRENCY = "$"
 NOISE_COLOR = "#adb5bd"
 LIFECYCLE_LABELS = {"new": "New", "active": "Active", "at_risk": "At risk", "dormant": "Dormant"}
@@ -163,7 +163,7 @@ def ltv_churn_bubble_figure(analysis, colors):
     for p in segs:
         fig.add_trace(go.Scatter(
             x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], name=p["name"], mode="markers+text",
-            text=[p["name"]], textposition="top center", textfont={"size": 11},
+            text=[p["name"]], textposition="top center", textfont={"size": 11}, cliponaxis=False,
             marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (70.0**2), "sizemin": 6,
                     "color": colors[p["segment"]], "opacity": 0.8, "line": {"color": "#fff", "width": 1}},
             customdata=[[p["size"], p["share"] * 100]],
@@ -278,8 +278,9 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
     features, z = _heat_features(analysis)
     if not features:
         return []
-    top = _radar_features(analysis, features)
-    idx = [features.index(f) for f in top]
+    full = _radar_features(analysis, features)
+    idx = [features.index(f) for f in full]
+    top = [f if len(f) <= 15 else f[:14] + "…" for f in full]
     out = []
     for p in _segments(analysis):
         if p["segment"] not in z:
@@ -291,7 +292,7 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
         fig.add_trace(go.Scatterpolar(
             r=[*values, values[0]], theta=[*top, top[0]], fill="toself", name=p["name"], opacity=0.75,
             line={"color": colors[p["segment"]], "width": 2},
-            hovertemplate="%{theta}: %{r:+.2f} SD<extra></extra>",
+            customdata=[*full, full[0]], hovertemplate="%{customdata}: %{r:+.2f} SD<extra></extra>",
         ))
         _layout(fig, f"{p['name']} ({p['share']:.0%})", height=330, legend=False)
         fig.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30},
@@ -331,6 +332,7 @@ def journey_figure(analysis):
         ))
     _layout(fig, "Customer journey patterns", height=max(320, 130 + 40 * len(segs)), barmode="stack",
             subtitle="lifecycle stage mix per segment: new → active → at risk → dormant")
+    fig.update_layout(legend={"traceorder": "normal"})
     fig.update_xaxes(title_text="Share of the segment's customers (%)", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
@@ -368,7 +370,7 @@ def risk_value_matrix_figure(analysis, colors):
     for p in segs:
         fig.add_trace(go.Scatter(
             x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], mode="markers+text", name=p["name"], text=[p["name"]],
-            textposition="top center", textfont={"size": 11},
+            textposition="top center", textfont={"size": 11}, cliponaxis=False,
             marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (55.0**2), "sizemin": 8,
                     "color": colors[p["segment"]], "line": {"color": "#fff", "width": 1}},
             hovertemplate=(f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"

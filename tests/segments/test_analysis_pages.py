@@ -131,3 +131,20 @@ def test_every_analysis_url_is_a_404_for_another_organization(people, client_for
     listing = charlie.get("/analyses/").content.decode()
     assert globex.name in listing and f"/analyses/{acme.pk}/" not in listing
     assert CustomerResult.objects.for_organization(people.acme).filter(analysis=acme).count() == 1_500
+
+
+@pytest.mark.parametrize("algorithm", ["agglomerative", "dbscan"])
+def test_every_algorithm_s_results_render_including_dbscan_noise(people, client_for, finished_analysis, algorithm):
+    config = {"algorithm": algorithm} | ({"n_clusters": None} if algorithm == "dbscan" else {})
+    analysis = finished_analysis(people.acme, people.alice, **config)
+    assert analysis.n_segments >= 1
+    client = client_for(people.alice, people.acme)
+    for suffix in ("", "profiles/", "visualizations/", "insights/"):
+        response = client.get(f"/analyses/{analysis.pk}/{suffix}")
+        assert response.status_code == 200, suffix
+    figures = _figures(client.get(f"/analyses/{analysis.pk}/visualizations/").content.decode())
+    names = [t["name"] for t in figures["pca-scatter"]["data"]]
+    assert len(names) == len(analysis.profiles)
+    if any(p["segment"] == -1 for p in analysis.profiles):
+        noise = next(t for t in figures["pca-scatter"]["data"] if t["name"] == "Unclustered (noise)")
+        assert noise["marker"]["color"] == "#adb5bd"
