@@ -99,8 +99,12 @@ def test_the_pdf_download_is_a_report_for_that_organization(people, client_for, 
     assert all(p["name"] in " ".join(text.split()) for p in analysis.profiles)
 
 
-@pytest.mark.parametrize("who, allowed", [("alice", True), ("bob", True), ("mia", True), ("vera", False)])
-def test_downloads_need_the_export_permission(people, client_for, finished_analysis, who, allowed):
+@pytest.mark.parametrize("who, allowed", [("alice", True), ("adam", True), ("bob", True), ("mia", True), ("vera", False)])
+def test_downloads_need_the_export_permission(people, client_for, finished_analysis, make_user, who, allowed):
+    from accounts.models import Membership
+
+    people.adam = make_user("adam@example.com")  # an admin of Acme
+    Membership.objects.for_organization(people.acme).create(user=people.adam, role="admin")
     analysis = finished_analysis(people.acme, people.alice)
     client = client_for(getattr(people, who), people.acme)
     for fmt in ("csv", "json"):
