@@ -12,7 +12,7 @@ import json
 
 from django.core.cache import cache
 
-CHARTS_VERSION = 4  # bump when a figure changes shape, to drop cached JSON
+CHARTS_VERSION = 5  # bump when a figure changes shape, to drop cached JSON
 CURRENCY = "$"
 NOISE_COLOR = "#adb5bd"
 LIFECYCLE_LABELS = {"new": "New", "active": "Active", "at_risk": "At risk", "dormant": "Dormant"}
@@ -148,9 +148,9 @@ def segment_sizes_figure(analysis, colors):
         hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{percent} of all<extra></extra>",
     ))
     fig.add_annotation(text=f"{analysis.customer_count:,}<br>customers", showarrow=False, font={"size": 14})
-    _layout(fig, "Segment sizes", height=400, legend=False, subtitle="share of customers per segment")
-    fig.update_layout(showlegend=True, legend={"orientation": "v", "yref": "paper", "y": 0.5, "yanchor": "middle", "x": 1.02})
-    fig.update_layout(margin={"l": 20, "r": 20, "t": 74, "b": 20})
+    _layout(fig, "Segment sizes", height=330, subtitle="share of customers per segment",
+            legend_rows=_legend_rows(segs, per_row=2))
+    fig.update_layout(margin={"l": 20, "r": 20})
     return fig
 
 
@@ -163,7 +163,7 @@ def ltv_churn_bubble_figure(analysis, colors):
     for p in segs:
         fig.add_trace(go.Scatter(
             x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], name=p["name"], mode="markers+text",
-            text=[p["name"]], textposition="top center", textfont={"size": 11}, cliponaxis=False,
+            text=[_short(p["name"], 22)], textposition="top center", textfont={"size": 11}, cliponaxis=False,
             marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (70.0**2), "sizemin": 6,
                     "color": colors[p["segment"]], "opacity": 0.8, "line": {"color": "#fff", "width": 1}},
             customdata=[[p["size"], p["share"] * 100]],
@@ -187,7 +187,7 @@ def _legend_rows(items, per_row: int = 3) -> int:
 def _horizon(analysis) -> str:
     ltv = analysis.metrics.get("ltv") or {}
     months = ltv.get("horizon_months") or analysis.config.get("ltv_horizon_months") or 12
-    return f"next {months} months"
+    return f"{months}-month"
 
 
 def pca_scatter_figure(analysis, colors, sample):
@@ -294,7 +294,7 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
             line={"color": colors[p["segment"]], "width": 2},
             customdata=[*full, full[0]], hovertemplate="%{customdata}: %{r:+.2f} SD<extra></extra>",
         ))
-        _layout(fig, f"{p['name']} ({p['share']:.0%})", height=330, legend=False)
+        _layout(fig, f"{_short(p['name'], 30)} ({p['share']:.0%})", height=330, legend=False)
         fig.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30},
                           polar={"radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, 0, 2], "ticktext": ["−2 SD", "avg", "+2 SD"],
                                                 "tickfont": {"size": 8, "color": "#868e96"}, "angle": 90},
@@ -369,7 +369,7 @@ def risk_value_matrix_figure(analysis, colors):
     biggest = max((p["size"] for p in segs), default=1)
     for p in segs:
         fig.add_trace(go.Scatter(
-            x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], mode="markers+text", name=p["name"], text=[p["name"]],
+            x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], mode="markers+text", name=p["name"], text=[_short(p["name"], 22)],
             textposition="top center", textfont={"size": 11}, cliponaxis=False,
             marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (55.0**2), "sizemin": 8,
                     "color": colors[p["segment"]], "line": {"color": "#fff", "width": 1}},
