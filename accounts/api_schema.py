@@ -3,7 +3,7 @@ API-key authentication (loaded at startup by `segsaas.api_urls`), the documented
 request-body size limit.
 
 drf-spectacular finds `OrganizationAPIKeyAuthentication` on every view and, through this extension,
-documents it as HTTP bearer auth named `ApiKeyAuth` (the name `SPECTACULAR_SETTINGS["SECURITY"]` uses).
+documents it as HTTP bearer auth named `ApiKeyAuth` on every operation (beside `cookieAuth`, the session).
 """
 
 from django.conf import settings
@@ -72,11 +72,11 @@ class RequestTooLarge(exceptions.APIException):
 
 
 class BodySizeLimitMixin:
-    """Refuse request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 in the one error format.
-
-    DRF reads JSON bodies from the stream, bypassing Django's own check, so the Content-Length is checked
-    before parsing; multipart bodies (uploads) are bounded by the organization's upload limit instead, and
-    Django's check of their non-file fields is turned into the same 413."""
+    # Refuse request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 in the one error format. DRF reads JSON
+    # bodies from the stream, bypassing Django's own check, so the Content-Length is checked before parsing;
+    # multipart bodies (uploads) are bounded by the organization's upload limit instead, and Django's check of
+    # their non-file fields is turned into the same 413. (A comment, not a docstring: drf-spectacular would
+    # show a docstring inherited by the viewsets as the description of their operations.)
 
     body_size_exempt_actions: tuple[str, ...] = ()
 

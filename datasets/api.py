@@ -28,6 +28,8 @@ from segsaas.api_errors import error_response
 
 
 class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
+    """Your organization's customer tables: uploads and synthetic sets, their profiles and column roles."""
+
     model = Dataset
     serializer_class = DatasetSerializer
     filter_backends = []

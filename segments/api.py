@@ -85,6 +85,8 @@ class AnalysisViewSet(
     mixins.RetrieveModelMixin,
     TenantScopedViewSet,
 ):
+    """Segmentation runs of your datasets, their segment profiles, per-customer results, scoring and exports."""
+
     model = Analysis
     serializer_class = AnalysisSerializer
     filter_backends = []
