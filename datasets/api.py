@@ -14,7 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedViewSet
-from accounts.api_schema import BodySizeLimitMixin, error_responses
+from accounts.api_schema import BodySizeLimitMixin, RequestTooLarge, error_responses
 from accounts.permissions import Perm
 from datasets.models import Dataset, DatasetStatus
 from datasets.serializers import (
@@ -47,6 +47,22 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         "destroy": Perm.MANAGE_DATASETS,
     }
 
+    # Room for the multipart envelope (boundaries, the name field) around the file itself.
+    MULTIPART_OVERHEAD = 64 * 1024
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action == "create":  # refuse an upload over the plan's limit before reading it
+            limit = request._request.organization.max_upload_bytes
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit + self.MULTIPART_OVERHEAD:
+                raise RequestTooLarge(
+                    f"The upload is {length:,} bytes; your organization's limit is {limit:,} bytes per file."
+                )
+
     def scope_queryset(self, queryset):
         return queryset.select_related("job")
 
@@ -76,7 +92,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                     "Small files are profiled before the answer (`status: ready`); large ones are imported in the "
                     "background (`status: processing`, see `progress`): poll the dataset.",
         request={"multipart/form-data": DatasetUploadSerializer},
-        responses={201: DatasetDetailSerializer, **error_responses(400)},
+        responses={201: DatasetDetailSerializer, **error_responses(400, 413)},
     )
     def create(self, request, *args, **kwargs):
         from datasets.services import DatasetError, dataset_create_from_upload

@@ -127,3 +127,14 @@ def test_it_deletes_a_dataset_and_its_analyses(api, acme_analysis, acme_dataset,
     assert api(scopes=["write"]).delete(f"/api/v1/datasets/{acme_dataset.pk}/").status_code == 204
     assert not _datasets(people.acme).exists()
     assert not Analysis.objects.for_organization(people.acme).exists()
+
+
+def test_an_upload_over_the_plans_limit_is_413_before_it_is_read(api, people):
+    from accounts.models import Organization
+
+    Organization.objects.filter(pk=people.acme.pk).update(max_upload_bytes=1000)
+    response = api(scopes=["write"]).upload("/api/v1/datasets/", "big.csv", b"a,b\n" + b"1,2\n" * 40_000)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert "limit is 1,000 bytes per file" in response.json()["error"]["message"]
+    assert not _datasets(people.acme).exists()
