@@ -7,6 +7,7 @@ Its own database and files under /tmp/segsaas-apibench (unless DATABASE_URL is s
 Setup (once, reused by later runs): an organization, a 10,000-customer analysis for `predict`, and a
 `--rows`-customer analysis (1,000,000 by default) for `customers/` pages, both made by the real services and
 engine in this process, and an API key. Then it starts `gunicorn segsaas.wsgi -w WORKERS` on 127.0.0.1 and prints:
+  0. a baseline: the cheapest authenticated call, to separate serving overhead from scoring;
   1. `predict` with one record: requests/s and p50/p99 latency from CONCURRENCY client threads for SECONDS;
   2. `predict` with 10,000 records in one call: time per call;
   3. `customers/` pages of 100 rows of the big analysis at random depths, unfiltered and filtered: p50/p95.
@@ -199,6 +200,12 @@ def main():
         predict = f"/api/v1/analyses/{small.pk}/predict/"
         # warm every worker's model cache (and the OS file cache) before measuring
         closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}), 3, args.workers * 2)
+
+        print("\n0. baseline: the cheapest authenticated call (GET datasets/?page_size=1), same clients", flush=True)
+        lat, errors, wall = closed_loop(target, lambda: ("GET", "/api/v1/datasets/?page_size=1", None),
+                                        min(args.seconds, 10), args.concurrency)
+        print(f"   {len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}; "
+              f"errors {len(errors)}")
 
         print("\n1. predict, one record per request", flush=True)
         lat, errors, wall = closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}),
