@@ -119,7 +119,13 @@ def browser_render(url_path, session_cookie, port):
                 " return b.length > 0 && [...b].every(e => e.classList.contains('chart-ready')); }",
                 timeout=60_000, polling=50,
             )
-            results.append(page.evaluate("() => performance.now()") / 1000)
+            results.append(page.evaluate("""() => {
+                const nav = performance.getEntriesByType('navigation')[0];
+                const js = performance.getEntriesByType('resource').find(e => e.name.includes('plotly.min.js'));
+                return {all: performance.now() / 1000, html: nav.responseEnd / 1000,
+                        dcl: nav.domContentLoadedEventEnd / 1000, plotly: js ? js.responseEnd / 1000 : null,
+                        plotly_bytes: js ? js.transferSize : null};
+            }"""))
             if attempt == 0:
                 charts = page.locator("[data-figure]").count()
         browser.close()
@@ -225,8 +231,11 @@ def time_pages(args, client, big):
                 except Exception:  # noqa: BLE001
                     time.sleep(0.2)
             renders, charts = browser_render(viz, client.cookies["sessionid"].value, args.port)
-            print(f"   full render in Chromium ({charts} charts drawn): first {renders[0]:.2f} s, then "
-                  + ", ".join(f"{r:.2f} s" for r in renders[1:]) + " (navigation start → last chart drawn)")
+            print(f"   full render in Chromium ({charts} charts), seconds from navigation start (empty browser cache first):")
+            for i, r in enumerate(renders):
+                plotly = "cached" if not r["plotly_bytes"] else f"{r['plotly'] or 0:.2f} s ({r['plotly_bytes'] / 1e6:.1f} MB)"
+                print(f"     visit {i + 1}: HTML received {r['html']:.2f} s, plotly.min.js {plotly}, "
+                      f"DOM ready {r['dcl']:.2f} s, every chart drawn {r['all']:.2f} s")
         finally:
             server.terminate()
             server.wait(timeout=10)

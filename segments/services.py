@@ -228,7 +228,7 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     chart_sample(customers).to_parquet(default_storage.path(charts_rel), index=False)
     summary = summarise(customers, result.profiles)
     summary["feature_z"] = feature_z
-    progress("Storing results", 94)
+    progress("Storing results and preparing the charts", 94)
     metrics = dict(result.metrics)
     metrics.setdefault("timings", {})
     quality = metrics.get("quality") or {}
@@ -251,12 +251,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
             engine_version=str(getattr(result, "engine_version", "") or _engine_version()),
             model_file=model_rel, customers_file=customers_rel, charts_file=charts_rel, finished_at=timezone.now(),
         )
-    progress("Preparing the charts", 97)
-    from segments.charts import prebuild_figures
-
-    analysis.refresh_from_db()
-    prebuild_figures(analysis)
-    progress("Done", 100)
+    # Committed: from here on nothing may cancel or fail the run (no more progress calls, which raise on cancel).
+    _prebuild_figures(analysis)
     return {
         "analysis_id": analysis.pk,
         "segments": len(result.profiles),
@@ -264,6 +260,17 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         "seconds": round(time.monotonic() - started, 1),
         "store_customers_seconds": round(insert_seconds, 2),
     }
+
+
+def _prebuild_figures(analysis: Analysis) -> None:
+    """Charts built once now so page views never pay for it; a failure here only means pages build them later."""
+    from segments.charts import prebuild_figures
+
+    try:
+        analysis.refresh_from_db()
+        prebuild_figures(analysis)
+    except Exception:  # noqa: BLE001 - results are stored; the pages rebuild figures on demand
+        log.exception("Could not pre-build the charts of analysis %s", analysis.pk)
 
 
 def _engine_version() -> str:
