@@ -148,3 +148,29 @@ def test_every_algorithm_s_results_render_including_dbscan_noise(people, client_
     if any(p["segment"] == -1 for p in analysis.profiles):
         noise = next(t for t in figures["pca-scatter"]["data"] if t["name"] == "Unclustered (noise)")
         assert noise["marker"]["color"] == "#adb5bd"
+
+
+def test_a_failure_while_storing_results_leaves_no_half_result(people, make_dataset, monkeypatch):
+    from jobs.services import job_execute
+    from segments import services
+
+    real_insert = services.bulk_insert_customers
+
+    def insert_then_fail(analysis, customers):
+        real_insert(analysis, customers)  # every row written inside the transaction...
+        raise OSError("disk full")  # ...then the end of the run fails
+
+    monkeypatch.setattr(services, "bulk_insert_customers", insert_then_fail)
+    dataset = make_dataset(people.acme, people.alice, rows=600)
+    analysis = services.analysis_create(organization=people.acme, dataset=dataset,
+                                        config=services.analysis_default_config(dataset) | {"n_clusters": 3, "nlp": False},
+                                        name="", created_by=people.alice)
+    assert job_execute(analysis.job_id) == "failed"
+    analysis.refresh_from_db()
+    analysis.job.refresh_from_db()
+    assert "OSError" in analysis.job.error and "Traceback" not in analysis.job.error
+    assert analysis.profiles == [] and analysis.metrics == {} and analysis.customers_file == ""
+    assert not CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis).exists()
+    from django.core.files.storage import default_storage
+
+    assert not default_storage.exists(analysis.storage_dir + "/customers.parquet")  # the fail hook removed the files
