@@ -54,7 +54,7 @@ class AnalysisConfig:
     dbscan_eps: float | None = None
     dbscan_min_samples: int | None = None
     max_rows: int = 5_000_000
-    n_threads: int | None = None  # None: 1 thread below 50,000 rows, all cores above
+    n_threads: int | None = None  # None: one thread (robust when workers share the cores); 2 to use both
 
     def __post_init__(self) -> None:
         self.validate()

@@ -186,12 +186,12 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
     if isinstance(config, dict):
         config = AnalysisConfig.from_dict(config)
     config = config or AnalysisConfig()
-    n_rows = len(df) if isinstance(df, pd.DataFrame) else 0
-    # OpenMP/BLAS threads spin-wait: on a busy 2-core box (two Celery workers, a test run) small jobs with
-    # two threads each can run 10-50x slower than with one. Threads only pay off on large tables.
-    threads = config.n_threads or (1 if n_rows < 50_000 else None)
+    # One thread per analysis unless configured: on a shared 2-core box (two Celery workers, a test run,
+    # the web server) OpenMP/BLAS threads fight over the cores and a job measured 2-40x slower with two
+    # threads than with one; on an idle box two threads gain only ~1.3x.
+    threads = config.n_threads or 1
     with threadpool_limits(limits=threads):
-        return _analyze(df, config, progress, threads or 2)
+        return _analyze(df, config, progress, threads)
 
 
 def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_jobs: int) -> AnalysisResult:
