@@ -27,6 +27,7 @@ from datasets.serializers import (
 from segsaas.api_errors import error_response
 
 
+@extend_schema(tags=["datasets"])
 class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Your organization's customer tables: uploads and synthetic sets, their profiles and column roles."""
 

@@ -79,6 +79,7 @@ class CustomerPagination(CursorPagination):
     max_page_size = 1_000
 
 
+@extend_schema(tags=["analyses"])
 class AnalysisViewSet(
     BodySizeLimitMixin,
     mixins.ListModelMixin,
@@ -288,6 +289,13 @@ class AnalysisViewSet(
                     "is a `400` naming it.",
         request=PredictRequestSerializer,
         responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
+        examples=[
+            OpenApiExample("One customer", request_only=True, value={"record": {
+                "customer_id": "NEW-1", "total_spend": 420.5, "orders": 6, "region": "North", "signup_date": "2025-03-01"}}),
+            OpenApiExample("A batch", request_only=True, value={"records": [
+                {"customer_id": "NEW-1", "total_spend": 420.5, "orders": 6, "region": "North"},
+                {"customer_id": "NEW-2", "total_spend": 88.0, "orders": 1, "region": "South"}]}),
+        ],
     )
     @action(detail=True, methods=["post"])
     def predict(self, request, pk=None):
