@@ -111,7 +111,7 @@ def fit_churn(
     if label is not None:
         return _fit_supervised_churn(X, label, feature_names, config, rng)
     if all(k in beh for k in ("recency", "frequency", "tenure")):
-        idx = sample_indices(len(X), min(config.model_sample_size, 20_000), rng)
+        idx = sample_indices(len(X), min(config.model_sample_size, 10_000), rng)
         sub = {k: v[idx] for k, v in beh.items()}
         x, t_x, T = rfm_arrays(sub)
         cm = ChurnModel("mbg_nbd", horizon)
@@ -335,7 +335,7 @@ def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[
         )
     from sklearn.metrics import mean_absolute_error, r2_score
 
-    idx = sample_indices(len(X), min(config.model_sample_size, 25_000), rng)
+    idx = sample_indices(len(X), min(config.model_sample_size, 15_000), rng)
     perm = rng.permutation(len(idx))
     cut = max(int(len(idx) * 0.8), 1)
     tr, te = idx[np.sort(perm[:cut])], idx[np.sort(perm[cut:])]
@@ -375,7 +375,7 @@ def feature_importance(
         return [], []
     sub = idx[sample_indices(len(idx), config.importance_sample_size, rng)]
     rf = RandomForestClassifier(
-        n_estimators=30, max_depth=10, min_samples_leaf=5, n_jobs=n_jobs, random_state=config.random_state
+        n_estimators=25, max_depth=10, min_samples_leaf=5, n_jobs=n_jobs, random_state=config.random_state
     ).fit(X[sub], labels[sub])
     rf_imp = rf.feature_importances_
     mi_idx = sub[sample_indices(len(sub), 3000, rng)]
