@@ -107,8 +107,10 @@ class ClusterModel:
             return self.gmm.predict((X - mean) @ components.T)
         if self.algorithm == "dbscan":
             out = np.empty(len(X), np.int64)
-            for start in range(0, len(X), 20_000):
-                chunk = X[start : start + 20_000]
+            for start in range(0, len(X), 4_000):  # 4,000 x 3,000 core samples: ~50 MB per temporary
+                chunk = X[start : start + 4_000]
+                if self.projection is not None:
+                    chunk = (chunk - self.projection[0]) @ self.projection[1].T
                 d2 = (
                     (chunk * chunk).sum(1)[:, None]
                     + (self.core_points**2).sum(1)[None, :]
@@ -430,11 +432,17 @@ def _segment_agglomerative(X, config, k_values, rng, seed, progress) -> ClusterO
 
 def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     from sklearn.cluster import DBSCAN
+    from sklearn.decomposition import PCA
     from sklearn.neighbors import NearestNeighbors
 
     size = min(config.dbscan_sample_size, len(X))
     idx = sample_indices(len(X), size, rng)
-    A = X[idx]
+    X_orig = X
+    # Density is measured on the leading principal components: in 50 dimensions every distance looks alike,
+    # and assigning a million rows to core samples costs d flops per pair.
+    pca = PCA(n_components=min(GMM_COMPONENTS, X.shape[1]), random_state=seed).fit(X[idx])
+    projection = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
+    A = ((X[idx] - projection[0]) @ projection[1].T).astype(np.float32)
     min_samples = config.dbscan_min_samples or 10
     min_samples = max(2, min(min_samples, len(A) - 1))
     _report(progress, "Choosing eps", 12)
@@ -464,16 +472,17 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
         core = np.sort(rng.choice(core, 3000, replace=False))
     relabel = _canonical(lab, k)
     model = ClusterModel(
-        "dbscan", core_points=A[core].astype(np.float32), core_labels=lab[core], eps=eps, relabel=relabel
+        "dbscan", core_points=A[core], core_labels=lab[core], eps=eps, relabel=relabel, projection=projection
     )
     _report(progress, "Clustering", 38)
-    labels = model.predict(X)
+    labels = model.predict(X_orig)
     labels[idx] = np.where(lab >= 0, relabel[np.maximum(lab, 0)], -1)
-    D = pairwise_sq_free_distances(A[: min(len(A), 6000)])
+    D = pairwise_sq_free_distances(X_orig[idx][: min(len(A), 6000)])
     other = np.random.default_rng(seed + 1)
     idx2 = sample_indices(len(X), size, other)
-    lab2 = DBSCAN(eps=eps, min_samples=min_samples).fit(X[idx2]).labels_
-    model2 = ClusterModel("dbscan", core_points=X[idx2][lab2 >= 0], core_labels=lab2[lab2 >= 0], eps=eps)
+    A2 = ((X_orig[idx2] - projection[0]) @ projection[1].T).astype(np.float32)
+    lab2 = DBSCAN(eps=eps, min_samples=min_samples).fit(A2).labels_
+    model2 = ClusterModel("dbscan", core_points=A2[lab2 >= 0], core_labels=lab2[lab2 >= 0], eps=eps)
     stab = _ari(lab, model2.predict_raw(A)) if (lab2 >= 0).any() else 0.0
     sel = {
         "k_values": [k],
@@ -492,7 +501,9 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
         "within eps, otherwise it is noise (-1)",
     }
     q_lab = labels[idx][: min(len(A), 6000)]
-    return ClusterOutcome(labels, model, k, sel, _quality(A[: min(len(A), 6000)], q_lab, D, stab), sampling)
+    sampling["density_space"] = f"{projection[1].shape[0]} principal components"
+    q_rows = X_orig[idx][: min(len(A), 6000)]
+    return ClusterOutcome(labels, model, k, sel, _quality(q_rows, q_lab, D, stab), sampling)
 
 
 def _inertia(A: np.ndarray, lab: np.ndarray) -> float:

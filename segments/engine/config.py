@@ -50,7 +50,7 @@ class AnalysisConfig:
     importance_sample_size: int = 10_000
     model_sample_size: int = 50_000
     agglomerative_sample_size: int = 5_000
-    dbscan_sample_size: int = 10_000
+    dbscan_sample_size: int = 5_000  # DBSCAN neighbourhoods can hold n^2 indices when eps is large
     dbscan_eps: float | None = None
     dbscan_min_samples: int | None = None
     max_rows: int = 5_000_000
