@@ -31,11 +31,16 @@ def browser_context():
         browser.close()
 
 
-def test_mia_downloads_every_format_for_both_client_organizations(people, live_server, browser_context, finished_analysis, tmp_path):
-    analyses = {
+@pytest.fixture
+def analyses(people, finished_analysis):
+    # Made before Playwright starts: its event loop gives later ORM calls in this thread another connection.
+    return {
         "acme": finished_analysis(people.acme, people.alice, name="Acme spring base"),
         "globex": finished_analysis(people.globex, people.charlie, name="Globex webshop"),
     }
+
+
+def test_mia_downloads_every_format_for_both_client_organizations(people, analyses, live_server, browser_context, tmp_path):
     page = browser_context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
