@@ -87,6 +87,15 @@ def acme_analysis(acme_dataset, people):
 
 
 @pytest.fixture
+def queued_analysis(acme_dataset, people):
+    """An analysis that was started but has not run (no worker in these tests): cheap, for request checks."""
+    from segments.services import analysis_create, analysis_default_config
+
+    return analysis_create(organization=people.acme, dataset=acme_dataset, name="Waiting",
+                           config={**analysis_default_config(acme_dataset), "nlp": False}, created_by=people.alice)
+
+
+@pytest.fixture
 def model_cache():
     from segments.predict_cache import model_cache
 

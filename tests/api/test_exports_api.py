@@ -46,3 +46,14 @@ def test_export_errors_name_the_parameter(api, acme_analysis, acme_dataset):
     started = client.post("/api/v1/analyses/", {"dataset": acme_dataset.pk}).json()
     response = client.get(f"/api/v1/analyses/{started['id']}/export/", {"format": "json"})
     assert response.status_code == 409
+
+
+def test_a_large_workbook_is_built_in_the_background_and_the_same_url_polls_it(api, acme_analysis, settings):
+    settings.EXPORT_SYNC_MAX_CUSTOMERS = 100  # the 400-customer workbook now needs a job
+    client = api(scopes=["export"])
+    first = client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "xlsx"})
+    assert first.status_code == 202 and first["Retry-After"] == "3"
+    body = first.json()
+    assert body["format"] == "xlsx" and body["progress"]["status"] == "queued"
+    again = client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "xlsx"})
+    assert again.status_code == 202 and again.json()["export"] == body["export"]

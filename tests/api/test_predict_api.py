@@ -94,8 +94,9 @@ def test_unknown_and_wrongly_typed_fields_are_named(api, acme_analysis, acme_dat
         ({"records": [{}] * 10_001}, "records", "At most 10,000 records per call; got 10,001."),
     ],
 )
-def test_malformed_requests_get_field_errors(api, acme_analysis, body, field, message):
-    response = api(scopes=["predict"]).post(f"/api/v1/analyses/{acme_analysis.pk}/predict/", body)
+def test_malformed_requests_get_field_errors(api, queued_analysis, body, field, message):
+    # the request is checked before the analysis's state (this one has not run)
+    response = api(scopes=["predict"]).post(f"/api/v1/analyses/{queued_analysis.pk}/predict/", body)
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {field: [message]}
 
@@ -105,9 +106,8 @@ def test_missing_fields_are_imputed(api, acme_analysis, model_cache):
     assert response.status_code == 200 and response.json()["prediction"]["customer_id"] is None
 
 
-def test_an_unfinished_analysis_cannot_predict(api, acme_dataset):
-    started = api().post("/api/v1/analyses/", {"dataset": acme_dataset.pk}).json()
-    response = api().post(f"/api/v1/analyses/{started['id']}/predict/", {"record": {"orders": 1}})
+def test_an_unfinished_analysis_cannot_predict(api, queued_analysis):
+    response = api().post(f"/api/v1/analyses/{queued_analysis.pk}/predict/", {"record": {"orders": 1}})
     assert response.status_code == 409 and response.json()["error"]["code"] == "analysis_not_ready"
 
 
