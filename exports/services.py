@@ -97,7 +97,11 @@ def export_request(*, analysis, format: str, segment=None, actor=None, api_key=N
     )
     if export_needs_job(analysis=analysis, format=format, segment=segment):
         return ExportOutcome(export=export_start_job(export=export, actor=actor))
-    export_build(export=export)
+    try:
+        export_build(export=export)
+    except BaseException:
+        export.delete()  # no half-made export is left to be reused
+        raise
     return ExportOutcome(response=export_serve(export=export, actor=actor, api_key=api_key))
 
 
