@@ -117,7 +117,6 @@ def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict
     ax.xaxis.set_major_formatter(_thousands(hide_negative=True))
     ax.grid(color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.set_title("Value against churn risk")
     return _svg(plt, fig)
 
 
@@ -161,7 +160,6 @@ def feature_importance(metrics: dict, top: int = 10) -> str | None:
     ax.set_xlabel("Share of the segmentation explained (%)")
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.set_title("What separates the segments most")
     return _svg(plt, fig)
 
 

@@ -59,3 +59,12 @@ def algorithm_label(value):
     from exports.naming import algorithm_label as label
 
     return label(value)
+
+
+@register.filter
+def stat(value, feature):
+    """`number`, except that calendar years are shown as years (2024, not 2,024)."""
+    if "(year)" in str(feature or ""):
+        value = _finite(value)
+        return "–" if value is None else f"{value:.0f}"
+    return number(value)
