@@ -89,8 +89,26 @@ def test_alice_generates_customers_runs_an_analysis_and_reads_every_tab(people, 
         page.screenshot(path=str(ARTIFACTS / f"analysis-tab-{tab}.png"), full_page=True)
         assert count >= minimum
 
+    first_run_url = page.url
+    # Re-run with changed settings, then compare the two runs side by side.
+    page.click("text=Re-run with changes")
+    page.wait_for_selector("[data-testid=analysis-form]")
+    page.check("input[name=k_mode][value=fixed]")
+    page.fill("#id_n_clusters", "3")
+    page.select_option("#id_color_scheme", "Safe")
+    page.fill("input[name=name]", "Three segments")
+    page.click("[data-testid=run-analysis]")
+    page.wait_for_selector("[data-testid=n-segments]", timeout=180_000)
+    assert page.locator("[data-testid=n-segments]").inner_text() == "3"
+    page.click("text=Compare runs")
+    page.wait_for_selector("[data-testid=compare-table]")
+    _charts_rendered(page, 4)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "analysis-compare.png"), full_page=True)
+
     # Tablet width: the charts reflow and still render.
     page.set_viewport_size({"width": 820, "height": 1100})
+    page.goto(first_run_url)
     page.click("[data-testid=tab-visualizations]")
     page.wait_for_load_state("load")
     _charts_rendered(page, 8)
