@@ -460,6 +460,12 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
             else f"eps={eps:.3f}: 90th percentile of the {min_samples}-distance curve (no clear knee)"
         )
     db = DBSCAN(eps=eps, min_samples=min_samples).fit(A)
+    if config.dbscan_eps is None and db.labels_.max() < 1:
+        # Overlapping segments merge into one dense blob at the knee; the median k-distance separates the
+        # denser cores (more customers end up as noise, which is reported).
+        eps = float(np.median(kdist))
+        why += f" merged everything into one group, so eps={eps:.3f} (median of the k-distance curve)"
+        db = DBSCAN(eps=eps, min_samples=min_samples).fit(A)
     lab = db.labels_
     k = int(lab.max() + 1)
     if k < 1:
