@@ -46,8 +46,11 @@ def customer_results(
     customer_id: str | None = None,
     lifecycle_stage: str | None = None,
 ) -> QuerySet[CustomerResult]:
-    """This analysis's customers, filtered, in dataset order (index: analysis, segment, row_index)."""
+    """This analysis's customers, filtered, in dataset order (index: analysis, segment, row_index).
+    Empty until the run has finished (a run still storing its rows shows none of them)."""
     qs = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
+    if not analysis.customers_file:
+        return qs.none()
     if segment is not None:
         qs = qs.filter(segment=segment)
     if churn_min is not None:

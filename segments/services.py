@@ -228,20 +228,31 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     chart_sample(customers).to_parquet(default_storage.path(charts_rel), index=False)
     summary = summarise(customers, result.profiles)
     summary["feature_z"] = feature_z
-    progress("Storing results and preparing the charts", 94)
+    progress("Storing customer results", 94)
     metrics = dict(result.metrics)
     metrics.setdefault("timings", {})
     quality = metrics.get("quality") or {}
     silhouette = quality.get("silhouette") if isinstance(quality, dict) else None
-    insert_seconds = 0.0
+    rows = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
+    # SQLite has ONE write lock for the whole database: a million rows in one transaction would hold it for
+    # ~20 s and stall every other writer (other jobs' progress, logins). There the rows go in first, in short
+    # transactions; they stay invisible (selectors read only a finished analysis's rows) until the analysis
+    # row is marked finished below, and the fail hook deletes them if the run never gets there.
+    # PostgreSQL writes everything in the one final transaction (COPY, no global lock).
+    staged = connection.vendor == "sqlite"
+    t0 = time.monotonic()
+    if staged:
+        rows.delete()  # a retry
+        bulk_insert_customers(analysis, customers, progress=progress)
     with transaction.atomic():
         locked = Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
         if locked is None:  # deleted while running
+            rows.delete()
             remove_analysis_files(analysis)
             return {"analysis_id": analysis.pk, "deleted": True}
-        CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis).delete()  # a retry
-        t0 = time.monotonic()
-        bulk_insert_customers(analysis, customers)
+        if not staged:
+            rows.delete()  # a retry
+            bulk_insert_customers(analysis, customers)
         insert_seconds = time.monotonic() - t0
         metrics["timings"]["store_customers_seconds"] = round(insert_seconds, 2)
         Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
@@ -361,8 +372,9 @@ def summarise(customers, profiles: list[dict]) -> dict:
     return out
 
 
-def bulk_insert_customers(analysis: Analysis, customers) -> None:
-    """One row per customer. PostgreSQL: COPY (≈10 s per million rows); elsewhere batched INSERTs."""
+def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
+    """One row per customer. PostgreSQL: COPY into the caller's transaction. Elsewhere batched INSERTs; with
+    `progress`, each batch commits on its own (and `progress` may raise to cancel between batches)."""
     import pandas as pd
 
     n = len(customers)
@@ -392,10 +404,13 @@ def bulk_insert_customers(analysis: Analysis, customers) -> None:
         return
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed identifiers
-    with connection.cursor() as cursor:
-        for start in range(0, n, 50_000):
-            chunk = frame.iloc[start : start + 50_000]
+    for start in range(0, n, 50_000):
+        chunk = frame.iloc[start : start + 50_000]
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, list(chunk.itertuples(index=False, name=None)))
+        if progress is not None:
+            done = min(start + 50_000, n)
+            progress(f"Storing customer results ({done:,} of {n:,})", 94 + 3 * done / max(n, 1))
 
 
 def _text_col(customers, name: str, n: int):
@@ -408,4 +423,5 @@ def analysis_on_job_fail(job) -> None:
     """A failed or cancelled run leaves no files behind (its DB results were never written)."""
     analysis = Analysis.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("analysis_id")).first()
     if analysis is not None and not analysis.customers_file:
+        CustomerResult.objects.for_organization(job.organization).filter(analysis=analysis).delete()
         remove_analysis_files(analysis)

@@ -156,8 +156,8 @@ def test_a_failure_while_storing_results_leaves_no_half_result(people, make_data
 
     real_insert = services.bulk_insert_customers
 
-    def insert_then_fail(analysis, customers):
-        real_insert(analysis, customers)  # every row written inside the transaction...
+    def insert_then_fail(analysis, customers, **kwargs):
+        real_insert(analysis, customers, **kwargs)  # every row written (SQLite: already committed, in batches)...
         raise OSError("disk full")  # ...then the end of the run fails
 
     monkeypatch.setattr(services, "bulk_insert_customers", insert_then_fail)
