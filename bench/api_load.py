@@ -158,6 +158,23 @@ def closed_loop(target, make_request, seconds, concurrency):
     return latencies, errors, time.perf_counter() - t0
 
 
+def workers_cpu_seconds(master_pid):
+    """User + system CPU seconds used so far by gunicorn's worker processes (from /proc)."""
+    total = 0.0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def load_average():
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def start_gunicorn(port, workers):
     env = dict(os.environ)
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "segsaas.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
@@ -202,17 +219,24 @@ def main():
         closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}), 3, args.workers * 2)
 
         print("\n0. baseline: the cheapest authenticated call (GET datasets/?page_size=1), same clients", flush=True)
+        cpu0 = workers_cpu_seconds(proc.pid)
         lat, errors, wall = closed_loop(target, lambda: ("GET", "/api/v1/datasets/?page_size=1", None),
                                         min(args.seconds, 10), args.concurrency)
+        cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(len(lat), 1)
         print(f"   {len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}; "
-              f"errors {len(errors)}")
+              f"errors {len(errors)}; server CPU {ms(cpu)} per request; load average {load_average()}")
 
         print("\n1. predict, one record per request", flush=True)
+        cpu0 = workers_cpu_seconds(proc.pid)
         lat, errors, wall = closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}),
                                         args.seconds, args.concurrency)
+        cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(len(lat), 1)
         print(f"   {len(lat):,} requests in {wall:.1f} s from {args.concurrency} client threads: "
               f"{len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}, "
               f"max {ms(max(lat))}; errors {len(errors)}" + (f" (e.g. {errors[0]})" if errors else ""))
+        print(f"   server CPU {ms(cpu)} per request (all {args.workers} workers); load average {load_average()} on "
+              f"{os.cpu_count()} cores: an otherwise idle machine would serve about {os.cpu_count() / cpu:.0f} "
+              f"requests/s at full CPU")
 
         print("\n2. predict, 10,000 records in one call", flush=True)
         batch = (records * (10_000 // len(records) + 1))[:10_000]

@@ -65,7 +65,10 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                 )
 
     def scope_queryset(self, queryset):
-        return queryset.select_related("job")
+        queryset = queryset.select_related("job").defer("job__params", "job__result")
+        if self.action == "list":  # the list shows no profile: do not read (and decode) the large JSON columns
+            queryset = queryset.defer("profile", "schema", "roles", "behaviour_roles", "synthetic_params")
+        return queryset
 
     def get_serializer_class(self):
         return DatasetDetailSerializer if self.action == "retrieve" else DatasetSerializer

@@ -107,7 +107,7 @@ class AnalysisViewSet(
     # Per action, the columns a request does not need (large JSON: metrics, the pages' summary, profiles):
     # predict and customer pages run at hundreds per second, so they read only what they use.
     deferred_by_action = {
-        "predict": ("metrics", "summary", "profiles", "charts_file", "customers_file"),
+        "predict": ("metrics", "summary", "profiles", "config", "charts_file", "customers_file"),
         "customers": ("metrics", "summary", "config"),
         "segments": ("metrics", "summary", "config"),
         "export": ("summary",),
@@ -125,6 +125,7 @@ class AnalysisViewSet(
             )
         else:
             queryset = queryset.select_related("job")
+        queryset = queryset.defer("job__params", "job__result")
         if action_name == "list":
             dataset = self.request.query_params.get("dataset")
             if dataset not in (None, ""):
