@@ -316,7 +316,7 @@ def _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterO
 
     fit_size = min(config.fit_sample_size or len(X), 20_000)
     fit_idx = sample_indices(len(X), fit_size, rng)
-    pca = PCA(n_components=min(GMM_COMPONENTS, X.shape[1]), random_state=seed).fit(X[fit_idx])
+    pca = PCA(n_components=max(1, min(GMM_COMPONENTS, X.shape[1], len(fit_idx) - 1)), random_state=seed).fit(X[fit_idx])
     projection = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
 
     def project(A):
@@ -385,7 +385,8 @@ def _ward_labels(A: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
 
 
 def _centers(A: np.ndarray, lab: np.ndarray, k: int) -> np.ndarray:
-    return np.vstack([A[lab == j].mean(0) if (lab == j).any() else np.full(A.shape[1], np.inf) for j in range(k)])
+    # an empty cut (fcluster can return fewer than k groups) gets a far-away centre that never wins
+    return np.vstack([A[lab == j].mean(0) if (lab == j).any() else np.full(A.shape[1], 1e6) for j in range(k)])
 
 
 def _segment_agglomerative(X, config, k_values, rng, seed, progress) -> ClusterOutcome:
@@ -440,7 +441,7 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     X_orig = X
     # Density is measured on the leading principal components: in 50 dimensions every distance looks alike,
     # and assigning a million rows to core samples costs d flops per pair.
-    pca = PCA(n_components=min(GMM_COMPONENTS, X.shape[1]), random_state=seed).fit(X[idx])
+    pca = PCA(n_components=max(1, min(GMM_COMPONENTS, X.shape[1], len(idx) - 1)), random_state=seed).fit(X[idx])
     projection = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
     A = ((X[idx] - projection[0]) @ projection[1].T).astype(np.float32)
     min_samples = config.dbscan_min_samples or 10

@@ -46,6 +46,11 @@ class ColumnPlan:
 
 def _numeric_values(series: pd.Series, name: str, strict: bool, warnings: list[str] | None) -> np.ndarray:
     values, bad = coerce_numeric(series)
+    infinite = np.isinf(values)
+    if infinite.any():  # stated rule: infinities (e.g. a division by zero in a spreadsheet) are missing values
+        values = np.where(infinite, np.nan, values)
+        if warnings is not None:
+            warnings.append(f"column {name!r}: {int(infinite.sum())} infinite values treated as missing")
     n_bad = int(bad.sum())
     if n_bad:
         non_missing = int((~np.isnan(values)).sum()) + n_bad
@@ -89,6 +94,7 @@ def _numbers_small(values: list, name: str) -> np.ndarray:
             out[i] = parse_number(v)
         except (ValueError, TypeError):
             raise EngineError(f"column {name!r}: {v!r} (row {i + 1}) is not a number") from None
+    out[np.isinf(out)] = np.nan  # same rule as training: infinities are missing
     return out
 
 

@@ -114,3 +114,17 @@ def test_config_round_trips_through_a_dict():
 def test_not_a_dataframe_is_rejected():
     with pytest.raises(EngineError, match="expected a pandas DataFrame"):
         analyze([{"a": 1}])
+
+
+def test_infinite_values_are_treated_as_missing_with_a_warning():
+    df = _numbers(60).astype({"spend": float})
+    df.loc[3, "spend"] = np.inf
+    result = analyze(df, AnalysisConfig(n_clusters=2))
+    assert any("'spend': 1 infinite values treated as missing" in w for w in result.metrics["warnings"])
+    assert result.customers["churn_risk"].notna().all()
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "dbscan"])
+def test_ten_rows_is_the_smallest_table_every_algorithm_accepts(algorithm):
+    result = analyze(_numbers(10), AnalysisConfig(algorithm=algorithm))
+    assert len(result.customers) == 10
