@@ -186,6 +186,8 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
     if isinstance(config, dict):
         config = AnalysisConfig.from_dict(config)
     config = config or AnalysisConfig()
+    if not isinstance(config, AnalysisConfig):
+        raise EngineError(f"config must be an AnalysisConfig or a dict, got {type(config).__name__}")
     # One thread per analysis unless configured: on a shared 2-core box (two Celery workers, a test run,
     # the web server) OpenMP/BLAS threads fight over the cores and a job measured 2-40x slower with two
     # threads than with one; on an idle box two threads gain only ~1.3x.
@@ -195,10 +197,6 @@ def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progr
 
 
 def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_jobs: int) -> AnalysisResult:
-    if config is None:
-        config = AnalysisConfig()
-    elif isinstance(config, dict):
-        config = AnalysisConfig.from_dict(config)
     config.validate()
     _validate_frame(df, config)
     df = df.copy(deep=False)
