@@ -1,11 +1,14 @@
 // Draws every Plotly figure on an analysis page. Figures come from the server as JSON in
 // <script type="application/json" id="figure-NAME"> tags next to <div data-figure="figure-NAME">.
+// Charts on screen are drawn first; the others one at a time when the browser is idle (or when
+// scrolled to), so the first screen is interactive quickly even with a dozen charts.
 (function () {
   if (typeof Plotly === "undefined") {
     console.error("Plotly did not load");
     return;
   }
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  var boxes = Array.prototype.slice.call(document.querySelectorAll("[data-figure]"));
   function draw(el) {
     var source = document.getElementById(el.dataset.figure);
     if (!source || el.dataset.rendered) return;
@@ -18,21 +21,26 @@
       el.classList.add("chart-ready");
     });
   }
-  var boxes = Array.prototype.slice.call(document.querySelectorAll("[data-figure]"));
-  // Charts in view first, the rest right after, so the first screen is interactive quickly.
+  function onScreen(el) {
+    var r = el.getBoundingClientRect();
+    return r.top < window.innerHeight && r.bottom > 0;
+  }
+  var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 16); };
+  function drawRestWhenIdle() {
+    var next = boxes.find(function (el) { return !el.dataset.rendered; });
+    if (!next) return;
+    idle(function () { draw(next); drawRestWhenIdle(); }, { timeout: 200 });
+  }
+  boxes.filter(onScreen).forEach(draw);
   if ("IntersectionObserver" in window) {
     var observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
         if (entry.isIntersecting) { observer.unobserve(entry.target); draw(entry.target); }
       });
-    }, { rootMargin: "300px" });
-    boxes.forEach(function (el) { observer.observe(el); });
-    window.addEventListener("load", function () {
-      setTimeout(function () { boxes.forEach(draw); }, 50);
-    });
-  } else {
-    boxes.forEach(draw);
+    }, { rootMargin: "200px" });
+    boxes.forEach(function (el) { if (!el.dataset.rendered) observer.observe(el); });
   }
+  drawRestWhenIdle();
   // Charts inside tab panes that were hidden when drawn need a resize once shown.
   document.addEventListener("shown.bs.tab", function () {
     boxes.forEach(function (el) { if (el.dataset.rendered) Plotly.Plots.resize(el); });
