@@ -18,7 +18,8 @@ def wait_for_job(job, timeout=180):
         if job.status in FINISHED_STATUSES:
             return job
         time.sleep(0.25)
-    log = Path(os.environ.get("CELERY_BROKER_DIR", "/nonexistent")).parent / "worker.log"
+    tmp = os.environ.get("SEGSAAS_TEST_TMP") or str(Path(os.environ.get("CELERY_BROKER_DIR", "/nonexistent")).parent)
+    log = Path(tmp) / "worker.log"
     tail = log.read_text()[-3000:] if log.exists() else ""
     raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n{tail}")
 
