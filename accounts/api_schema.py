@@ -36,8 +36,10 @@ class OrganizationAPIKeyScheme(OpenApiAuthenticationExtension):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable: validation_error, not_found, not_authenticated, "
-                                           "permission_denied, throttled, request_too_large, conflict, ...")
+    code = serializers.CharField(
+        help_text="Machine-readable: validation_error, not_found, not_authenticated, "
+        "permission_denied, throttled, request_too_large, conflict, ..."
+    )
     message = serializers.CharField(help_text="Human-readable summary.")
     details = serializers.JSONField(help_text="For validation errors: {field: [messages]}; otherwise usually {}.")
 
@@ -94,5 +96,7 @@ class BodySizeLimitMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig):
-            exc = RequestTooLarge(f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.")
+            exc = RequestTooLarge(
+                f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+            )
         return super().handle_exception(exc)

@@ -1,10 +1,11 @@
 """Sets `request.organization` / `request.membership` from the user's chosen active organization."""
 
-
 SESSION_KEY = "active_organization_id"
+
 
 def _memberships(request):
     return list(request.user.memberships.select_related("organization").order_by("organization__name"))
+
 
 class ActiveOrganizationMiddleware:
     def __init__(self, get_response):
@@ -28,6 +29,7 @@ class ActiveOrganizationMiddleware:
         else:
             request.memberships = []
         return self.get_response(request)
+
 
 def switch_organization(request, organization_id: int) -> bool:
     """Make `organization_id` active if the user belongs to it."""

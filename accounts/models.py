@@ -148,7 +148,9 @@ class AuditEvent(models.Model):
     """Sensitive actions: downloads, key changes, deletions, role changes."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     api_key = models.ForeignKey(OrganizationAPIKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=60)
     target = models.CharField(max_length=200, blank=True)

@@ -43,9 +43,7 @@ def user_get_or_create(*, email: str, password: str | None = None) -> tuple[User
 def _mark_email_verified(user: User) -> None:
     from allauth.account.models import EmailAddress
 
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
 
 
 def invitation_create(*, organization, email: str, role: str, invited_by, inviter_role: str) -> Invitation:
@@ -54,9 +52,7 @@ def invitation_create(*, organization, email: str, role: str, invited_by, invite
         raise AccountsError(f"You cannot invite someone as {Role(role).label}.")
     if Membership.objects.for_organization(organization).filter(user__email__iexact=email).exists():
         raise AccountsError(f"{email} is already a member of {organization.name}.")
-    invitation = Invitation.objects.for_organization(organization).create(
-        email=email, role=role, invited_by=invited_by
-    )
+    invitation = Invitation.objects.for_organization(organization).create(email=email, role=role, invited_by=invited_by)
     audit(organization=organization, action="member.invited", actor=invited_by, target=email, role=role)
     return invitation
 

@@ -91,7 +91,10 @@ def member_role(request, membership_id: int):
     if form.is_valid():
         try:
             services.membership_change_role(
-                membership=membership, role=form.cleaned_data["role"], actor=request.user, actor_role=request.membership.role
+                membership=membership,
+                role=form.cleaned_data["role"],
+                actor=request.user,
+                actor_role=request.membership.role,
             )
             messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
         except services.AccountsError as exc:
@@ -118,7 +121,12 @@ def member_remove(request, membership_id: int):
 def invitation_revoke(request, invitation_id: int):
     invitation = get_object_for_org(Invitation, request.organization, pk=invitation_id)
     invitation.delete()
-    services.audit(organization=request.organization, action="member.invitation_revoked", actor=request.user, target=invitation.email)
+    services.audit(
+        organization=request.organization,
+        action="member.invitation_revoked",
+        actor=request.user,
+        target=invitation.email,
+    )
     messages.success(request, f"Invitation to {invitation.email} revoked.")
     return redirect("accounts:members")
 
@@ -161,7 +169,10 @@ def api_keys(request):
     if request.method == "POST" and form.is_valid():
         try:
             _, new_key = services.api_key_create(
-                organization=org, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user
+                organization=org,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                created_by=request.user,
             )
             form = APIKeyForm()
         except services.AccountsError as exc:

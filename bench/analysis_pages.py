@@ -62,8 +62,9 @@ def make_dataset(org, user, rows):
     from datasets.services import dataset_create_synthetic
 
     t0 = time.perf_counter()
-    ds = dataset_create_synthetic(organization=org, created_by=user, rows=rows, seed=2026, background=False,
-                                  name=f"Bench {rows:,}")
+    ds = dataset_create_synthetic(
+        organization=org, created_by=user, rows=rows, seed=2026, background=False, name=f"Bench {rows:,}"
+    )
     return ds, time.perf_counter() - t0
 
 
@@ -84,8 +85,9 @@ def run_in_process(analysis):
 
 def run_in_subprocess(analysis) -> subprocess.Popen:
     """The job in a separate process, like a Celery worker (this process keeps serving pages)."""
-    code = ("import django; django.setup(); from jobs.services import job_execute; "
-            f"print(job_execute({analysis.job_id}))")
+    code = (
+        f"import django; django.setup(); from jobs.services import job_execute; print(job_execute({analysis.job_id}))"
+    )
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ))
 
 
@@ -104,8 +106,13 @@ def browser_render(url_path, session_cookie, port):
     """Full render in Chromium against a runserver on `port`: navigation start -> every chart drawn."""
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"]
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ]
     results = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
@@ -118,21 +125,25 @@ def browser_render(url_path, session_cookie, port):
                 "() => { const b = [...document.querySelectorAll('[data-figure]')].filter(e => {"
                 " const r = e.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });"
                 " return b.length > 0 && b.every(e => e.classList.contains('chart-ready')); }",
-                timeout=60_000, polling=20,
+                timeout=60_000,
+                polling=20,
             )
             first_screen = page.evaluate("() => performance.now() / 1000")
             page.wait_for_function(
                 "() => { const b = document.querySelectorAll('[data-figure]');"
                 " return b.length > 0 && [...b].every(e => e.classList.contains('chart-ready')); }",
-                timeout=60_000, polling=50,
+                timeout=60_000,
+                polling=50,
             )
-            results.append(page.evaluate("""() => {
+            results.append(
+                page.evaluate("""() => {
                 const nav = performance.getEntriesByType('navigation')[0];
                 const js = performance.getEntriesByType('resource').find(e => e.name.includes('plotly.min.js'));
                 return {all: performance.now() / 1000, html: nav.responseEnd / 1000, first: 0,
                         dcl: nav.domContentLoadedEventEnd / 1000, plotly: js ? js.responseEnd / 1000 : null,
                         plotly_bytes: js ? js.transferSize : null};
-            }"""))
+            }""")
+            )
             results[-1]["first"] = first_screen
             if attempt == 0:
                 charts = page.locator("[data-figure]").count()
@@ -145,8 +156,11 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--port", type=int, default=8097)
-    parser.add_argument("--reuse", action="store_true",
-                        help="time the pages of an existing finished analysis of --rows customers (skips 1 and 2)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the pages of an existing finished analysis of --rows customers (skips 1 and 2)",
+    )
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -160,8 +174,12 @@ def main():
     session.save()
     from segments.models import Analysis
 
-    existing = (Analysis.objects.for_organization(org).filter(customer_count=args.rows, job__status="succeeded")
-                .order_by("-created_at").first())
+    existing = (
+        Analysis.objects.for_organization(org)
+        .filter(customer_count=args.rows, job__status="succeeded")
+        .order_by("-created_at")
+        .first()
+    )
     if args.reuse and existing is not None:
         print(f"reusing analysis {existing.pk} ({existing.customer_count:,} customers)")
         time_pages(args, client, existing)
@@ -197,15 +215,21 @@ def main():
     big.refresh_from_db()
     big.job.refresh_from_db()
     assert big.job.status == "succeeded", big.job.error
-    print(f"\n1) {args.rows:,}-customer analysis (default: auto k 2..10, NLP on): {wall:.1f} s wall in a separate process")
-    print(f"   engine total {big.metrics['timings'].get('total', 0):.1f} s; peak memory {big.metrics.get('peak_memory_mb', 0):.0f} MB;"
-          f" storing {big.customer_count:,} CustomerResult rows {big.metrics['timings'].get('store_customers_seconds')} s;"
-          f" {big.n_segments} segments")
+    print(
+        f"\n1) {args.rows:,}-customer analysis (default: auto k 2..10, NLP on): {wall:.1f} s wall in a separate process"
+    )
+    print(
+        f"   engine total {big.metrics['timings'].get('total', 0):.1f} s; peak memory {big.metrics.get('peak_memory_mb', 0):.0f} MB;"
+        f" storing {big.customer_count:,} CustomerResult rows {big.metrics['timings'].get('store_customers_seconds')} s;"
+        f" {big.n_segments} segments"
+    )
     print(f"   stages seen by the page: {' → '.join(stages)}")
     print("\n2) pages of a 10k analysis while the 1M analysis runs (server time):")
     for name, times in page_times.items():
         if times:
-            print(f"   {name:15s} n={len(times):3d}  median {ms(statistics.median(times))}  p95 {ms(pct(times, 0.95))}  max {ms(max(times))}")
+            print(
+                f"   {name:15s} n={len(times):3d}  median {ms(statistics.median(times))}  p95 {ms(pct(times, 0.95))}  max {ms(max(times))}"
+            )
 
     time_pages(args, client, big)
 
@@ -218,18 +242,28 @@ def time_pages(args, client, big):
     cold, size = time_get(client, viz)
     warm, _ = time_get(client, viz, n=20)
     print(f"\n3) Visualizations tab of the {args.rows:,}-customer analysis (server time):")
-    print(f"   cold (first request of this process: figure JSON read from the file the job wrote): {ms(cold[0])};  warm (cached): median {ms(statistics.median(warm))},"
-          f" p95 {ms(pct(warm, 0.95))};  HTML {size / 1024:.0f} KiB")
-    for name, url in (("data", f"/analyses/{big.pk}/"), ("insights", f"/analyses/{big.pk}/insights/"),
-                      ("profiles", f"/analyses/{big.pk}/profiles/")):
+    print(
+        f"   cold (first request of this process: figure JSON read from the file the job wrote): {ms(cold[0])};  warm (cached): median {ms(statistics.median(warm))},"
+        f" p95 {ms(pct(warm, 0.95))};  HTML {size / 1024:.0f} KiB"
+    )
+    for name, url in (
+        ("data", f"/analyses/{big.pk}/"),
+        ("insights", f"/analyses/{big.pk}/insights/"),
+        ("profiles", f"/analyses/{big.pk}/profiles/"),
+    ):
         cold_t, _ = time_get(client, url)
         warm_t, _ = time_get(client, url, n=10)
         print(f"   {name:9s} tab: cold {ms(cold_t[0])}, warm median {ms(statistics.median(warm_t))}")
 
     if not args.no_browser:
         env = dict(os.environ)
-        server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(100):
                 try:
@@ -240,12 +274,20 @@ def time_pages(args, client, big):
                 except Exception:  # noqa: BLE001
                     time.sleep(0.2)
             renders, charts = browser_render(viz, client.cookies["sessionid"].value, args.port)
-            print(f"   full render in Chromium ({charts} charts), seconds from navigation start (empty browser cache first):")
+            print(
+                f"   full render in Chromium ({charts} charts), seconds from navigation start (empty browser cache first):"
+            )
             for i, r in enumerate(renders):
-                plotly = "cached" if not r["plotly_bytes"] else f"{r['plotly'] or 0:.2f} s ({r['plotly_bytes'] / 1e6:.1f} MB)"
-                print(f"     visit {i + 1}: HTML received {r['html']:.2f} s, plotly.min.js {plotly}, "
-                      f"DOM ready {r['dcl']:.2f} s, first screen's charts drawn {r['first']:.2f} s, "
-                      f"all {charts} drawn {r['all']:.2f} s")
+                plotly = (
+                    "cached"
+                    if not r["plotly_bytes"]
+                    else f"{r['plotly'] or 0:.2f} s ({r['plotly_bytes'] / 1e6:.1f} MB)"
+                )
+                print(
+                    f"     visit {i + 1}: HTML received {r['html']:.2f} s, plotly.min.js {plotly}, "
+                    f"DOM ready {r['dcl']:.2f} s, first screen's charts drawn {r['first']:.2f} s, "
+                    f"all {charts} drawn {r['all']:.2f} s"
+                )
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -274,9 +316,11 @@ def time_pages(args, client, big):
             t0 = time.perf_counter()
             page = customer_page(analysis=big, after=after, limit=100, **filters)
             counted.append(time.perf_counter() - t0)
-        print(f"   {label:28s} median {ms(statistics.median(bare))} p95 {ms(pct(bare, 0.95))} | median "
-              f"{ms(statistics.median(counted))} p95 {ms(pct(counted, 0.95))}  (total {page.total:,}"
-              f"{'+' if page.total_capped else ''})")
+        print(
+            f"   {label:28s} median {ms(statistics.median(bare))} p95 {ms(pct(bare, 0.95))} | median "
+            f"{ms(statistics.median(counted))} p95 {ms(pct(counted, 0.95))}  (total {page.total:,}"
+            f"{'+' if page.total_capped else ''})"
+        )
 
 
 if __name__ == "__main__":

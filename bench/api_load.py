@@ -78,19 +78,25 @@ def setup(rows: int):
 
     def analysis_of(n):
         name = f"bench {n} customers"
-        found = (Analysis.objects.for_organization(org).filter(name=name, customer_count=n)
-                 .exclude(model_file="").first())
+        found = (
+            Analysis.objects.for_organization(org).filter(name=name, customer_count=n).exclude(model_file="").first()
+        )
         if found is not None:
             return found
         dataset = Dataset.objects.for_organization(org).filter(name=name, status="ready").first()
         if dataset is None:
             t0 = time.perf_counter()
-            dataset = dataset_create_synthetic(organization=org, created_by=None, rows=n, seed=11, name=name,
-                                               background=False)
+            dataset = dataset_create_synthetic(
+                organization=org, created_by=None, rows=n, seed=11, name=name, background=False
+            )
             print(f"  made dataset of {n:,} customers in {time.perf_counter() - t0:.0f} s", flush=True)
         t0 = time.perf_counter()
-        analysis = analysis_create(organization=org, dataset=dataset, name=name,
-                                   config={**analysis_default_config(dataset), "n_clusters": 6, "nlp": False})
+        analysis = analysis_create(
+            organization=org,
+            dataset=dataset,
+            name=name,
+            config={**analysis_default_config(dataset), "n_clusters": 6, "nlp": False},
+        )
         outcome = job_execute(analysis.job_id)
         analysis.refresh_from_db()
         print(f"  ran the analysis of {n:,} customers in {time.perf_counter() - t0:.0f} s ({outcome})", flush=True)
@@ -105,8 +111,10 @@ def setup(rows: int):
 
     frame = dataset_read_dataframe(small.dataset).head(10_000)
     records = json.loads(frame.to_json(orient="records", date_format="iso"))
-    records = [{k: (v[:10] if isinstance(v, str) and "T00:00:00" in v else v) for k, v in r.items() if v is not None}
-               for r in records]
+    records = [
+        {k: (v[:10] if isinstance(v, str) and "T00:00:00" in v else v) for k, v in r.items() if v is not None}
+        for r in records
+    ]
     return small, big, key, records
 
 
@@ -177,8 +185,16 @@ def load_average():
 
 def start_gunicorn(port, workers):
     env = dict(os.environ)
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "segsaas.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--log-level", "warning"]
+    cmd = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "segsaas.wsgi",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -209,8 +225,11 @@ def main():
     print(f"database: {connection.vendor}; setting up (first run makes the analyses)...", flush=True)
     small, big, key, records = setup(args.rows)
     connection.close()
-    print(f"predict analysis #{small.pk} ({small.customer_count:,} customers), customers analysis #{big.pk} "
-          f"({big.customer_count:,} customers); gunicorn -w {args.workers} on 127.0.0.1:{args.port}", flush=True)
+    print(
+        f"predict analysis #{small.pk} ({small.customer_count:,} customers), customers analysis #{big.pk} "
+        f"({big.customer_count:,} customers); gunicorn -w {args.workers} on 127.0.0.1:{args.port}",
+        flush=True,
+    )
     proc = start_gunicorn(args.port, args.workers)
     try:
         target = Target(args.port, key)
@@ -220,23 +239,31 @@ def main():
 
         print("\n0. baseline: the cheapest authenticated call (GET datasets/?page_size=1), same clients", flush=True)
         cpu0 = workers_cpu_seconds(proc.pid)
-        lat, errors, wall = closed_loop(target, lambda: ("GET", "/api/v1/datasets/?page_size=1", None),
-                                        min(args.seconds, 10), args.concurrency)
+        lat, errors, wall = closed_loop(
+            target, lambda: ("GET", "/api/v1/datasets/?page_size=1", None), min(args.seconds, 10), args.concurrency
+        )
         cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(len(lat), 1)
-        print(f"   {len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}; "
-              f"errors {len(errors)}; server CPU {ms(cpu)} per request; load average {load_average()}")
+        print(
+            f"   {len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}; "
+            f"errors {len(errors)}; server CPU {ms(cpu)} per request; load average {load_average()}"
+        )
 
         print("\n1. predict, one record per request", flush=True)
         cpu0 = workers_cpu_seconds(proc.pid)
-        lat, errors, wall = closed_loop(target, lambda: ("POST", predict, {"record": random.choice(records)}),
-                                        args.seconds, args.concurrency)
+        lat, errors, wall = closed_loop(
+            target, lambda: ("POST", predict, {"record": random.choice(records)}), args.seconds, args.concurrency
+        )
         cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(len(lat), 1)
-        print(f"   {len(lat):,} requests in {wall:.1f} s from {args.concurrency} client threads: "
-              f"{len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}, "
-              f"max {ms(max(lat))}; errors {len(errors)}" + (f" (e.g. {errors[0]})" if errors else ""))
-        print(f"   server CPU {ms(cpu)} per request (all {args.workers} workers); load average {load_average()} on "
-              f"{os.cpu_count()} cores: an otherwise idle machine would serve about {os.cpu_count() / cpu:.0f} "
-              f"requests/s at full CPU")
+        print(
+            f"   {len(lat):,} requests in {wall:.1f} s from {args.concurrency} client threads: "
+            f"{len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}, "
+            f"max {ms(max(lat))}; errors {len(errors)}" + (f" (e.g. {errors[0]})" if errors else "")
+        )
+        print(
+            f"   server CPU {ms(cpu)} per request (all {args.workers} workers); load average {load_average()} on "
+            f"{os.cpu_count()} cores: an otherwise idle machine would serve about {os.cpu_count() / cpu:.0f} "
+            f"requests/s at full CPU"
+        )
 
         print("\n2. predict, 10,000 records in one call", flush=True)
         batch = (records * (10_000 // len(records) + 1))[:10_000]
@@ -245,8 +272,10 @@ def main():
             elapsed, data = target.call("POST", predict, {"records": batch})
             assert json.loads(data)["count"] == 10_000
             times.append(elapsed)
-        print(f"   {len(times)} calls: median {ms(statistics.median(times))}, max {ms(max(times))} "
-              f"(request body {len(json.dumps({'records': batch})) / 1e6:.1f} MB)")
+        print(
+            f"   {len(times)} calls: median {ms(statistics.median(times))}, max {ms(max(times))} "
+            f"(request body {len(json.dumps({'records': batch})) / 1e6:.1f} MB)"
+        )
 
         print(f"\n3. customers/ pages of 100 rows, {big.customer_count:,}-customer analysis", flush=True)
         base = f"/api/v1/analyses/{big.pk}/customers/"
@@ -260,16 +289,21 @@ def main():
             "random depth": lambda: f"{base}?page_size=100&cursor={cursor(random.randrange(big.customer_count - 200))}",
             "segment filter, random depth": lambda: (
                 f"{base}?page_size=100&segment={random.choice(segments)}"
-                f"&cursor={cursor(random.randrange(big.customer_count // 2))}"),
+                f"&cursor={cursor(random.randrange(big.customer_count // 2))}"
+            ),
             "churn_risk_min=0.5 & ltv_min=100": lambda: f"{base}?page_size=100&churn_risk_min=0.5&ltv_min=100",
         }
         for label, make in kinds.items():
             lat = [target.call("GET", make())[0] for _ in range(args.page_requests // len(kinds))]
-            print(f"   {label:36s} p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}, "
-                  f"max {ms(max(lat))} ({len(lat)} requests, one at a time)")
+            print(
+                f"   {label:36s} p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}, "
+                f"max {ms(max(lat))} ({len(lat)} requests, one at a time)"
+            )
         lat, errors, wall = closed_loop(target, lambda: ("GET", kinds["random depth"](), None), 10, args.concurrency)
-        print(f"   random depth under load ({args.concurrency} threads): {len(lat) / wall:.0f} pages/s, "
-              f"p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}; errors {len(errors)}")
+        print(
+            f"   random depth under load ({args.concurrency} threads): {len(lat) / wall:.0f} pages/s, "
+            f"p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}; errors {len(errors)}"
+        )
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

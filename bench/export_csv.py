@@ -88,17 +88,19 @@ print(json.dumps({"big": big, "small": little, "session": session.session_key}))
 
 def _env() -> dict:
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "segsaas.settings",
-        "SEGSAAS_VAR_DIR": str(WORK / "var"),
-        "MEDIA_ROOT": str(WORK / "media"),
-        "CELERY_BROKER_DIR": str(WORK / "broker"),
-        "DATABASE_URL": f"sqlite:///{WORK / 'bench.sqlite3'}",
-        "CELERY_BROKER_URL": "filesystem://",
-        "PYTHONPATH": str(ROOT),
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "0",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "segsaas.settings",
+            "SEGSAAS_VAR_DIR": str(WORK / "var"),
+            "MEDIA_ROOT": str(WORK / "media"),
+            "CELERY_BROKER_DIR": str(WORK / "broker"),
+            "DATABASE_URL": f"sqlite:///{WORK / 'bench.sqlite3'}",
+            "CELERY_BROKER_URL": "filesystem://",
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "0",
+        }
+    )
     return env
 
 
@@ -150,11 +152,20 @@ def _stream(port: int, path: str, session: str, pid: int) -> dict:
     sampler.join()
     conn.close()
     return {
-        "status": response.status, "content_type": response.getheader("Content-Type"),
-        "disposition": response.getheader("Content-Disposition"), "rows": lines - 1, "bytes": size,
-        "first_byte_s": first, "seconds": seconds, "rows_per_s": (lines - 1) / seconds, "mb_per_s": size / seconds / 1e6,
-        "rss_before_mb": rss_before, "rss_min_mb": min(samples or [rss_before]), "rss_max_mb": max(samples or [rss_before]),
-        "peak_growth_mb": _status(pid, "VmHWM") - hwm_before, "hwm_after_mb": _status(pid, "VmHWM"),
+        "status": response.status,
+        "content_type": response.getheader("Content-Type"),
+        "disposition": response.getheader("Content-Disposition"),
+        "rows": lines - 1,
+        "bytes": size,
+        "first_byte_s": first,
+        "seconds": seconds,
+        "rows_per_s": (lines - 1) / seconds,
+        "mb_per_s": size / seconds / 1e6,
+        "rss_before_mb": rss_before,
+        "rss_min_mb": min(samples or [rss_before]),
+        "rss_max_mb": max(samples or [rss_before]),
+        "peak_growth_mb": _status(pid, "VmHWM") - hwm_before,
+        "hwm_after_mb": _status(pid, "VmHWM"),
     }
 
 
@@ -170,16 +181,36 @@ def main() -> None:
     env = _env()
     py = str(ROOT / ".venv/bin/python")
     subprocess.run([py, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    print(f"Setting up: engine on 3,000 customers, per-customer tables of {args.rows:,} and {args.small:,} rows ...",
-          flush=True)
-    out = subprocess.run([py, "-c", SETUP, str(args.rows), str(args.small)], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    print(
+        f"Setting up: engine on 3,000 customers, per-customer tables of {args.rows:,} and {args.small:,} rows ...",
+        flush=True,
+    )
+    out = subprocess.run(
+        [py, "-c", SETUP, str(args.rows), str(args.small)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     ids = json.loads(out.strip().splitlines()[-1])
 
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "segsaas.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{args.port}",
-         "--timeout", "900", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "segsaas.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "900",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         pid = _worker_pid(server.pid)
@@ -196,16 +227,21 @@ def main() -> None:
         _stream(args.port, f"/reports/analyses/{ids['small']}/download/?format=csv&segment=0", ids["session"], pid)
         results = {}
         for label, analysis_id in (("small", ids["small"]), ("big", ids["big"])):
-            results[label] = _stream(args.port, f"/reports/analyses/{analysis_id}/download/?format=csv",
-                                      ids["session"], pid)
+            results[label] = _stream(
+                args.port, f"/reports/analyses/{analysis_id}/download/?format=csv", ids["session"], pid
+            )
         print(f"\nweb process: gunicorn, 1 sync worker (pid {pid}); Python {sys.version.split()[0]}")
         for label in ("small", "big"):
             r = results[label]
             print(f"\n{r['rows']:,} rows  HTTP {r['status']}  {r['content_type']}  {r['disposition']}")
-            print(f"  first byte {r['first_byte_s'] * 1000:.0f} ms · {r['seconds']:.2f} s · {r['rows_per_s']:,.0f} rows/s · "
-                  f"{r['bytes'] / 1e6:,.1f} MB at {r['mb_per_s']:.1f} MB/s")
-            print(f"  worker RSS before {r['rss_before_mb']:.0f} MB · during {r['rss_min_mb']:.0f}–{r['rss_max_mb']:.0f} MB · "
-                  f"peak (VmHWM) growth {r['peak_growth_mb']:.1f} MB · peak {r['hwm_after_mb']:.0f} MB")
+            print(
+                f"  first byte {r['first_byte_s'] * 1000:.0f} ms · {r['seconds']:.2f} s · {r['rows_per_s']:,.0f} rows/s · "
+                f"{r['bytes'] / 1e6:,.1f} MB at {r['mb_per_s']:.1f} MB/s"
+            )
+            print(
+                f"  worker RSS before {r['rss_before_mb']:.0f} MB · during {r['rss_min_mb']:.0f}–{r['rss_max_mb']:.0f} MB · "
+                f"peak (VmHWM) growth {r['peak_growth_mb']:.1f} MB · peak {r['hwm_after_mb']:.0f} MB"
+            )
         assert results["big"]["rows"] == args.rows and results["small"]["rows"] == args.small
         (ROOT / "bench/out").mkdir(exist_ok=True)
         (ROOT / "bench/out/export_csv.json").write_text(json.dumps(results, indent=2))

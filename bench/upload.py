@@ -38,7 +38,7 @@ WORK = Path("/tmp/segsaas-bench-upload")
 
 
 def _generate_csv(path: Path, rows: int) -> None:
-    code = r'''
+    code = r"""
 import sys
 import numpy as np, pandas as pd
 rows, path = int(sys.argv[1]), sys.argv[2]
@@ -83,7 +83,7 @@ for start in range(0, rows, 100_000):
     df.loc[missing, "total_spend"] = np.nan
     df.to_csv(path, mode="w" if first else "a", header=first, index=False)
     first = False
-'''
+"""
     subprocess.run([sys.executable, "-c", code, str(rows), str(path)], check=True)
 
 
@@ -165,8 +165,8 @@ def _stream_upload(port: int, path: Path, session_key: str) -> tuple[int, str, f
     boundary = uuid.uuid4().hex
     csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nBench 1M\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBench 1M\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
         "Content-Type: text/csv\r\n\r\n"
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
@@ -233,9 +233,14 @@ def main() -> None:
     results = {}
 
     # 1. The web process.
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     worker = None
     try:
         _wait_http(args.port, server)
@@ -247,10 +252,14 @@ def main() -> None:
         idle_rss = _rss_mb(server.pid)
         status, body, seconds = _stream_upload(args.port, csv_path, session_key)
         peak = _hwm_mb(server.pid)
-        print(f"\n1. Web process (runserver, pid {server.pid}): HTTP {status} in {seconds:.1f} s "
-              f"({args.rows / seconds:,.0f} rows/s incl. transfer)")
-        print(f"   idle RSS {idle_rss:.0f} MB, idle peak {idle_peak:.0f} MB -> peak during upload {peak:.0f} MB: "
-              f"growth {peak - idle_peak:.1f} MB for a {size_mb:.0f} MB file")
+        print(
+            f"\n1. Web process (runserver, pid {server.pid}): HTTP {status} in {seconds:.1f} s "
+            f"({args.rows / seconds:,.0f} rows/s incl. transfer)"
+        )
+        print(
+            f"   idle RSS {idle_rss:.0f} MB, idle peak {idle_peak:.0f} MB -> peak during upload {peak:.0f} MB: "
+            f"growth {peak - idle_peak:.1f} MB for a {size_mb:.0f} MB file"
+        )
         if status != 200:
             print("   response:", body[:500])
             return
@@ -261,9 +270,28 @@ def main() -> None:
 
         # 2. The job, in a worker whose one process does the work.
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "segsaas", "worker", "--pool", "solo", "--loglevel", "WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "segsaas",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"bench-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         from datasets.models import Dataset
         from jobs.models import FINISHED_STATUSES
@@ -290,12 +318,18 @@ def main() -> None:
         job_seconds = (job.finished_at - job.started_at).total_seconds()
         worker_peak = _hwm_mb(worker.pid)
         dataset.refresh_from_db()
-        print(f"\n2. Job path (celery --pool solo, pid {worker.pid}): {job.status} in {job_seconds:.1f} s "
-              f"({args.rows / job_seconds:,.0f} rows/s): convert to Parquet + profile {dataset.column_count} columns")
-        print(f"   worker peak before the job {worker_idle_peak:.0f} MB -> during {worker_peak:.0f} MB: "
-              f"growth {worker_peak - worker_idle_peak:.1f} MB")
-        print(f"   dataset #{dataset.pk}: {dataset.status}, {dataset.row_count:,} rows, profile computed in "
-              f"{dataset.profile.get('seconds')} s, Parquet {dataset.data_file.size / 1024**2:.1f} MB")
+        print(
+            f"\n2. Job path (celery --pool solo, pid {worker.pid}): {job.status} in {job_seconds:.1f} s "
+            f"({args.rows / job_seconds:,.0f} rows/s): convert to Parquet + profile {dataset.column_count} columns"
+        )
+        print(
+            f"   worker peak before the job {worker_idle_peak:.0f} MB -> during {worker_peak:.0f} MB: "
+            f"growth {worker_peak - worker_idle_peak:.1f} MB"
+        )
+        print(
+            f"   dataset #{dataset.pk}: {dataset.status}, {dataset.row_count:,} rows, profile computed in "
+            f"{dataset.profile.get('seconds')} s, Parquet {dataset.data_file.size / 1024**2:.1f} MB"
+        )
         results["job"] = {"seconds": round(job_seconds, 1), "peak_growth_mb": round(worker_peak - worker_idle_peak, 1)}
     finally:
         for proc in (server, worker):
@@ -314,12 +348,15 @@ def main() -> None:
         base = _hwm_mb()
         t = time.perf_counter()
         with open(csv_path, "rb") as fh:
-            dataset = dataset_create_from_upload(organization=org, uploaded_by=user, file=fh, filename=csv_path.name,
-                                                 background=False)
+            dataset = dataset_create_from_upload(
+                organization=org, uploaded_by=user, file=fh, filename=csv_path.name, background=False
+            )
         seconds = time.perf_counter() - t
         peak = _hwm_mb()
-        print(f"\n3. Inline service (this process): validate + store + convert + profile in {seconds:.1f} s "
-              f"({args.rows / seconds:,.0f} rows/s); peak {base:.0f} MB -> {peak:.0f} MB: growth {peak - base:.1f} MB")
+        print(
+            f"\n3. Inline service (this process): validate + store + convert + profile in {seconds:.1f} s "
+            f"({args.rows / seconds:,.0f} rows/s); peak {base:.0f} MB -> {peak:.0f} MB: growth {peak - base:.1f} MB"
+        )
         results["inline"] = {"seconds": round(seconds, 1), "peak_growth_mb": round(peak - base, 1)}
     print("\nSummary:", results)
 

@@ -92,9 +92,9 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         summary="Upload a customer table",
         description="Multipart form with `file` (CSV, CSV.gz or XLSX) and an optional `name`. The file is validated "
-                    "as it is read; a rejected file leaves nothing behind and the `400` names the row, column or limit. "
-                    "Small files are profiled before the answer (`status: ready`); large ones are imported in the "
-                    "background (`status: processing`, see `progress`): poll the dataset.",
+        "as it is read; a rejected file leaves nothing behind and the `400` names the row, column or limit. "
+        "Small files are profiled before the answer (`status: ready`); large ones are imported in the "
+        "background (`status: processing`, see `progress`): poll the dataset.",
         request={"multipart/form-data": DatasetUploadSerializer},
         responses={201: DatasetDetailSerializer, **error_responses(400, 413)},
     )
@@ -106,8 +106,11 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         upload = form.validated_data["file"]
         try:
             dataset = dataset_create_from_upload(
-                organization=request._request.organization, uploaded_by=request.user, file=upload,
-                name=form.validated_data.get("name") or None, filename=upload.name,
+                organization=request._request.organization,
+                uploaded_by=request.user,
+                file=upload,
+                name=form.validated_data.get("name") or None,
+                filename=upload.name,
             )
         except DatasetError as exc:
             raise serializers.ValidationError({"file": [str(exc)]}) from exc
@@ -116,7 +119,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         summary="Generate a synthetic dataset",
         description="Realistic synthetic customers from the engine's generator (with a churn label). Up to 50,000 rows "
-                    "are made before the answer; larger ones in the background (`status: processing`).",
+        "are made before the answer; larger ones in the background (`status: processing`).",
         request=SyntheticDatasetSerializer,
         responses={201: DatasetDetailSerializer, **error_responses(400)},
     )
@@ -129,8 +132,11 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         data = form.validated_data
         try:
             dataset = dataset_create_synthetic(
-                organization=request._request.organization, created_by=request.user, rows=data["rows"],
-                seed=data["seed"], name=data.get("name") or None,
+                organization=request._request.organization,
+                created_by=request.user,
+                rows=data["rows"],
+                seed=data["seed"],
+                name=data.get("name") or None,
             )
         except DatasetError as exc:
             raise serializers.ValidationError({"rows": [str(exc)]}) from exc
@@ -139,7 +145,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(
         summary="Confirm or change column roles",
         description="Change the role of some columns and the behavioural columns (recency, frequency, tenure). "
-                    "New analyses of the dataset use these roles by default.",
+        "New analyses of the dataset use these roles by default.",
         request=DatasetRolesSerializer,
         responses={200: DatasetDetailSerializer, **error_responses(400, 404, 409)},
     )
@@ -151,8 +157,10 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         form.is_valid(raise_exception=True)
         if dataset.status != DatasetStatus.READY:
             return error_response(
-                "dataset_not_ready", f"Dataset {dataset.pk} is {dataset.status}; roles can be set once it is ready.",
-                {"status": dataset.status}, http_status=status.HTTP_409_CONFLICT,
+                "dataset_not_ready",
+                f"Dataset {dataset.pk} is {dataset.status}; roles can be set once it is ready.",
+                {"status": dataset.status},
+                http_status=status.HTTP_409_CONFLICT,
             )
         data = form.validated_data
         columns = {c.get("name") for c in dataset.schema or [] if isinstance(c, dict)}
@@ -164,8 +172,9 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         if any(key in data for key in behaviour_keys):
             behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in behaviour_keys if k in data}}
         try:
-            dataset = dataset_update_roles(dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour,
-                                           actor=request.user)
+            dataset = dataset_update_roles(
+                dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour, actor=request.user
+            )
         except DatasetError as exc:
             field = next((k for k in behaviour_keys if k in data and repr(data[k]) in str(exc)), "roles")
             raise serializers.ValidationError({field: [str(exc)]}) from exc

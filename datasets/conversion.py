@@ -32,7 +32,7 @@ Progress = Callable[[str, float], None]
 
 
 def chunk_rows() -> int:
-    return int(getattr(settings, "DATASETS_CHUNK_ROWS", 50_000))
+    return int(settings.DATASETS_CHUNK_ROWS)
 
 
 def _missing_tokens() -> list[str]:
@@ -148,7 +148,13 @@ def _cast(chunk, types: dict[str, str]):
 def _arrow_type(t: str):
     import pyarrow as pa
 
-    return {"int": pa.int64(), "float": pa.float64(), "decimal_comma": pa.float64(), "date": pa.timestamp("us"), "text": pa.string()}[t]
+    return {
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "decimal_comma": pa.float64(),
+        "date": pa.timestamp("us"),
+        "text": pa.string(),
+    }[t]
 
 
 def convert_upload(source_path: str, info: dict, target_path: str, *, progress: Progress | None = None) -> dict:

@@ -134,8 +134,12 @@ def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:
             values, bad = coerce_numeric(series)
             bad_count = int(bad.sum())
             if bad_count:
-                warnings.append({"kind": "mixed_types", "message": f"{bad_count:,} values are not numbers "
-                                 f"(e.g. {first_bad_example(series, bad)})."})
+                warnings.append(
+                    {
+                        "kind": "mixed_types",
+                        "message": f"{bad_count:,} values are not numbers (e.g. {first_bad_example(series, bad)}).",
+                    }
+                )
         finite = values[~np.isnan(values)]
         if finite.size:
             out["numeric"] = {
@@ -147,8 +151,11 @@ def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:
                 "unparsed": bad_count,
             }
             counts, edges = np.histogram(finite, bins=12)
-            out["numeric"]["histogram"] = {"counts": [int(c) for c in counts], "edges": [_num(e) for e in edges],
-                                            "max_count": int(counts.max())}
+            out["numeric"]["histogram"] = {
+                "counts": [int(c) for c in counts],
+                "edges": [_num(e) for e in edges],
+                "max_count": int(counts.max()),
+            }
 
     # Dates: stored timestamps, or text the engine reads as dates.
     if stored == "date" or role == "date":
@@ -161,17 +168,31 @@ def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:
             dates = parsed.astype("datetime64[s]")
             bad_count = int(bad.sum())
             if bad_count:
-                warnings.append({"kind": "mixed_types", "message": f"{bad_count:,} values could not be read as dates "
-                                 f"(e.g. {first_bad_example(series, bad)})."})
+                warnings.append(
+                    {
+                        "kind": "mixed_types",
+                        "message": f"{bad_count:,} values could not be read as dates "
+                        f"(e.g. {first_bad_example(series, bad)}).",
+                    }
+                )
             formats = _date_formats(sample)
             if len(formats) > 1:
-                warnings.append({"kind": "mixed_formats", "message": "Dates are written in several formats (e.g. "
-                                 + " and ".join(repr(f) for f in formats[:2]) + ")."})
+                warnings.append(
+                    {
+                        "kind": "mixed_formats",
+                        "message": "Dates are written in several formats (e.g. "
+                        + " and ".join(repr(f) for f in formats[:2])
+                        + ").",
+                    }
+                )
         valid = dates[~np.isnat(dates)]
         if valid.size:
-            out["dates"] = {"min": str(valid.min())[:10], "max": str(valid.max())[:10],
-                            "span_days": int((valid.max() - valid.min()).astype("timedelta64[D]").astype(int)),
-                            "unparsed": bad_count}
+            out["dates"] = {
+                "min": str(valid.min())[:10],
+                "max": str(valid.max())[:10],
+                "span_days": int((valid.max() - valid.min()).astype("timedelta64[D]").astype(int)),
+                "unparsed": bad_count,
+            }
 
     # Text: top values and length.
     if stored == "text" and present:
@@ -180,8 +201,12 @@ def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:
         if role not in ("numeric", "monetary", "date") and stored == "text":
             share = _numeric_share(sample)
             if 0.1 <= share <= 0.9:
-                warnings.append({"kind": "mixed_types", "message": f"Mixed types: about {share:.0%} of the values "
-                                 "are numbers and the rest text."})
+                warnings.append(
+                    {
+                        "kind": "mixed_types",
+                        "message": f"Mixed types: about {share:.0%} of the values are numbers and the rest text.",
+                    }
+                )
     if present and (role in ("categorical", "churn_label", "text") or (stored in ("int", "bool") and distinct <= 20)):
         out["top_values"] = _top_values(arrow_col, present)
 
@@ -191,13 +216,23 @@ def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:
     elif distinct == 1:
         warnings.append({"kind": "constant", "message": "Constant: every non-missing row has the same value."})
     if present and missing / n > MOSTLY_MISSING:
-        warnings.append({"kind": "mostly_missing", "message": f"Mostly missing: {missing / n:.0%} of rows have no value."})
+        warnings.append(
+            {"kind": "mostly_missing", "message": f"Mostly missing: {missing / n:.0%} of rows have no value."}
+        )
     if present > 20 and distinct == present and stored in ("text", "int") and role not in ("text", "identifier"):
-        warnings.append({"kind": "id_like", "message": "ID-like: every value is different, so it cannot describe "
-                         "a group of customers."})
+        warnings.append(
+            {
+                "kind": "id_like",
+                "message": "ID-like: every value is different, so it cannot describe a group of customers.",
+            }
+        )
     elif role == "identifier" and distinct < present:
-        warnings.append({"kind": "id_duplicates", "message": f"Identifier with repeated values: {distinct:,} distinct "
-                         f"among {present:,} rows."})
+        warnings.append(
+            {
+                "kind": "id_duplicates",
+                "message": f"Identifier with repeated values: {distinct:,} distinct among {present:,} rows.",
+            }
+        )
     return out
 
 
@@ -205,8 +240,10 @@ def _top_values(arrow_col, present: int) -> list[dict]:
     import pyarrow.compute as pc
 
     counts = pc.value_counts(arrow_col.drop_null())
-    pairs = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
-                   key=lambda p: (-p[1], str(p[0])))[:TOP_VALUES]
+    pairs = sorted(
+        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
+        key=lambda p: (-p[1], str(p[0])),
+    )[:TOP_VALUES]
     return [{"value": _json_value(v), "count": int(c), "share": _num(c / present, 4)} for v, c in pairs]
 
 

@@ -29,8 +29,15 @@ def job_progress(job, *, draft: bool = False) -> dict | None:
     if job is None:
         if not draft:
             return None
-        return {"status": "draft", "stage": "", "percent": 0.0, "queue_position": None, "elapsed_seconds": None,
-                "error": "", "cancel_requested": False}
+        return {
+            "status": "draft",
+            "stage": "",
+            "percent": 0.0,
+            "queue_position": None,
+            "elapsed_seconds": None,
+            "error": "",
+            "cancel_requested": False,
+        }
     elapsed = job.elapsed_seconds
     return {
         "status": job.status,
@@ -46,8 +53,21 @@ def job_progress(job, *, draft: bool = False) -> dict | None:
 class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
-        fields = ["id", "name", "source", "status", "row_count", "column_count", "file_size", "original_filename",
-                  "encoding", "delimiter", "roles_confirmed", "error", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "source",
+            "status",
+            "row_count",
+            "column_count",
+            "file_size",
+            "original_filename",
+            "encoding",
+            "delimiter",
+            "roles_confirmed",
+            "error",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -65,27 +85,38 @@ class BehaviourRolesSerializer(serializers.Serializer):
 class DatasetDetailSerializer(DatasetSerializer):
     columns = serializers.SerializerMethodField()
     roles = serializers.DictField(
-        child=serializers.ChoiceField(choices=ColumnRole.choices), read_only=True,
+        child=serializers.ChoiceField(choices=ColumnRole.choices),
+        read_only=True,
         help_text="Role of each column (inferred, or as confirmed); an analysis uses these by default.",
     )
     behaviour_roles = serializers.SerializerMethodField()
     profile = serializers.JSONField(
         read_only=True,
         help_text="Per column: stored type, inferred role, missing count and share, distinct count, statistics for "
-                  "numbers, top values for categories, date range, text length, warnings; plus a 50-row preview.",
+        "numbers, top values for categories, date range, text length, warnings; plus a 50-row preview.",
     )
     synthetic_params = serializers.JSONField(read_only=True)
     progress = serializers.SerializerMethodField()
 
     class Meta(DatasetSerializer.Meta):
-        fields = [*DatasetSerializer.Meta.fields, "columns", "roles", "behaviour_roles", "profile", "synthetic_params",
-                  "progress"]
+        fields = [
+            *DatasetSerializer.Meta.fields,
+            "columns",
+            "roles",
+            "behaviour_roles",
+            "profile",
+            "synthetic_params",
+            "progress",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ColumnSchemaSerializer(many=True))
     def get_columns(self, dataset) -> list:
-        return [{"name": str(c.get("name")), "type": str(c.get("type") or c.get("dtype") or "")}
-                for c in dataset.schema or [] if isinstance(c, dict)]
+        return [
+            {"name": str(c.get("name")), "type": str(c.get("type") or c.get("dtype") or "")}
+            for c in dataset.schema or []
+            if isinstance(c, dict)
+        ]
 
     @extend_schema_field(BehaviourRolesSerializer)
     def get_behaviour_roles(self, dataset) -> dict:
@@ -101,24 +132,29 @@ class DatasetDetailSerializer(DatasetSerializer):
 class DatasetUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV (comma, semicolon, tab or pipe; UTF-8, UTF-8 with BOM, Windows-1252 or Latin-1), .csv.gz or "
-                  ".xlsx.",
+        ".xlsx.",
         allow_empty_file=True,  # the service rejects an empty file with its own message
     )
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                 help_text="Default: the file's name without its extension.")
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Default: the file's name without its extension."
+    )
 
 
 class DatasetRolesSerializer(serializers.Serializer):
     roles = serializers.DictField(
-        child=serializers.ChoiceField(choices=ColumnRole.choices), required=False,
+        child=serializers.ChoiceField(choices=ColumnRole.choices),
+        required=False,
         help_text="{column: role} for the columns to change; the others keep their role.",
     )
-    recency_col = serializers.CharField(allow_null=True, required=False,
-                                        help_text="Column with days since the last purchase (numeric or date).")
-    frequency_col = serializers.CharField(allow_null=True, required=False,
-                                          help_text="Column with the number of purchases (numeric).")
-    tenure_col = serializers.CharField(allow_null=True, required=False,
-                                       help_text="Column with the customer's age, in days or a sign-up date.")
+    recency_col = serializers.CharField(
+        allow_null=True, required=False, help_text="Column with days since the last purchase (numeric or date)."
+    )
+    frequency_col = serializers.CharField(
+        allow_null=True, required=False, help_text="Column with the number of purchases (numeric)."
+    )
+    tenure_col = serializers.CharField(
+        allow_null=True, required=False, help_text="Column with the customer's age, in days or a sign-up date."
+    )
 
     def validate(self, attrs):
         if not attrs:
@@ -129,8 +165,13 @@ class DatasetRolesSerializer(serializers.Serializer):
 
 
 class SyntheticDatasetSerializer(serializers.Serializer):
-    rows = serializers.IntegerField(min_value=100, max_value=1_000_000, default=10_000,
-                                    help_text="Customers to generate (up to your organization's row limit).")
-    seed = serializers.IntegerField(min_value=0, max_value=2**32 - 1, default=42,
-                                    help_text="Same seed, same customers.")
+    rows = serializers.IntegerField(
+        min_value=100,
+        max_value=1_000_000,
+        default=10_000,
+        help_text="Customers to generate (up to your organization's row limit).",
+    )
+    seed = serializers.IntegerField(
+        min_value=0, max_value=2**32 - 1, default=42, help_text="Same seed, same customers."
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -51,12 +51,12 @@ Progress = Callable[[str, float], None]
 
 def inline_max_bytes() -> int:
     """Uploads up to this size are converted and profiled in the request; larger ones in a job."""
-    return int(getattr(settings, "DATASETS_INLINE_MAX_BYTES", 8 * 1024 * 1024))
+    return int(settings.DATASETS_INLINE_MAX_BYTES)
 
 
 def inline_max_rows() -> int:
     """Synthetic datasets (and uploads) up to this many rows are made in the request."""
-    return int(getattr(settings, "DATASETS_INLINE_MAX_ROWS", 50_000))
+    return int(settings.DATASETS_INLINE_MAX_ROWS)
 
 
 def _file_size(file) -> int:
@@ -209,8 +209,20 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
         # Deleted while it was being processed: leave no files behind.
         storage.delete_dataset_files(dataset)
         raise DatasetError("The dataset was deleted while it was being processed.")
-    dataset.save(update_fields=["profile", "schema", "row_count", "column_count", "roles", "behaviour_roles",
-                                "roles_confirmed", "status", "error", "data_file"])
+    dataset.save(
+        update_fields=[
+            "profile",
+            "schema",
+            "row_count",
+            "column_count",
+            "roles",
+            "behaviour_roles",
+            "roles_confirmed",
+            "status",
+            "error",
+            "data_file",
+        ]
+    )
     progress("Done", 100)
     return dataset
 
@@ -225,8 +237,9 @@ def dataset_process_upload(dataset: Dataset, *, progress: Progress | None = None
     with _local_path(dataset.original_file.name) as source:
         result = _store_parquet(dataset, lambda target: convert_upload(source, info, target, progress=progress))
     if result["row_count"] != info["row_count"]:
-        log.warning("Dataset %s: validation counted %s rows, conversion %s", dataset.pk, info["row_count"],
-                    result["row_count"])
+        log.warning(
+            "Dataset %s: validation counted %s rows, conversion %s", dataset.pk, info["row_count"], result["row_count"]
+        )
     return _finish_with_profile(dataset, progress)
 
 
@@ -286,8 +299,9 @@ def dataset_generate(dataset: Dataset, *, progress: Progress | None = None) -> D
     progress = progress or (lambda stage, pct: None)
     params = dataset.synthetic_params
     progress(f"Generating {params['rows']:,} customers", 5)
-    frame = _generator()(rows=params["rows"], seed=params["seed"],
-                         include_churn_label=params.get("include_churn_label", True))
+    frame = _generator()(
+        rows=params["rows"], seed=params["seed"], include_churn_label=params.get("include_churn_label", True)
+    )
     progress("Writing Parquet", 45)
     _store_parquet(dataset, lambda target: write_frame(frame, target))
     frame = None  # free the table before profiling reads the file back
@@ -349,8 +363,13 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
     if actor is not None:
         from accounts.services import audit
 
-        audit(organization=dataset.organization, action="dataset.roles_updated", actor=actor, target=dataset.name,
-              dataset_id=dataset.pk)
+        audit(
+            organization=dataset.organization,
+            action="dataset.roles_updated",
+            actor=actor,
+            target=dataset.name,
+            dataset_id=dataset.pk,
+        )
     return dataset
 
 
@@ -406,7 +425,14 @@ def dataset_delete(*, dataset: Dataset, actor=None) -> None:
         job_cancel(job)
     name, pk, org = dataset.name, dataset.pk, dataset.organization
     with transaction.atomic():
-        audit(organization=org, action="dataset.deleted", actor=actor, target=name, dataset_id=pk,
-              rows=dataset.row_count, source=dataset.source)
+        audit(
+            organization=org,
+            action="dataset.deleted",
+            actor=actor,
+            target=name,
+            dataset_id=pk,
+            rows=dataset.row_count,
+            source=dataset.source,
+        )
         dataset.delete()
     storage.delete_dataset_files(dataset)

@@ -82,11 +82,11 @@ def _fmt_bytes(n: int) -> str:
 
 
 def short_row_tolerance() -> float:
-    return float(getattr(settings, "DATASETS_SHORT_ROW_TOLERANCE", 0.01))
+    return float(settings.DATASETS_SHORT_ROW_TOLERANCE)
 
 
 def decompression_factor() -> int:
-    return int(getattr(settings, "DATASETS_DECOMPRESSION_FACTOR", 4))
+    return int(settings.DATASETS_DECOMPRESSION_FACTOR)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -310,19 +310,43 @@ def _validate_csv(fileobj, *, name, kind, size, cap, organization) -> UploadInfo
         raise DatasetRejected(f"{name}: the file looks like HTML, XML or JSON, not a CSV table.")
     delimiter = detect_delimiter(sample, name)
     try:
-        return _walk_csv(fileobj, name=name, kind=kind, size=size, cap=cap, encoding=encoding, delimiter=delimiter,
-                         organization=organization)
+        return _walk_csv(
+            fileobj,
+            name=name,
+            kind=kind,
+            size=size,
+            cap=cap,
+            encoding=encoding,
+            delimiter=delimiter,
+            organization=organization,
+        )
     except UnicodeDecodeError:
         if encoding not in ("utf-8", "utf-8-sig", "cp1252"):
             raise
     # The head was valid UTF-8 but a later byte is not: the file is a single-byte Western encoding.
     fallback = "latin-1" if encoding == "cp1252" else "cp1252"
     try:
-        return _walk_csv(fileobj, name=name, kind=kind, size=size, cap=cap, encoding=fallback, delimiter=delimiter,
-                         organization=organization)
+        return _walk_csv(
+            fileobj,
+            name=name,
+            kind=kind,
+            size=size,
+            cap=cap,
+            encoding=fallback,
+            delimiter=delimiter,
+            organization=organization,
+        )
     except UnicodeDecodeError:
-        return _walk_csv(fileobj, name=name, kind=kind, size=size, cap=cap, encoding="latin-1", delimiter=delimiter,
-                         organization=organization)
+        return _walk_csv(
+            fileobj,
+            name=name,
+            kind=kind,
+            size=size,
+            cap=cap,
+            encoding="latin-1",
+            delimiter=delimiter,
+            organization=organization,
+        )
 
 
 def _walk_csv(fileobj, *, name, kind, size, cap, encoding, delimiter, organization) -> UploadInfo:
@@ -360,8 +384,7 @@ def _walk_csv(fileobj, *, name, kind, size, cap, encoding, delimiter, organizati
             raise DatasetRejected(f"{name}: {where} contains NUL bytes; the file is binary, not a CSV table.") from exc
         if "field larger" in str(exc):
             raise DatasetRejected(
-                f"{name}: {where} has a field longer than {csv.field_size_limit():,} characters; "
-                "is a quote left open?"
+                f"{name}: {where} has a field longer than {csv.field_size_limit():,} characters; is a quote left open?"
             ) from exc
         raise DatasetRejected(f"{name}: {where} could not be read as CSV ({exc}).") from exc
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -381,8 +404,17 @@ def _walk_csv(fileobj, *, name, kind, size, cap, encoding, delimiter, organizati
                 f"{name}: {short:,} rows have fewer fields than the header's {width} columns (first: row {r:,}, "
                 f"line {line:,}, with {n} fields); at most {short_row_tolerance():.0%} of rows ({allowed:,}) may be short."
             )
-    info = UploadInfo(kind=kind, display_name=name, size=size, header=header, row_count=rows, encoding=encoding,
-                      delimiter=delimiter, short_rows=short, decompressed_bytes=raw.count)
+    info = UploadInfo(
+        kind=kind,
+        display_name=name,
+        size=size,
+        header=header,
+        row_count=rows,
+        encoding=encoding,
+        delimiter=delimiter,
+        short_rows=short,
+        decompressed_bytes=raw.count,
+    )
     if short:
         info.notes.append(f"{short:,} short rows were padded with missing values.")
     return info
@@ -439,8 +471,15 @@ def _validate_xlsx(fileobj, *, name, size, cap, organization) -> UploadInfo:
     if rows == 0:
         raise DatasetRejected(f"{name}: the worksheet has a header row but no data rows.")
     _check_rows(rows, name, organization)
-    return UploadInfo(kind="xlsx", display_name=name, size=size, header=header, row_count=rows, sheet=sheet_title,
-                      decompressed_bytes=declared)
+    return UploadInfo(
+        kind="xlsx",
+        display_name=name,
+        size=size,
+        header=header,
+        row_count=rows,
+        sheet=sheet_title,
+        decompressed_bytes=declared,
+    )
 
 
 def xlsx_cell_text(value) -> str:

@@ -15,13 +15,21 @@ from datasets.forms import BEHAVIOUR_FIELDS, RolesForm, SyntheticForm, UploadFor
 from datasets.models import Dataset, DatasetStatus
 from datasets.validation import DELIMITERS
 
-_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252 (Latin-1)", "latin-1": "Latin-1 (ISO-8859-1)",
-              "xlsx": "Excel workbook"}
+_ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "cp1252": "Windows-1252 (Latin-1)",
+    "latin-1": "Latin-1 (ISO-8859-1)",
+    "xlsx": "Excel workbook",
+}
 
 
 def _get_dataset(request, dataset_id) -> Dataset:
-    return get_object_for_org(Dataset.objects.for_organization(request.organization).select_related("job", "uploaded_by"),
-                              request.organization, pk=dataset_id)
+    return get_object_for_org(
+        Dataset.objects.for_organization(request.organization).select_related("job", "uploaded_by"),
+        request.organization,
+        pk=dataset_id,
+    )
 
 
 def _wants_json(request) -> bool:
@@ -45,8 +53,9 @@ def dataset_upload(request):
         # Refuse an oversized body before Django reads it to disk.
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > org.max_upload_bytes + 1024 * 1024:
-            error = (f"The upload is {length:,} bytes; this organization's upload limit is "
-                     f"{org.max_upload_bytes:,} bytes.")
+            error = (
+                f"The upload is {length:,} bytes; this organization's upload limit is {org.max_upload_bytes:,} bytes."
+            )
         else:
             form = UploadForm(request.POST, request.FILES)
             if form.is_valid():
@@ -71,10 +80,18 @@ def dataset_upload(request):
                 error = "Choose a file to upload." if "file" in form.errors else "The form is incomplete."
         if _wants_json(request):
             return JsonResponse({"error": error}, status=400)
-    return render(request, "datasets/upload.html", {
-        "form": form, "error": error, "max_upload_bytes": org.max_upload_bytes,
-        "max_rows": org.max_rows, "max_columns": org.max_columns,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "datasets/upload.html",
+        {
+            "form": form,
+            "error": error,
+            "max_upload_bytes": org.max_upload_bytes,
+            "max_rows": org.max_rows,
+            "max_columns": org.max_columns,
+        },
+        status=400 if error else 200,
+    )
 
 
 @org_required(Perm.MANAGE_DATASETS)
@@ -85,26 +102,44 @@ def dataset_synthetic(request):
     if request.method == "POST" and form.is_valid():
         try:
             dataset = services.dataset_create_synthetic(
-                organization=request.organization, created_by=request.user, rows=form.cleaned_data["rows"],
-                seed=form.cleaned_data["seed"], name=form.cleaned_data["name"],
+                organization=request.organization,
+                created_by=request.user,
+                rows=form.cleaned_data["rows"],
+                seed=form.cleaned_data["seed"],
+                name=form.cleaned_data["name"],
             )
         except services.DatasetError as exc:
             error = exc.message
         else:
             return redirect("datasets:detail", dataset.pk)
-    return render(request, "datasets/synthetic.html", {
-        "form": form, "error": error, "inline_max_rows": services.inline_max_rows(),
-    }, status=400 if (error or form.errors) else 200)
+    return render(
+        request,
+        "datasets/synthetic.html",
+        {
+            "form": form,
+            "error": error,
+            "inline_max_rows": services.inline_max_rows(),
+        },
+        status=400 if (error or form.errors) else 200,
+    )
 
 
-WARNING_LABELS = {"constant": "Constant", "id_like": "ID-like", "mostly_missing": "Mostly missing",
-                  "mixed_types": "Mixed types", "mixed_formats": "Date formats", "empty": "Empty",
-                  "id_duplicates": "Repeated IDs"}
+WARNING_LABELS = {
+    "constant": "Constant",
+    "id_like": "ID-like",
+    "mostly_missing": "Mostly missing",
+    "mixed_types": "Mixed types",
+    "mixed_formats": "Date formats",
+    "empty": "Empty",
+    "id_duplicates": "Repeated IDs",
+}
 
 
 def _labelled(warnings: list[dict]) -> list[dict]:
-    return [{**w, "label": WARNING_LABELS.get(w.get("kind"), str(w.get("kind", "")).replace("_", " ").capitalize())}
-            for w in warnings]
+    return [
+        {**w, "label": WARNING_LABELS.get(w.get("kind"), str(w.get("kind", "")).replace("_", " ").capitalize())}
+        for w in warnings
+    ]
 
 
 def _stored_bytes(dataset) -> int:
@@ -121,8 +156,13 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None) -> dict
         roles_form = RolesForm(dataset=dataset)
     rows = []
     for i, col in enumerate(columns):
-        rows.append({"col": col, "field": roles_form[f"role_{i}"] if roles_form and f"role_{i}" in roles_form.fields else None,
-                     "inferred": (profile.get("inferred_roles") or {}).get(col["name"])})
+        rows.append(
+            {
+                "col": col,
+                "field": roles_form[f"role_{i}"] if roles_form and f"role_{i}" in roles_form.fields else None,
+                "inferred": (profile.get("inferred_roles") or {}).get(col["name"]),
+            }
+        )
     upload = profile.get("upload") or {}
     return {
         "dataset": dataset,
@@ -169,8 +209,9 @@ def dataset_roles(request, dataset_id: int):
     error = None
     if form.is_valid():
         try:
-            services.dataset_update_roles(dataset=dataset, roles=form.roles(), behaviour_roles=form.behaviour_roles(),
-                                          actor=request.user)
+            services.dataset_update_roles(
+                dataset=dataset, roles=form.roles(), behaviour_roles=form.behaviour_roles(), actor=request.user
+            )
         except services.DatasetError as exc:
             error = exc.message
         else:
@@ -192,9 +233,14 @@ def dataset_delete(request, dataset_id: int):
         messages.success(request, f"Deleted {name} and everything derived from it.")
         return redirect("datasets:list")
     analyses = getattr(dataset, "analyses", None)
-    return render(request, "datasets/delete.html", {
-        "dataset": dataset, "analysis_count": analyses.count() if analyses is not None else 0,
-    })
+    return render(
+        request,
+        "datasets/delete.html",
+        {
+            "dataset": dataset,
+            "analysis_count": analyses.count() if analyses is not None else 0,
+        },
+    )
 
 
 @org_required(Perm.VIEW)
@@ -206,7 +252,15 @@ def dataset_download_original(request, dataset_id: int):
         raise Http404("This dataset has no original file")
     from accounts.services import audit
 
-    audit(organization=request.organization, action="dataset.downloaded", actor=request.user, target=dataset.name,
-          dataset_id=dataset.pk)
-    return FileResponse(dataset.original_file.open("rb"), as_attachment=True,
-                        filename=dataset.original_filename or dataset.original_file.name.rsplit("/", 1)[-1])
+    audit(
+        organization=request.organization,
+        action="dataset.downloaded",
+        actor=request.user,
+        target=dataset.name,
+        dataset_id=dataset.pk,
+    )
+    return FileResponse(
+        dataset.original_file.open("rb"),
+        as_attachment=True,
+        filename=dataset.original_filename or dataset.original_file.name.rsplit("/", 1)[-1],
+    )

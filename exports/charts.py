@@ -42,11 +42,21 @@ def _figure(width_in: float, height_in: float):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({
-        "font.family": "DejaVu Sans", "font.size": 9, "axes.edgecolor": GRID, "axes.labelcolor": INK,
-        "xtick.color": MUTED, "ytick.color": MUTED, "axes.titlesize": 11, "axes.titleweight": "bold",
-        "axes.titlecolor": INK, "axes.titlelocation": "left", "svg.hashsalt": "segsaas",
-    })
+    plt.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "axes.edgecolor": GRID,
+            "axes.labelcolor": INK,
+            "xtick.color": MUTED,
+            "ytick.color": MUTED,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.titlecolor": INK,
+            "axes.titlelocation": "left",
+            "svg.hashsalt": "segsaas",
+        }
+    )
     fig, ax = plt.subplots(figsize=(width_in, height_in))
     ax.spines[["top", "right"]].set_visible(False)
     return plt, fig, ax
@@ -74,8 +84,14 @@ def segment_sizes(profiles: list[dict], colours: dict[int, str]) -> str | None:
     bars = ax.barh([_label(p) for p in rows], sizes, color=[colours.get(p["segment"]) for p in rows], height=0.62)
     top = max(sizes) or 1
     for bar, p in zip(bars, rows, strict=True):
-        ax.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2,
-                f"{p.get('size', 0):,}  ({p.get('share', 0):.0%})", va="center", color=INK, fontsize=8.5)
+        ax.text(
+            bar.get_width() + top * 0.01,
+            bar.get_y() + bar.get_height() / 2,
+            f"{p.get('size', 0):,}  ({p.get('share', 0):.0%})",
+            va="center",
+            color=INK,
+            fontsize=8.5,
+        )
     ax.set_xlim(0, top * 1.22)
     ax.set_xlabel("Customers")
     ax.xaxis.set_major_formatter(_thousands())
@@ -93,12 +109,36 @@ def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict
     biggest = max(p.get("size", 1) for p in rows) or 1
     for p in rows:
         x, y = p["avg_churn_risk"] * 100, p["avg_ltv"]
-        ax.scatter([x], [y], s=250 + 2200 * p.get("size", 0) / biggest, color=colours.get(p["segment"]), alpha=0.78,
-                   edgecolors="white", linewidths=1.2, zorder=3, label=_label(p, 30))
-        ax.annotate(str(p.get("segment")), (x, y), ha="center", va="center", fontsize=9, fontweight="bold",
-                    color="white", zorder=4)
-    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=7.5, labelspacing=1.1,
-                       borderaxespad=0, handletextpad=0.6)
+        ax.scatter(
+            [x],
+            [y],
+            s=250 + 2200 * p.get("size", 0) / biggest,
+            color=colours.get(p["segment"]),
+            alpha=0.78,
+            edgecolors="white",
+            linewidths=1.2,
+            zorder=3,
+            label=_label(p, 30),
+        )
+        ax.annotate(
+            str(p.get("segment")),
+            (x, y),
+            ha="center",
+            va="center",
+            fontsize=9,
+            fontweight="bold",
+            color="white",
+            zorder=4,
+        )
+    legend = ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
+        fontsize=7.5,
+        labelspacing=1.1,
+        borderaxespad=0,
+        handletextpad=0.6,
+    )
     for handle in legend.legend_handles:
         handle.set_sizes([60])
     population = population or {}
@@ -173,8 +213,16 @@ def k_selection(metrics: dict) -> str | None:
     chosen = metrics.get("k")
     if chosen in k_values:
         i = k_values.index(chosen)
-        ax.scatter([chosen], [silhouette[i]], s=120, facecolors="none", edgecolors="#e8590c", linewidths=2, zorder=5,
-                   label=f"Chosen: k = {chosen}")
+        ax.scatter(
+            [chosen],
+            [silhouette[i]],
+            s=120,
+            facecolors="none",
+            edgecolors="#e8590c",
+            linewidths=2,
+            zorder=5,
+            label=f"Chosen: k = {chosen}",
+        )
     inertia = ks.get("inertia") or []
     if len(inertia) == len(k_values):
         ax2 = ax.twinx()

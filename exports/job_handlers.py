@@ -11,8 +11,10 @@ def build_export(ctx) -> dict:
 
     export_id = (ctx.job.params or {}).get("export_id")
     export = (
-        Export.objects.for_organization(ctx.organization).select_related("analysis", "analysis__dataset", "organization")
-        .filter(pk=export_id).first()
+        Export.objects.for_organization(ctx.organization)
+        .select_related("analysis", "analysis__dataset", "organization")
+        .filter(pk=export_id)
+        .first()
     )
     if export is None:
         raise JobError("This export was deleted before it could be built.")

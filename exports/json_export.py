@@ -6,8 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 
 
-def profiles_document(*, analysis_id: int, analysis_name: str, organization_name: str, profiles: list[dict],
-                      metrics: dict, customer_count: int, generated_at: datetime) -> dict:
+def profiles_document(
+    *,
+    analysis_id: int,
+    analysis_name: str,
+    organization_name: str,
+    profiles: list[dict],
+    metrics: dict,
+    customer_count: int,
+    generated_at: datetime,
+) -> dict:
     results = sorted(profiles, key=lambda p: p.get("segment", 0))
     return {
         "analysis": analysis_id,

@@ -36,7 +36,9 @@ class Export(models.Model):
     job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="export")
     file = models.CharField(max_length=400, blank=True)  # storage-relative path once built
     size = models.BigIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     built_at = models.DateTimeField(null=True, blank=True)
 
@@ -85,6 +87,9 @@ class Export(models.Model):
         from exports.naming import export_file_name
 
         return export_file_name(
-            organization_name=self.organization.name, analysis_name=self.analysis.name,
-            format=self.format, segment=self.segment, when=self.built_at or self.created_at,
+            organization_name=self.organization.name,
+            analysis_name=self.analysis.name,
+            format=self.format,
+            segment=self.segment,
+            when=self.built_at or self.created_at,
         )

@@ -5,8 +5,9 @@ from datetime import datetime
 from django.utils.text import slugify
 
 
-def export_file_name(*, organization_name: str, analysis_name: str, format: str, segment: int | None = None,
-                     when: datetime | None = None) -> str:
+def export_file_name(
+    *, organization_name: str, analysis_name: str, format: str, segment: int | None = None, when: datetime | None = None
+) -> str:
     parts = [slugify(organization_name)[:40] or "organization", slugify(analysis_name)[:60] or "analysis"]
     if format in ("csv", "xlsx"):
         parts.append("customers")
@@ -21,8 +22,12 @@ def export_file_name(*, organization_name: str, analysis_name: str, format: str,
     return "-".join(parts) + f".{format}"
 
 
-ALGORITHM_LABELS = {"kmeans": "k-means", "gmm": "Gaussian mixture", "agglomerative": "agglomerative clustering",
-                    "dbscan": "DBSCAN"}
+ALGORITHM_LABELS = {
+    "kmeans": "k-means",
+    "gmm": "Gaussian mixture",
+    "agglomerative": "agglomerative clustering",
+    "dbscan": "DBSCAN",
+}
 
 
 def algorithm_label(key: str | None) -> str:

@@ -48,8 +48,10 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     algorithm = ALGORITHMS.get(metrics.get("algorithm"), metrics.get("algorithm") or "clustering")
     horizon = (metrics.get("ltv") or {}).get("horizon_months") or 12
     population = (metrics.get("insights") or {}).get("population") or {}
-    overview = [f"We analysed {total:,} customers and grouped them into {len(segments)} segments of customers who "
-                f"behave alike, using {algorithm}."]
+    overview = [
+        f"We analysed {total:,} customers and grouped them into {len(segments)} segments of customers who "
+        f"behave alike, using {algorithm}."
+    ]
     if segments:
         largest = max(segments, key=lambda p: p.get("size", 0))
         overview.append(f"The largest segment, {largest['name']}, holds {_pct(largest.get('share'))} of customers.")
@@ -57,58 +59,84 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     if noise:
         overview.append(f"{noise[0].get('size', 0):,} customers fit no segment well and are reported separately.")
     if population.get("avg_ltv") is not None:
-        overview.append(f"On average a customer is predicted to be worth {_money(population['avg_ltv'])} over the next "
-                        f"{horizon} months, with a {_pct(population.get('avg_churn_risk'))} risk of churning.")
+        overview.append(
+            f"On average a customer is predicted to be worth {_money(population['avg_ltv'])} over the next "
+            f"{horizon} months, with a {_pct(population.get('avg_churn_risk'))} risk of churning."
+        )
 
     revenue = []
     with_revenue = [p for p in segments if p.get("revenue_share") is not None]
     if with_revenue:
         ranked = sorted(with_revenue, key=lambda p: p["revenue_share"], reverse=True)
         top = ranked[0]
-        revenue.append(f"{top['name']} brings in {_pct(top['revenue_share'])} of revenue with "
-                       f"{_pct(top.get('share'))} of customers.")
+        revenue.append(
+            f"{top['name']} brings in {_pct(top['revenue_share'])} of revenue with "
+            f"{_pct(top.get('share'))} of customers."
+        )
         top_two = ranked[:2]
         if len(ranked) > 2:
-            revenue.append(f"Together, {_join([p['name'] for p in top_two])} account for "
-                           f"{_pct(sum(p['revenue_share'] for p in top_two))} of revenue.")
+            revenue.append(
+                f"Together, {_join([p['name'] for p in top_two])} account for "
+                f"{_pct(sum(p['revenue_share'] for p in top_two))} of revenue."
+            )
         low = [p for p in ranked if p.get("share", 0) > 0 and p["revenue_share"] < 0.5 * p["share"]]
         if low:
-            revenue.append(f"{_join([p['name'] for p in low])} "
-                           f"{'contributes' if len(low) == 1 else 'contribute'} far less revenue than "
-                           f"{'its' if len(low) == 1 else 'their'} size suggests.")
+            revenue.append(
+                f"{_join([p['name'] for p in low])} "
+                f"{'contributes' if len(low) == 1 else 'contribute'} far less revenue than "
+                f"{'its' if len(low) == 1 else 'their'} size suggests."
+            )
 
     risks = []
     for p in sorted(segments, key=lambda p: p.get("avg_churn_risk") or 0, reverse=True):
         if p.get("risk_level") == "high":
-            risks.append(f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
-                         f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each.")
+            risks.append(
+                f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
+                f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each."
+            )
     at_risk = [p for p in segments if p.get("risk_level") == "high"]
     if len(at_risk) > 1 or (at_risk and total):
         customers_at_risk = sum(p.get("size", 0) for p in at_risk)
         value_at_risk = sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in at_risk)
-        risks.append(f"In all, {customers_at_risk:,} customers ({_pct(customers_at_risk / total if total else None)}) "
-                     f"are likely to leave, holding {_money(value_at_risk)} of predicted value.")
+        risks.append(
+            f"In all, {customers_at_risk:,} customers ({_pct(customers_at_risk / total if total else None)}) "
+            f"are likely to leave, holding {_money(value_at_risk)} of predicted value."
+        )
     if not risks:
         riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
         if riskiest is not None:
-            risks.append(f"No segment is at high risk of churning; the highest average churn risk is "
-                         f"{_pct(riskiest.get('avg_churn_risk'))}, in {riskiest['name']}.")
+            risks.append(
+                f"No segment is at high risk of churning; the highest average churn risk is "
+                f"{_pct(riskiest.get('avg_churn_risk'))}, in {riskiest['name']}."
+            )
 
     opportunities = []
     insights = metrics.get("insights") or {}
     for g in insights.get("growth_opportunities") or []:
-        opportunities.append(f"{g.get('name')}: loyal and valuable, with an estimated {_money(g.get('growth_potential'))} "
-                             f"of further value if its customers grew to the segment's best quarter.")
+        opportunities.append(
+            f"{g.get('name')}: loyal and valuable, with an estimated {_money(g.get('growth_potential'))} "
+            f"of further value if its customers grew to the segment's best quarter."
+        )
     for u in insights.get("underperforming") or []:
-        opportunities.append(f"{u.get('name')}: below-average value but not at high risk, with an estimated "
-                             f"{_money(u.get('development_potential'))} of development potential.")
+        opportunities.append(
+            f"{u.get('name')}: below-average value but not at high risk, with an estimated "
+            f"{_money(u.get('development_potential'))} of development potential."
+        )
 
     actions = []
     for p in segments:
         recs = sorted(p.get("recommendations") or [], key=lambda r: PRIORITY_ORDER.get(r.get("priority"), 3))
         if recs:
-            actions.append({"segment": p["name"], "action": recs[0].get("action", ""), "priority": recs[0].get("priority")})
-    return {"overview": overview, "revenue": revenue, "risks": risks, "opportunities": opportunities, "actions": actions}
+            actions.append(
+                {"segment": p["name"], "action": recs[0].get("action", ""), "priority": recs[0].get("priority")}
+            )
+    return {
+        "overview": overview,
+        "revenue": revenue,
+        "risks": risks,
+        "opportunities": opportunities,
+        "actions": actions,
+    }
 
 
 def _segment_page(p: dict, colour: str, population: dict, importance: list[str]) -> dict:
@@ -117,9 +145,11 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str])
     if p.get("segment", 0) < 0:
         intro = "These customers sit between segments: the clustering found no group that fits them well."
     else:
-        intro = (f"{name} customers are {level.get(p.get('value_tier'), p.get('value_tier') or 'mixed')} value, "
-                 f"carry a {level.get(p.get('risk_level'), p.get('risk_level') or 'mixed')} churn risk and show "
-                 f"{level.get(p.get('engagement_level'), p.get('engagement_level') or 'mixed')} engagement.")
+        intro = (
+            f"{name} customers are {level.get(p.get('value_tier'), p.get('value_tier') or 'mixed')} value, "
+            f"carry a {level.get(p.get('risk_level'), p.get('risk_level') or 'mixed')} churn risk and show "
+            f"{level.get(p.get('engagement_level'), p.get('engagement_level') or 'mixed')} engagement."
+        )
     comparisons = []
     pop_ltv, pop_churn = population.get("avg_ltv"), population.get("avg_churn_risk")
     if pop_ltv and p.get("avg_ltv") is not None:
@@ -132,29 +162,55 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str])
             versus = "close to the average customer"
         comparisons.append(f"Each is predicted to be worth {_money(p['avg_ltv'])}, {versus}.")
     if pop_churn is not None and p.get("avg_churn_risk") is not None:
-        comparisons.append(f"Their churn risk is {_pct(p['avg_churn_risk'])} against {_pct(pop_churn)} for all customers.")
+        comparisons.append(
+            f"Their churn risk is {_pct(p['avg_churn_risk'])} against {_pct(pop_churn)} for all customers."
+        )
     features = []
     for d in p.get("distinguishing_features") or []:
         z = d.get("z") or 0
-        features.append({
-            "feature": d.get("feature"), "segment_mean": d.get("segment_mean"), "population_mean": d.get("population_mean"),
-            "z": z, "direction": "higher" if z >= 0 else "lower", "bar": min(abs(z) / 2.5, 1) * 100,
-        })
+        features.append(
+            {
+                "feature": d.get("feature"),
+                "segment_mean": d.get("segment_mean"),
+                "population_mean": d.get("population_mean"),
+                "z": z,
+                "direction": "higher" if z >= 0 else "lower",
+                "bar": min(abs(z) / 2.5, 1) * 100,
+            }
+        )
     stats = p.get("stats") or {}
     ordered = [f for f in importance if f in stats] + [f for f in stats if f not in importance]
     stat_rows = [{"feature": f, "mean": stats[f].get("mean"), "median": stats[f].get("median")} for f in ordered[:10]]
     lifecycle = p.get("lifecycle") or {}
     total = sum(v for v in lifecycle.values() if isinstance(v, int | float)) or 0
-    lifecycle_rows = [{"stage": k.replace("_", " "), "count": v, "share": (v / total) if total else 0}
-                      for k, v in lifecycle.items()]
+    lifecycle_rows = [
+        {"stage": k.replace("_", " "), "count": v, "share": (v / total) if total else 0} for k, v in lifecycle.items()
+    ]
     recs = sorted(p.get("recommendations") or [], key=lambda r: PRIORITY_ORDER.get(r.get("priority"), 3))
-    return {**p, "name": name, "colour": colour, "intro": intro, "comparisons": comparisons, "features": features,
-            "stat_rows": stat_rows, "lifecycle_rows": lifecycle_rows, "recommendations": recs}
+    return {
+        **p,
+        "name": name,
+        "colour": colour,
+        "intro": intro,
+        "comparisons": comparisons,
+        "features": features,
+        "stat_rows": stat_rows,
+        "lifecycle_rows": lifecycle_rows,
+        "recommendations": recs,
+    }
 
 
-def report_context(*, profiles: list[dict], metrics: dict, organization_name: str, analysis_name: str,
-                   dataset_name: str = "", generated_at: datetime, color_scheme: str = "Plotly",
-                   customer_count: int | None = None) -> dict:
+def report_context(
+    *,
+    profiles: list[dict],
+    metrics: dict,
+    organization_name: str,
+    analysis_name: str,
+    dataset_name: str = "",
+    generated_at: datetime,
+    color_scheme: str = "Plotly",
+    customer_count: int | None = None,
+) -> dict:
     profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
     colours = charts.segment_colours(profiles, color_scheme)
     insights = metrics.get("insights") or {}
@@ -179,8 +235,10 @@ def report_context(*, profiles: list[dict], metrics: dict, organization_name: st
         "horizon_months": ltv.get("horizon_months") or 12,
         "summary": executive_summary(profiles, metrics),
         "overview_rows": [{**p, "colour": colours.get(p.get("segment"))} for p in profiles],
-        "segments": [_segment_page(p, colours.get(p.get("segment")), population,
-                                   detail_order + importance_order) for p in profiles],
+        "segments": [
+            _segment_page(p, colours.get(p.get("segment")), population, detail_order + importance_order)
+            for p in profiles
+        ],
         "charts": {
             "sizes": _data_uri(charts.segment_sizes(profiles, colours)),
             "ltv_churn": _data_uri(charts.ltv_vs_churn(segments, colours, population)),
@@ -221,6 +279,7 @@ def render_pdf(context: dict, target=None) -> bytes | None:
     from django.conf import settings
     from django.template.loader import render_to_string
     from weasyprint import HTML
+
     html = render_to_string("exports/report.html", context)
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
     return document.write_pdf(target)

@@ -41,7 +41,9 @@ def reports_for_memberships(memberships, *, user=None) -> list[OrganizationRepor
             if user is not None:
                 entry.recent_exports = list(
                     Export.objects.for_organization(membership.organization)
-                    .filter(created_by=user).exclude(job=None).select_related("job", "analysis", "organization")[:5]
+                    .filter(created_by=user)
+                    .exclude(job=None)
+                    .select_related("job", "analysis", "organization")[:5]
                 )
         out.append(entry)
     return out

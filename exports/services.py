@@ -45,7 +45,7 @@ class ExportOutcome:
 
 
 def sync_max_customers() -> int:
-    return int(getattr(settings, "EXPORT_SYNC_MAX_CUSTOMERS", 50_000))
+    return int(settings.EXPORT_SYNC_MAX_CUSTOMERS)
 
 
 # --- validation --------------------------------------------------------------------------------------
@@ -93,7 +93,10 @@ def export_request(*, analysis, format: str, segment=None, actor=None, api_key=N
     if existing is not None:  # being built right now: wait for that one
         return ExportOutcome(export=existing)
     export = Export.objects.for_organization(analysis.organization).create(
-        analysis=analysis, format=format, segment=segment, created_by=actor if getattr(actor, "pk", None) else None,
+        analysis=analysis,
+        format=format,
+        segment=segment,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     if export_needs_job(analysis=analysis, format=format, segment=segment):
         return ExportOutcome(export=export_start_job(export=export, actor=actor))
@@ -116,8 +119,9 @@ def export_start_job(*, export: Export, actor=None) -> Export:
     from jobs.services import job_create
 
     with transaction.atomic():
-        export.job = job_create(organization=export.organization, kind=JOB_KIND, params={"export_id": export.pk},
-                                created_by=actor)
+        export.job = job_create(
+            organization=export.organization, kind=JOB_KIND, params={"export_id": export.pk}, created_by=actor
+        )
         export.save(update_fields=["job"])
     return export
 
@@ -165,9 +169,13 @@ def profiles_document_for(analysis) -> dict:
     from segments.selectors import analysis_profiles
 
     return profiles_document(
-        analysis_id=analysis.pk, analysis_name=analysis.name, organization_name=analysis.organization.name,
-        profiles=analysis_profiles(analysis=analysis), metrics=analysis.metrics or {},
-        customer_count=analysis.customer_count, generated_at=timezone.now(),
+        analysis_id=analysis.pk,
+        analysis_name=analysis.name,
+        organization_name=analysis.organization.name,
+        profiles=analysis_profiles(analysis=analysis),
+        metrics=analysis.metrics or {},
+        customer_count=analysis.customer_count,
+        generated_at=timezone.now(),
     )
 
 
@@ -181,8 +189,13 @@ def export_build(*, export: Export, progress=None) -> Export:
     progress = progress or (lambda stage, pct: None)
     analysis = export.analysis
     now = timezone.now()
-    name = export_file_name(organization_name=analysis.organization.name, analysis_name=analysis.name,
-                            format=export.format, segment=export.segment, when=now)
+    name = export_file_name(
+        organization_name=analysis.organization.name,
+        analysis_name=analysis.name,
+        format=export.format,
+        segment=export.segment,
+        when=now,
+    )
     with tempfile.NamedTemporaryFile(suffix=f".{export.format}") as tmp:
         if export.format == ExportFormat.XLSX:
             _build_xlsx(analysis, export.segment, tmp.name, progress, now)
@@ -211,10 +224,16 @@ def _build_xlsx(analysis, segment, target, progress, now):
 
     with open_customers_file(analysis) as fh:
         write_workbook(
-            target, profiles=analysis_profiles(analysis=analysis), metrics=analysis.metrics or {},
+            target,
+            profiles=analysis_profiles(analysis=analysis),
+            metrics=analysis.metrics or {},
             customer_batches=iter_customer_batches(fh, segment=segment),
-            customer_total=_customer_total(analysis, segment), organization_name=analysis.organization.name,
-            analysis_name=analysis.name, generated_at=now, segment=segment, progress=progress,
+            customer_total=_customer_total(analysis, segment),
+            organization_name=analysis.organization.name,
+            analysis_name=analysis.name,
+            generated_at=now,
+            segment=segment,
+            progress=progress,
         )
 
 
@@ -224,9 +243,13 @@ def _build_pdf(analysis, target, progress, now):
 
     progress("Drawing the charts", 10)
     context = report_context(
-        profiles=analysis_profiles(analysis=analysis), metrics=analysis.metrics or {},
-        organization_name=analysis.organization.name, analysis_name=analysis.name,
-        dataset_name=analysis.dataset.name, generated_at=now, color_scheme=analysis.color_scheme,
+        profiles=analysis_profiles(analysis=analysis),
+        metrics=analysis.metrics or {},
+        organization_name=analysis.organization.name,
+        analysis_name=analysis.name,
+        dataset_name=analysis.dataset.name,
+        generated_at=now,
+        color_scheme=analysis.color_scheme,
         customer_count=analysis.customer_count,
     )
     progress("Laying out the report", 50)
@@ -247,12 +270,22 @@ def export_serve(*, export: Export, actor=None, api_key=None) -> FileResponse:
     """Send a built export as an attachment; recorded in the audit log."""
     if not export.is_ready:
         raise ExportError("This export is not ready yet.")
-    response = FileResponse(default_storage.open(export.file, "rb"), content_type=export.content_type,
-                            as_attachment=True, filename=export.file_name)
+    response = FileResponse(
+        default_storage.open(export.file, "rb"),
+        content_type=export.content_type,
+        as_attachment=True,
+        filename=export.file_name,
+    )
     if export.size:
         response["Content-Length"] = str(export.size)
-    _audit_download(analysis=export.analysis, format=export.format, segment=export.segment, actor=actor,
-                    api_key=api_key, export=export)
+    _audit_download(
+        analysis=export.analysis,
+        format=export.format,
+        segment=export.segment,
+        actor=actor,
+        api_key=api_key,
+        export=export,
+    )
     return response
 
 
@@ -275,8 +308,13 @@ def _customer_total(analysis, segment: int | None) -> int:
 
 
 def _file_name(analysis, format: str, segment: int | None) -> str:
-    return export_file_name(organization_name=analysis.organization.name, analysis_name=analysis.name,
-                            format=format, segment=segment, when=timezone.now())
+    return export_file_name(
+        organization_name=analysis.organization.name,
+        analysis_name=analysis.name,
+        format=format,
+        segment=segment,
+        when=timezone.now(),
+    )
 
 
 def _attachment(response, filename: str) -> None:
@@ -297,5 +335,11 @@ def _audit_download(*, analysis, format: str, segment: int | None, actor=None, a
         details["export_id"] = export.pk
     if api_key is not None:
         details["via"] = "api"
-    audit(organization=analysis.organization, action="export.downloaded", actor=actor, api_key=api_key,
-          target=analysis.name, **details)
+    audit(
+        organization=analysis.organization,
+        action="export.downloaded",
+        actor=actor,
+        api_key=api_key,
+        target=analysis.name,
+        **details,
+    )

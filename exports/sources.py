@@ -24,8 +24,9 @@ NUMERIC_COLUMNS = {"segment", "churn_risk", "predicted_ltv"}
 DEFAULT_BATCH_ROWS = 20_000
 
 
-def iter_customer_batches(source, *, segment: int | None = None, batch_size: int = DEFAULT_BATCH_ROWS,
-                          columns: list[str] | None = None) -> Iterator:
+def iter_customer_batches(
+    source, *, segment: int | None = None, batch_size: int = DEFAULT_BATCH_ROWS, columns: list[str] | None = None
+) -> Iterator:
     """pyarrow RecordBatches of the customers (optionally of one segment), in the analysis's row order.
 
     `source`: a path or binary file object of the per-customer Parquet file, or a pandas DataFrame.
@@ -46,7 +47,9 @@ def iter_customer_batches(source, *, segment: int | None = None, batch_size: int
         batches = parquet.iter_batches(batch_size=batch_size, columns=present)
     for batch in batches:
         if segment is not None:
-            batch = batch.filter(pc.equal(batch.column("segment"), pa.scalar(int(segment), batch.schema.field("segment").type)))
+            batch = batch.filter(
+                pc.equal(batch.column("segment"), pa.scalar(int(segment), batch.schema.field("segment").type))
+            )
             if batch.num_rows == 0:
                 continue
         yield _complete(batch, wanted)

@@ -61,10 +61,15 @@ def with_org(url: str, organization) -> str:
 @require_GET
 def reports(request):
     entries = reports_for_memberships(request.memberships, user=request.user)
-    return render(request, "exports/reports.html", {
-        "entries": entries, "formats": ExportFormat.choices,
-        "exportable": [e for e in entries if e.can_export],
-    })
+    return render(
+        request,
+        "exports/reports.html",
+        {
+            "entries": entries,
+            "formats": ExportFormat.choices,
+            "exportable": [e for e in entries if e.can_export],
+        },
+    )
 
 
 @export_permission
@@ -74,8 +79,12 @@ def download(request, analysis_id: int):
 
     analysis = analysis_get(organization=request.organization, analysis_id=analysis_id)
     try:
-        outcome = export_request(analysis=analysis, format=request.GET.get("format", ""),
-                                 segment=request.GET.get("segment"), actor=request.user)
+        outcome = export_request(
+            analysis=analysis,
+            format=request.GET.get("format", ""),
+            segment=request.GET.get("segment"),
+            actor=request.user,
+        )
     except ExportError as exc:
         return HttpResponseBadRequest(str(exc))
     if outcome.response is not None:
@@ -95,7 +104,8 @@ def detail(request, export_id: int):
 
     export = get_object_for_org(
         Export.objects.for_organization(request.organization).select_related("analysis", "job", "organization"),
-        request.organization, pk=export_id,
+        request.organization,
+        pk=export_id,
     )
     if request.session.get("active_organization_id") != request.organization.pk:
         switch_organization(request, request.organization.pk)
@@ -108,7 +118,8 @@ def detail(request, export_id: int):
 def file(request, export_id: int):
     export = get_object_for_org(
         Export.objects.for_organization(request.organization).select_related("analysis", "organization"),
-        request.organization, pk=export_id,
+        request.organization,
+        pk=export_id,
     )
     if not export.is_ready:
         raise Http404("This export has no file (yet).")

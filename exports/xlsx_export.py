@@ -46,8 +46,18 @@ def _formats(book) -> dict:
         "title": book.add_format({**base, "bold": True, "font_size": 16, "font_color": BRAND}),
         "subtitle": book.add_format({**base, "italic": True, "font_color": "#555555"}),
         "label": book.add_format({**base, "bold": True, "font_color": "#444444"}),
-        "header": book.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": BRAND,
-                                   "border": 1, "border_color": "#D0D5E8", "text_wrap": True, "valign": "vcenter"}),
+        "header": book.add_format(
+            {
+                **base,
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": BRAND,
+                "border": 1,
+                "border_color": "#D0D5E8",
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        ),
         "text": book.add_format(base),
         "wrap": book.add_format({**base, "text_wrap": True}),
         "int": book.add_format({**base, "num_format": "#,##0"}),
@@ -78,20 +88,32 @@ def write_workbook(
     import xlsxwriter
 
     progress = progress or (lambda stage, pct: None)
-    book = xlsxwriter.Workbook(target, {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False, "nan_inf_to_errors": False,
-    })
-    book.set_properties({"title": f"{analysis_name} – customer segments", "company": organization_name,
-                         "comments": "Exported from SegSaaS"})
+    book = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": False,
+        },
+    )
+    book.set_properties(
+        {
+            "title": f"{analysis_name} – customer segments",
+            "company": organization_name,
+            "comments": "Exported from SegSaaS",
+        }
+    )
     fmt = _formats(book)
     step = max(1, math.ceil(customer_total / max_rows)) if customer_total else 1
     sampled = step > 1
     profiles = sorted(profiles, key=lambda p: p.get("segment", 0))
 
     progress("Writing the summary", 2)
-    _summary_sheet(book, fmt, profiles, metrics, customer_total, organization_name, analysis_name, generated_at,
-                   segment, step)
+    _summary_sheet(
+        book, fmt, profiles, metrics, customer_total, organization_name, analysis_name, generated_at, segment, step
+    )
     _profiles_sheet(book, fmt, profiles)
     _recommendations_sheet(book, fmt, profiles)
     _importance_sheet(book, fmt, metrics)
@@ -131,16 +153,30 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         row += 1
     if step > 1:
         row += 1
-        ws.merge_range(row, 0, row + 1, 7,
-                       f"The Customers sheet holds a sample: every {step:,}th customer, because an Excel sheet stops at "
-                       f"{EXCEL_MAX_ROWS:,} rows and this export has {total:,} customers. The CSV export has all of them.",
-                       fmt["note"])
+        ws.merge_range(
+            row,
+            0,
+            row + 1,
+            7,
+            f"The Customers sheet holds a sample: every {step:,}th customer, because an Excel sheet stops at "
+            f"{EXCEL_MAX_ROWS:,} rows and this export has {total:,} customers. The CSV export has all of them.",
+            fmt["note"],
+        )
         row += 2
     row += 1
     ws.write_string(row, 0, "Segments", fmt["label"])
     row += 1
-    headers = ["Segment", "Customers", "Share", "Avg predicted LTV", "Avg churn risk", "Revenue share",
-               "Value tier", "Risk level", "Engagement"]
+    headers = [
+        "Segment",
+        "Customers",
+        "Share",
+        "Avg predicted LTV",
+        "Avg churn risk",
+        "Revenue share",
+        "Value tier",
+        "Risk level",
+        "Engagement",
+    ]
     w.header(row, headers)
     for p in profiles:
         row += 1
@@ -156,13 +192,22 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
 
 
 PROFILE_FIELDS = [
-    ("segment", "Segment", "int", 9), ("name", "Name", "text", 24), ("size", "Customers", "int", 11),
-    ("share", "Share", "pct", 9), ("value_tier", "Value tier", "text", 10), ("risk_level", "Risk level", "text", 10),
-    ("engagement_level", "Engagement", "text", 11), ("avg_ltv", "Avg predicted LTV", "money", 14),
-    ("median_ltv", "Median predicted LTV", "money", 14), ("avg_churn_risk", "Avg churn risk", "pct", 11),
-    ("total_revenue", "Total revenue", "money0", 15), ("revenue_share", "Revenue share", "pct", 10),
-    ("avg_recency_days", "Avg days since last purchase", "num", 13), ("avg_frequency", "Avg purchases", "num", 11),
-    ("avg_tenure_days", "Avg tenure (days)", "num", 11), ("growth_potential", "Growth potential", "money0", 14),
+    ("segment", "Segment", "int", 9),
+    ("name", "Name", "text", 24),
+    ("size", "Customers", "int", 11),
+    ("share", "Share", "pct", 9),
+    ("value_tier", "Value tier", "text", 10),
+    ("risk_level", "Risk level", "text", 10),
+    ("engagement_level", "Engagement", "text", 11),
+    ("avg_ltv", "Avg predicted LTV", "money", 14),
+    ("median_ltv", "Median predicted LTV", "money", 14),
+    ("avg_churn_risk", "Avg churn risk", "pct", 11),
+    ("total_revenue", "Total revenue", "money0", 15),
+    ("revenue_share", "Revenue share", "pct", 10),
+    ("avg_recency_days", "Avg days since last purchase", "num", 13),
+    ("avg_frequency", "Avg purchases", "num", 11),
+    ("avg_tenure_days", "Avg tenure (days)", "num", 11),
+    ("growth_potential", "Growth potential", "money0", 14),
     ("avg_sentiment", "Avg review sentiment", "num3", 11),
 ]
 
@@ -253,8 +298,17 @@ def _importance_sheet(book, fmt, metrics):
 def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progress) -> int:
     ws = book.add_worksheet("Customers (sample)" if sampled else "Customers")
     names = [name for name, _ in CUSTOMER_COLUMNS]
-    widths = {"customer_id": 16, "segment": 9, "segment_name": 22, "churn_risk": 11, "predicted_ltv": 14,
-              "value_tier": 10, "risk_level": 10, "lifecycle_stage": 13, "top_recommendation": 70}
+    widths = {
+        "customer_id": 16,
+        "segment": 9,
+        "segment_name": 22,
+        "churn_risk": 11,
+        "predicted_ltv": 14,
+        "value_tier": 10,
+        "risk_level": 10,
+        "lifecycle_stage": 13,
+        "top_recommendation": 70,
+    }
     kinds = {"segment": fmt["int"], "churn_risk": fmt["pct"], "predicted_ltv": fmt["money"]}
     for col, name in enumerate(names):
         ws.set_column(col, col, widths.get(name, 14))

@@ -32,7 +32,9 @@ class Job(models.Model):
     progress = models.FloatField(default=0.0)
     error = models.TextField(blank=True, default="")
     result = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Outbox: set when handed to the broker. A queued job with no dispatch (or a lost one) is re-sent by the sweeper.
     dispatched_at = models.DateTimeField(null=True, blank=True)

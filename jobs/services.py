@@ -69,8 +69,10 @@ class JobContext:
         if now - self._last_write < 0.5 and percent < 100:
             return
         self._last_write = now
-        updated = Job.objects.unscoped().filter(pk=self.job.pk, cancel_requested=False, status=JobStatus.RUNNING).update(
-            stage=self.job.stage, progress=self.job.progress, heartbeat_at=timezone.now()
+        updated = (
+            Job.objects.unscoped()
+            .filter(pk=self.job.pk, cancel_requested=False, status=JobStatus.RUNNING)
+            .update(stage=self.job.stage, progress=self.job.progress, heartbeat_at=timezone.now())
         )
         if not updated:
             raise JobCancelled()
@@ -213,9 +215,9 @@ def jobs_sweep() -> dict:
     now = timezone.now()
     stale_before = now - timezone.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
     stale = list(
-        Job.objects.unscoped().filter(status=JobStatus.RUNNING).filter(
-            Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at=None, started_at__lt=stale_before)
-        )
+        Job.objects.unscoped()
+        .filter(status=JobStatus.RUNNING)
+        .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at=None, started_at__lt=stale_before))
     )
     for job in stale:
         _finish(
@@ -226,10 +228,14 @@ def jobs_sweep() -> dict:
             "memory). Please run it again.",
         )
     lost_before = now - timezone.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
-    resent = Job.objects.unscoped().filter(status=JobStatus.QUEUED, dispatched_at__lt=lost_before).update(
-        dispatched_at=None
+    resent = (
+        Job.objects.unscoped().filter(status=JobStatus.QUEUED, dispatched_at__lt=lost_before).update(dispatched_at=None)
     )
-    org_ids = set(Job.objects.unscoped().filter(status=JobStatus.QUEUED, dispatched_at=None).values_list("organization_id", flat=True))
+    org_ids = set(
+        Job.objects.unscoped()
+        .filter(status=JobStatus.QUEUED, dispatched_at=None)
+        .values_list("organization_id", flat=True)
+    )
     for org in Organization.objects.filter(pk__in=org_ids):
         dispatch_waiting(org)
     return {"failed_stale": len(stale), "resent": resent, "organizations": len(org_ids)}

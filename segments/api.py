@@ -42,14 +42,29 @@ log = logging.getLogger(__name__)
 
 # Batches up to this size are scored on one thread: the thread pools' start-up costs more than they save.
 SINGLE_THREAD_MAX_RECORDS = 2_000
-CUSTOMER_FIELDS = ("row_index", "customer_id", "segment", "churn_risk", "predicted_ltv", "value_tier", "risk_level",
-                   "lifecycle_stage")
+CUSTOMER_FIELDS = (
+    "row_index",
+    "customer_id",
+    "segment",
+    "churn_risk",
+    "predicted_ltv",
+    "value_tier",
+    "risk_level",
+    "lifecycle_stage",
+)
 
 EXPORT_FORMATS = {
     "csv": ("text/csv", "Per-customer results (streamed).", OpenApiTypes.BINARY),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook.", OpenApiTypes.BINARY),
-    "json": ("application/json", "Segment profiles (the shape of `segments/`, plus descriptive fields).",
-             SegmentListSerializer),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Excel workbook.",
+        OpenApiTypes.BINARY,
+    ),
+    "json": (
+        "application/json",
+        "Segment profiles (the shape of `segments/`, plus descriptive fields).",
+        SegmentListSerializer,
+    ),
     "pdf": ("application/pdf", "PDF report.", OpenApiTypes.BINARY),
 }
 
@@ -120,7 +135,10 @@ class AnalysisViewSet(
         queryset = queryset.defer(*self.deferred_by_action.get(action_name, ()))
         if action_name in ("list", "retrieve", "create"):
             queryset = queryset.select_related("job", "dataset").defer(
-                "dataset__profile", "dataset__schema", "dataset__roles", "dataset__behaviour_roles",
+                "dataset__profile",
+                "dataset__schema",
+                "dataset__roles",
+                "dataset__behaviour_roles",
                 "dataset__synthetic_params",
             )
         else:
@@ -163,12 +181,16 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Start an analysis",
         description="Queues a run on a ready dataset and answers at once with `202` and the analysis; poll "
-                    "`GET /api/v1/analyses/{id}/` until `status` is `succeeded` (or `failed`/`cancelled`).",
+        "`GET /api/v1/analyses/{id}/` until `status` is `succeeded` (or `failed`/`cancelled`).",
         request=AnalysisCreateSerializer,
         responses={202: AnalysisDetailSerializer, **error_responses(400)},
-        examples=[OpenApiExample("Automatic number of segments", value={"dataset": 1, "algorithm": "kmeans",
-                                                                        "n_clusters": None, "nlp": True},
-                                 request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Automatic number of segments",
+                value={"dataset": 1, "algorithm": "kmeans", "n_clusters": None, "nlp": True},
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         from datasets.models import Dataset
@@ -202,8 +224,12 @@ class AnalysisViewSet(
         config.update({key: data[key] for key in ("algorithm", "n_clusters", "k_min", "k_max", "nlp", "random_state")})
         try:
             analysis = analysis_create(
-                organization=organization, dataset=dataset, config=config, name=data.get("name", ""),
-                created_by=request.user, color_scheme=data["color_scheme"],
+                organization=organization,
+                dataset=dataset,
+                config=config,
+                name=data.get("name", ""),
+                created_by=request.user,
+                color_scheme=data["color_scheme"],
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
@@ -223,8 +249,10 @@ class AnalysisViewSet(
         analysis = self.get_object()
         if analysis.job is None or not analysis.job.is_active:
             return error_response(
-                "not_running", f"Analysis {analysis.pk} is not queued or running (status: {analysis.status}).",
-                {"status": analysis.status}, http_status=status.HTTP_409_CONFLICT,
+                "not_running",
+                f"Analysis {analysis.pk} is not queued or running (status: {analysis.status}).",
+                {"status": analysis.status},
+                http_status=status.HTTP_409_CONFLICT,
             )
         analysis = analysis_cancel(analysis=analysis)
         return Response({"id": analysis.pk, "progress": progress_of(analysis)}, status=status.HTTP_202_ACCEPTED)
@@ -245,7 +273,7 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Segment profiles",
         description="One profile per segment: name, size and share, value tier, risk and engagement levels, average "
-                    "LTV and churn risk, revenue, statistics per feature, distinguishing features and recommendations.",
+        "LTV and churn risk, revenue, statistics per feature, distinguishing features and recommendations.",
         responses={200: SegmentListSerializer, **error_responses(404, 409)},
     )
     @action(detail=True, methods=["get"])
@@ -258,7 +286,7 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Per-customer results",
         description="Customers in dataset order, 100 per page by default (`page_size` up to 1,000), as keyset pages: "
-                    "follow `next`. Filter by segment and by churn-risk and predicted-LTV ranges (inclusive).",
+        "follow `next`. Filter by segment and by churn-risk and predicted-LTV ranges (inclusive).",
         parameters=[CustomerFilterSerializer],
         responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
     )
@@ -271,8 +299,14 @@ class AnalysisViewSet(
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
         rows = CustomerResult.objects.for_organization(self._organization()).filter(analysis_id=analysis.pk)
-        lookups = {"segment": "segment", "customer_id": "customer_id", "churn_risk_min": "churn_risk__gte",
-                   "churn_risk_max": "churn_risk__lte", "ltv_min": "predicted_ltv__gte", "ltv_max": "predicted_ltv__lte"}
+        lookups = {
+            "segment": "segment",
+            "customer_id": "customer_id",
+            "churn_risk_min": "churn_risk__gte",
+            "churn_risk_max": "churn_risk__lte",
+            "ltv_min": "predicted_ltv__gte",
+            "ltv_max": "predicted_ltv__lte",
+        }
         rows = rows.filter(**{lookup: f[name] for name, lookup in lookups.items() if name in f})
         page = self.paginate_queryset(rows.values(*CUSTOMER_FIELDS))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
@@ -285,17 +319,35 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Score new customers",
         description="Send `record` (one customer) or `records` (up to 10,000). Each gets its segment id and name, "
-                    "churn risk, predicted LTV, top recommendations and the key feature values used. Fields are the "
-                    "dataset's columns; a missing field is imputed as in training, an unknown or wrongly typed field "
-                    "is a `400` naming it.",
+        "churn risk, predicted LTV, top recommendations and the key feature values used. Fields are the "
+        "dataset's columns; a missing field is imputed as in training, an unknown or wrongly typed field "
+        "is a `400` naming it.",
         request=PredictRequestSerializer,
         responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
         examples=[
-            OpenApiExample("One customer", request_only=True, value={"record": {
-                "customer_id": "NEW-1", "total_spend": 420.5, "orders": 6, "region": "North", "signup_date": "2025-03-01"}}),
-            OpenApiExample("A batch", request_only=True, value={"records": [
-                {"customer_id": "NEW-1", "total_spend": 420.5, "orders": 6, "region": "North"},
-                {"customer_id": "NEW-2", "total_spend": 88.0, "orders": 1, "region": "South"}]}),
+            OpenApiExample(
+                "One customer",
+                request_only=True,
+                value={
+                    "record": {
+                        "customer_id": "NEW-1",
+                        "total_spend": 420.5,
+                        "orders": 6,
+                        "region": "North",
+                        "signup_date": "2025-03-01",
+                    }
+                },
+            ),
+            OpenApiExample(
+                "A batch",
+                request_only=True,
+                value={
+                    "records": [
+                        {"customer_id": "NEW-1", "total_spend": 420.5, "orders": 6, "region": "North"},
+                        {"customer_id": "NEW-2", "total_spend": 88.0, "orders": 1, "region": "South"},
+                    ]
+                },
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -333,16 +385,18 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Download an export",
         description="`format=csv` streams the per-customer results (optionally one `segment`), `json` the segment "
-                    "profiles with the metrics, `xlsx` a workbook (optionally one `segment`), `pdf` the report. "
-                    "A large workbook is built in the background: the answer is then `202` with the build's "
-                    "progress, and the same URL returns the file once it is built.",
+        "profiles with the metrics, `xlsx` a workbook (optionally one `segment`), `pdf` the report. "
+        "A large workbook is built in the background: the answer is then `202` with the build's "
+        "progress, and the same URL returns the file once it is built.",
         parameters=[
             OpenApiParameter("format", OpenApiTypes.STR, enum=[*EXPORT_FORMATS], required=True),
             OpenApiParameter("segment", OpenApiTypes.INT, description="Only this segment's customers (csv, xlsx)."),
         ],
         responses={
-            **{(200, media): OpenApiResponse(schema, description=text)
-               for media, text, schema in EXPORT_FORMATS.values()},
+            **{
+                (200, media): OpenApiResponse(schema, description=text)
+                for media, text, schema in EXPORT_FORMATS.values()
+            },
             202: ExportPendingSerializer,
             **error_responses(400, 404, 409),
         },
@@ -355,8 +409,6 @@ class AnalysisViewSet(
 _controller = None
 
 
-
-
 def _export_action(view, request):
     from exports.services import ExportError, export_request
 
@@ -365,8 +417,13 @@ def _export_action(view, request):
         return not_ready_response(analysis)
     segment = request.query_params.get("segment")
     try:
-        outcome = export_request(analysis=analysis, format=request.query_params.get("format", ""), segment=segment,
-                                 actor=request.user, api_key=getattr(request._request, "api_key", None))
+        outcome = export_request(
+            analysis=analysis,
+            format=request.query_params.get("format", ""),
+            segment=segment,
+            actor=request.user,
+            api_key=getattr(request._request, "api_key", None),
+        )
     except ExportError as exc:
         field = "segment" if segment not in (None, "") and "egment" in str(exc) else "format"
         raise serializers.ValidationError({field: [str(exc)]}) from exc
@@ -376,9 +433,15 @@ def _export_action(view, request):
 
     export = outcome.export
     return Response(
-        {"export": export.pk, "format": export.format, "status": export.status, "progress": job_progress(export.job),
-         "message": "The file is being built. Request the same URL again (after Retry-After seconds) to download it."},
-        status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "3"},
+        {
+            "export": export.pk,
+            "format": export.format,
+            "status": export.status,
+            "progress": job_progress(export.job),
+            "message": "The file is being built. Request the same URL again (after Retry-After seconds) to download it.",
+        },
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Retry-After": "3"},
     )
 
 

@@ -41,8 +41,9 @@ def segment_colors(profiles: list[dict], scheme: str) -> dict[int, str]:
     return out
 
 
-def _layout(fig, title: str, *, height: int = 380, legend: bool = True, subtitle: str = "", legend_rows: int = 1,
-            **extra) -> None:
+def _layout(
+    fig, title: str, *, height: int = 380, legend: bool = True, subtitle: str = "", legend_rows: int = 1, **extra
+) -> None:
     """Shared look: title (+ subtitle) top left, legend in its own band under the x axis title."""
     title_spec = {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}}
     if subtitle:
@@ -55,8 +56,7 @@ def _layout(fig, title: str, *, height: int = 380, legend: bool = True, subtitle
         height=height + legend_band,
         margin={"l": 60, "r": 20, "t": 74 if subtitle else 56, "b": 56 + legend_band},
         showlegend=legend,
-        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.005, "x": 0,
-                "font": {"size": 11}},
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.005, "x": 0, "font": {"size": 11}},
         hoverlabel={"font": {"family": _FONT}},
         **extra,
     )
@@ -92,25 +92,53 @@ def k_selection_figure(analysis):
     chosen = analysis.metrics.get("k") or analysis.n_segments
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if sel.get("silhouette"):
-        fig.add_trace(go.Scatter(x=ks, y=sel["silhouette"], name="Silhouette (higher is better)", mode="lines+markers",
-                                 line={"color": "#3b5bdb", "width": 3}), secondary_y=False)
+        fig.add_trace(
+            go.Scatter(
+                x=ks,
+                y=sel["silhouette"],
+                name="Silhouette (higher is better)",
+                mode="lines+markers",
+                line={"color": "#3b5bdb", "width": 3},
+            ),
+            secondary_y=False,
+        )
     if sel.get("stability"):
-        fig.add_trace(go.Scatter(x=ks, y=sel["stability"], name="Stability across resamples (ARI)", mode="lines+markers",
-                                 line={"color": "#40c057", "dash": "dot"}), secondary_y=False)
+        fig.add_trace(
+            go.Scatter(
+                x=ks,
+                y=sel["stability"],
+                name="Stability across resamples (ARI)",
+                mode="lines+markers",
+                line={"color": "#40c057", "dash": "dot"},
+            ),
+            secondary_y=False,
+        )
     curve_key = "bic" if sel.get("bic") else "inertia"
     if sel.get(curve_key):
         label = "BIC (lower is better)" if curve_key == "bic" else "Inertia per customer (elbow)"
-        fig.add_trace(go.Scatter(x=ks, y=sel[curve_key], name=label, mode="lines+markers",
-                                 line={"color": "#f76707", "width": 3}), secondary_y=True)
+        fig.add_trace(
+            go.Scatter(x=ks, y=sel[curve_key], name=label, mode="lines+markers", line={"color": "#f76707", "width": 3}),
+            secondary_y=True,
+        )
     if chosen:
-        fig.add_vline(x=chosen, line={"color": "#c92a2a", "dash": "dash", "width": 2},
-                      annotation_text=f"chosen k = {chosen}", annotation_position="top right",
-                      annotation_font={"color": "#c92a2a"})
-    _layout(fig, "Choosing the number of segments", height=380, subtitle="silhouette, elbow of the inertia curve and stability across resamples")
+        fig.add_vline(
+            x=chosen,
+            line={"color": "#c92a2a", "dash": "dash", "width": 2},
+            annotation_text=f"chosen k = {chosen}",
+            annotation_position="top right",
+            annotation_font={"color": "#c92a2a"},
+        )
+    _layout(
+        fig,
+        "Choosing the number of segments",
+        height=380,
+        subtitle="silhouette, elbow of the inertia curve and stability across resamples",
+    )
     fig.update_xaxes(title_text="Number of segments (k)", dtick=1)
     fig.update_yaxes(title_text="Silhouette / stability (ARI, 0–1)", secondary_y=False)
-    fig.update_yaxes(title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)", secondary_y=True,
-                     showgrid=False)
+    fig.update_yaxes(
+        title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)", secondary_y=True, showgrid=False
+    )
     return fig
 
 
@@ -120,15 +148,33 @@ def calibration_figure(analysis):
 
     bins = (analysis.metrics.get("churn") or {}).get("calibration") or []
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="Perfect calibration",
-                             line={"color": "#adb5bd", "dash": "dash"}, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(
-        x=[b["predicted"] * 100 for b in bins], y=[b["observed"] * 100 for b in bins], mode="lines+markers",
-        name="Churn model", line={"color": "#3b5bdb", "width": 3}, customdata=[b["count"] for b in bins],
-        hovertemplate="predicted %{x:.1f}% → observed %{y:.1f}% (%{customdata:,} customers)<extra></extra>",
-    ))
-    _layout(fig, "Churn model calibration", height=340,
-            subtitle="held-out customers grouped by predicted risk: predicted vs observed churn")
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 100],
+            y=[0, 100],
+            mode="lines",
+            name="Perfect calibration",
+            line={"color": "#adb5bd", "dash": "dash"},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[b["predicted"] * 100 for b in bins],
+            y=[b["observed"] * 100 for b in bins],
+            mode="lines+markers",
+            name="Churn model",
+            line={"color": "#3b5bdb", "width": 3},
+            customdata=[b["count"] for b in bins],
+            hovertemplate="predicted %{x:.1f}% → observed %{y:.1f}% (%{customdata:,} customers)<extra></extra>",
+        )
+    )
+    _layout(
+        fig,
+        "Churn model calibration",
+        height=340,
+        subtitle="held-out customers grouped by predicted risk: predicted vs observed churn",
+    )
     fig.update_xaxes(title_text="Predicted churn risk (%)", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(title_text="Observed churn (%)", ticksuffix="%", range=[0, 100])
     return fig
@@ -141,15 +187,26 @@ def segment_sizes_figure(analysis, colors):
     import plotly.graph_objects as go
 
     segs = _segments(analysis)
-    fig = go.Figure(go.Pie(
-        labels=[p["name"] for p in segs], values=[p["size"] for p in segs],
-        marker={"colors": [colors[p["segment"]] for p in segs], "line": {"color": "#fff", "width": 2}},
-        hole=0.45, sort=False, textinfo="percent", textposition="inside",
-        hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{percent} of all<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Pie(
+            labels=[p["name"] for p in segs],
+            values=[p["size"] for p in segs],
+            marker={"colors": [colors[p["segment"]] for p in segs], "line": {"color": "#fff", "width": 2}},
+            hole=0.45,
+            sort=False,
+            textinfo="percent",
+            textposition="inside",
+            hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{percent} of all<extra></extra>",
+        )
+    )
     fig.add_annotation(text=f"{analysis.customer_count:,}<br>customers", showarrow=False, font={"size": 14})
-    _layout(fig, "Segment sizes", height=330, subtitle="share of customers per segment",
-            legend_rows=_legend_rows(segs, per_row=2))
+    _layout(
+        fig,
+        "Segment sizes",
+        height=330,
+        subtitle="share of customers per segment",
+        legend_rows=_legend_rows(segs, per_row=2),
+    )
     fig.update_layout(margin={"l": 20, "r": 20})
     return fig
 
@@ -161,22 +218,47 @@ def ltv_churn_bubble_figure(analysis, colors):
     fig = go.Figure()
     biggest = max((p["size"] for p in segs), default=1)
     for p in segs:
-        fig.add_trace(go.Scatter(
-            x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], name=p["name"], mode="markers+text",
-            text=[_short(p["name"], 22)], textposition="top center", textfont={"size": 11}, cliponaxis=False,
-            marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (70.0**2), "sizemin": 6,
-                    "color": colors[p["segment"]], "opacity": 0.8, "line": {"color": "#fff", "width": 1}},
-            customdata=[[p["size"], p["share"] * 100]],
-            hovertemplate=(f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
-                           "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"),
-        ))
-    _layout(fig, "Predicted LTV vs churn risk by segment", height=400, subtitle="bubble area = segment size",
-            legend_rows=_legend_rows(segs))
+        fig.add_trace(
+            go.Scatter(
+                x=[p["avg_churn_risk"] * 100],
+                y=[p["avg_ltv"]],
+                name=p["name"],
+                mode="markers+text",
+                text=[_short(p["name"], 22)],
+                textposition="top center",
+                textfont={"size": 11},
+                cliponaxis=False,
+                marker={
+                    "size": [p["size"]],
+                    "sizemode": "area",
+                    "sizeref": 2.0 * biggest / (70.0**2),
+                    "sizemin": 6,
+                    "color": colors[p["segment"]],
+                    "opacity": 0.8,
+                    "line": {"color": "#fff", "width": 1},
+                },
+                customdata=[[p["size"], p["share"] * 100]],
+                hovertemplate=(
+                    f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
+                    "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"
+                ),
+            )
+        )
+    _layout(
+        fig,
+        "Predicted LTV vs churn risk by segment",
+        height=400,
+        subtitle="bubble area = segment size",
+        legend_rows=_legend_rows(segs),
+    )
     x_top = max([p["avg_churn_risk"] * 100 for p in segs] or [10])
     y_top = max([p["avg_ltv"] for p in segs] or [1])
     fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-3, min(x_top * 1.12 + 6, 110)])
-    fig.update_yaxes(title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
-                     range=[-0.06 * y_top, y_top * 1.3])
+    fig.update_yaxes(
+        title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})",
+        tickprefix=CURRENCY,
+        range=[-0.06 * y_top, y_top * 1.3],
+    )
     return fig
 
 
@@ -201,30 +283,49 @@ def pca_scatter_figure(analysis, colors, sample):
         part = sample[sample["segment"] == seg]
         if part.empty:
             continue
-        fig.add_trace(go.Scattergl(
-            x=part["pca_x"].round(3).tolist(), y=part["pca_y"].round(3).tolist(), mode="markers", name=names[seg],
-            marker={"color": colors[seg], "size": 4, "opacity": 0.6},
-            customdata=part[["customer_id"]].to_numpy().tolist(),
-            hovertemplate=f"<b>{names[seg]}</b><br>customer %{{customdata[0]}}<br>PC1 %{{x:.2f}}, PC2 %{{y:.2f}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scattergl(
+                x=part["pca_x"].round(3).tolist(),
+                y=part["pca_y"].round(3).tolist(),
+                mode="markers",
+                name=names[seg],
+                marker={"color": colors[seg], "size": 4, "opacity": 0.6},
+                customdata=part[["customer_id"]].to_numpy().tolist(),
+                hovertemplate=f"<b>{names[seg]}</b><br>customer %{{customdata[0]}}<br>PC1 %{{x:.2f}}, PC2 %{{y:.2f}}<extra></extra>",
+            )
+        )
     shown = len(sample)
-    note = (f"{shown:,} of {analysis.customer_count:,} customers shown"
-            + (f" (random sample of up to {analysis.summary.get('sample_per_segment', 2000):,} per segment)"
-               if shown < analysis.customer_count else ""))
-    _layout(fig, "Customers in the first two principal components", height=460, subtitle=note,
-            legend_rows=_legend_rows(names))
+    note = f"{shown:,} of {analysis.customer_count:,} customers shown" + (
+        f" (random sample of up to {analysis.summary.get('sample_per_segment', 2000):,} per segment)"
+        if shown < analysis.customer_count
+        else ""
+    )
+    _layout(
+        fig,
+        "Customers in the first two principal components",
+        height=460,
+        subtitle=note,
+        legend_rows=_legend_rows(names),
+    )
     fig.update_layout(legend={"itemsizing": "constant"})
-    fig.update_xaxes(title_text="PC1" + (f" ({var[0]:.0%} of variance)" if len(var) > 0 else "") + " · standardised units")
-    fig.update_yaxes(title_text="PC2" + (f" ({var[1]:.0%} of variance)" if len(var) > 1 else "") + " · standardised units")
+    fig.update_xaxes(
+        title_text="PC1" + (f" ({var[0]:.0%} of variance)" if len(var) > 0 else "") + " · standardised units"
+    )
+    fig.update_yaxes(
+        title_text="PC2" + (f" ({var[1]:.0%} of variance)" if len(var) > 1 else "") + " · standardised units"
+    )
     return fig
 
 
 def _importance(analysis) -> list[dict]:
     raw = analysis.metrics.get("feature_importance") or []
     if isinstance(raw, dict):
-        raw = raw.get("by_column") or raw.get("columns") or raw.get("features") or [
-            {"feature": k, "importance": v} for k, v in raw.items() if isinstance(v, int | float)
-        ]
+        raw = (
+            raw.get("by_column")
+            or raw.get("columns")
+            or raw.get("features")
+            or [{"feature": k, "importance": v} for k, v in raw.items() if isinstance(v, int | float)]
+        )
     return [d for d in raw if isinstance(d, dict) and "feature" in d]
 
 
@@ -232,15 +333,24 @@ def feature_importance_figure(analysis):
     import plotly.graph_objects as go
 
     items = _importance(analysis)[:15][::-1]
-    fig = go.Figure(go.Bar(
-        x=[d["importance"] * 100 for d in items], y=[d["feature"] for d in items], orientation="h",
-        marker={"color": "#3b5bdb"},
-        customdata=[[d.get("rf", 0) * 100, d.get("mi", 0) * 100] for d in items],
-        hovertemplate="<b>%{y}</b><br>combined %{x:.1f}%<br>random forest %{customdata[0]:.1f}% · mutual information "
-                      "%{customdata[1]:.1f}%<extra></extra>",
-    ))
-    _layout(fig, "What drives the segmentation", height=max(320, 90 + 26 * len(items)), legend=False,
-            subtitle="feature importance: 50% random forest + 50% mutual information")
+    fig = go.Figure(
+        go.Bar(
+            x=[d["importance"] * 100 for d in items],
+            y=[d["feature"] for d in items],
+            orientation="h",
+            marker={"color": "#3b5bdb"},
+            customdata=[[d.get("rf", 0) * 100, d.get("mi", 0) * 100] for d in items],
+            hovertemplate="<b>%{y}</b><br>combined %{x:.1f}%<br>random forest %{customdata[0]:.1f}% · mutual information "
+            "%{customdata[1]:.1f}%<extra></extra>",
+        )
+    )
+    _layout(
+        fig,
+        "What drives the segmentation",
+        height=max(320, 90 + 26 * len(items)),
+        legend=False,
+        subtitle="feature importance: 50% random forest + 50% mutual information",
+    )
     fig.update_xaxes(title_text="Share of importance (%)", ticksuffix="%")
     fig.update_yaxes(automargin=True)
     fig.update_layout(margin={"l": 10})
@@ -259,14 +369,30 @@ def segment_heatmap_figure(analysis):
     features, z = _heat_features(analysis)
     segs = [p for p in _segments(analysis) if p["segment"] in z]
     matrix = [z[p["segment"]] for p in segs]
-    fig = go.Figure(go.Heatmap(
-        z=matrix, x=features, y=[p["name"] for p in segs], colorscale="RdBu", reversescale=True, zmid=0, zmin=-2, zmax=2,
-        colorbar={"title": {"text": "SD"}, "ticksuffix": " SD", "thickness": 14},
-        text=[[f"{v:+.2f}" for v in row] for row in matrix], texttemplate="%{text}", textfont={"size": 10},
-        hovertemplate="<b>%{y}</b><br>%{x}: %{z:+.2f} standard deviations from the average customer<extra></extra>",
-    ))
-    _layout(fig, "Segment comparison grid", height=max(320, 150 + 42 * len(segs)), legend=False,
-            subtitle="each feature's segment mean, in standard deviations (SD) from the average customer")
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=features,
+            y=[p["name"] for p in segs],
+            colorscale="RdBu",
+            reversescale=True,
+            zmid=0,
+            zmin=-2,
+            zmax=2,
+            colorbar={"title": {"text": "SD"}, "ticksuffix": " SD", "thickness": 14},
+            text=[[f"{v:+.2f}" for v in row] for row in matrix],
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            hovertemplate="<b>%{y}</b><br>%{x}: %{z:+.2f} standard deviations from the average customer<extra></extra>",
+        )
+    )
+    _layout(
+        fig,
+        "Segment comparison grid",
+        height=max(320, 150 + 42 * len(segs)),
+        legend=False,
+        subtitle="each feature's segment mean, in standard deviations (SD) from the average customer",
+    )
     fig.update_xaxes(title_text="Feature", tickangle=-35, automargin=True)
     fig.update_yaxes(title_text="Segment", automargin=True, autorange="reversed")
     return fig
@@ -287,18 +413,42 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
             continue
         values = [max(min(z[p["segment"]][i], 2.5), -2.5) for i in idx]
         fig = go.Figure()
-        fig.add_trace(go.Scatterpolar(r=[0] * (len(top) + 1), theta=[*top, top[0]], mode="lines", name="Average customer",
-                                      line={"color": "#868e96", "dash": "dot"}, hoverinfo="skip"))
-        fig.add_trace(go.Scatterpolar(
-            r=[*values, values[0]], theta=[*top, top[0]], fill="toself", name=p["name"], opacity=0.75,
-            line={"color": colors[p["segment"]], "width": 2},
-            customdata=[*full, full[0]], hovertemplate="%{customdata}: %{r:+.2f} SD<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[0] * (len(top) + 1),
+                theta=[*top, top[0]],
+                mode="lines",
+                name="Average customer",
+                line={"color": "#868e96", "dash": "dot"},
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*values, values[0]],
+                theta=[*top, top[0]],
+                fill="toself",
+                name=p["name"],
+                opacity=0.75,
+                line={"color": colors[p["segment"]], "width": 2},
+                customdata=[*full, full[0]],
+                hovertemplate="%{customdata}: %{r:+.2f} SD<extra></extra>",
+            )
+        )
         _layout(fig, f"{_short(p['name'], 30)} ({p['share']:.0%})", height=330, legend=False)
-        fig.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30},
-                          polar={"radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, 0, 2], "ticktext": ["−2 SD", "avg", "+2 SD"],
-                                                "tickfont": {"size": 8, "color": "#868e96"}, "angle": 90},
-                                 "angularaxis": {"tickfont": {"size": 10}}})
+        fig.update_layout(
+            margin={"l": 70, "r": 70, "t": 50, "b": 30},
+            polar={
+                "radialaxis": {
+                    "range": [-2.5, 2.5],
+                    "tickvals": [-2, 0, 2],
+                    "ticktext": ["−2 SD", "avg", "+2 SD"],
+                    "tickfont": {"size": 8, "color": "#868e96"},
+                    "angle": 90,
+                },
+                "angularaxis": {"tickfont": {"size": 10}},
+            },
+        )
         out.append((f"radar-{p['segment']}", fig))
     return out
 
@@ -324,14 +474,26 @@ def journey_figure(analysis):
     fig = go.Figure()
     for j, stage in enumerate(stages):
         shares = [100 * counts[p["segment"]][j] / max(sum(counts[p["segment"]]), 1) for p in segs]
-        fig.add_trace(go.Bar(
-            x=shares, y=[p["name"] for p in segs], orientation="h", name=LIFECYCLE_LABELS.get(stage, stage),
-            marker={"color": LIFECYCLE_COLORS.get(stage, "#adb5bd")},
-            customdata=[counts[p["segment"]][j] for p in segs],
-            hovertemplate="<b>%{y}</b><br>" + LIFECYCLE_LABELS.get(stage, stage) + ": %{x:.1f}% (%{customdata:,} customers)<extra></extra>",
-        ))
-    _layout(fig, "Customer journey patterns", height=max(320, 130 + 40 * len(segs)), barmode="stack",
-            subtitle="lifecycle stage mix per segment: new → active → at risk → dormant")
+        fig.add_trace(
+            go.Bar(
+                x=shares,
+                y=[p["name"] for p in segs],
+                orientation="h",
+                name=LIFECYCLE_LABELS.get(stage, stage),
+                marker={"color": LIFECYCLE_COLORS.get(stage, "#adb5bd")},
+                customdata=[counts[p["segment"]][j] for p in segs],
+                hovertemplate="<b>%{y}</b><br>"
+                + LIFECYCLE_LABELS.get(stage, stage)
+                + ": %{x:.1f}% (%{customdata:,} customers)<extra></extra>",
+            )
+        )
+    _layout(
+        fig,
+        "Customer journey patterns",
+        height=max(320, 130 + 40 * len(segs)),
+        barmode="stack",
+        subtitle="lifecycle stage mix per segment: new → active → at risk → dormant",
+    )
     fig.update_layout(legend={"traceorder": "normal"})
     fig.update_xaxes(title_text="Share of the segment's customers (%)", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(automargin=True, autorange="reversed")
@@ -346,10 +508,22 @@ def ltv_distribution_figure(analysis, colors, sample):
         part = sample[sample["segment"] == p["segment"]]
         if part.empty or "predicted_ltv" not in part:
             continue
-        fig.add_trace(go.Box(x=part["predicted_ltv"].round(2).tolist(), name=p["name"], marker={"color": colors[p["segment"]]},
-                             boxpoints=False, hoverinfo="x"))
-    _layout(fig, "Predicted LTV distribution per segment", height=max(320, 130 + 40 * len(analysis.profiles)),
-            legend=False, subtitle=f"box = quartiles, whiskers = 1.5 IQR; {len(sample):,} sampled customers")
+        fig.add_trace(
+            go.Box(
+                x=part["predicted_ltv"].round(2).tolist(),
+                name=p["name"],
+                marker={"color": colors[p["segment"]]},
+                boxpoints=False,
+                hoverinfo="x",
+            )
+        )
+    _layout(
+        fig,
+        "Predicted LTV distribution per segment",
+        height=max(320, 130 + 40 * len(analysis.profiles)),
+        legend=False,
+        subtitle=f"box = quartiles, whiskers = 1.5 IQR; {len(sample):,} sampled customers",
+    )
     fig.update_xaxes(title_text=f"Predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY)
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
@@ -363,19 +537,39 @@ def risk_value_matrix_figure(analysis, colors):
 
     segs = [p for p in _segments(analysis) if p.get("avg_ltv") is not None]
     pop = (analysis.metrics.get("insights") or {}).get("population") or {}
-    x_mid = (pop.get("avg_churn_risk") if pop.get("avg_churn_risk") is not None else analysis.summary.get("avg_churn_risk") or 0.5) * 100
+    x_mid = (
+        pop.get("avg_churn_risk")
+        if pop.get("avg_churn_risk") is not None
+        else analysis.summary.get("avg_churn_risk") or 0.5
+    ) * 100
     y_mid = pop.get("avg_ltv") if pop.get("avg_ltv") is not None else analysis.summary.get("avg_predicted_ltv") or 0
     fig = go.Figure()
     biggest = max((p["size"] for p in segs), default=1)
     for p in segs:
-        fig.add_trace(go.Scatter(
-            x=[p["avg_churn_risk"] * 100], y=[p["avg_ltv"]], mode="markers+text", name=p["name"], text=[_short(p["name"], 22)],
-            textposition="top center", textfont={"size": 11}, cliponaxis=False,
-            marker={"size": [p["size"]], "sizemode": "area", "sizeref": 2.0 * biggest / (55.0**2), "sizemin": 8,
-                    "color": colors[p["segment"]], "line": {"color": "#fff", "width": 1}},
-            hovertemplate=(f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
-                           f"churn risk %{{x:.1f}}%<br>avg LTV {CURRENCY}%{{y:,.0f}}<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[p["avg_churn_risk"] * 100],
+                y=[p["avg_ltv"]],
+                mode="markers+text",
+                name=p["name"],
+                text=[_short(p["name"], 22)],
+                textposition="top center",
+                textfont={"size": 11},
+                cliponaxis=False,
+                marker={
+                    "size": [p["size"]],
+                    "sizemode": "area",
+                    "sizeref": 2.0 * biggest / (55.0**2),
+                    "sizemin": 8,
+                    "color": colors[p["segment"]],
+                    "line": {"color": "#fff", "width": 1},
+                },
+                hovertemplate=(
+                    f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
+                    f"churn risk %{{x:.1f}}%<br>avg LTV {CURRENCY}%{{y:,.0f}}<extra></extra>"
+                ),
+            )
+        )
     xs = [p["avg_churn_risk"] * 100 for p in segs] + [x_mid]
     ys = [p["avg_ltv"] for p in segs] + [y_mid]
     x_max = min(max(max(xs) * 1.12 + 6, x_mid * 2, 10), 110)
@@ -388,15 +582,29 @@ def risk_value_matrix_figure(analysis, colors):
         (x_max - 1, y_min, "right", "bottom", "<b>Win back cheaply or let go</b> · low value, high risk", "#868e96"),
     ]
     for x, y, xanchor, yanchor, text, color in quadrants:
-        fig.add_annotation(x=x, y=y, xanchor=xanchor, yanchor=yanchor, text=text, showarrow=False,
-                           font={"size": 10, "color": color}, bgcolor="rgba(255,255,255,0.8)")
+        fig.add_annotation(
+            x=x,
+            y=y,
+            xanchor=xanchor,
+            yanchor=yanchor,
+            text=text,
+            showarrow=False,
+            font={"size": 10, "color": color},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
     fig.add_vline(x=x_mid, line={"color": "#adb5bd", "dash": "dash"})
     fig.add_hline(y=y_mid, line={"color": "#adb5bd", "dash": "dash"})
-    _layout(fig, "Risk–value matrix", height=440, legend_rows=_legend_rows(segs),
-            subtitle="dashed lines: the average customer; bubble area = segment size")
+    _layout(
+        fig,
+        "Risk–value matrix",
+        height=440,
+        legend_rows=_legend_rows(segs),
+        subtitle="dashed lines: the average customer; bubble area = segment size",
+    )
     fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-2, x_max])
-    fig.update_yaxes(title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY,
-                     range=[y_min, y_max])
+    fig.update_yaxes(
+        title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY, range=[y_min, y_max]
+    )
     return fig
 
 
@@ -425,26 +633,59 @@ def revenue_contribution_figure(analysis, colors):
         cust_cum.append(run_c)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     names = [p["name"] for p in ordered]
-    fig.add_trace(go.Bar(
-        x=names, y=shares, name=f"Share of {what}", marker={"color": [colors[p["segment"]] for p in ordered]},
-        customdata=[[values[p["segment"]], p["share"] * 100] for p in ordered],
-        hovertemplate=f"<b>%{{x}}</b><br>%{{y:.1f}}% of {what} ({CURRENCY}%{{customdata[0]:,.0f}})"
-                      "<br>%{customdata[1]:.1f}% of customers<extra></extra>",
-    ), secondary_y=False)
-    fig.add_trace(go.Scatter(x=names, y=cumulative, name="Cumulative share (Pareto)", mode="lines+markers",
-                             line={"color": "#212529", "width": 2},
-                             customdata=cust_cum,
-                             hovertemplate="%{y:.1f}% of " + what + " from %{customdata:.1f}% of customers<extra></extra>"),
-                  secondary_y=True)
-    fig.add_hline(y=80, line={"color": "#c92a2a", "dash": "dot"}, secondary_y=True,
-                  annotation_text="80%", annotation_position="bottom right")
-    _layout(fig, "Revenue contribution by segment", height=440,
-            subtitle=f"share of {what} per segment, largest first, with the cumulative (Pareto) curve")
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=shares,
+            name=f"Share of {what}",
+            marker={"color": [colors[p["segment"]] for p in ordered]},
+            customdata=[[values[p["segment"]], p["share"] * 100] for p in ordered],
+            hovertemplate=f"<b>%{{x}}</b><br>%{{y:.1f}}% of {what} ({CURRENCY}%{{customdata[0]:,.0f}})"
+            "<br>%{customdata[1]:.1f}% of customers<extra></extra>",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=cumulative,
+            name="Cumulative share (Pareto)",
+            mode="lines+markers",
+            line={"color": "#212529", "width": 2},
+            customdata=cust_cum,
+            hovertemplate="%{y:.1f}% of " + what + " from %{customdata:.1f}% of customers<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    fig.add_hline(
+        y=80,
+        line={"color": "#c92a2a", "dash": "dot"},
+        secondary_y=True,
+        annotation_text="80%",
+        annotation_position="bottom right",
+    )
+    _layout(
+        fig,
+        "Revenue contribution by segment",
+        height=440,
+        subtitle=f"share of {what} per segment, largest first, with the cumulative (Pareto) curve",
+    )
     fig.update_xaxes(title_text="Segment", tickangle=-20, automargin=True)
-    fig.update_yaxes(title_text=f"Share of {what} (%)", ticksuffix="%", secondary_y=False, range=[0, 105],
-                     tickvals=[0, 20, 40, 60, 80, 100])
-    fig.update_yaxes(title_text="Cumulative share (%)", ticksuffix="%", range=[0, 105], secondary_y=True, showgrid=False,
-                     tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_yaxes(
+        title_text=f"Share of {what} (%)",
+        ticksuffix="%",
+        secondary_y=False,
+        range=[0, 105],
+        tickvals=[0, 20, 40, 60, 80, 100],
+    )
+    fig.update_yaxes(
+        title_text="Cumulative share (%)",
+        ticksuffix="%",
+        range=[0, 105],
+        secondary_y=True,
+        showgrid=False,
+        tickvals=[0, 20, 40, 60, 80, 100],
+    )
     return fig
 
 
@@ -455,19 +696,34 @@ def growth_opportunities_figure(analysis, colors):
     growth = insights.get("growth_opportunities") or []
     under = insights.get("underperforming") or []
     fig = go.Figure()
-    fig.add_trace(go.Bar(
-        y=[g["name"] for g in growth], x=[g.get("growth_potential") or 0 for g in growth], orientation="h",
-        name="Growth potential (low-risk, valuable segments)", marker={"color": "#2b8a3e"},
-        hovertemplate=f"<b>%{{y}}</b><br>growth potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
-    ))
-    fig.add_trace(go.Bar(
-        y=[u["name"] for u in under], x=[u.get("development_potential") or 0 for u in under], orientation="h",
-        name="Development potential (underperforming segments)", marker={"color": "#f59f00"},
-        hovertemplate=f"<b>%{{y}}</b><br>development potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Bar(
+            y=[g["name"] for g in growth],
+            x=[g.get("growth_potential") or 0 for g in growth],
+            orientation="h",
+            name="Growth potential (low-risk, valuable segments)",
+            marker={"color": "#2b8a3e"},
+            hovertemplate=f"<b>%{{y}}</b><br>growth potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=[u["name"] for u in under],
+            x=[u.get("development_potential") or 0 for u in under],
+            orientation="h",
+            name="Development potential (underperforming segments)",
+            marker={"color": "#f59f00"},
+            hovertemplate=f"<b>%{{y}}</b><br>development potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
+        )
+    )
     n = len(growth) + len(under)
-    _layout(fig, "Growth opportunities by segment", height=max(300, 140 + 44 * n), legend_rows=2,
-            subtitle="potential additional value in currency")
+    _layout(
+        fig,
+        "Growth opportunities by segment",
+        height=max(300, 140 + 44 * n),
+        legend_rows=2,
+        subtitle="potential additional value in currency",
+    )
     fig.update_xaxes(title_text=f"Potential additional value ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY)
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
@@ -484,21 +740,40 @@ def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
     runs = [(f"A · {a.name}", a), (f"B · {b.name}", b)]
     specs = [
         ("compare-sizes", "Segment sizes (customers)", lambda p: p["size"], "Customers", "", ":,"),
-        ("compare-ltv", f"Average predicted LTV by segment ({CURRENCY})", lambda p: p.get("avg_ltv") or 0,
-         f"Average predicted LTV ({CURRENCY})", CURRENCY, ":,.0f"),
-        ("compare-churn", "Average churn risk by segment (%)", lambda p: (p.get("avg_churn_risk") or 0) * 100,
-         "Average churn risk (%)", "", ":.1f"),
+        (
+            "compare-ltv",
+            f"Average predicted LTV by segment ({CURRENCY})",
+            lambda p: p.get("avg_ltv") or 0,
+            f"Average predicted LTV ({CURRENCY})",
+            CURRENCY,
+            ":,.0f",
+        ),
+        (
+            "compare-churn",
+            "Average churn risk by segment (%)",
+            lambda p: (p.get("avg_churn_risk") or 0) * 100,
+            "Average churn risk (%)",
+            "",
+            ":.1f",
+        ),
     ]
     for key, title, value, axis, prefix, fmt in specs:
         fig = make_subplots(rows=1, cols=2, subplot_titles=[_short(r[0]) for r in runs], horizontal_spacing=0.12)
         for col, (label, run) in enumerate(runs, start=1):
             colors = segment_colors(run.profiles, run.color_scheme)
             segs = _segments(run)
-            fig.add_trace(go.Bar(
-                x=[p["name"] for p in segs], y=[value(p) for p in segs], name=_short(label), showlegend=False,
-                marker={"color": [colors[p["segment"]] for p in segs]},
-                hovertemplate=f"<b>%{{x}}</b><br>{prefix}%{{y{fmt}}}<extra>{_short(label)}</extra>",
-            ), row=1, col=col)
+            fig.add_trace(
+                go.Bar(
+                    x=[p["name"] for p in segs],
+                    y=[value(p) for p in segs],
+                    name=_short(label),
+                    showlegend=False,
+                    marker={"color": [colors[p["segment"]] for p in segs]},
+                    hovertemplate=f"<b>%{{x}}</b><br>{prefix}%{{y{fmt}}}<extra>{_short(label)}</extra>",
+                ),
+                row=1,
+                col=col,
+            )
         _layout(fig, title, height=400, legend=False)
         fig.update_layout(margin={"t": 80})
         fig.update_yaxes(title_text=axis, tickprefix=prefix, rangemode="tozero")
@@ -507,14 +782,23 @@ def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
     if overlap:
         a_names = {p["segment"]: p["name"] for p in a.profiles}
         b_names = {p["segment"]: p["name"] for p in b.profiles}
-        fig = go.Figure(go.Heatmap(
-            z=overlap["matrix"], x=[f"B: {b_names.get(s, s)}" for s in overlap["b_segments"]],
-            y=[f"A: {a_names.get(s, s)}" for s in overlap["a_segments"]], colorscale="Blues",
-            colorbar={"title": {"text": "customers"}},
-            hovertemplate="%{y} ∩ %{x}: %{z:,} customers<extra></extra>",
-        ))
-        _layout(fig, "Where run A's customers went in run B", height=max(340, 160 + 40 * len(overlap["a_segments"])),
-                legend=False, subtitle=f"customers in each pair of segments; agreement (adjusted Rand index) {overlap['ari']:.2f}")
+        fig = go.Figure(
+            go.Heatmap(
+                z=overlap["matrix"],
+                x=[f"B: {b_names.get(s, s)}" for s in overlap["b_segments"]],
+                y=[f"A: {a_names.get(s, s)}" for s in overlap["a_segments"]],
+                colorscale="Blues",
+                colorbar={"title": {"text": "customers"}},
+                hovertemplate="%{y} ∩ %{x}: %{z:,} customers<extra></extra>",
+            )
+        )
+        _layout(
+            fig,
+            "Where run A's customers went in run B",
+            height=max(340, 160 + 40 * len(overlap["a_segments"])),
+            legend=False,
+            subtitle=f"customers in each pair of segments; agreement (adjusted Rand index) {overlap['ari']:.2f}",
+        )
         fig.update_xaxes(tickangle=-25, automargin=True)
         fig.update_yaxes(automargin=True, autorange="reversed")
         out.append(("compare-overlap", fig))

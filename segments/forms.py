@@ -46,15 +46,24 @@ def roles_from_config(config: dict, columns: list[str]) -> dict[str, str]:
 class AnalysisForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, help_text="Leave empty for a name from the settings.")
     algorithm = forms.ChoiceField(choices=ALGORITHMS, initial="kmeans")
-    k_mode = forms.ChoiceField(choices=[("auto", "Automatic (choose k in a range)"), ("fixed", "Fixed")], initial="auto",
-                               widget=forms.RadioSelect(attrs={"class": "form-check-input"}), label="Number of segments")
+    k_mode = forms.ChoiceField(
+        choices=[("auto", "Automatic (choose k in a range)"), ("fixed", "Fixed")],
+        initial="auto",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="Number of segments",
+    )
     k_min = forms.IntegerField(min_value=2, max_value=30, initial=2, label="From k")
     k_max = forms.IntegerField(min_value=2, max_value=30, initial=10, label="To k")
     n_clusters = forms.IntegerField(min_value=2, max_value=30, required=False, initial=5, label="k")
-    nlp = forms.BooleanField(required=False, initial=True, label="Text analysis (sentiment and TF-IDF topics)",
-                             widget=forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}))
-    color_scheme = forms.ChoiceField(choices=list(COLOR_SCHEMES.items()), initial=DEFAULT_COLOR_SCHEME,
-                                     label="Chart colour scheme")
+    nlp = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Text analysis (sentiment and TF-IDF topics)",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}),
+    )
+    color_scheme = forms.ChoiceField(
+        choices=list(COLOR_SCHEMES.items()), initial=DEFAULT_COLOR_SCHEME, label="Chart colour scheme"
+    )
 
     def __init__(self, *args, dataset, initial_config: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,22 +77,27 @@ class AnalysisForm(forms.Form):
             self.fields[name] = forms.ChoiceField(choices=ROLE_CHOICES, initial=roles.get(col, "auto"), label=col)
             self.role_fields.append(name)
         column_choices = [("", "— none / infer —")] + [(c, c) for c in self.columns]
-        labels = {"recency_col": "Recency (days since last activity, or last-activity date)",
-                  "frequency_col": "Frequency (number of purchases)",
-                  "tenure_col": "Tenure (days since first purchase, or sign-up date)"}
+        labels = {
+            "recency_col": "Recency (days since last activity, or last-activity date)",
+            "frequency_col": "Frequency (number of purchases)",
+            "tenure_col": "Tenure (days since first purchase, or sign-up date)",
+        }
         for key in BEHAVIOUR_KEYS:
-            self.fields[key] = forms.ChoiceField(choices=column_choices, required=False, label=labels[key],
-                                                 initial=initial_config.get(key) or "")
+            self.fields[key] = forms.ChoiceField(
+                choices=column_choices, required=False, label=labels[key], initial=initial_config.get(key) or ""
+            )
         if not self.is_bound:
             cfg = initial_config
-            self.initial.update({
-                "algorithm": cfg.get("algorithm", "kmeans"),
-                "k_mode": "fixed" if cfg.get("n_clusters") else "auto",
-                "n_clusters": cfg.get("n_clusters") or 5,
-                "k_min": cfg.get("k_min", 2),
-                "k_max": cfg.get("k_max", 10),
-                "nlp": cfg.get("nlp", True),
-            })
+            self.initial.update(
+                {
+                    "algorithm": cfg.get("algorithm", "kmeans"),
+                    "k_mode": "fixed" if cfg.get("n_clusters") else "auto",
+                    "n_clusters": cfg.get("n_clusters") or 5,
+                    "k_min": cfg.get("k_min", 2),
+                    "k_max": cfg.get("k_max", 10),
+                    "nlp": cfg.get("nlp", True),
+                }
+            )
 
     def role_bound_fields(self):
         return [self[name] for name in self.role_fields]

@@ -11,8 +11,10 @@ def run_analysis(ctx) -> dict:
 
     analysis_id = (ctx.job.params or {}).get("analysis_id")
     analysis = (
-        Analysis.objects.for_organization(ctx.organization).select_related("dataset", "organization")
-        .filter(pk=analysis_id).first()
+        Analysis.objects.for_organization(ctx.organization)
+        .select_related("dataset", "organization")
+        .filter(pk=analysis_id)
+        .first()
     )
     if analysis is None:
         raise JobError("This analysis was deleted before it could run.")

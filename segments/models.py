@@ -47,7 +47,9 @@ class Analysis(models.Model):
     model_file = models.CharField(max_length=300, blank=True)  # storage-relative paths
     customers_file = models.CharField(max_length=300, blank=True)
     charts_file = models.CharField(max_length=300, blank=True)  # sampled points for the scatter charts
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

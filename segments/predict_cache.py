@@ -15,8 +15,6 @@ from collections import OrderedDict
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-DEFAULT_SIZE = 8
-
 
 class ModelCache:
     def __init__(self, max_size: int | None = None):
@@ -29,7 +27,7 @@ class ModelCache:
     def max_size(self) -> int:
         if self._max_size is not None:
             return self._max_size
-        return max(1, int(getattr(settings, "PREDICT_MODEL_CACHE_SIZE", DEFAULT_SIZE)))
+        return max(1, int(settings.PREDICT_MODEL_CACHE_SIZE))
 
     def __len__(self) -> int:
         return len(self._models)

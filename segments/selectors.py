@@ -27,7 +27,8 @@ def analysis_get(*, organization, analysis_id) -> Analysis:
 
     return get_object_for_org(
         Analysis.objects.for_organization(organization).select_related("dataset", "job", "created_by", "rerun_of"),
-        organization, pk=analysis_id,
+        organization,
+        pk=analysis_id,
     )
 
 

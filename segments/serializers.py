@@ -31,11 +31,25 @@ class AnalysisSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Analysis
-        fields = ["id", "name", "dataset", "dataset_name", "status", "algorithm", "n_segments", "customer_count",
-                  "silhouette", "engine_version", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "name",
+            "dataset",
+            "dataset_name",
+            "status",
+            "algorithm",
+            "n_segments",
+            "customer_count",
+            "silhouette",
+            "engine_version",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=["draft", "queued", "running", "succeeded", "failed", "cancelled"]))
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["draft", "queued", "running", "succeeded", "failed", "cancelled"])
+    )
     def get_status(self, analysis) -> str:
         return analysis.status
 
@@ -44,8 +58,12 @@ class ModelScoresSerializer(serializers.Serializer):
     churn = serializers.DictField(
         help_text="Churn model: method, and when a churn label was given auc, brier, held_out_rows.",
     )
-    ltv = serializers.DictField(help_text="LTV model: method, target, horizon_months and its held-out scores (e.g. r2, mae).")
-    quality = serializers.DictField(help_text="Clustering quality: silhouette, davies_bouldin, calinski_harabasz, stability_ari.")
+    ltv = serializers.DictField(
+        help_text="LTV model: method, target, horizon_months and its held-out scores (e.g. r2, mae)."
+    )
+    quality = serializers.DictField(
+        help_text="Clustering quality: silhouette, davies_bouldin, calinski_harabasz, stability_ari."
+    )
 
 
 def _scalars(section) -> dict:
@@ -56,8 +74,11 @@ def _scalars(section) -> dict:
 
 def model_scores_of(analysis: Analysis) -> dict:
     metrics = analysis.metrics or {}
-    return {"churn": _scalars(metrics.get("churn")), "ltv": _scalars(metrics.get("ltv")),
-            "quality": _scalars(metrics.get("quality"))}
+    return {
+        "churn": _scalars(metrics.get("churn")),
+        "ltv": _scalars(metrics.get("ltv")),
+        "quality": _scalars(metrics.get("quality")),
+    }
 
 
 class AnalysisDetailSerializer(AnalysisSerializer):
@@ -66,7 +87,7 @@ class AnalysisDetailSerializer(AnalysisSerializer):
     metrics = serializers.JSONField(
         read_only=True,
         help_text="Everything the engine measured (k selection curves, quality, feature importance, churn, LTV, "
-                  "insights, timings); empty until the run succeeded.",
+        "insights, timings); empty until the run succeeded.",
     )
     model_scores = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -86,8 +107,13 @@ class AnalysisDetailSerializer(AnalysisSerializer):
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_links(self, analysis) -> dict:
         base = f"/api/v1/analyses/{analysis.pk}/"
-        return {"self": base, "segments": base + "segments/", "customers": base + "customers/",
-                "predict": base + "predict/", "cancel": base + "cancel/"}
+        return {
+            "self": base,
+            "segments": base + "segments/",
+            "customers": base + "customers/",
+            "predict": base + "predict/",
+            "cancel": base + "cancel/",
+        }
 
 
 class AnalysisCreateSerializer(serializers.Serializer):
@@ -95,18 +121,29 @@ class AnalysisCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="kmeans")
     n_clusters = serializers.IntegerField(
-        min_value=2, max_value=MAX_SEGMENTS, allow_null=True, required=False, default=None,
+        min_value=2,
+        max_value=MAX_SEGMENTS,
+        allow_null=True,
+        required=False,
+        default=None,
         help_text="Number of segments; null (the default) chooses it automatically between k_min and k_max.",
     )
     k_min = serializers.IntegerField(min_value=2, max_value=MAX_SEGMENTS, required=False, default=2)
     k_max = serializers.IntegerField(min_value=2, max_value=MAX_SEGMENTS, required=False, default=10)
     roles = serializers.DictField(
-        child=serializers.ChoiceField(choices=ColumnRole.choices), required=False,
+        child=serializers.ChoiceField(choices=ColumnRole.choices),
+        required=False,
         help_text="Column roles {column: role}; omitted: the dataset's confirmed roles.",
     )
-    recency_col = serializers.CharField(required=False, allow_null=True, help_text="Column with days since the last purchase.")
-    frequency_col = serializers.CharField(required=False, allow_null=True, help_text="Column with the number of purchases.")
-    tenure_col = serializers.CharField(required=False, allow_null=True, help_text="Column with the customer's age in days.")
+    recency_col = serializers.CharField(
+        required=False, allow_null=True, help_text="Column with days since the last purchase."
+    )
+    frequency_col = serializers.CharField(
+        required=False, allow_null=True, help_text="Column with the number of purchases."
+    )
+    tenure_col = serializers.CharField(
+        required=False, allow_null=True, help_text="Column with the customer's age in days."
+    )
     nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
@@ -195,7 +232,7 @@ _RECORD_SCHEMA = {
     "type": "object",
     "additionalProperties": True,
     "description": "One customer: field → value, with the columns the analysis was trained on (missing fields "
-                   "are imputed as in training; unknown fields are an error).",
+    "are imputed as in training; unknown fields are an error).",
     "example": {"total_spend": 812.5, "orders": 9, "region": "North", "signup_date": "2025-02-14"},
 }
 
@@ -268,7 +305,9 @@ class PredictResponseSerializer(serializers.Serializer):
     analysis = serializers.IntegerField()
     count = serializers.IntegerField()
     prediction = PredictionSerializer(required=False, help_text="Present when the request sent “record”.")
-    predictions = PredictionSerializer(many=True, required=False, help_text="Present when the request sent “records” (same order).")
+    predictions = PredictionSerializer(
+        many=True, required=False, help_text="Present when the request sent “records” (same order)."
+    )
 
 
 class ExportPendingSerializer(serializers.Serializer):

@@ -121,8 +121,12 @@ def analysis_create(
     name = (name or "").strip() or _default_name(dataset, clean)
     with transaction.atomic():
         analysis = Analysis.objects.for_organization(organization).create(
-            dataset=dataset, name=name[:200], config=clean, color_scheme=color_scheme,
-            created_by=created_by if getattr(created_by, "pk", None) else None, rerun_of=rerun_of,
+            dataset=dataset,
+            name=name[:200],
+            config=clean,
+            color_scheme=color_scheme,
+            created_by=created_by if getattr(created_by, "pk", None) else None,
+            rerun_of=rerun_of,
         )
         analysis.job = job_create(
             organization=organization, kind=JOB_KIND, params={"analysis_id": analysis.pk}, created_by=created_by
@@ -245,7 +249,9 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         rows.delete()  # a retry
         bulk_insert_customers(analysis, customers, progress=progress)
     with transaction.atomic():
-        locked = Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
+        locked = (
+            Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
+        )
         if locked is None:  # deleted while running
             rows.delete()
             remove_analysis_files(analysis)
@@ -256,13 +262,20 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         insert_seconds = time.monotonic() - t0
         metrics["timings"]["store_customers_seconds"] = round(insert_seconds, 2)
         Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
-            metrics=metrics, profiles=result.profiles, summary=summary,
+            metrics=metrics,
+            profiles=result.profiles,
+            summary=summary,
             n_segments=len([p for p in result.profiles if p.get("segment", 0) >= 0]),
-            customer_count=len(customers), silhouette=silhouette,
+            customer_count=len(customers),
+            silhouette=silhouette,
             engine_version=str(getattr(result, "engine_version", "") or _engine_version()),
-            model_file=model_rel, customers_file=customers_rel, charts_file=charts_rel, finished_at=timezone.now(),
+            model_file=model_rel,
+            customers_file=customers_rel,
+            charts_file=charts_rel,
+            finished_at=timezone.now(),
         )
     # Committed: from here on nothing may cancel or fail the run (no more progress calls, which raise on cancel).
+    _refresh_planner_statistics(len(customers))
     _prebuild_figures(analysis)
     return {
         "analysis_id": analysis.pk,
@@ -271,6 +284,18 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         "seconds": round(time.monotonic() - started, 1),
         "store_customers_seconds": round(insert_seconds, 2),
     }
+
+
+def _refresh_planner_statistics(new_rows: int) -> None:
+    """After a large COPY, PostgreSQL plans the first customer-page queries on stale statistics until autovacuum
+    gets round to the table; ANALYZE samples it now (well under a second at a million rows)."""
+    if connection.vendor != "postgresql" or new_rows < 50_000:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {CustomerResult._meta.db_table}")
+    except Exception:  # noqa: BLE001 - only an optimisation; autovacuum will analyse the table later
+        log.exception("ANALYZE after storing %s customer rows failed", new_rows)
 
 
 def _prebuild_figures(analysis: Analysis) -> None:
@@ -305,8 +330,11 @@ def chart_sample(customers, per_segment: int | None = None, seed: int = 42):
             idx = np.sort(rng.choice(idx, per_segment, replace=False))
         picks.append(idx)
     idx = np.concatenate(picks) if picks else np.array([], dtype=np.int64)
-    cols = [c for c in ("customer_id", "segment", "pca_x", "pca_y", "churn_risk", "predicted_ltv", "lifecycle_stage")
-            if c in customers.columns]
+    cols = [
+        c
+        for c in ("customer_id", "segment", "pca_x", "pca_y", "churn_risk", "predicted_ltv", "lifecycle_stage")
+        if c in customers.columns
+    ]
     sample = customers.iloc[idx][cols].copy()
     sample["customer_id"] = sample["customer_id"].astype(str)
     for c in ("pca_x", "pca_y", "churn_risk", "predicted_ltv"):
@@ -331,7 +359,11 @@ def feature_zscores(df, labels, profiles: list[dict], metrics: dict) -> dict:
     for name in order:
         if name not in df.columns:
             continue
-        values = pd.to_numeric(df[name], errors="coerce") if not pd.api.types.is_bool_dtype(df[name]) else df[name].astype(float)
+        values = (
+            pd.to_numeric(df[name], errors="coerce")
+            if not pd.api.types.is_bool_dtype(df[name])
+            else df[name].astype(float)
+        )
         if values.notna().sum() < 2 or not np.isfinite(values.std()) or values.std() == 0:
             continue
         features.append(name)
@@ -342,8 +374,13 @@ def feature_zscores(df, labels, profiles: list[dict], metrics: dict) -> dict:
         return {}
     frame = pd.concat(columns, axis=1, keys=features)
     z = (frame.groupby(np.asarray(labels)).mean() - frame.mean()) / frame.std(ddof=0)
-    return {"features": features, "z": {str(int(s)): [round(float(v), 4) if np.isfinite(v) else 0.0 for v in row]
-                                        for s, row in zip(z.index, z.to_numpy(), strict=True)}}
+    return {
+        "features": features,
+        "z": {
+            str(int(s)): [round(float(v), 4) if np.isfinite(v) else 0.0 for v in row]
+            for s, row in zip(z.index, z.to_numpy(), strict=True)
+        },
+    }
 
 
 def summarise(customers, profiles: list[dict]) -> dict:
@@ -356,7 +393,9 @@ def summarise(customers, profiles: list[dict]) -> dict:
     out["segment_sizes"] = {str(int(k)): int(v) for k, v in seg.value_counts().sort_index().items()}
     if "lifecycle_stage" in customers:
         table = pd.crosstab(seg, customers["lifecycle_stage"].astype(str))
-        stages = [s for s in LIFECYCLE_ORDER if s in table.columns] + [s for s in table.columns if s not in LIFECYCLE_ORDER]
+        stages = [s for s in LIFECYCLE_ORDER if s in table.columns] + [
+            s for s in table.columns if s not in LIFECYCLE_ORDER
+        ]
         out["lifecycle"] = {
             "stages": stages,
             "counts": {str(int(s)): [int(table.loc[s, st]) for st in stages] for s in table.index},
@@ -378,18 +417,26 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
     import pandas as pd
 
     n = len(customers)
-    frame = pd.DataFrame({
-        "organization_id": analysis.organization_id,
-        "analysis_id": analysis.pk,
-        "row_index": range(n),
-        "customer_id": customers["customer_id"].astype(str).str.slice(0, 100) if "customer_id" in customers else [str(i) for i in range(n)],
-        "segment": customers["segment"].astype("int64"),
-        "churn_risk": pd.to_numeric(customers.get("churn_risk", 0.0), errors="coerce").fillna(0.0).astype("float64"),
-        "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", 0.0), errors="coerce").fillna(0.0).astype("float64"),
-        "value_tier": _text_col(customers, "value_tier", n),
-        "risk_level": _text_col(customers, "risk_level", n),
-        "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),
-    })
+    frame = pd.DataFrame(
+        {
+            "organization_id": analysis.organization_id,
+            "analysis_id": analysis.pk,
+            "row_index": range(n),
+            "customer_id": customers["customer_id"].astype(str).str.slice(0, 100)
+            if "customer_id" in customers
+            else [str(i) for i in range(n)],
+            "segment": customers["segment"].astype("int64"),
+            "churn_risk": pd.to_numeric(customers.get("churn_risk", 0.0), errors="coerce")
+            .fillna(0.0)
+            .astype("float64"),
+            "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", 0.0), errors="coerce")
+            .fillna(0.0)
+            .astype("float64"),
+            "value_tier": _text_col(customers, "value_tier", n),
+            "risk_level": _text_col(customers, "risk_level", n),
+            "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),
+        }
+    )
     table = CustomerResult._meta.db_table
     columns = list(frame.columns)
     if connection.vendor == "postgresql":
@@ -421,7 +468,9 @@ def _text_col(customers, name: str, n: int):
 
 def analysis_on_job_fail(job) -> None:
     """A failed or cancelled run leaves no files behind (its DB results were never written)."""
-    analysis = Analysis.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("analysis_id")).first()
+    analysis = (
+        Analysis.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("analysis_id")).first()
+    )
     if analysis is not None and not analysis.customers_file:
         CustomerResult.objects.for_organization(job.organization).filter(analysis=analysis).delete()
         remove_analysis_files(analysis)

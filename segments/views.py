@@ -56,9 +56,13 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
         if form.is_valid():
             try:
                 analysis = analysis_create(
-                    organization=request.organization, dataset=dataset, config=form.config(),
-                    name=form.cleaned_data["name"], created_by=request.user,
-                    color_scheme=form.cleaned_data["color_scheme"], rerun_of=rerun_of,
+                    organization=request.organization,
+                    dataset=dataset,
+                    config=form.config(),
+                    name=form.cleaned_data["name"],
+                    created_by=request.user,
+                    color_scheme=form.cleaned_data["color_scheme"],
+                    rerun_of=rerun_of,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -66,8 +70,9 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                 messages.success(request, f"Analysis “{analysis.name}” queued.")
                 return redirect("segments:detail", analysis_id=analysis.pk)
     else:
-        form = AnalysisForm(dataset=dataset, initial_config=initial_config,
-                            initial={"color_scheme": color_scheme, "name": initial_name})
+        form = AnalysisForm(
+            dataset=dataset, initial_config=initial_config, initial={"color_scheme": color_scheme, "name": initial_name}
+        )
     return render(request, "segments/form.html", {"form": form, "dataset": dataset, "rerun_of": rerun_of})
 
 
@@ -80,21 +85,29 @@ def analysis_new(request, dataset_id: int):
     if dataset.status != "ready":
         messages.error(request, f"Dataset “{dataset.name}” is not ready yet.")
         return redirect("segments:list")
-    return _form_page(request, dataset=dataset, initial_config=analysis_default_config(dataset),
-                      color_scheme=DEFAULT_COLOR_SCHEME)
+    return _form_page(
+        request, dataset=dataset, initial_config=analysis_default_config(dataset), color_scheme=DEFAULT_COLOR_SCHEME
+    )
 
 
 @org_required(Perm.RUN_ANALYSES)
 def analysis_rerun(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
-    return _form_page(request, dataset=analysis.dataset, initial_config=analysis.config,
-                      color_scheme=analysis.color_scheme, rerun_of=analysis, initial_name=f"{analysis.name} (re-run)")
+    return _form_page(
+        request,
+        dataset=analysis.dataset,
+        initial_config=analysis.config,
+        color_scheme=analysis.color_scheme,
+        rerun_of=analysis,
+        initial_name=f"{analysis.name} (re-run)",
+    )
 
 
 def _tab_context(request, analysis, tab: str) -> dict:
     siblings = (
         selectors.analysis_list(organization=request.organization, dataset=analysis.dataset)
-        .exclude(pk=analysis.pk).filter(job__status="succeeded")
+        .exclude(pk=analysis.pk)
+        .filter(job__status="succeeded")
     )
     return {
         "analysis": analysis,
@@ -137,11 +150,22 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
         ("Text analysis (NLP)", "on" if c.get("nlp") else "off"),
         ("Colour scheme", analysis.color_scheme),
     ]
-    for key, label in (("id_col", "Customer id"), ("churn_label_col", "Churn label"), ("recency_col", "Recency"),
-                       ("frequency_col", "Frequency"), ("tenure_col", "Tenure")):
+    for key, label in (
+        ("id_col", "Customer id"),
+        ("churn_label_col", "Churn label"),
+        ("recency_col", "Recency"),
+        ("frequency_col", "Frequency"),
+        ("tenure_col", "Tenure"),
+    ):
         rows.append((label, c.get(key) or "inferred / none"))
-    for key, label in (("monetary_cols", "Monetary"), ("categorical_cols", "Categorical"), ("date_cols", "Dates"),
-                       ("text_cols", "Text"), ("numeric_cols", "Numeric"), ("ignore_cols", "Ignored")):
+    for key, label in (
+        ("monetary_cols", "Monetary"),
+        ("categorical_cols", "Categorical"),
+        ("date_cols", "Dates"),
+        ("text_cols", "Text"),
+        ("numeric_cols", "Numeric"),
+        ("ignore_cols", "Ignored"),
+    ):
         rows.append((label, ", ".join(c.get(key) or []) or "inferred"))
     rows.append(("LTV horizon", f"{c.get('ltv_horizon_months', 12)} months"))
     rows.append(("Random seed", str(c.get("random_state", 42))))
@@ -180,18 +204,21 @@ def analysis_profiles_view(request, analysis_id: int):
             "customer_id": (request.GET.get("q") or "").strip() or None,
         }
         after = request.GET.get("after", "")
-        page = selectors.customer_page(analysis=analysis, after=int(after) if after.isdigit() else None, limit=50,
-                                       **filters)
+        page = selectors.customer_page(
+            analysis=analysis, after=int(after) if after.isdigit() else None, limit=50, **filters
+        )
         names = {p["segment"]: p["name"] for p in analysis.profiles}
         query = request.GET.copy()
         query.pop("after", None)
-        ctx.update({
-            "page": page,
-            "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
-            "filters": request.GET,
-            "base_query": query.urlencode(),
-            "selected_segment": filters["segment"],
-        })
+        ctx.update(
+            {
+                "page": page,
+                "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                "filters": request.GET,
+                "base_query": query.urlencode(),
+                "selected_segment": filters["segment"],
+            }
+        )
     return render(request, "segments/tab_profiles.html", ctx)
 
 
@@ -223,7 +250,8 @@ def analysis_compare(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
     siblings = list(
         selectors.analysis_list(organization=request.organization, dataset=analysis.dataset)
-        .exclude(pk=analysis.pk).filter(job__status="succeeded")
+        .exclude(pk=analysis.pk)
+        .filter(job__status="succeeded")
     )
     other = None
     other_id = request.GET.get("other", "")

@@ -43,7 +43,5 @@ def exception_handler(exc, context):
     details = response.data if isinstance(exc, exceptions.ValidationError) else {}
     if isinstance(details, list):
         details = {"non_field_errors": details}
-    response.data = {
-        "error": {"code": _code_for(exc), "message": _message_for(exc, response.data), "details": details}
-    }
+    response.data = {"error": {"code": _code_for(exc), "message": _message_for(exc, response.data), "details": details}}
     return response

@@ -88,8 +88,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Worker and web are separate processes: wait on the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"})
+    # Worker and web are separate processes: wait on the lock instead of failing. IMMEDIATE transactions take
+    # the write lock when they begin, so the wait applies; a DEFERRED one that reads and then writes fails at
+    # once with "database is locked" if another process wrote in between (no timeout can help it).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -133,7 +137,9 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env.str("DEFAULT_FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -188,6 +194,17 @@ JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
 # A job whose heartbeat is older than this is considered dead (the worker was killed).
 JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=5 * 60)
 
+# Datasets: files up to these sizes are imported in the request; larger ones in a job with progress.
+DATASETS_INLINE_MAX_BYTES = env.int("DATASETS_INLINE_MAX_BYTES", default=8 * 1024 * 1024)
+DATASETS_INLINE_MAX_ROWS = env.int("DATASETS_INLINE_MAX_ROWS", default=50_000)
+DATASETS_CHUNK_ROWS = env.int("DATASETS_CHUNK_ROWS", default=50_000)  # rows read at a time while converting
+DATASETS_SHORT_ROW_TOLERANCE = env.float("DATASETS_SHORT_ROW_TOLERANCE", default=0.01)  # share of short rows allowed
+DATASETS_DECOMPRESSION_FACTOR = env.int("DATASETS_DECOMPRESSION_FACTOR", default=4)  # gzip bound: n x max upload
+# Exports of analyses with more customers than this are built in a job (CSV always streams).
+EXPORT_SYNC_MAX_CUSTOMERS = env.int("EXPORT_SYNC_MAX_CUSTOMERS", default=50_000)
+# Fitted models kept in memory per process for predict_segment (least recently used dropped first).
+PREDICT_MODEL_CACHE_SIZE = env.int("PREDICT_MODEL_CACHE_SIZE", default=8)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api_auth.OrganizationAPIKeyAuthentication",
@@ -213,7 +230,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Operations list their authentication from the views (ApiKeyAuth, cookieAuth); a global SECURITY would repeat it.
-    "ENUM_NAME_OVERRIDES": {"DatasetStatusEnum": "datasets.models.DatasetStatus", "RunStatusEnum": "datasets.serializers.JOB_STATES"},
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetStatusEnum": "datasets.models.DatasetStatus",
+        "RunStatusEnum": "datasets.serializers.JOB_STATES",
+    },
 }
 
 # Throttle counters: shared across web workers through Redis when configured, else per process.

@@ -7,11 +7,27 @@ from accounts.permissions import Perm
 
 @org_required(Perm.VIEW)
 def home(request):
+    """The organization's dashboard: what it has, what is running, the latest analyses."""
+    from datasets.models import Dataset
+    from jobs.models import ACTIVE_STATUSES, Job
+    from segments.models import Analysis
+
     org = request.organization
+    analyses = Analysis.objects.for_organization(org).select_related("dataset", "job").order_by("-created_at")
+    ready = [a for a in analyses[:50] if a.is_ready]
+    latest = ready[0] if ready else None
     return render(
         request,
         "home.html",
-        {"member_count": Membership.objects.for_organization(org).count()},
+        {
+            "member_count": Membership.objects.for_organization(org).count(),
+            "dataset_count": Dataset.objects.for_organization(org).count(),
+            "analysis_count": analyses.count(),
+            "active_job_count": Job.objects.for_organization(org).filter(status__in=ACTIVE_STATUSES).count(),
+            "recent_analyses": analyses[:6],
+            "latest": latest,
+            "latest_segments": sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:6] if latest else [],
+        },
     )
 
 
@@ -20,7 +36,11 @@ def api_quickstart(request):
     """How to call the API, with this server's address and this organization's slug in the examples."""
     from django.conf import settings
 
-    return render(request, "api_quickstart.html", {
-        "api_base": request.build_absolute_uri("/api/v1"),
-        "body_limit_mb": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)),
-    })
+    return render(
+        request,
+        "api_quickstart.html",
+        {
+            "api_base": request.build_absolute_uri("/api/v1"),
+            "body_limit_mb": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)),
+        },
+    )

@@ -5,16 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
+from helpers import ROOT, WORKER_LOG
 
-# segsaas.test_settings made this directory (files, broker messages) and shares it with the worker.
-_TMP = Path(os.environ.get("SEGSAAS_TEST_TMP") or tempfile.mkdtemp(prefix="segsaas-test-"))
-
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
 
 
@@ -74,8 +69,11 @@ def _worker_env() -> dict:
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
-        env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     env["DJANGO_SETTINGS_MODULE"] = "segsaas.test_settings"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), env.get("PYTHONPATH", "")])
     return env
@@ -84,21 +82,40 @@ def _worker_env() -> dict:
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process on the configured broker and the test database."""
-    log = open(_TMP / "worker.log", "w")  # noqa: SIM115 - kept open for the session
+    log = open(WORKER_LOG, "w")  # noqa: SIM115 - kept open for the session
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "segsaas", "worker", "--concurrency", "2", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "segsaas",
+            "worker",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=_worker_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.time() + 60
     while time.time() < deadline:
-        if "ready." in (_TMP / "worker.log").read_text():
+        if "ready." in (WORKER_LOG).read_text():
             break
         if proc.poll() is not None:
-            raise RuntimeError("Celery worker exited:\n" + (_TMP / "worker.log").read_text()[-3000:])
+            raise RuntimeError("Celery worker exited:\n" + (WORKER_LOG).read_text()[-3000:])
         time.sleep(0.3)
     else:
-        raise RuntimeError("Celery worker did not become ready:\n" + (_TMP / "worker.log").read_text()[-3000:])
+        raise RuntimeError("Celery worker did not become ready:\n" + (WORKER_LOG).read_text()[-3000:])
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
     try:
@@ -108,21 +125,36 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     log.close()
 
 
-def wait_for_job(job, timeout=120):
-    """Poll the job row (the source of truth) until it finishes."""
-    from jobs.models import FINISHED_STATUSES
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job.refresh_from_db()
-        if job.status in FINISHED_STATUSES:
-            return job
-        time.sleep(0.25)
-    raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n"
-                         + (_TMP / "worker.log").read_text()[-3000:])
-
-
 @pytest.fixture
 def worker(celery_worker_process, transactional_db):
     """Use in tests whose jobs run in the real worker (data must be committed for it to see)."""
     return celery_worker_process
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """Debian's Chromium driven by Playwright (the one way browser tests start a browser).
+
+    Playwright's sync API runs an event loop in this thread, so Django's async-safety check is relaxed for the
+    ORM calls the test makes; monkeypatch undoes it afterwards so no later subprocess (`check --deploy`, the
+    worker) inherits it."""
+    import shutil
+
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -24,10 +24,19 @@ def test_healthz_says_which_part_failed(db, client, monkeypatch):
 
 
 def test_check_deploy_is_clean_in_production_mode():
-    env = dict(os.environ, SEGSAAS_PRODUCTION="1", SECRET_KEY="x" * 20 + "prod-secret-key-for-the-check-0123456789",
-               ALLOWED_HOSTS="segsaas.example.com")
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True)
+    env = dict(
+        os.environ,
+        SEGSAAS_PRODUCTION="1",
+        SECRET_KEY="x" * 20 + "prod-secret-key-for-the-check-0123456789",
+        ALLOWED_HOSTS="segsaas.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -96,7 +96,9 @@ def _other_org_object(model, other_org, stranger):
 def _make_invitation(org, user):
     from accounts.models import Invitation
 
-    return Invitation.objects.for_organization(org).create(email="someone@globex.example", role="viewer", invited_by=user)
+    return Invitation.objects.for_organization(org).create(
+        email="someone@globex.example", role="viewer", invited_by=user
+    )
 
 
 def _make_api_key(org, user):
@@ -114,7 +116,9 @@ def _make_job(org, user):
 def _make_dataset(org, user):
     from datasets.models import Dataset
 
-    return Dataset.objects.for_organization(org).create(name="Globex customers", storage_key="globexkey", status="ready")
+    return Dataset.objects.for_organization(org).create(
+        name="Globex customers", storage_key="globexkey", status="ready"
+    )
 
 
 def _make_analysis(org, user):
@@ -150,7 +154,10 @@ def test_every_object_url_hides_other_organizations_objects(people, client_for):
 
     alice_client = client_for(people.alice, people.acme)
     _, acme_key = api_key_create(
-        organization=people.acme, name="Acme all", scopes=["read", "write", "predict", "export"], created_by=people.alice
+        organization=people.acme,
+        name="Acme all",
+        scopes=["read", "write", "predict", "export"],
+        created_by=people.alice,
     )
     checked = []
     for route, name, entry, kwargs in tenant_urls():
@@ -167,12 +174,16 @@ def test_every_object_url_hides_other_organizations_objects(people, client_for):
         is_api = url.startswith("/api/")
         for method in ("get", "post", "patch", "delete"):
             if is_api:
-                response = getattr(alice_client, method)(url, HTTP_AUTHORIZATION=f"Bearer {acme_key}", content_type="application/json")
+                response = getattr(alice_client, method)(
+                    url, HTTP_AUTHORIZATION=f"Bearer {acme_key}", content_type="application/json"
+                )
             else:
                 response = getattr(alice_client, method)(url)
             if response.status_code == 405:
                 continue
-            assert response.status_code == 404, f"{method.upper()} {url} ({name}) answered {response.status_code} for another organization's object"
+            assert response.status_code == 404, (
+                f"{method.upper()} {url} ({name}) answered {response.status_code} for another organization's object"
+            )
             checked.append((method, url))
     assert checked, "no object URL was checked"
     # Globex's objects are untouched.

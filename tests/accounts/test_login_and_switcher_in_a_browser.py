@@ -1,7 +1,5 @@
 """Log in through the real page in Debian's Chromium and switch organizations from the header."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,23 +7,14 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture
-def page():
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.console_errors = []
-        page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-        yield page
-        browser.close()
+def page(chromium):
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    return page
 
 
 def test_mia_logs_in_and_switches_organization(people, live_server, page):

@@ -30,7 +30,9 @@ def test_the_tenant_manager_refuses_unscoped_queries(people):
 
 
 def test_create_organization_command_prints_the_slug(db, capsys):
-    call_command("create_organization", "Initech Ltd", "--owner-email", "Peter@Initech.example", "--password", "pw-123-secret-x")
+    call_command(
+        "create_organization", "Initech Ltd", "--owner-email", "Peter@Initech.example", "--password", "pw-123-secret-x"
+    )
     slug = capsys.readouterr().out.strip()
     assert slug == "initech-ltd"
     org = Organization.objects.get(slug=slug)
@@ -45,7 +47,9 @@ def test_login_page_serves_and_demo_style_login_works(people, client):
     response = client.get(reverse("account_login"))
     assert response.status_code == 200
     assert b"Sign In" in response.content
-    response = client.post(reverse("account_login"), {"login": "alice@example.com", "password": "correct-horse-battery-9"})
+    response = client.post(
+        reverse("account_login"), {"login": "alice@example.com", "password": "correct-horse-battery-9"}
+    )
     assert response.status_code == 302
     home = client.get("/")
     assert home.status_code == 200
@@ -135,7 +139,11 @@ def test_password_change_works(people, client_for):
     client = client_for(people.bob, people.acme)
     response = client.post(
         reverse("account_change_password"),
-        {"oldpassword": "correct-horse-battery-9", "password1": "another-good-pass-77", "password2": "another-good-pass-77"},
+        {
+            "oldpassword": "correct-horse-battery-9",
+            "password1": "another-good-pass-77",
+            "password2": "another-good-pass-77",
+        },
     )
     assert response.status_code == 302
     people.bob.refresh_from_db()

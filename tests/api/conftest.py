@@ -12,8 +12,9 @@ def key_for(people):
     from accounts.services import api_key_create
 
     def make(org=None, scopes=ALL_SCOPES):
-        return api_key_create(organization=org or people.acme, name="Partner CRM", scopes=scopes,
-                              created_by=people.alice)[1]
+        return api_key_create(
+            organization=org or people.acme, name="Partner CRM", scopes=scopes, created_by=people.alice
+        )[1]
 
     return make
 
@@ -36,7 +37,9 @@ class Api:
     def post(self, url, data=None, **extra):
         if "format" in extra or "content_type" in extra:
             return self.client.post(url, data, **extra, **self._headers())
-        return self.client.post(url, data if data is not None else {}, content_type="application/json", **self._headers())
+        return self.client.post(
+            url, data if data is not None else {}, content_type="application/json", **self._headers()
+        )
 
     def patch(self, url, data):
         return self.client.patch(url, data, content_type="application/json", **self._headers())
@@ -63,19 +66,21 @@ def acme_dataset(people):
     """A 400-customer synthetic dataset of Acme, made by the datasets service (inline)."""
     from datasets.services import dataset_create_synthetic
 
-    return dataset_create_synthetic(organization=people.acme, created_by=people.alice, rows=400, seed=7,
-                                    name="Acme customers", background=False)
+    return dataset_create_synthetic(
+        organization=people.acme, created_by=people.alice, rows=400, seed=7, name="Acme customers", background=False
+    )
 
 
-def finished_analysis(dataset, user, **config):
+def _finished_analysis(dataset, user, **config):
     """Create an analysis through the service and run its job in this process (the worker's code path)."""
     from jobs.services import job_execute
     from segments.models import Analysis
     from segments.services import analysis_create, analysis_default_config
 
     settings = {**analysis_default_config(dataset), "n_clusters": 3, "nlp": False, **config}
-    analysis = analysis_create(organization=dataset.organization, dataset=dataset, config=settings,
-                               name="Acme segments", created_by=user)
+    analysis = analysis_create(
+        organization=dataset.organization, dataset=dataset, config=settings, name="Acme segments", created_by=user
+    )
     outcome = job_execute(analysis.job_id)
     assert outcome == "succeeded", analysis.job.error
     return Analysis.objects.for_organization(dataset.organization).select_related("job").get(pk=analysis.pk)
@@ -83,7 +88,13 @@ def finished_analysis(dataset, user, **config):
 
 @pytest.fixture
 def acme_analysis(acme_dataset, people):
-    return finished_analysis(acme_dataset, people.alice)
+    return _finished_analysis(acme_dataset, people.alice)
+
+
+@pytest.fixture
+def run_analysis():
+    """`run_analysis(dataset, user, **config)` makes another finished analysis (see `_finished_analysis`)."""
+    return _finished_analysis
 
 
 @pytest.fixture
@@ -91,8 +102,13 @@ def queued_analysis(acme_dataset, people):
     """An analysis that was started but has not run (no worker in these tests): cheap, for request checks."""
     from segments.services import analysis_create, analysis_default_config
 
-    return analysis_create(organization=people.acme, dataset=acme_dataset, name="Waiting",
-                           config={**analysis_default_config(acme_dataset), "nlp": False}, created_by=people.alice)
+    return analysis_create(
+        organization=people.acme,
+        dataset=acme_dataset,
+        name="Waiting",
+        config={**analysis_default_config(acme_dataset), "nlp": False},
+        created_by=people.alice,
+    )
 
 
 @pytest.fixture
@@ -102,21 +118,3 @@ def model_cache():
     model_cache.clear()
     yield model_cache
     model_cache.clear()
-
-
-def sample_records(dataset, n=3, start=0):
-    """Rows of the dataset as JSON-ready records (what a partner would send)."""
-    import pandas as pd
-
-    from datasets.services import dataset_read_dataframe
-
-    df = dataset_read_dataframe(dataset).iloc[start : start + n]
-    records = []
-    for row in df.to_dict("records"):
-        record = {}
-        for key, value in row.items():
-            if pd.isna(value):
-                continue
-            record[key] = value.isoformat()[:10] if hasattr(value, "isoformat") else value
-        records.append(record)
-    return records

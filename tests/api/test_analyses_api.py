@@ -1,14 +1,15 @@
 """Analyses over the API: start (202), poll, cancel, delete; segment profiles; customer pages and filters."""
 
 import pytest
-from conftest import finished_analysis
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_starts_an_analysis_and_answers_202_with_its_id(api, acme_dataset):
-    response = api().post("/api/v1/analyses/", {"dataset": acme_dataset.pk, "algorithm": "gmm", "n_clusters": 4,
-                                               "nlp": False, "name": "Spring run"})
+    response = api().post(
+        "/api/v1/analyses/",
+        {"dataset": acme_dataset.pk, "algorithm": "gmm", "n_clusters": 4, "nlp": False, "name": "Spring run"},
+    )
     assert response.status_code == 202, response.json()
     body = response.json()
     assert response["Location"] == f"/api/v1/analyses/{body['id']}/"
@@ -28,16 +29,21 @@ def test_it_uses_the_roles_sent_with_the_request(api, acme_dataset):
 
 
 def test_it_names_each_invalid_field(api, acme_dataset):
-    response = api().post("/api/v1/analyses/", {"dataset": acme_dataset.pk, "algorithm": "magic", "n_clusters": 1,
-                                               "roles": {"no_such_column": "numeric"}})
+    response = api().post(
+        "/api/v1/analyses/",
+        {"dataset": acme_dataset.pk, "algorithm": "magic", "n_clusters": 1, "roles": {"no_such_column": "numeric"}},
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert set(error["details"]) == {"algorithm", "n_clusters"}
-    response = api().post("/api/v1/analyses/", {"dataset": acme_dataset.pk, "roles": {"no_such_column": "numeric"},
-                                               "recency_col": "nope"})
+    response = api().post(
+        "/api/v1/analyses/", {"dataset": acme_dataset.pk, "roles": {"no_such_column": "numeric"}, "recency_col": "nope"}
+    )
     details = response.json()["error"]["details"]
-    assert response.status_code == 400 and details["roles"] == {"no_such_column": [f"Not a column of dataset {acme_dataset.pk}."]}
+    assert response.status_code == 400 and details["roles"] == {
+        "no_such_column": [f"Not a column of dataset {acme_dataset.pk}."]
+    }
     assert "nope" in details["recency_col"][0]
     response = api().post("/api/v1/analyses/", {})
     assert response.json()["error"]["details"] == {"dataset": ["This field is required."]}
@@ -55,9 +61,15 @@ def test_it_refuses_another_organizations_dataset_as_unknown(api, people):
 def test_it_shows_status_progress_metrics_and_model_scores(api, acme_analysis):
     body = api(scopes=["read"]).get(f"/api/v1/analyses/{acme_analysis.pk}/").json()
     assert body["status"] == "succeeded"
-    assert body["progress"] == {"status": "succeeded", "stage": "Done", "percent": 100.0, "queue_position": None,
-                                "elapsed_seconds": body["progress"]["elapsed_seconds"], "error": "",
-                                "cancel_requested": False}
+    assert body["progress"] == {
+        "status": "succeeded",
+        "stage": "Done",
+        "percent": 100.0,
+        "queue_position": None,
+        "elapsed_seconds": body["progress"]["elapsed_seconds"],
+        "error": "",
+        "cancel_requested": False,
+    }
     assert body["n_segments"] == 3 and body["customer_count"] == 400
     assert body["metrics"]["k"] == 3
     assert "auc" in body["model_scores"]["churn"]  # the synthetic data has a churn label
@@ -68,7 +80,9 @@ def test_it_shows_status_progress_metrics_and_model_scores(api, acme_analysis):
 def test_it_lists_analyses_newest_first_and_filters_by_dataset(api, acme_analysis, acme_dataset, people):
     from datasets.services import dataset_create_synthetic
 
-    other = dataset_create_synthetic(organization=people.acme, created_by=people.alice, rows=200, seed=1, background=False)
+    other = dataset_create_synthetic(
+        organization=people.acme, created_by=people.alice, rows=200, seed=1, background=False
+    )
     second = api().post("/api/v1/analyses/", {"dataset": other.pk}).json()
     body = api(scopes=["read"]).get("/api/v1/analyses/").json()
     assert body["count"] == 2 and [a["id"] for a in body["results"]] == [second["id"], acme_analysis.pk]
@@ -98,8 +112,19 @@ def test_it_serves_the_segment_profiles(api, acme_analysis):
     body = api(scopes=["read"]).get(f"/api/v1/analyses/{acme_analysis.pk}/segments/").json()
     assert body["analysis"] == acme_analysis.pk and body["count"] == 3
     first = body["results"][0]
-    for field in ("segment", "name", "size", "share", "value_tier", "risk_level", "avg_ltv", "avg_churn_risk",
-                  "stats", "distinguishing_features", "recommendations"):
+    for field in (
+        "segment",
+        "name",
+        "size",
+        "share",
+        "value_tier",
+        "risk_level",
+        "avg_ltv",
+        "avg_churn_risk",
+        "stats",
+        "distinguishing_features",
+        "recommendations",
+    ):
         assert field in first
     assert sum(p["size"] for p in body["results"]) == 400
     assert {"action", "category", "reason", "priority"} <= set(first["recommendations"][0])
@@ -110,9 +135,11 @@ def test_results_of_an_unfinished_analysis_are_a_conflict(api, acme_dataset):
     for suffix in ("segments/", "customers/"):
         response = api().get(f"/api/v1/analyses/{started['id']}/{suffix}")
         assert response.status_code == 409
-        assert response.json()["error"] == {"code": "analysis_not_ready",
-                                            "message": f"Analysis {started['id']} has no results yet (status: queued).",
-                                            "details": {"status": "queued"}}
+        assert response.json()["error"] == {
+            "code": "analysis_not_ready",
+            "message": f"Analysis {started['id']} has no results yet (status: queued).",
+            "details": {"status": "queued"},
+        }
 
 
 def test_customer_pages_follow_next_links_through_every_customer(api, acme_analysis):
@@ -126,8 +153,17 @@ def test_customer_pages_follow_next_links_through_every_customer(api, acme_analy
     names = {p["segment"]: p["name"] for p in acme_analysis.profiles}
     assert all(c["segment_name"] == names[c["segment"]] for c in seen)
     assert seen[0]["customer_id"] == "C0000001"
-    assert set(seen[0]) == {"row_index", "customer_id", "segment", "segment_name", "churn_risk", "predicted_ltv",
-                            "value_tier", "risk_level", "lifecycle_stage"}
+    assert set(seen[0]) == {
+        "row_index",
+        "customer_id",
+        "segment",
+        "segment_name",
+        "churn_risk",
+        "predicted_ltv",
+        "value_tier",
+        "risk_level",
+        "lifecycle_stage",
+    }
 
 
 def test_customers_filter_by_segment_churn_risk_and_ltv(api, acme_analysis, people):
@@ -138,22 +174,27 @@ def test_customers_filter_by_segment_churn_risk_and_ltv(api, acme_analysis, peop
     params = {"segment": 1, "churn_risk_min": 0.1, "churn_risk_max": 0.9, "ltv_min": median_ltv, "page_size": 1000}
     body = api(scopes=["read"]).get(f"/api/v1/analyses/{acme_analysis.pk}/customers/", params).json()
     expected = rows.filter(segment=1, churn_risk__gte=0.1, churn_risk__lte=0.9, predicted_ltv__gte=median_ltv)
-    assert [c["row_index"] for c in body["results"]] == list(expected.order_by("row_index").values_list("row_index", flat=True))
+    assert [c["row_index"] for c in body["results"]] == list(
+        expected.order_by("row_index").values_list("row_index", flat=True)
+    )
     assert body["results"], "the filter should match someone in this data"
-    assert all(c["segment"] == 1 and 0.1 <= c["churn_risk"] <= 0.9 and c["predicted_ltv"] >= median_ltv
-               for c in body["results"])
+    assert all(
+        c["segment"] == 1 and 0.1 <= c["churn_risk"] <= 0.9 and c["predicted_ltv"] >= median_ltv
+        for c in body["results"]
+    )
 
 
 def test_customer_filters_are_validated(api, acme_analysis):
-    response = api().get(f"/api/v1/analyses/{acme_analysis.pk}/customers/",
-                         {"churn_risk_min": 2, "ltv_min": "lots", "segment": "x"})
+    response = api().get(
+        f"/api/v1/analyses/{acme_analysis.pk}/customers/", {"churn_risk_min": 2, "ltv_min": "lots", "segment": "x"}
+    )
     assert response.status_code == 400
     assert set(response.json()["error"]["details"]) == {"churn_risk_min", "ltv_min", "segment"}
     response = api().get(f"/api/v1/analyses/{acme_analysis.pk}/customers/", {"ltv_min": 10, "ltv_max": 5})
     assert response.json()["error"]["details"] == {"ltv_max": ["Must be at least ltv_min."]}
 
 
-def test_a_second_analysis_of_the_same_dataset_keeps_the_first(api, acme_analysis, acme_dataset, people):
-    second = finished_analysis(acme_dataset, people.bob, n_clusters=4)
+def test_a_second_analysis_of_the_same_dataset_keeps_the_first(api, acme_analysis, acme_dataset, people, run_analysis):
+    second = run_analysis(acme_dataset, people.bob, n_clusters=4)
     assert api().get(f"/api/v1/analyses/{second.pk}/segments/").json()["count"] == 4
     assert api().get(f"/api/v1/analyses/{acme_analysis.pk}/segments/").json()["count"] == 3

@@ -2,7 +2,7 @@
 authentication failures, throttling and body-size limits, all in the one error format."""
 
 import pytest
-from conftest import sample_records
+from helpers import sample_records
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,17 @@ def _calls(analysis, dataset, record):
 
 ALLOWED_BY_SCOPE = {
     "read": {"list datasets", "read dataset", "list analyses", "read analysis", "read segments", "read customers"},
-    "write": {"list datasets", "read dataset", "list analyses", "read analysis", "read segments", "read customers",
-              "change roles", "generate dataset", "start analysis"},
+    "write": {
+        "list datasets",
+        "read dataset",
+        "list analyses",
+        "read analysis",
+        "read segments",
+        "read customers",
+        "change roles",
+        "generate dataset",
+        "start analysis",
+    },
     "predict": {"predict"},
     "export": {"export"},
 }
@@ -65,7 +74,9 @@ def test_session_users_get_what_their_role_allows(who, people, client_for, acme_
     for name, (method, url, body) in _calls(acme_analysis, acme_dataset, record).items():
         response = _call(client, method, url, body, {})
         expected_ok = name in ALLOWED_BY_ROLE[who]
-        assert (response.status_code in (200, 201, 202)) == expected_ok, f"{who}: {name} answered {response.status_code}"
+        assert (response.status_code in (200, 201, 202)) == expected_ok, (
+            f"{who}: {name} answered {response.status_code}"
+        )
         if not expected_ok:
             assert response.status_code == 403
 
@@ -83,10 +94,16 @@ def test_another_organizations_ids_are_not_found(api, people, acme_analysis, acm
     record = sample_records(acme_dataset, 1)[0]
     a, d = f"/api/v1/analyses/{acme_analysis.pk}/", f"/api/v1/datasets/{acme_dataset.pk}/"
     for method, url, body in [
-        ("get", a, None), ("get", a + "segments/", None), ("get", a + "customers/", None),
-        ("post", a + "predict/", {"record": record}), ("post", a + "cancel/", None), ("delete", a, None),
+        ("get", a, None),
+        ("get", a + "segments/", None),
+        ("get", a + "customers/", None),
+        ("post", a + "predict/", {"record": record}),
+        ("post", a + "cancel/", None),
+        ("delete", a, None),
         ("get", a + "export/?format=csv", None),
-        ("get", d, None), ("patch", d, {"roles": {"city": "ignore"}}), ("delete", d, None),
+        ("get", d, None),
+        ("patch", d, {"roles": {"city": "ignore"}}),
+        ("delete", d, None),
     ]:
         response = _call(globex.client, method, url, body, globex._headers())
         assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
@@ -110,7 +127,10 @@ def test_requests_without_a_valid_key_are_401(api, acme_dataset):
     assert anonymous.json()["error"]["code"] == "not_authenticated"
     wrong = api(key="abcdefgh.not-a-real-key").get("/api/v1/datasets/")
     assert wrong.status_code == 401 and wrong.json()["error"] == {
-        "code": "authentication_failed", "message": "Invalid or revoked API key.", "details": {}}
+        "code": "authentication_failed",
+        "message": "Invalid or revoked API key.",
+        "details": {},
+    }
 
 
 def test_a_revoked_key_stops_working(api, people):
@@ -154,5 +174,6 @@ def test_an_oversized_body_is_413_in_the_error_format(api, acme_analysis, settin
 def test_unknown_ids_are_404_in_the_error_format(api):
     response = api().get("/api/v1/analyses/999999/")
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "No Analysis matches the given query.",
-                                         "details": {}}}
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "No Analysis matches the given query.", "details": {}}
+    }

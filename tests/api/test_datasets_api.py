@@ -6,8 +6,10 @@ pytestmark = pytest.mark.django_db
 
 CSV = (
     "customer_id;total_spend;orders;region;signup_date\n"
-    + "".join(f"C{i:04d};{100 + i * 7.5:.2f};{i % 9 + 1};{['North', 'South', 'Ost'][i % 3]};2024-0{i % 9 + 1}-1{i % 9}\n"
-              for i in range(60))
+    + "".join(
+        f"C{i:04d};{100 + i * 7.5:.2f};{i % 9 + 1};{['North', 'South', 'Ost'][i % 3]};2024-0{i % 9 + 1}-1{i % 9}\n"
+        for i in range(60)
+    )
 ).encode("latin-1")
 
 
@@ -70,14 +72,19 @@ def test_it_shows_one_dataset_with_its_profile(api, acme_dataset):
     body = api(scopes=["read"]).get(f"/api/v1/datasets/{acme_dataset.pk}/").json()
     assert body["row_count"] == 400 and body["source"] == "synthetic"
     assert body["synthetic_params"]["seed"] == 7
-    assert len(body["profile"]["preview"]["rows"] if isinstance(body["profile"]["preview"], dict) else body["profile"]["preview"])
+    assert len(
+        body["profile"]["preview"]["rows"]
+        if isinstance(body["profile"]["preview"], dict)
+        else body["profile"]["preview"]
+    )
     assert body["behaviour_roles"].keys() == {"recency_col", "frequency_col", "tenure_col"}
     assert body["progress"] is None
 
 
 def test_it_changes_column_roles(api, acme_dataset):
-    response = api(scopes=["write"]).patch(f"/api/v1/datasets/{acme_dataset.pk}/",
-                                           {"roles": {"city": "ignore"}, "tenure_col": "tenure_days"})
+    response = api(scopes=["write"]).patch(
+        f"/api/v1/datasets/{acme_dataset.pk}/", {"roles": {"city": "ignore"}, "tenure_col": "tenure_days"}
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["roles"]["city"] == "ignore" and body["roles_confirmed"] is True
@@ -92,7 +99,10 @@ def test_it_changes_column_roles(api, acme_dataset):
         ({"roles": {"city": "colour"}}, {"roles": {"city": ['"colour" is not a valid choice.']}}),
         ({"roles": {"nope": "numeric"}}, {"roles": {"nope": ["Not a column of this dataset."]}}),
         ({}, {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col."]}),
-        ({"tenure_col": "region"}, {"tenure_col": ["The tenure column 'region' must be numeric or a date, not categorical."]}),
+        (
+            {"tenure_col": "region"},
+            {"tenure_col": ["The tenure column 'region' must be numeric or a date, not categorical."]},
+        ),
     ],
 )
 def test_bad_roles_are_refused_per_field(api, acme_dataset, body, details):
@@ -102,8 +112,12 @@ def test_bad_roles_are_refused_per_field(api, acme_dataset, body, details):
 
 
 def test_put_is_not_offered(api, acme_dataset):
-    response = api().client.put(f"/api/v1/datasets/{acme_dataset.pk}/", {}, content_type="application/json",
-                                HTTP_AUTHORIZATION=f"Bearer {api().key}")
+    response = api().client.put(
+        f"/api/v1/datasets/{acme_dataset.pk}/",
+        {},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api().key}",
+    )
     assert response.status_code == 405
 
 

@@ -24,7 +24,13 @@ def test_json_export_has_the_segment_profiles(api, acme_analysis):
 
 def test_csv_export_streams_every_customer_or_one_segment(api, acme_analysis):
     client = api(scopes=["export"])
-    rows = list(csv.DictReader(io.StringIO(_body(client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/?format=csv")).decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                _body(client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/?format=csv")).decode("utf-8-sig")
+            )
+        )
+    )
     assert len(rows) == 400
     one = client.get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "csv", "segment": 1})
     assert one.status_code == 200 and one["Content-Type"].startswith("text/csv")

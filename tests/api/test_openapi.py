@@ -17,11 +17,22 @@ def test_the_schema_is_valid_and_documents_auth_and_errors(client):
     schema = response.json()
     validate_schema(schema)
     assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
-        **schema["components"]["securitySchemes"]["ApiKeyAuth"], "type": "http", "scheme": "bearer"}
+        **schema["components"]["securitySchemes"]["ApiKeyAuth"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     paths = schema["paths"]
-    for path in ("/api/v1/datasets/", "/api/v1/datasets/{id}/", "/api/v1/datasets/synthetic/", "/api/v1/analyses/",
-                 "/api/v1/analyses/{id}/", "/api/v1/analyses/{id}/cancel/", "/api/v1/analyses/{id}/segments/",
-                 "/api/v1/analyses/{id}/customers/", "/api/v1/analyses/{id}/predict/"):
+    for path in (
+        "/api/v1/datasets/",
+        "/api/v1/datasets/{id}/",
+        "/api/v1/datasets/synthetic/",
+        "/api/v1/analyses/",
+        "/api/v1/analyses/{id}/",
+        "/api/v1/analyses/{id}/cancel/",
+        "/api/v1/analyses/{id}/segments/",
+        "/api/v1/analyses/{id}/customers/",
+        "/api/v1/analyses/{id}/predict/",
+    ):
         assert path in paths, path
     assert "202" in paths["/api/v1/analyses/"]["post"]["responses"]
     assert "201" in paths["/api/v1/datasets/"]["post"]["responses"]
@@ -51,7 +62,9 @@ def _real_ids(case, analysis, dataset):
         case.path_parameters["id"] = analysis.pk if case.path.startswith("/api/v1/analyses/") else dataset.pk
 
 
-def test_schemathesis_finds_no_server_errors_and_no_schema_violations(acme_analysis, acme_dataset, key_for, model_cache):
+def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
+    acme_analysis, acme_dataset, key_for, model_cache
+):
     from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
     from django.db import close_old_connections
@@ -81,8 +94,9 @@ def _run_schemathesis(app, acme_analysis, acme_dataset, key):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=5, deadline=None, derandomize=True, database=None,
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(
+            max_examples=5, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case):
             _real_ids(case, acme_analysis, acme_dataset)
             response = case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])

@@ -18,7 +18,9 @@ def test_a_partner_script_runs_end_to_end(worker, people, api):
     dataset = response.json()
     assert dataset["status"] == "ready" and dataset["row_count"] == 1500
 
-    response = client.post("/api/v1/analyses/", {"dataset": dataset["id"], "n_clusters": None, "k_max": 5, "nlp": False})
+    response = client.post(
+        "/api/v1/analyses/", {"dataset": dataset["id"], "n_clusters": None, "k_max": 5, "nlp": False}
+    )
     assert response.status_code == 202, response.json()
     analysis_url = response["Location"]
 

@@ -1,7 +1,7 @@
 """Scoring new customers: one record or a batch, errors that name the field, the model cached per process."""
 
 import pytest
-from conftest import sample_records
+from helpers import sample_records
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,9 @@ def test_it_scores_one_record(api, acme_analysis, acme_dataset, model_cache):
     assert prediction["key_features"]
 
 
-def test_a_batch_comes_back_in_order_and_agrees_with_the_analysis(api, acme_analysis, acme_dataset, people, model_cache):
+def test_a_batch_comes_back_in_order_and_agrees_with_the_analysis(
+    api, acme_analysis, acme_dataset, people, model_cache
+):
     from segments.models import CustomerResult
 
     records = sample_records(acme_dataset, 50, start=100)
@@ -28,8 +30,11 @@ def test_a_batch_comes_back_in_order_and_agrees_with_the_analysis(api, acme_anal
     body = response.json()
     assert response.status_code == 200 and body["count"] == 50 and len(body["predictions"]) == 50
     assert [p["customer_id"] for p in body["predictions"]] == [r["customer_id"] for r in records]
-    stored = dict(CustomerResult.objects.for_organization(people.acme).filter(analysis=acme_analysis)
-                  .values_list("customer_id", "segment"))
+    stored = dict(
+        CustomerResult.objects.for_organization(people.acme)
+        .filter(analysis=acme_analysis)
+        .values_list("customer_id", "segment")
+    )
     agree = sum(p["segment"] == stored[p["customer_id"]] for p in body["predictions"])
     assert agree >= 48, f"only {agree} of 50 training customers got their own segment back"
 
@@ -41,13 +46,11 @@ def test_the_model_is_loaded_once_per_process(api, acme_analysis, acme_dataset, 
     assert model_cache.loads == 1 and len(model_cache) == 1
 
 
-def test_the_cache_is_bounded_and_drops_the_least_recently_used(acme_analysis, acme_dataset, people):
-    from conftest import finished_analysis
-
+def test_the_cache_is_bounded_and_drops_the_least_recently_used(acme_analysis, acme_dataset, people, run_analysis):
     from segments.predict_cache import ModelCache
 
     cache = ModelCache(max_size=1)
-    second = finished_analysis(acme_dataset, people.alice, n_clusters=2)
+    second = run_analysis(acme_dataset, people.alice, n_clusters=2)
     first_model = cache.get(acme_analysis)
     assert cache.get(acme_analysis) is first_model and cache.loads == 1
     cache.get(second)
@@ -86,7 +89,11 @@ def test_unknown_and_wrongly_typed_fields_are_named(api, acme_analysis, acme_dat
     ("body", "field", "message"),
     [
         ({}, "non_field_errors", "Send exactly one of “record” (an object) or “records” (a list)."),
-        ({"record": {}, "records": [{}]}, "non_field_errors", "Send exactly one of “record” (an object) or “records” (a list)."),
+        (
+            {"record": {}, "records": [{}]},
+            "non_field_errors",
+            "Send exactly one of “record” (an object) or “records” (a list).",
+        ),
         ({"record": [1]}, "record", "Expected an object of field → value."),
         ({"records": []}, "records", "Send at least one record."),
         ({"records": {"a": 1}}, "records", "Expected a list of records."),
@@ -112,6 +119,6 @@ def test_an_unfinished_analysis_cannot_predict(api, queued_analysis):
 
 
 def test_a_batch_of_ten_thousand_is_accepted(api, acme_analysis, acme_dataset, model_cache):
-    records = (sample_records(acme_dataset, 100) * 100)
+    records = sample_records(acme_dataset, 100) * 100
     response = api(scopes=["predict"]).post(f"/api/v1/analyses/{acme_analysis.pk}/predict/", {"records": records})
     assert response.status_code == 200 and response.json()["count"] == 10_000

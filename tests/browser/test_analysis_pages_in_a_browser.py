@@ -1,8 +1,6 @@
 """A new user's path in Debian's Chromium: generate customers, run the default analysis, watch its
 progress reach 100 %, then open every tab and check that every chart really rendered."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,26 +8,16 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 TABS = [("data", 1), ("profiles", 0), ("visualizations", 8), ("insights", 3)]  # tab, minimum number of charts
 
 
 @pytest.fixture
-def page():
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.console_errors = []
-        page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-        yield page
-        browser.close()
+def page(chromium):
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    return page
 
 
 def _charts_rendered(page, minimum):
@@ -74,7 +62,8 @@ def test_alice_generates_customers_runs_an_analysis_and_reads_every_tab(people, 
     page.wait_for_selector("[data-testid=job-progress]")
     page.wait_for_function(
         "() => { const el = document.querySelector('.job-percent'); return el && el.textContent.trim() === '100'; }",
-        polling="raf", timeout=180_000,
+        polling="raf",
+        timeout=180_000,
     )
     page.wait_for_selector("[data-testid=n-segments]", timeout=30_000)
 

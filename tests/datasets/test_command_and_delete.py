@@ -3,8 +3,8 @@
 from io import StringIO
 
 import pytest
-from conftest import dataset_count, stored_files
 from django.core.management import call_command
+from helpers import dataset_count, stored_files
 
 from datasets.models import Dataset
 
@@ -13,8 +13,9 @@ def test_import_dataset_prints_the_new_id(people, tmp_path):
     path = tmp_path / "customers.csv"
     path.write_bytes("id;region;spend\n1;Nord;10,5\n2;Süd;20\n".encode("cp1252"))
     out, err = StringIO(), StringIO()
-    call_command("import_dataset", str(path), "--organization", people.acme.slug, "--name", "From CRM", stdout=out,
-                 stderr=err)
+    call_command(
+        "import_dataset", str(path), "--organization", people.acme.slug, "--name", "From CRM", stdout=out, stderr=err
+    )
     dataset = Dataset.objects.for_organization(people.acme).get()
     assert out.getvalue().strip() == str(dataset.pk)
     assert dataset.name == "From CRM" and dataset.status == "ready" and dataset.encoding == "cp1252"
@@ -28,8 +29,9 @@ def test_import_dataset_prints_the_rejection_exits_1_and_stores_nothing(people, 
     with pytest.raises(SystemExit) as exc:
         call_command("import_dataset", str(path), "--organization", people.acme.slug, stdout=out, stderr=err)
     assert exc.value.code == 1
-    assert err.getvalue().strip() == ("dupes.csv: column name 'id' appears twice in the header row (columns 1 and 2); "
-                                      "column names must be unique.")
+    assert err.getvalue().strip() == (
+        "dupes.csv: column name 'id' appears twice in the header row (columns 1 and 2); column names must be unique."
+    )
     assert out.getvalue() == ""
     assert dataset_count(people.acme) == 0 and stored_files(people.acme) == []
 
@@ -47,11 +49,19 @@ def test_import_dataset_runs_as_a_real_process(people, tmp_path, transactional_d
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
-        env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
     path = tmp_path / "header.csv"
     path.write_bytes(b"a,b,c\n")
-    done = subprocess.run([sys.executable, "manage.py", "import_dataset", "--organization", people.acme.slug, str(path)],
-                          capture_output=True, text=True, env=env, cwd=settings.BASE_DIR, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_dataset", "--organization", people.acme.slug, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=settings.BASE_DIR,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert done.stderr.strip() == "header.csv: the file has a header row but no data rows."
     assert done.stdout == ""

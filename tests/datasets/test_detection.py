@@ -4,7 +4,7 @@ import gzip
 import io
 
 import pytest
-from conftest import stored_files
+from helpers import stored_files
 
 from datasets.services import dataset_read_dataframe
 
@@ -18,12 +18,15 @@ def _csv(delimiter=",", encoding="utf-8", extra="€"):
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
-@pytest.mark.parametrize(("encoding", "expected", "extra"), [
-    ("utf-8", "utf-8", "€"),
-    ("utf-8-sig", "utf-8-sig", "€"),
-    ("cp1252", "cp1252", "€"),
-    ("latin-1", "latin-1", "\x8d"),  # a byte Windows-1252 leaves undefined
-])
+@pytest.mark.parametrize(
+    ("encoding", "expected", "extra"),
+    [
+        ("utf-8", "utf-8", "€"),
+        ("utf-8-sig", "utf-8-sig", "€"),
+        ("cp1252", "cp1252", "€"),
+        ("latin-1", "latin-1", "\x8d"),  # a byte Windows-1252 leaves undefined
+    ],
+)
 def test_it_detects_the_encoding(upload, encoding, expected, extra):
     dataset = upload(_csv(encoding=encoding, extra=extra))
     assert dataset.encoding == expected
@@ -52,7 +55,11 @@ def test_semicolon_files_with_decimal_commas_store_numbers(upload):
     dataset = upload(b"id;spend;visits\n1;1.234,50;3\n2;12,5;4\n3;;5\n")
     df = dataset_read_dataframe(dataset)
     assert df["spend"].tolist()[:2] == [1234.5, 12.5] and df["spend"].isna().iloc[2]
-    assert {c["name"]: c["stored_type"] for c in dataset.profile["columns"]} == {"id": "int", "spend": "float", "visits": "int"}
+    assert {c["name"]: c["stored_type"] for c in dataset.profile["columns"]} == {
+        "id": "int",
+        "spend": "float",
+        "visits": "int",
+    }
 
 
 def test_a_gzipped_csv_is_accepted_and_kept_compressed(upload, people):

@@ -1,7 +1,7 @@
 """Large requests run as jobs in the real Celery worker, with progress, and end in a ready dataset."""
 
 import pytest
-from conftest import as_file, stored_files, wait_for_job
+from helpers import as_file, stored_files, wait_for_job
 
 pytestmark = pytest.mark.worker
 
@@ -33,8 +33,9 @@ def test_a_large_upload_is_converted_and_profiled_by_the_worker(worker, people, 
     from datasets.services import dataset_create_from_upload, dataset_read_dataframe
 
     body = "id;city;spend\n" + "".join(f"{i};Köln;{i},5\n" for i in range(3_000))
-    dataset = dataset_create_from_upload(organization=people.acme, uploaded_by=people.bob,
-                                         file=as_file(body.encode("cp1252"), "big.csv"))
+    dataset = dataset_create_from_upload(
+        organization=people.acme, uploaded_by=people.bob, file=as_file(body.encode("cp1252"), "big.csv")
+    )
     assert dataset.status == "processing" and dataset.row_count == 3_000  # counted while validating
     job = wait_for_job(dataset.job, timeout=120)
     assert job.status == "succeeded", job.error

@@ -22,15 +22,35 @@ def test_it_profiles_types_roles_and_missing_values(known):
     dataset, cols = known
     assert dataset.row_count == 5 and dataset.column_count == 6
     assert {n: c["stored_type"] for n, c in cols.items()} == {
-        "customer_id": "text", "age": "int", "spend": "float", "segment": "text", "signup": "date", "comment": "text"}
+        "customer_id": "text",
+        "age": "int",
+        "spend": "float",
+        "segment": "text",
+        "signup": "date",
+        "comment": "text",
+    }
     assert {n: c["role"] for n, c in cols.items()} == {
-        "customer_id": "identifier", "age": "numeric", "spend": "monetary", "segment": "categorical",
-        "signup": "date", "comment": "text"}
+        "customer_id": "identifier",
+        "age": "numeric",
+        "spend": "monetary",
+        "segment": "categorical",
+        "signup": "date",
+        "comment": "text",
+    }
     assert dataset.roles == {n: c["role"] for n, c in cols.items()} and not dataset.roles_confirmed
     assert [(n, c["missing"], c["missing_share"]) for n, c in cols.items() if c["missing"]] == [
-        ("age", 1, 0.2), ("spend", 1, 0.2), ("comment", 1, 0.2)]
+        ("age", 1, 0.2),
+        ("spend", 1, 0.2),
+        ("comment", 1, 0.2),
+    ]
     assert {n: c["distinct"] for n, c in cols.items()} == {
-        "customer_id": 5, "age": 4, "spend": 4, "segment": 3, "signup": 5, "comment": 4}
+        "customer_id": 5,
+        "age": 4,
+        "spend": 4,
+        "segment": 3,
+        "signup": 5,
+        "comment": 4,
+    }
 
 
 def test_it_computes_number_statistics(known):
@@ -38,7 +58,13 @@ def test_it_computes_number_statistics(known):
     age = cols["age"]["numeric"]
     assert (age["mean"], age["median"], age["min"], age["max"], age["std"]) == (45.0, 45.0, 30.0, 60.0, 12.909944)
     spend = cols["spend"]["numeric"]
-    assert (spend["mean"], spend["median"], spend["min"], spend["max"], spend["std"]) == (25.5, 25.5, 10.5, 40.5, 12.909944)
+    assert (spend["mean"], spend["median"], spend["min"], spend["max"], spend["std"]) == (
+        25.5,
+        25.5,
+        10.5,
+        40.5,
+        12.909944,
+    )
     assert sum(cols["age"]["numeric"]["histogram"]["counts"]) == 4
 
 
@@ -50,8 +76,12 @@ def test_it_lists_top_values_date_ranges_and_text_lengths(known):
         {"value": "silver", "count": 1, "share": 0.2},
     ]
     assert cols["signup"]["dates"] == {"min": "2024-01-01", "max": "2024-05-01", "span_days": 121, "unparsed": 0}
-    texts = ["great service and fast delivery", "slow delivery but okay overall", "would buy again from them",
-             "prices are a bit high"]
+    texts = [
+        "great service and fast delivery",
+        "slow delivery but okay overall",
+        "would buy again from them",
+        "prices are a bit high",
+    ]
     assert cols["comment"]["avg_length"] == round(sum(map(len, texts)) / 4, 2)
 
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import as_file, stored_files
+from helpers import as_file, stored_files
 
 from datasets.services import DatasetError, dataset_analysis_defaults, dataset_update_roles
 
@@ -11,7 +11,7 @@ CSV = (
     "customer_id,email,age,total_spend,region,signup_date,last_order_date,orders,review,churned\n"
     + "".join(
         f"C{i:03d},p{i}@example.com,{20 + i % 50},{10 * i}.5,{'NSEW'[i % 4]},2023-0{1 + i % 9}-1{i % 10},"
-        f"2024-0{1 + i % 9}-2{i % 10},{i % 12},\"the service was good number {i}\",{i % 2}\n"
+        f'2024-0{1 + i % 9}-2{i % 10},{i % 12},"the service was good number {i}",{i % 2}\n'
         for i in range(60)
     )
 ).encode()
@@ -27,8 +27,19 @@ def test_inferred_roles_already_give_analysis_defaults(dataset):
     assert defaults["id_col"] == "customer_id"
     assert defaults["churn_label_col"] == "churned"
     assert "region" in defaults["categorical_cols"] and "review" in defaults["text_cols"]
-    assert set(defaults) == {"categorical_cols", "text_cols", "date_cols", "numeric_cols", "monetary_cols", "id_col",
-                             "ignore_cols", "churn_label_col", "recency_col", "frequency_col", "tenure_col"}
+    assert set(defaults) == {
+        "categorical_cols",
+        "text_cols",
+        "date_cols",
+        "numeric_cols",
+        "monetary_cols",
+        "id_col",
+        "ignore_cols",
+        "churn_label_col",
+        "recency_col",
+        "frequency_col",
+        "tenure_col",
+    }
 
 
 def test_bob_changes_a_role_on_the_page_and_it_becomes_the_analysis_default(dataset, people, client_for):
@@ -46,16 +57,23 @@ def test_bob_changes_a_role_on_the_page_and_it_becomes_the_analysis_default(data
     assert "age" in defaults["categorical_cols"] and "age" not in defaults["numeric_cols"]
     assert "email" in defaults["ignore_cols"]
     assert (defaults["recency_col"], defaults["frequency_col"], defaults["tenure_col"]) == (
-        "last_order_date", "orders", "signup_date")
+        "last_order_date",
+        "orders",
+        "signup_date",
+    )
     from accounts.models import AuditEvent
 
     assert AuditEvent.objects.for_organization(people.acme).filter(action="dataset.roles_updated").exists()
 
 
 def test_roles_that_make_no_sense_are_refused_with_the_column_named(dataset, people):
-    with pytest.raises(DatasetError, match=re.escape("Only one column can be the churn label; 'orders', 'churned' all are.")):
+    with pytest.raises(
+        DatasetError, match=re.escape("Only one column can be the churn label; 'orders', 'churned' all are.")
+    ):
         dataset_update_roles(dataset=dataset, roles={"orders": "churn_label"}, behaviour_roles=None, actor=people.bob)
-    with pytest.raises(DatasetError, match=re.escape("The recency column 'region' must be numeric or a date, not categorical.")):
+    with pytest.raises(
+        DatasetError, match=re.escape("The recency column 'region' must be numeric or a date, not categorical.")
+    ):
         dataset_update_roles(dataset=dataset, roles={}, behaviour_roles={"recency_col": "region"}, actor=people.bob)
     with pytest.raises(DatasetError, match=re.escape("'nope' is not a role")):
         dataset_update_roles(dataset=dataset, roles={"age": "nope"}, behaviour_roles=None, actor=people.bob)

@@ -2,14 +2,12 @@
 a bad file shows its rejection in place; a role is changed and saved."""
 
 import base64
-import shutil
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+
 def _messy_row(i: int) -> str:
     day = 1 + i % 28
     joined = f"2024-01-{day:02d}" if i % 2 else f"{day:02d}.02.2024"  # two date formats
@@ -18,25 +16,16 @@ def _messy_row(i: int) -> str:
 
 
 MESSY = ("Kunden-Nr;Stadt;Anmeldedatum;Umsatz;Gekündigt\r\n" + "".join(_messy_row(i) for i in range(1, 120))).encode(
-    "latin-1")
+    "latin-1"
+)
 
 
 @pytest.fixture
-def page(monkeypatch):
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
-    # Playwright's sync API runs an event loop; the ORM calls in the test are fine. Undone after the test,
-    # so later subprocesses (`check --deploy`) do not inherit it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        yield page
-        browser.close()
+def page(chromium):
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
 
 
 def _drop(page, content: bytes, name: str):
@@ -46,7 +35,9 @@ def _drop(page, content: bytes, name: str):
             const dt = new DataTransfer();
             dt.items.add(new File([bytes], name, {type: "text/csv"}));
             return dt;
-        }""", [base64.b64encode(content).decode(), name])
+        }""",
+        [base64.b64encode(content).decode(), name],
+    )
     page.dispatch_event("#drop-zone", "dragenter", {"dataTransfer": transfer})
     page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
 
@@ -63,7 +54,9 @@ def test_bob_drops_a_messy_latin1_file_and_confirms_its_roles(people, live_serve
     _drop(page, b"a;b;c\r\n", "header-only.csv")
     page.click("#upload-submit")
     page.wait_for_selector("[data-testid=upload-error]:not(.d-none)")
-    assert page.inner_text("[data-testid=upload-error]") == "header-only.csv: the file has a header row but no data rows."
+    assert (
+        page.inner_text("[data-testid=upload-error]") == "header-only.csv: the file has a header row but no data rows."
+    )
 
     _drop(page, MESSY, "crm-export.csv")
     assert "crm-export.csv" in page.inner_text("#chosen-file")

@@ -1,27 +1,8 @@
 """Fixtures for exports: finished analyses made in-process (the analyses app's own run service, no worker),
 and the engine's result on a small synthetic table for the pure writers."""
 
-import os
-import time
-from pathlib import Path
-
 import pytest
-
-
-def wait_for_job(job, timeout=180):
-    """Poll the job row (the source of truth) until it finishes (the shared conftest's pattern)."""
-    from jobs.models import FINISHED_STATUSES
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job.refresh_from_db()
-        if job.status in FINISHED_STATUSES:
-            return job
-        time.sleep(0.25)
-    log = Path(os.environ.get("SEGSAAS_TEST_TMP", "/nonexistent")) / "worker.log"
-    tail = log.read_text()[-3000:] if log.exists() else ""
-    raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n{tail}")
-
+from helpers import wait_for_job  # noqa: F401 - used by the fixtures below
 
 _ENGINE_RESULTS: dict = {}
 
@@ -51,7 +32,11 @@ def _finish(analysis, reuse_key=None):
     finally:
         engine.analyze = real_analyze
     job = Job.objects.for_organization(analysis.organization).create(
-        kind="analysis.run", params={"analysis_id": analysis.pk}, status="succeeded", progress=100, stage="Done",
+        kind="analysis.run",
+        params={"analysis_id": analysis.pk},
+        status="succeeded",
+        progress=100,
+        stage="Done",
     )
     analysis.job = job
     analysis.save(update_fields=["job"])
@@ -71,15 +56,18 @@ def finished_analysis():
         if frame is None:
             from datasets.services import dataset_create_synthetic
 
-            dataset = dataset_create_synthetic(organization=org, created_by=user, rows=rows, seed=seed, background=False)
+            dataset = dataset_create_synthetic(
+                organization=org, created_by=user, rows=rows, seed=seed, background=False
+            )
         else:
             import io
 
             from datasets.services import dataset_create_from_upload
 
             raw = io.BytesIO(frame.to_csv(index=False).encode())
-            dataset = dataset_create_from_upload(organization=org, uploaded_by=user, file=raw, filename="crm.csv",
-                                                 background=False)
+            dataset = dataset_create_from_upload(
+                organization=org, uploaded_by=user, file=raw, filename="crm.csv", background=False
+            )
         config = analysis_default_config(dataset)
         config.update({"n_clusters": n_clusters, "nlp": False})
         analysis = Analysis.objects.for_organization(org).create(

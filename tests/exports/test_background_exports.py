@@ -12,8 +12,10 @@ from exports.models import Export
 pytestmark = pytest.mark.worker
 
 
-def test_a_large_workbook_is_built_in_the_worker_and_downloaded_when_ready(people, worker, client_for, finished_analysis, settings):
-    from conftest import wait_for_job
+def test_a_large_workbook_is_built_in_the_worker_and_downloaded_when_ready(
+    people, worker, client_for, finished_analysis, settings
+):
+    from helpers import wait_for_job
 
     settings.EXPORT_SYNC_MAX_CUSTOMERS = 100  # this analysis (600 customers) counts as large
     analysis = finished_analysis(people.globex, people.charlie, name="Globex base")
@@ -47,7 +49,11 @@ def test_a_large_workbook_is_built_in_the_worker_and_downloaded_when_ready(peopl
     book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
     assert len(list(book["Customers"].iter_rows(min_row=2))) == analysis.customer_count
     event = AuditEvent.objects.for_organization(people.globex).get(action="export.downloaded")
-    assert event.actor == people.mia and event.details == {"format": "xlsx", "analysis_id": analysis.pk, "export_id": export.pk}
+    assert event.actor == people.mia and event.details == {
+        "format": "xlsx",
+        "analysis_id": analysis.pk,
+        "export_id": export.pk,
+    }
 
     # the next request for the same workbook is served from the built file, no new job
     again = client.get(f"/reports/analyses/{analysis.pk}/download/?format=xlsx&org={people.globex.pk}")
@@ -58,7 +64,7 @@ def test_a_large_workbook_is_built_in_the_worker_and_downloaded_when_ready(peopl
 
 
 def test_export_pages_of_another_organization_are_404(people, worker, client_for, finished_analysis, settings):
-    from conftest import wait_for_job
+    from helpers import wait_for_job
 
     settings.EXPORT_SYNC_MAX_CUSTOMERS = 100
     analysis = finished_analysis(people.globex, people.charlie)

@@ -67,8 +67,9 @@ def test_the_workbook_download_matches_the_stored_results_and_is_built_once(peop
     assert [r[0] for r in rows] == expected["customer_id"].astype(str).tolist()
     assert [r[1] for r in rows] == expected["segment"].tolist()
     profiles = list(book["Segment profiles"].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[1], r[2]) for r in profiles] == [(p["segment"], p["name"], p["size"]) for p in
-                                                     sorted(analysis.profiles, key=lambda p: p["segment"])]
+    assert [(r[0], r[1], r[2]) for r in profiles] == [
+        (p["segment"], p["name"], p["size"]) for p in sorted(analysis.profiles, key=lambda p: p["segment"])
+    ]
     again = client.get(_url(analysis, "xlsx"))
     assert again.status_code == 200
     assert Export.objects.for_organization(people.acme).filter(analysis=analysis, format="xlsx").count() == 1
@@ -99,7 +100,9 @@ def test_the_pdf_download_is_a_report_for_that_organization(people, client_for, 
     assert all(p["name"] in " ".join(text.split()) for p in analysis.profiles)
 
 
-@pytest.mark.parametrize("who, allowed", [("alice", True), ("adam", True), ("bob", True), ("mia", True), ("vera", False)])
+@pytest.mark.parametrize(
+    "who, allowed", [("alice", True), ("adam", True), ("bob", True), ("mia", True), ("vera", False)]
+)
 def test_downloads_need_the_export_permission(people, client_for, finished_analysis, make_user, who, allowed):
     from accounts.models import Membership
 
@@ -125,7 +128,9 @@ def test_another_organizations_analysis_is_a_404_for_every_format(people, client
     assert not AuditEvent.objects.for_organization(people.globex).filter(action="export.downloaded").exists()
 
 
-def test_an_account_manager_downloads_from_both_client_organizations_without_switching(people, client_for, finished_analysis):
+def test_an_account_manager_downloads_from_both_client_organizations_without_switching(
+    people, client_for, finished_analysis
+):
     acme_analysis = finished_analysis(people.acme, people.alice, name="Acme spring")
     globex_analysis = finished_analysis(people.globex, people.charlie, name="Globex spring")
     client = client_for(people.mia, people.acme)
@@ -209,7 +214,9 @@ def test_the_export_buttons_include_renders_for_exporters_only(people, rf, finis
     analysis = finished_analysis(people.acme, people.alice)
     html = render_to_string("exports/_export_buttons.html", {"analysis": analysis, "can": {"export": True}})
     assert f"/reports/analyses/{analysis.pk}/download/?format=pdf" in html and "One segment" in html
-    assert render_to_string("exports/_export_buttons.html", {"analysis": analysis, "can": {"export": False}}).strip() == ""
+    assert (
+        render_to_string("exports/_export_buttons.html", {"analysis": analysis, "can": {"export": False}}).strip() == ""
+    )
 
 
 def test_the_url_walk_globex_export_is_valid_with_defaults(people):

@@ -2,8 +2,6 @@
 
 import io
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,21 +12,11 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "exports"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture
-def browser_context():
-    if not shutil.which("chromium"):
-        pytest.fail("Debian's chromium is missing: bin/install-system-deps installs it")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        yield context
-        browser.close()
+def browser_context(chromium):
+    return chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
 
 
 @pytest.fixture
@@ -40,7 +28,9 @@ def analyses(people, finished_analysis):
     }
 
 
-def test_mia_downloads_every_format_for_both_client_organizations(people, analyses, live_server, browser_context, tmp_path):
+def test_mia_downloads_every_format_for_both_client_organizations(
+    people, analyses, live_server, browser_context, tmp_path
+):
     page = browser_context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -63,7 +53,9 @@ def test_mia_downloads_every_format_for_both_client_organizations(people, analys
             with page.expect_download() as info:
                 section.locator(f'a[data-format="{fmt}"]').click()
             download = info.value
-            assert download.suggested_filename.startswith(f"{org.slug}-") and download.suggested_filename.endswith(f".{fmt}")
+            assert download.suggested_filename.startswith(f"{org.slug}-") and download.suggested_filename.endswith(
+                f".{fmt}"
+            )
             files[fmt] = tmp_path / f"{slug}.{fmt}"
             download.save_as(files[fmt])
         text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True, text=True, check=True).stdout

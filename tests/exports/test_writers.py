@@ -14,8 +14,7 @@ from exports.sources import CUSTOMER_COLUMNS, iter_customer_batches
 from exports.xlsx_export import write_workbook
 
 NOW = datetime(2026, 6, 30, 9, 30, tzinfo=UTC)
-HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-           "\tTAB", "\rCR"]
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tTAB", "\rCR"]
 
 
 def _csv(batches) -> bytes:
@@ -39,8 +38,9 @@ def test_the_csv_has_every_customer_with_the_engines_scores(engine_result):
 def test_the_csv_can_hold_one_segment_only(engine_result):
     customers = engine_result.customers
     segment = int(customers["segment"].iloc[0])
-    back = pd.read_csv(io.BytesIO(_csv(iter_customer_batches(customers, segment=segment, batch_size=50))),
-                       dtype={"customer_id": str})
+    back = pd.read_csv(
+        io.BytesIO(_csv(iter_customer_batches(customers, segment=segment, batch_size=50))), dtype={"customer_id": str}
+    )
     expected = customers[customers["segment"] == segment]
     assert len(back) == len(expected) > 0
     assert set(back["segment"]) == {segment}
@@ -72,10 +72,15 @@ def _workbook(engine_result, customers=None, **kwargs):
     customers = engine_result.customers if customers is None else customers
     buf = io.BytesIO()
     info = write_workbook(
-        buf, profiles=engine_result.profiles, metrics=engine_result.metrics,
+        buf,
+        profiles=engine_result.profiles,
+        metrics=engine_result.metrics,
         customer_batches=iter_customer_batches(customers, batch_size=kwargs.pop("batch_size", 128)),
-        customer_total=len(customers), organization_name="Acme", analysis_name="Spring customers",
-        generated_at=NOW, **kwargs,
+        customer_total=len(customers),
+        organization_name="Acme",
+        analysis_name="Spring customers",
+        generated_at=NOW,
+        **kwargs,
     )
     buf.seek(0)
     return openpyxl.load_workbook(buf), info
@@ -111,7 +116,9 @@ def test_the_workbook_round_trips_profiles_recommendations_and_customers(engine_
 
     recs = pd.read_excel(_xlsx_bytes(book), engine="openpyxl", sheet_name="Recommendations")
     assert len(recs) == sum(len(p["recommendations"]) for p in engine_result.profiles)
-    assert set(recs["Recommended action"]) == {r["action"] for p in engine_result.profiles for r in p["recommendations"]}
+    assert set(recs["Recommended action"]) == {
+        r["action"] for p in engine_result.profiles for r in p["recommendations"]
+    }
     assert "Spring customers" in book["Summary"]["A1"].value
 
 
@@ -139,10 +146,22 @@ def test_the_workbook_writes_formula_like_text_as_text(engine_result):
     customers = engine_result.customers.head(8).copy()
     customers["customer_id"] = [*HOSTILE, "-42", "ok"]
     profiles = [dict(p) for p in engine_result.profiles]
-    profiles[0] = {**profiles[0], "name": "=1+1", "stats": {**profiles[0]["stats"], "sentiment": {"mean": -0.25, "median": -0.5}}}
+    profiles[0] = {
+        **profiles[0],
+        "name": "=1+1",
+        "stats": {**profiles[0]["stats"], "sentiment": {"mean": -0.25, "median": -0.5}},
+    }
     buf = io.BytesIO()
-    write_workbook(buf, profiles=profiles, metrics=engine_result.metrics, customer_batches=iter_customer_batches(customers),
-                   customer_total=len(customers), organization_name="Acme", analysis_name="=cmd", generated_at=NOW)
+    write_workbook(
+        buf,
+        profiles=profiles,
+        metrics=engine_result.metrics,
+        customer_batches=iter_customer_batches(customers),
+        customer_total=len(customers),
+        organization_name="Acme",
+        analysis_name="=cmd",
+        generated_at=NOW,
+    )
     buf.seek(0)
     book = openpyxl.load_workbook(buf)
     for sheet in book.worksheets:
@@ -162,9 +181,15 @@ def test_the_workbook_writes_formula_like_text_as_text(engine_result):
 def _render_report(engine_result, tmp_path):
     from exports.report import render_pdf, report_context
 
-    context = report_context(profiles=engine_result.profiles, metrics=engine_result.metrics,
-                             organization_name="Acme Retail", analysis_name="Spring customers",
-                             dataset_name="crm.csv", generated_at=NOW, customer_count=len(engine_result.customers))
+    context = report_context(
+        profiles=engine_result.profiles,
+        metrics=engine_result.metrics,
+        organization_name="Acme Retail",
+        analysis_name="Spring customers",
+        dataset_name="crm.csv",
+        generated_at=NOW,
+        customer_count=len(engine_result.customers),
+    )
     path = tmp_path / "report.pdf"
     render_pdf(context, str(path))
     return path, context

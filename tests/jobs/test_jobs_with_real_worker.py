@@ -2,8 +2,8 @@
 
 import time
 
-from conftest import wait_for_job
 from django.utils import timezone
+from helpers import wait_for_job
 
 from jobs.models import Job
 from jobs.services import job_cancel, job_create, jobs_sweep
@@ -44,7 +44,10 @@ def test_a_running_job_can_be_cancelled(people, worker):
 def test_jobs_beyond_the_plan_limit_wait_with_a_visible_position(people, worker):
     people.acme.max_concurrent_jobs = 1
     people.acme.save()
-    jobs = [job_create(organization=people.acme, kind="test.sleep", params={"steps": 8, "step_seconds": 0.1}) for _ in range(3)]
+    jobs = [
+        job_create(organization=people.acme, kind="test.sleep", params={"steps": 8, "step_seconds": 0.1})
+        for _ in range(3)
+    ]
     time.sleep(0.5)
     for job in jobs:
         job.refresh_from_db()

@@ -1,27 +1,8 @@
 """Fixtures for analyses: small synthetic datasets (made inline, no worker needed) and a helper
 that queues an analysis through the service and waits for the real worker to finish it."""
 
-import os
-import time
-from pathlib import Path
-
 import pytest
-
-
-def wait_for_job(job, timeout=180):
-    """Poll the job row (the source of truth) until it finishes (the shared conftest's pattern)."""
-    from jobs.models import FINISHED_STATUSES
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job.refresh_from_db()
-        if job.status in FINISHED_STATUSES:
-            return job
-        time.sleep(0.25)
-    tmp = os.environ.get("SEGSAAS_TEST_TMP") or str(Path(os.environ.get("CELERY_BROKER_DIR", "/nonexistent")).parent)
-    log = Path(tmp) / "worker.log"
-    tail = log.read_text()[-3000:] if log.exists() else ""
-    raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n{tail}")
+from helpers import wait_for_job  # noqa: F401 - used by the fixtures below
 
 
 @pytest.fixture
@@ -29,8 +10,9 @@ def make_dataset():
     def make(org, user, rows=2_000, seed=7, name=None):
         from datasets.services import dataset_create_synthetic
 
-        return dataset_create_synthetic(organization=org, created_by=user, rows=rows, seed=seed, name=name,
-                                        background=False)
+        return dataset_create_synthetic(
+            organization=org, created_by=user, rows=rows, seed=seed, name=name, background=False
+        )
 
     return make
 
@@ -38,14 +20,20 @@ def make_dataset():
 @pytest.fixture
 def run_analysis():
     """Queue an analysis (fixed k keeps it quick) and wait for the worker."""
+
     def run(dataset, user, wait=True, timeout=180, **config):
         from segments.services import analysis_create, analysis_default_config
 
         cfg = analysis_default_config(dataset)
         cfg.update({"n_clusters": 4, "nlp": False})
         cfg.update(config)
-        analysis = analysis_create(organization=dataset.organization, dataset=dataset, config=cfg,
-                                   name=config.pop("name", "") if "name" in config else "", created_by=user)
+        analysis = analysis_create(
+            organization=dataset.organization,
+            dataset=dataset,
+            config=cfg,
+            name=config.pop("name", "") if "name" in config else "",
+            created_by=user,
+        )
         if wait:
             wait_for_job(analysis.job, timeout=timeout)
             analysis.refresh_from_db()

@@ -12,15 +12,26 @@ pytestmark = pytest.mark.django_db
 
 TAB_CHARTS = {
     "": ["k-selection", "calibration"],
-    "visualizations/": ["segment-sizes", "ltv-churn", "pca-scatter", "feature-importance", "segment-heatmap",
-                        "radar-0", "radar-3", "journey", "ltv-distribution"],
+    "visualizations/": [
+        "segment-sizes",
+        "ltv-churn",
+        "pca-scatter",
+        "feature-importance",
+        "segment-heatmap",
+        "radar-0",
+        "radar-3",
+        "journey",
+        "ltv-distribution",
+    ],
     "insights/": ["growth", "risk-value", "revenue"],
 }
 
 
 def _figures(html):
-    return {name: json.loads(body) for name, body in
-            re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', html, re.S)}
+    return {
+        name: json.loads(body)
+        for name, body in re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', html, re.S)
+    }
 
 
 def test_every_tab_renders_its_charts_with_titles_axes_and_the_chosen_colours(people, client_for, finished_analysis):
@@ -60,13 +71,20 @@ def test_every_tab_renders_its_charts_with_titles_axes_and_the_chosen_colours(pe
 def test_the_scatter_sample_is_capped_per_segment_and_says_so(people, client_for, finished_analysis, monkeypatch):
     monkeypatch.setattr("segments.services.CHART_SAMPLE_PER_SEGMENT", 100)
     analysis = finished_analysis(people.acme, people.alice, rows=1_000)
-    viz = _figures(client_for(people.alice, people.acme).get(f"/analyses/{analysis.pk}/visualizations/").content.decode())
+    viz = _figures(
+        client_for(people.alice, people.acme).get(f"/analyses/{analysis.pk}/visualizations/").content.decode()
+    )
     points = sum(len(t["x"]) for t in viz["pca-scatter"]["data"])
     assert points == 400
-    assert "400 of 1,000 customers shown (random sample of up to 100 per segment)" in viz["pca-scatter"]["layout"]["title"]["subtitle"]["text"]
+    assert (
+        "400 of 1,000 customers shown (random sample of up to 100 per segment)"
+        in viz["pca-scatter"]["layout"]["title"]["subtitle"]["text"]
+    )
 
 
-def test_customer_search_filters_by_segment_churn_ltv_and_id_and_pages_through_every_row(people, client_for, finished_analysis):
+def test_customer_search_filters_by_segment_churn_ltv_and_id_and_pages_through_every_row(
+    people, client_for, finished_analysis
+):
     analysis = finished_analysis(people.acme, people.alice)
     rows = CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis)
     seen, after = [], None
@@ -85,7 +103,7 @@ def test_customer_search_filters_by_segment_churn_ltv_and_id_and_pages_through_e
     one = rows.get(row_index=17)
     client = client_for(people.vera, people.acme)
     html = client.get(f"/analyses/{analysis.pk}/profiles/?q={one.customer_id}").content.decode()
-    assert html.count("<tr><td class=\"mono\">") == 1 and one.customer_id in html
+    assert html.count('<tr><td class="mono">') == 1 and one.customer_id in html
     html = client.get(f"/analyses/{analysis.pk}/profiles/?segment=0&churn_min=50").content.decode()
     count = rows.filter(segment=0, churn_risk__gte=0.5).count()
     assert f"{count:,} matching customer" in html
@@ -162,9 +180,13 @@ def test_a_failure_while_storing_results_leaves_no_half_result(people, make_data
 
     monkeypatch.setattr(services, "bulk_insert_customers", insert_then_fail)
     dataset = make_dataset(people.acme, people.alice, rows=600)
-    analysis = services.analysis_create(organization=people.acme, dataset=dataset,
-                                        config=services.analysis_default_config(dataset) | {"n_clusters": 3, "nlp": False},
-                                        name="", created_by=people.alice)
+    analysis = services.analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        config=services.analysis_default_config(dataset) | {"n_clusters": 3, "nlp": False},
+        name="",
+        created_by=people.alice,
+    )
     assert job_execute(analysis.job_id) == "failed"
     analysis.refresh_from_db()
     analysis.job.refresh_from_db()

@@ -8,7 +8,9 @@ from django.core.files.storage import default_storage
 from segments.models import Analysis, CustomerResult
 
 
-def test_an_analysis_runs_in_the_worker_and_stores_metrics_profiles_and_customers(people, worker, make_dataset, run_analysis):
+def test_an_analysis_runs_in_the_worker_and_stores_metrics_profiles_and_customers(
+    people, worker, make_dataset, run_analysis
+):
     dataset = make_dataset(people.acme, people.alice, rows=2_000)
     analysis = run_analysis(dataset, people.alice)
     job = analysis.job
@@ -50,13 +52,17 @@ def _wait_until(predicate, timeout=60, step=0.1):
     return False
 
 
-def test_a_running_analysis_can_be_cancelled_and_leaves_no_results(people, worker, make_dataset, run_analysis, client_for):
-    from conftest import wait_for_job
+def test_a_running_analysis_can_be_cancelled_and_leaves_no_results(
+    people, worker, make_dataset, run_analysis, client_for
+):
+    from helpers import wait_for_job
 
     dataset = make_dataset(people.acme, people.alice, rows=20_000)
     analysis = run_analysis(dataset, people.alice, wait=False, n_clusters=None, k_min=2, k_max=10, nlp=True)
     job = analysis.job
-    assert _wait_until(lambda: (job.refresh_from_db() or job.status == "running") and job.progress > 4, timeout=60), job.stage
+    assert _wait_until(lambda: (job.refresh_from_db() or job.status == "running") and job.progress > 4, timeout=60), (
+        job.stage
+    )
     client = client_for(people.bob, people.acme)
     response = client.post(f"/analyses/{analysis.pk}/cancel/")
     assert response.status_code == 302
@@ -76,14 +82,24 @@ def test_a_failed_analysis_shows_the_engines_message_not_a_traceback(people, wor
     from datasets.services import dataset_create_from_upload
 
     csv = "customer_id,note,flag\n" + "".join(f"C{i},hello world,x\n" for i in range(300))
-    dataset = dataset_create_from_upload(organization=people.acme, uploaded_by=people.alice,
-                                         file=io.BytesIO(csv.encode()), filename="no-numbers.csv", background=False)
+    dataset = dataset_create_from_upload(
+        organization=people.acme,
+        uploaded_by=people.alice,
+        file=io.BytesIO(csv.encode()),
+        filename="no-numbers.csv",
+        background=False,
+    )
     assert dataset.status == "ready"
     from segments.services import analysis_create
 
-    analysis = analysis_create(organization=people.acme, dataset=dataset, config={"n_clusters": 3, "nlp": False},
-                               name="Doomed", created_by=people.alice)
-    from conftest import wait_for_job
+    analysis = analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        config={"n_clusters": 3, "nlp": False},
+        name="Doomed",
+        created_by=people.alice,
+    )
+    from helpers import wait_for_job
 
     job = wait_for_job(analysis.job)
     assert job.status == "failed"
@@ -93,8 +109,10 @@ def test_a_failed_analysis_shows_the_engines_message_not_a_traceback(people, wor
     assert "Traceback" not in html
 
 
-def test_beyond_the_plan_limit_an_analysis_waits_with_a_visible_queue_position(people, worker, make_dataset, client_for):
-    from conftest import wait_for_job
+def test_beyond_the_plan_limit_an_analysis_waits_with_a_visible_queue_position(
+    people, worker, make_dataset, client_for
+):
+    from helpers import wait_for_job
 
     from segments.services import analysis_create, analysis_default_config
 
@@ -102,9 +120,16 @@ def test_beyond_the_plan_limit_an_analysis_waits_with_a_visible_queue_position(p
     people.acme.save(update_fields=["max_concurrent_jobs"])
     dataset = make_dataset(people.acme, people.alice, rows=2_000)
     config = analysis_default_config(dataset) | {"n_clusters": 4, "nlp": False}
-    first = analysis_create(organization=people.acme, dataset=dataset, config=config, name="first", created_by=people.alice)
-    second = analysis_create(organization=people.acme, dataset=dataset, config=config | {"n_clusters": 3, "nlp": False},
-                             name="second", created_by=people.alice)
+    first = analysis_create(
+        organization=people.acme, dataset=dataset, config=config, name="first", created_by=people.alice
+    )
+    second = analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        config=config | {"n_clusters": 3, "nlp": False},
+        name="second",
+        created_by=people.alice,
+    )
     second.job.refresh_from_db()
     assert second.job.status == "queued" and second.job.queue_position() == 1
     html = client_for(people.bob, people.acme).get(f"/analyses/{second.pk}/").content.decode()
@@ -144,25 +169,42 @@ def test_run_analysis_command_exits_non_zero_when_the_run_fails(people, worker):
     from datasets.services import dataset_create_from_upload
 
     csv = "customer_id,note\n" + "".join(f"C{i},hi\n" for i in range(200))
-    dataset = dataset_create_from_upload(organization=people.acme, uploaded_by=people.alice,
-                                         file=io.BytesIO(csv.encode()), filename="bad.csv", background=False)
+    dataset = dataset_create_from_upload(
+        organization=people.acme,
+        uploaded_by=people.alice,
+        file=io.BytesIO(csv.encode()),
+        filename="bad.csv",
+        background=False,
+    )
     with pytest.raises(CommandError, match="failed: no usable numeric feature"):
-        call_command("run_analysis", "--dataset", str(dataset.pk), "--k", "3", "--wait", "--timeout", "120",
-                     stdout=io.StringIO())
+        call_command(
+            "run_analysis", "--dataset", str(dataset.pk), "--k", "3", "--wait", "--timeout", "120", stdout=io.StringIO()
+        )
 
 
-def test_rerun_keeps_both_runs_and_the_compare_page_shows_them_side_by_side(people, worker, make_dataset, run_analysis, client_for):
-    from conftest import wait_for_job
+def test_rerun_keeps_both_runs_and_the_compare_page_shows_them_side_by_side(
+    people, worker, make_dataset, run_analysis, client_for
+):
+    from helpers import wait_for_job
 
     dataset = make_dataset(people.acme, people.alice, rows=2_000)
     first = run_analysis(dataset, people.alice, n_clusters=4)
     client = client_for(people.bob, people.acme)
     form = client.get(f"/analyses/{first.pk}/rerun/").content.decode()
     assert 'value="4"' in form  # prefilled from the first run
-    response = client.post(f"/analyses/{first.pk}/rerun/", {
-        "name": "Three segments", "algorithm": "gmm", "k_mode": "fixed", "n_clusters": 3, "k_min": 2, "k_max": 10,
-        "color_scheme": "Vivid", **_roles_post(client, first),
-    })
+    response = client.post(
+        f"/analyses/{first.pk}/rerun/",
+        {
+            "name": "Three segments",
+            "algorithm": "gmm",
+            "k_mode": "fixed",
+            "n_clusters": 3,
+            "k_min": 2,
+            "k_max": 10,
+            "color_scheme": "Vivid",
+            **_roles_post(client, first),
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     second = Analysis.objects.for_organization(people.acme).get(name="Three segments")
     assert second.rerun_of == first and second.config["algorithm"] == "gmm" and second.color_scheme == "Vivid"
@@ -181,7 +223,9 @@ def _roles_post(client, analysis):
 
     html = client.get(f"/analyses/{analysis.pk}/rerun/").content.decode()
     data = {}
-    for name, body in re.findall(r'<select name="(role_\d+|recency_col|frequency_col|tenure_col)"[^>]*>(.*?)</select>', html, re.S):
+    for name, body in re.findall(
+        r'<select name="(role_\d+|recency_col|frequency_col|tenure_col)"[^>]*>(.*?)</select>', html, re.S
+    ):
         selected = re.search(r'<option value="([^"]*)" selected', body)
         data[name] = selected.group(1) if selected else ""
     return data

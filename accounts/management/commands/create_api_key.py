@@ -18,7 +18,9 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"No organization with slug {organization!r}")
         try:
-            _, key = api_key_create(organization=org, name=name, scopes=[s.strip() for s in scopes.split(",") if s.strip()])
+            _, key = api_key_create(
+                organization=org, name=name, scopes=[s.strip() for s in scopes.split(",") if s.strip()]
+            )
         except AccountsError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(key)

@@ -35,7 +35,11 @@ class Command(BaseCommand):
         with open(path, "rb") as fh:
             try:
                 dataset = dataset_create_from_upload(
-                    organization=org, uploaded_by=None, file=fh, name=name, filename=os.path.basename(path),
+                    organization=org,
+                    uploaded_by=None,
+                    file=fh,
+                    name=name,
+                    filename=os.path.basename(path),
                     background=background,
                 )
             except DatasetRejected as exc:

@@ -1,6 +1,6 @@
 """Queue an analysis of a dataset through the same service as the page; optionally wait for it.
 
-    python manage.py run_analysis --dataset 12 [--algorithm kmeans] [--k auto|5] [--nlp] [--wait]
+python manage.py run_analysis --dataset 12 [--algorithm kmeans] [--k auto|5] [--nlp] [--wait]
 """
 
 import time
@@ -52,13 +52,19 @@ class Command(BaseCommand):
             config["nlp"] = opts["nlp"]
         try:
             analysis = analysis_create(
-                organization=dataset.organization, dataset=dataset, config=config, name=opts["name"],
-                created_by=None, color_scheme=opts["color_scheme"] or DEFAULT_COLOR_SCHEME,
+                organization=dataset.organization,
+                dataset=dataset,
+                config=config,
+                name=opts["name"],
+                created_by=None,
+                color_scheme=opts["color_scheme"] or DEFAULT_COLOR_SCHEME,
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(f"Queued analysis {analysis.pk} “{analysis.name}” (job {analysis.job_id}) "
-                          f"for organization “{dataset.organization.name}”.")
+        self.stdout.write(
+            f"Queued analysis {analysis.pk} “{analysis.name}” (job {analysis.job_id}) "
+            f"for organization “{dataset.organization.name}”."
+        )
         if not opts["wait"]:
             return
         self._follow(analysis, opts["timeout"])
@@ -91,10 +97,12 @@ class Command(BaseCommand):
             time.sleep(0.5)
         if job.status == "succeeded":
             analysis.refresh_from_db()
-            self.stdout.write(self.style.SUCCESS(
-                f"Succeeded: analysis {analysis.pk}, {analysis.n_segments} segments, "
-                f"{analysis.customer_count:,} customers, {job.elapsed_seconds:.1f} s."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Succeeded: analysis {analysis.pk}, {analysis.n_segments} segments, "
+                    f"{analysis.customer_count:,} customers, {job.elapsed_seconds:.1f} s."
+                )
+            )
             return
         message = job.error or job.stage
         raise CommandError(f"Analysis {analysis.pk} {job.status}: {message}")

@@ -1,0 +1,65 @@
+"""Plain helpers shared by tests (fixtures live in the conftest files). Imported as `from helpers import ...`:
+one module with a unique name, so no test depends on which `conftest` Python imported last."""
+
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+# segsaas.test_settings made this directory (files, broker messages) and shares it with the worker.
+TMP = Path(os.environ.get("SEGSAAS_TEST_TMP") or tempfile.mkdtemp(prefix="segsaas-test-"))
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_LOG = TMP / "worker.log"
+
+
+def wait_for_job(job, timeout=180):
+    """Poll the job row (the source of truth) until it finishes."""
+    from jobs.models import FINISHED_STATUSES
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job.refresh_from_db()
+        if job.status in FINISHED_STATUSES:
+            return job
+        time.sleep(0.25)
+    log = WORKER_LOG.read_text()[-3000:] if WORKER_LOG.exists() else "(no worker log)"
+    raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n{log}")
+
+
+def stored_files(org) -> list[Path]:
+    """Every file under the organization's part of MEDIA_ROOT."""
+    from django.conf import settings
+
+    root = Path(settings.MEDIA_ROOT) / f"org-{org.pk}"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def dataset_count(org) -> int:
+    from datasets.models import Dataset
+
+    return Dataset.objects.for_organization(org).count()
+
+
+def as_file(content: bytes, name: str = "upload.csv"):
+    fh = io.BytesIO(content)
+    fh.name = name
+    return fh
+
+
+def sample_records(dataset, n=3, start=0):
+    """Rows of the dataset as JSON-ready records (what a partner would send)."""
+    import pandas as pd
+
+    from datasets.services import dataset_read_dataframe
+
+    df = dataset_read_dataframe(dataset).iloc[start : start + n]
+    records = []
+    for row in df.to_dict("records"):
+        record = {}
+        for key, value in row.items():
+            if pd.isna(value):
+                continue
+            record[key] = value.isoformat()[:10] if hasattr(value, "isoformat") else value
+        records.append(record)
+    return records
