@@ -127,7 +127,8 @@ class Invitation(models.Model):
 class OrganizationAPIKeyManager(TenantManager, BaseAPIKeyManager):
     def get_usable_keys(self):
         # A presented key is looked up before its organization is known; the key then *is* the scope.
-        return self.unscoped().filter(revoked=False)
+        # Its organization comes in the same query: every authenticated request needs it.
+        return self.unscoped().filter(revoked=False).select_related("organization")
 
 
 class OrganizationAPIKey(AbstractAPIKey):

@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -179,6 +180,65 @@ def workers_cpu_seconds(master_pid):
     return total
 
 
+WRK_SCRIPT = """
+local bodies = {BODIES}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", nil, nil, bodies[(i % #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout))
+end
+"""
+
+
+def run_wrk(port, key, path, records, seconds, connections):
+    """`wrk` POSTing one random record per request; returns counts and latency percentiles."""
+    import tempfile
+
+    bodies = [json.dumps({"record": r}) for r in random.sample(records, min(200, len(records)))]
+    lua = WRK_SCRIPT.replace("{BODIES}", "{" + ",".join(json.dumps(b) for b in bodies) + "}")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{int(seconds)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            fh.name,
+            "-H",
+            f"Authorization: Bearer {key}",
+            "-H",
+            "Content-Type: application/json",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(fh.name)
+    fields = next(line for line in out.splitlines() if line.startswith("BENCH ")).split()[1:]
+    requests, duration_us, p50_us, p99_us, non_2xx, socket_errors, timeouts = (int(f) for f in fields)
+    return {
+        "requests": requests,
+        "seconds": duration_us / 1e6,
+        "p50": ms(p50_us / 1e6),
+        "p99": ms(p99_us / 1e6),
+        "non_2xx": non_2xx,
+        "socket_errors": socket_errors + timeouts,
+    }
+
+
 def load_average():
     return Path("/proc/loadavg").read_text().split()[0]
 
@@ -264,6 +324,24 @@ def main():
             f"{os.cpu_count()} cores: an otherwise idle machine would serve about {os.cpu_count() / cpu:.0f} "
             f"requests/s at full CPU"
         )
+
+        if shutil.which("wrk"):
+            print(
+                "\n1b. predict, one record per request, from wrk (a C load generator: the Python clients above "
+                "use a core themselves)",
+                flush=True,
+            )
+            cpu0 = workers_cpu_seconds(proc.pid)
+            report = run_wrk(args.port, key, predict, records, args.seconds, args.concurrency)
+            cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(report["requests"], 1)
+            print(
+                f"   {report['requests']:,} requests in {report['seconds']:.1f} s over {args.concurrency} connections: "
+                f"{report['requests'] / report['seconds']:.0f} requests/s; p50 {report['p50']}, p99 {report['p99']}; "
+                f"non-2xx {report['non_2xx']}, socket errors {report['socket_errors']}"
+            )
+            print(f"   server CPU {ms(cpu)} per request; load average {load_average()}")
+        else:
+            print("\n1b. (install Debian's `wrk` for a load generator that leaves the cores to the server)")
 
         print("\n2. predict, 10,000 records in one call", flush=True)
         batch = (records * (10_000 // len(records) + 1))[:10_000]

@@ -132,6 +132,8 @@ class AnalysisViewSet(
 
     def scope_queryset(self, queryset):
         action_name = getattr(self, "action", None)
+        if action_name == "predict":  # the hot path: only what scoring needs (status and the model's file)
+            return queryset.select_related("job").only("id", "organization_id", "model_file", "job__status")
         queryset = queryset.defer(*self.deferred_by_action.get(action_name, ()))
         if action_name in ("list", "retrieve", "create"):
             queryset = queryset.select_related("job", "dataset").defer(
