@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from helpers import ROOT, WORKER_LOG
+from helpers import ROOT, WORKER_LOG, subprocess_env
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -61,24 +61,6 @@ def client_for(client):
     return login
 
 
-def _worker_env() -> dict:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    if db["ENGINE"].endswith("sqlite3"):
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    else:
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    env["DJANGO_SETTINGS_MODULE"] = "segsaas.test_settings"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), env.get("PYTHONPATH", "")])
-    return env
-
-
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker process on the configured broker and the test database."""
@@ -102,7 +84,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             f"test-{os.getpid()}@%h",
         ],
         cwd=ROOT,
-        env=_worker_env(),
+        env=subprocess_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -13,6 +13,26 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER_LOG = TMP / "worker.log"
 
 
+def subprocess_env() -> dict:
+    """Environment for a process the tests start (the Celery worker, `manage.py`, a shell script) so that it
+    uses this run's test database, files and queue."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    env["DJANGO_SETTINGS_MODULE"] = "segsaas.test_settings"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
 def wait_for_job(job, timeout=180):
     """Poll the job row (the source of truth) until it finishes."""
     from jobs.models import FINISHED_STATUSES
