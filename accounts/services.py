@@ -139,6 +139,9 @@ def api_key_create(*, organization, name: str, scopes, created_by=None) -> tuple
 
 
 def api_key_revoke(*, api_key: OrganizationAPIKey, actor) -> None:
+    from accounts.api_auth import verified_keys
+
     api_key.revoked = True
     api_key.save(update_fields=["revoked"])
+    verified_keys.forget(api_key)
     audit(organization=api_key.organization, action="api_key.revoked", actor=actor, target=api_key.prefix)

@@ -205,6 +205,10 @@ EXPORT_SYNC_MAX_CUSTOMERS = env.int("EXPORT_SYNC_MAX_CUSTOMERS", default=50_000)
 # Fitted models kept in memory per process for predict_segment (least recently used dropped first).
 PREDICT_MODEL_CACHE_SIZE = env.int("PREDICT_MODEL_CACHE_SIZE", default=8)
 
+# A verified API key is trusted by the process that checked it for this many seconds (0: check every request).
+# Revoking on the API keys page takes effect at once in that process and within these seconds everywhere.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api_auth.OrganizationAPIKeyAuthentication",
