@@ -38,27 +38,19 @@ def test_import_dataset_prints_the_rejection_exits_1_and_stores_nothing(people, 
 
 def test_import_dataset_runs_as_a_real_process(people, tmp_path, transactional_db):
     """Exit status and standard error as an operator sees them."""
-    import os
     import subprocess
     import sys
 
     from django.conf import settings
+    from helpers import subprocess_env
 
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    if db["ENGINE"].endswith("sqlite3"):
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    else:
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
     path = tmp_path / "header.csv"
     path.write_bytes(b"a,b,c\n")
     done = subprocess.run(
         [sys.executable, "manage.py", "import_dataset", "--organization", people.acme.slug, str(path)],
         capture_output=True,
         text=True,
-        env=env,
+        env=subprocess_env(),
         cwd=settings.BASE_DIR,
         timeout=120,
     )
