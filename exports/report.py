@@ -94,14 +94,6 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
                 f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
                 f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each."
             )
-    at_risk = [p for p in segments if p.get("risk_level") == "high"]
-    if len(at_risk) > 1 or (at_risk and total):
-        customers_at_risk = sum(p.get("size", 0) for p in at_risk)
-        value_at_risk = sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in at_risk)
-        risks.append(
-            f"In all, {customers_at_risk:,} customers ({_pct(customers_at_risk / total if total else None)}) "
-            f"are likely to leave, holding {_money(value_at_risk)} of predicted value."
-        )
     if not risks:
         riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
         if riskiest is not None:
@@ -109,13 +101,33 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
                 f"No segment is at high risk of churning; the highest average churn risk is "
                 f"{_pct(riskiest.get('avg_churn_risk'))}, in {riskiest['name']}."
             )
+    leaving = population.get("likely_to_leave") or {}
+    at_risk = [p for p in segments if p.get("risk_level") == "high"]
+    if leaving.get("customers"):
+        # counted customer by customer: a low-risk segment has some likely leavers, a high-risk one some stayers
+        held = (
+            f", holding {_money(leaving['predicted_value'])} of predicted value"
+            if leaving.get("predicted_value") is not None
+            else ""
+        )
+        risks.append(
+            f"In all, {leaving['customers']:,} customers ({_pct(leaving['customers'] / total if total else None)}) "
+            f"have a churn risk of {_pct(leaving.get('threshold', 0.5))} or more{held}."
+        )
+    elif at_risk and "customers" not in leaving:  # results stored before the per-customer figure existed
+        in_segments = sum(p.get("size", 0) for p in at_risk)
+        risks.append(
+            f"In all, {in_segments:,} customers ({_pct(in_segments / total if total else None)}) are in "
+            f"high-risk segments, holding {_money(sum((p.get('avg_ltv') or 0) * p.get('size', 0) for p in at_risk))} "
+            "of predicted value."
+        )
 
     opportunities = []
     insights = metrics.get("insights") or {}
     for g in insights.get("growth_opportunities") or []:
         opportunities.append(
             f"{g.get('name')}: loyal and valuable, with an estimated {_money(g.get('growth_potential'))} "
-            f"of further value if its customers grew to the segment's best quarter."
+            f"of growth potential if its customers grew to the segment's best quarter."
         )
     for u in insights.get("underperforming") or []:
         opportunities.append(
@@ -139,7 +151,24 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     }
 
 
-def _segment_page(p: dict, colour: str, population: dict, importance: list[str]) -> dict:
+def segment_potential(p: dict, insights: dict) -> dict | None:
+    """The one opportunity figure of a segment, named and valued exactly as in the opportunity lists
+    (growth potential for a growth opportunity, development potential for an underperforming segment);
+    None for a segment in neither list."""
+    for g in insights.get("growth_opportunities") or []:
+        if g.get("segment") == p.get("segment"):
+            return {"label": "Growth potential", "value": g.get("growth_potential"), "reason": g.get("reason")}
+    for u in insights.get("underperforming") or []:
+        if u.get("segment") == p.get("segment"):
+            return {
+                "label": "Development potential",
+                "value": u.get("development_potential"),
+                "reason": u.get("reason"),
+            }
+    return None
+
+
+def _segment_page(p: dict, colour: str, population: dict, importance: list[str], insights: dict | None = None) -> dict:
     level = {"high": "high", "medium": "medium", "low": "low"}
     name = p.get("name", f"Segment {p.get('segment')}")
     if p.get("segment", 0) < 0:
@@ -197,6 +226,7 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str])
         "stat_rows": stat_rows,
         "lifecycle_rows": lifecycle_rows,
         "recommendations": recs,
+        "potential": segment_potential(p, insights or {}),
     }
 
 
@@ -236,7 +266,7 @@ def report_context(
         "summary": executive_summary(profiles, metrics),
         "overview_rows": [{**p, "colour": colours.get(p.get("segment"))} for p in profiles],
         "segments": [
-            _segment_page(p, colours.get(p.get("segment")), population, detail_order + importance_order)
+            _segment_page(p, colours.get(p.get("segment")), population, detail_order + importance_order, insights)
             for p in profiles
         ],
         "charts": {

@@ -6,7 +6,8 @@ Public API
                               EngineError naming the key) and ``.to_dict()``.
 ``analyze(df, config=None, progress=None) -> AnalysisResult``
                               full analysis. ``progress(stage_label, percent)`` is called at each stage
-                              ("Preprocessing", "Choosing k", "Clustering", "PCA", "Feature importance",
+                              ("Preprocessing", "Choosing k" (only when k is searched; "Choosing eps" for
+                              DBSCAN), "Clustering", "PCA", "Feature importance",
                               "Churn model", "LTV model", "Profiles", "Recommendations", "Done"); an exception
                               raised by it propagates (use it to cancel).
 ``AnalysisResult``            ``.profiles`` (list of JSON-safe dicts, one per segment), ``.metrics`` (JSON-safe

@@ -265,7 +265,8 @@ def _segment_kmeans(X, config, k_values, eval_idx, rng, seed, progress) -> Clust
         return KMeans(n_clusters=k, n_init=3, random_state=seed, max_iter=200).fit(A)
 
     for i, k in enumerate(k_values):
-        _report(progress, "Choosing k", 10 + 25 * i / max(len(k_values), 1))
+        if len(k_values) > 1:  # a k fixed by the user is fitted, not chosen
+            _report(progress, "Choosing k", 10 + 25 * i / max(len(k_values), 1))
         km = _kmeans(k, seed).fit(X_sel)
         models[k] = km
         inertia.append(float(km.inertia_ / len(X_sel)))
@@ -298,7 +299,7 @@ def _segment_kmeans(X, config, k_values, eval_idx, rng, seed, progress) -> Clust
         "fit_rows": len(fit_idx),
         "k_selection_rows": len(sel_idx),
         "silhouette_rows": len(eval_idx),
-        "assignment": "every row assigned to the nearest KMeans centre fitted on the sample",
+        "assignment": "every customer joins the segment of the nearest k-means centre",
     }
     quality = _quality(X_eval, labels[eval_idx], D, stab[k_values.index(k)])
     return ClusterOutcome(labels, model, k, sel, quality, sampling)
@@ -375,7 +376,7 @@ def _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterO
         "silhouette_rows": len(eval_idx),
         "mixture_space": f"{projection[1].shape[0]} principal components "
         f"({float(pca.explained_variance_ratio_.sum()):.0%} of the variance)",
-        "assignment": "every row assigned to its most probable mixture component (mixture fitted on the sample)",
+        "assignment": "every customer joins the segment of the most probable mixture component",
     }
     return ClusterOutcome(labels, model, k, sel, _quality(X_eval, labels[eval_idx], D, k_stab), sampling)
 
@@ -396,7 +397,8 @@ def _segment_agglomerative(X, config, k_values, rng, seed, progress) -> ClusterO
     size = min(config.agglomerative_sample_size, len(X))
     idx = sample_indices(len(X), size, rng)
     A = X[idx]
-    _report(progress, "Choosing k", 12)
+    if len(k_values) > 1:
+        _report(progress, "Choosing k", 12)
     cuts = _ward_labels(A, k_values)
     D = pairwise_sq_free_distances(A)
     other_idx = sample_indices(len(X), size, np.random.default_rng(seed + 1))
@@ -429,7 +431,8 @@ def _segment_agglomerative(X, config, k_values, rng, seed, progress) -> ClusterO
     sampling = {
         "fit_rows": int(size),
         "silhouette_rows": int(size),
-        "assignment": f"Ward tree on {size} sampled rows; every other row joins the segment with the nearest centre",
+        "assignment": "a Ward tree groups a sample of customers; every other customer joins the segment with the "
+        "nearest centre",
     }
     return ClusterOutcome(labels, model, k, sel, _quality(A, relabel[lab], D, stab[k_values.index(k)]), sampling)
 
@@ -449,7 +452,8 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     A = ((X[idx] - projection[0]) @ projection[1].T).astype(np.float32)
     min_samples = config.dbscan_min_samples or 10
     min_samples = max(2, min(min_samples, len(A) - 1))
-    _report(progress, "Choosing eps", 12)
+    if config.dbscan_eps is None:
+        _report(progress, "Choosing eps", 12)
     dist, _ = NearestNeighbors(n_neighbors=min_samples).fit(A).kneighbors(A)
     kdist = np.sort(dist[:, -1])
     if config.dbscan_eps is not None:
@@ -459,16 +463,16 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
         knee_i = knee_point(list(grid), list(kdist[grid]), decreasing=False, convex=True)
         eps = float(kdist[knee_i]) if knee_i is not None else float(np.quantile(kdist, 0.9))
         why = (
-            f"eps={eps:.3f}: knee of the {min_samples}-distance curve"
+            f"eps={eps:.3f}: knee of the {min_samples}-nearest-neighbour distance curve"
             if knee_i is not None
-            else f"eps={eps:.3f}: 90th percentile of the {min_samples}-distance curve (no clear knee)"
+            else f"eps={eps:.3f}: 90th percentile of the {min_samples}-nearest-neighbour distance curve (no clear knee)"
         )
     db = DBSCAN(eps=eps, min_samples=min_samples).fit(A)
     if config.dbscan_eps is None and db.labels_.max() < 1:
         # Overlapping segments merge into one dense blob at the knee; the median k-distance separates the
         # denser cores (more customers end up as noise, which is reported).
         eps = float(np.median(kdist))
-        why += f" merged everything into one group, so eps={eps:.3f} (median of the k-distance curve)"
+        why += f" merged everything into one group, so eps={eps:.3f} (median of the nearest-neighbour distances)"
         db = DBSCAN(eps=eps, min_samples=min_samples).fit(A)
     lab = db.labels_
     k = int(lab.max() + 1)
@@ -502,13 +506,14 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
         "eps": eps,
         "min_samples": min_samples,
         "k_distance": _clean(list(kdist[np.linspace(0, len(kdist) - 1, 50).astype(int)])),
-        "chosen_by": f"{why}; DBSCAN found {k} dense groups; noise points form segment -1",
+        "chosen_by": f"{why}; DBSCAN found {k} dense groups; customers in no dense group are reported as "
+        "unclustered (noise)",
     }
     sampling = {
         "fit_rows": int(size),
         "silhouette_rows": int(min(len(A), 6000)),
-        "assignment": "DBSCAN on the sample; every other row joins the cluster of its nearest core sample "
-        "within eps, otherwise it is noise (-1)",
+        "assignment": "customers close to no dense group are left unclustered; every other customer joins the "
+        "group of the nearest core customer found by DBSCAN",
     }
     q_lab = labels[idx][: min(len(A), 6000)]
     sampling["density_space"] = f"{projection[1].shape[0]} principal components"

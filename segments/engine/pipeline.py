@@ -24,6 +24,12 @@ from .roles import infer_behaviour_roles, infer_roles, pick_id_column
 ENGINE_VERSION = "1.0.0"
 MODEL_KIND = "segsaas-engine-model"
 MIN_ROWS = 10
+ALGORITHM_LABELS = {
+    "kmeans": "k-means clustering",
+    "gmm": "Gaussian mixture model",
+    "agglomerative": "Agglomerative (Ward) clustering",
+    "dbscan": "Density-based clustering (DBSCAN)",
+}
 
 Progress = Callable[[str, float], None] | None
 
@@ -240,11 +246,15 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     n = len(X)
     done("Preprocessing")
 
-    # ---- Segmentation
-    stage("Choosing k", 10)
+    # ---- Segmentation (the stage says what happens: k is searched only when the user did not fix it)
+    if config.algorithm == "dbscan":
+        seg_stage = "Choosing eps" if config.dbscan_eps is None else "Clustering"
+    else:
+        seg_stage = "Choosing k" if config.n_clusters is None else "Clustering"
+    stage(seg_stage, 10)
     outcome = segment(X, config, progress)
     labels = outcome.labels
-    done("Choosing k and clustering")
+    done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
     # ---- PCA
     stage("PCA", 40)
@@ -286,7 +296,8 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     )
     if train_mask is not None and not train_mask.all():
         churn = churn_model.predict(X, beh)
-    churn = np.clip(np.asarray(churn, float), 0.0, 1.0)
+    # rounded as stored and shown, so labels and counts derived from it agree with the printed figure
+    churn = np.round(np.clip(np.asarray(churn, float), 0.0, 1.0), 6)
     if label_col:
         churn_metrics["label_column"] = label_col
     done("Churn model")
@@ -295,12 +306,13 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     stage("LTV model", 74)
     bg = churn_model.model if churn_model.method == "mbg_nbd" else None
     ltv_model, ltv, ltv_metrics = fit_ltv(X, beh, churn, config, rng, bg)
+    ltv = np.round(ltv, 2)
     done("LTV model")
 
     # ---- Profiles
     stage("Profiles", 84)
     stage_labels = lifecycle_stages(beh, churn)
-    profiles, insight = build_profiles(
+    profiles, insight, levels = build_profiles(
         labels,
         X,
         pre.feature_names_,
@@ -336,12 +348,13 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             "customer_id": cid,
             "segment": labels.astype(np.int64),
             "segment_name": per_segment([names[s] for s in seg_ids]),
-            "churn_risk": np.round(churn, 6),
-            "predicted_ltv": np.round(ltv, 2),
+            "churn_risk": churn,
+            "predicted_ltv": ltv,
             "pca_x": coords[:, 0],
             "pca_y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
-            "value_tier": per_segment([by_id[s]["value_tier"] for s in seg_ids]),
-            "risk_level": per_segment([by_id[s]["risk_level"] for s in seg_ids]),
+            # the customer's own tier and risk (profiles.RULES), not the segment's label copied down
+            "value_tier": levels["value_tier"],
+            "risk_level": levels["risk_level"],
             "lifecycle_stage": stage_labels,
             "top_recommendation": per_segment([by_id[s]["recommendations"][0]["action"] for s in seg_ids]),
         }
@@ -366,6 +379,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     metrics = {
         "engine_version": ENGINE_VERSION,
         "algorithm": config.algorithm,
+        "algorithm_label": ALGORITHM_LABELS.get(config.algorithm, config.algorithm),
         "k": int(outcome.k),
         "n_segments": len([s for s in seg_ids if s >= 0]),
         "noise_customers": int((labels == -1).sum()),

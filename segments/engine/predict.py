@@ -14,6 +14,19 @@ from .pipeline import FittedPipeline
 _SCALAR = (str, int, float, bool, np.integer, np.floating, np.bool_, type(None))
 
 
+def input_fields(model: FittedPipeline) -> list[str]:
+    """The fields a record is scored from (model features and behaviour columns), sorted. The customer id, the
+    churn label and other columns of the training table are accepted in a record but not used, so they are not
+    listed as expected: a partner scoring a new customer has no churn label for it."""
+    pre = model.preprocessor
+    used = [p.name for p in pre.plans_] + [c for c in pre.behaviour_.values() if c]
+    return sorted(dict.fromkeys(used))
+
+
+def _unknown(model: FittedPipeline, key) -> str:
+    return f"unknown field {key!r} (the model expects: {', '.join(input_fields(model))})"
+
+
 def _check_fields(model: FittedPipeline, records: list[Mapping]) -> None:
     schema = model.schema
     for i, rec in enumerate(records):
@@ -21,9 +34,7 @@ def _check_fields(model: FittedPipeline, records: list[Mapping]) -> None:
             raise EngineError(f"record {i + 1}: expected an object of field -> value, got {type(rec).__name__}")
         for key, value in rec.items():
             if key not in schema:
-                raise EngineError(
-                    f"record {i + 1}: unknown field {key!r} (the model expects: {', '.join(sorted(schema))})"
-                )
+                raise EngineError(f"record {i + 1}: {_unknown(model, key)}")
             role = schema[key]
             where = f"record {i + 1}: field {key!r}"
             if role == "date":
@@ -74,7 +85,7 @@ def predict_segment(model: FittedPipeline, record_or_records):
         frame = record_or_records
         for c in frame.columns:
             if c not in model.schema:
-                raise EngineError(f"unknown field {c!r} (the model expects: {', '.join(sorted(model.schema))})")
+                raise EngineError(_unknown(model, c))
     elif isinstance(record_or_records, list | tuple):
         records = list(record_or_records)
     else:

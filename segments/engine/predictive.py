@@ -104,7 +104,31 @@ class ChurnModel:
         return np.full(n, 0.5)
 
 
+CHURN_METHOD_LABELS = {
+    "supervised": "Gradient boosting trained on the churn label",
+    "mbg_nbd": "MBG/NBD buy-till-you-die model",
+    "recency_rank": "Recency ranking",
+    "recency_plus_behaviour": "Recency ranking combined with a behaviour model",
+    "unavailable": "Not available (no recency, frequency or churn label column)",
+}
+LTV_METHOD_LABELS = {
+    "gradient_boosting_on_mbg_nbd_gamma_gamma": "Gradient boosting trained on an MBG/NBD and Gamma-Gamma forecast",
+    "gradient_boosting_on_run_rate": "Gradient boosting trained on the spend run-rate",
+    "gradient_boosting_on_retained_spend": "Gradient boosting trained on historical spend",
+    "unavailable": "Not available (no spend column)",
+}
+
+
 def fit_churn(
+    X, beh, label, feature_names, config, rng, feature_sources=None, recency_col=None
+) -> tuple[ChurnModel, np.ndarray, dict]:
+    """Churn risk per customer; the metrics carry ``method`` (a key) and ``method_label`` (for people)."""
+    cm, risk, metrics = _fit_churn(X, beh, label, feature_names, config, rng, feature_sources, recency_col)
+    metrics["method_label"] = CHURN_METHOD_LABELS.get(metrics["method"], metrics["method"].replace("_", " "))
+    return cm, risk, metrics
+
+
+def _fit_churn(
     X, beh, label, feature_names, config, rng, feature_sources=None, recency_col=None
 ) -> tuple[ChurnModel, np.ndarray, dict]:
     horizon = config.churn_horizon_days
@@ -188,7 +212,7 @@ def _fit_recency_churn(X, beh, feature_sources, recency_col, config, rng, fallba
         metrics["note"] = (
             fallback_note + "Churn risk = 0.5 x recency percentile + 0.5 x a model's probability that the customer "
             "is in the less recently active half, learned from the other behaviour only (recency excluded). "
-            "proxy_auc says how well the other behaviour predicts recent inactivity on held-out customers; it is "
+            "The proxy AUC says how well the other behaviour predicts recent inactivity on held-out customers; it is "
             "not a churn accuracy. Frequency or tenure is missing, so no purchase model was fitted."
         )
     else:
@@ -320,6 +344,13 @@ def ltv_target(beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | N
 
 
 def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
+    """Predicted LTV per customer; the metrics carry ``method`` (a key) and ``method_label`` (for people)."""
+    lm, values, metrics = _fit_ltv(X, beh, churn_risk, config, rng, bg)
+    metrics["method_label"] = LTV_METHOD_LABELS.get(metrics["method"], metrics["method"].replace("_", " "))
+    return lm, values, metrics
+
+
+def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
     horizon = config.ltv_horizon_months
     target, method, info = ltv_target(beh, churn_risk, horizon, rng, min(config.model_sample_size, 20_000), bg)
     lm = LTVModel(method, horizon)

@@ -297,7 +297,7 @@ class Preprocessor:
         beh = self._behaviour_arrays(df, {}, date_values)
         self.behaviour_medians_ = {k: float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0 for k, v in beh.items()}
         del beh, date_values
-        return self.transform(df, strict=False)
+        return self.transform(df, strict=False, observed=True)
 
     def _ignore(self, col: str, reason: str, declared: bool) -> None:
         if declared:
@@ -424,11 +424,16 @@ class Preprocessor:
         return monetary[0]
 
     # ---------------------------------------------------------------- applying
-    def transform(self, df, strict: bool = True) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
+    def transform(
+        self, df, strict: bool = True, observed: bool = False
+    ) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
         """Rows with the training schema (missing columns are imputed) -> (X, profile frame, behaviour).
 
         ``df`` is a DataFrame or a mapping column -> list of values. Small inputs (a single API record)
         take a pure-Python path: pandas' per-call overhead would dominate a few values.
+        The profile frame holds the values a person reads: imputed like the model's inputs, or with
+        ``observed`` the recorded values with NaN where a numeric or date value was missing (segment
+        averages are then over the customers who have a value, as a spreadsheet would compute them).
         """
         if isinstance(df, pd.DataFrame):
             n = len(df)
@@ -446,6 +451,8 @@ class Preprocessor:
         profile: dict[str, np.ndarray] = {}
         date_cache: dict[str, np.ndarray] = {}
         X = np.empty((n, len(self.feature_names_)), dtype=np.float32)
+        money = self.revenue_column()
+        money_values = None
         position = {name: j for j, name in enumerate(self.feature_names_)}
 
         def flush():
@@ -470,7 +477,9 @@ class Preprocessor:
                 )
                 miss = np.isnan(values)
                 imputed = np.where(miss, plan.params["median"], values)
-                profile[col] = imputed.astype(np.float32)
+                profile[col] = (values if observed else imputed).astype(np.float32)
+                if col == money:
+                    money_values = imputed.astype(np.float32)
                 blocks[col] = np.log1p(np.maximum(imputed, 0)) if plan.params["log"] else imputed
                 if plan.params["indicator"]:
                     blocks[f"{col} (missing)"] = miss.astype(float)
@@ -480,7 +489,7 @@ class Preprocessor:
                 miss = np.isnat(values)
                 days = np.where(miss, plan.params["median_days"], _days_ago(values, self.reference_date_))
                 dt = pd.DatetimeIndex(self.reference_date_ - (days * 86400).astype("timedelta64[s]"))
-                profile[f"{col} (days ago)"] = days.astype(np.float32)
+                profile[f"{col} (days ago)"] = (np.where(miss, np.nan, days) if observed else days).astype(np.float32)
                 blocks[f"{col} (days ago)"] = days
                 blocks[f"{col} (month)"] = dt.month.to_numpy(float)
                 blocks[f"{col} (year)"] = dt.year.to_numpy(float)
@@ -541,9 +550,8 @@ class Preprocessor:
                 beh[short] = (
                     _numbers_small(series, col) if small else _numeric_values(series, col, strict=strict, warnings=None)
                 )
-        money = self.revenue_column()
         if money and "monetary" in self.behaviour_medians_:
-            beh["monetary"] = profile[money].astype(float) if money in profile else np.full(n, np.nan)
+            beh["monetary"] = money_values.astype(float) if money_values is not None else np.full(n, np.nan)
         for k in list(beh):
             beh[k] = np.where(np.isfinite(beh[k]), beh[k], self.behaviour_medians_.get(k, 0.0))
         return X, pd.DataFrame(profile), beh

@@ -11,6 +11,54 @@ from .recommend import segment_recommendations
 
 NEW_DAYS = 90
 DORMANT_DAYS = 180
+
+# ---- Risk level and value tier: the ONE rule, applied to a segment's averages (its label) and to each
+# customer's own churn risk and predicted LTV (the per-customer columns of the results and exports).
+RISK_HIGH = 0.5  # churn risk >= 0.5: high ("likely to leave")
+RISK_HIGH_RELATIVE = 0.35  # ... or >= 0.35 and at least RISK_RELATIVE_FACTOR x the population's average
+RISK_RELATIVE_FACTOR = 1.4
+RISK_MEDIUM = 0.25  # >= 0.25: medium; below: low
+VALUE_HIGH_RATIO = 1.3  # value >= 1.3 x the population's average: high
+VALUE_LOW_RATIO = 0.7  # value <= 0.7 x the population's average: low; in between: medium
+RULES = {
+    "risk_level": f"high when churn risk >= {RISK_HIGH} (or >= {RISK_HIGH_RELATIVE} and at least "
+    f"{RISK_RELATIVE_FACTOR} x the average customer's churn risk), medium when >= {RISK_MEDIUM}, otherwise low; "
+    "a segment is labelled by its average churn risk, a customer by their own",
+    "value_tier": f"high when predicted LTV >= {VALUE_HIGH_RATIO} x the average customer's, low when <= "
+    f"{VALUE_LOW_RATIO} x, otherwise medium; a segment is labelled by its average predicted LTV, a customer by "
+    "their own",
+}
+
+
+def risk_levels(churn, population_avg: float | None, churn_method: str) -> np.ndarray:
+    """Churn risk (one value per segment or per customer) -> "high" / "medium" / "low" (see RULES);
+    "unknown" when churn could not be estimated."""
+    churn = np.asarray(churn, dtype=float)
+    if churn_method == "unavailable":
+        return np.full(churn.shape, "unknown", dtype=object)
+    pop = population_avg if population_avg is not None else np.inf
+    out = np.full(churn.shape, "low", dtype=object)
+    out[churn >= RISK_MEDIUM] = "medium"
+    out[(churn >= RISK_HIGH) | ((churn >= RISK_HIGH_RELATIVE) & (churn >= RISK_RELATIVE_FACTOR * pop))] = "high"
+    out[np.isnan(churn)] = "unknown"
+    return out
+
+
+def value_tiers(value, population_avg: float | None) -> np.ndarray:
+    """Value (predicted LTV; one per segment or per customer) -> "high" / "medium" / "low" against the
+    population's average (see RULES). Without a value measure everyone is "medium"; a missing value is
+    "unknown"."""
+    value = np.asarray(value, dtype=float)
+    if population_avg is None:
+        return np.full(value.shape, "medium", dtype=object)
+    ratio = value / max(float(population_avg), 1e-9)
+    out = np.full(value.shape, "medium", dtype=object)
+    out[ratio >= VALUE_HIGH_RATIO] = "high"
+    out[ratio <= VALUE_LOW_RATIO] = "low"
+    out[np.isnan(ratio)] = "unknown"
+    return out
+
+
 _ENGAGEMENT = re.compile(
     r"session|visit|login|click|engag|activity|page|view|open|order|purchase|frequency|transaction", re.I
 )
@@ -38,6 +86,30 @@ def _f(x):
     return x if np.isfinite(x) else None
 
 
+def _segment_means(values: np.ndarray, k_off: np.ndarray, n_slots: int):
+    """Per-segment mean, population mean and population SD (ddof=0) of one column, missing values left out,
+    in float64; z = (segment mean - population mean) / population SD: the ONE definition of "n SD above/below
+    the average" used for profiles, distinguishing features and engagement."""
+    v = np.asarray(values, dtype=np.float64)
+    ok = ~np.isnan(v)
+    if ok.all():
+        count = np.bincount(k_off, minlength=n_slots).astype(float)
+        sums = np.bincount(k_off, weights=v, minlength=n_slots)
+        pop = v
+    else:
+        count = np.bincount(k_off[ok], minlength=n_slots).astype(float)
+        sums = np.bincount(k_off[ok], weights=v[ok], minlength=n_slots)
+        pop = v[ok]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        seg_mean = sums / count
+    if pop.size == 0:
+        return seg_mean, np.nan, np.nan, np.zeros(n_slots)
+    pop_mean = float(pop.mean())
+    pop_std = float(pop.std())
+    z = (seg_mean - pop_mean) / pop_std if pop_std > 0 else np.zeros(n_slots)
+    return seg_mean, pop_mean, pop_std, np.where(np.isfinite(z), z, 0.0)
+
+
 def build_profiles(
     labels,
     X,
@@ -52,7 +124,12 @@ def build_profiles(
     revenue_col: str | None,
     churn_method: str,
     stage: np.ndarray,
-) -> tuple[list[dict], dict]:
+) -> tuple[list[dict], dict, dict[str, np.ndarray]]:
+    """Segment profiles, insights, and each customer's own risk level and value tier.
+
+    ``profile_frame`` holds the values a person reads (recorded values; NaN where a value was missing, so
+    averages are over the customers who have one). Every "z" / "SD" figure is (segment mean - population mean)
+    / population SD of exactly those values, the same numbers printed beside it."""
     n = len(labels)
     seg_ids = sorted(int(s) for s in np.unique(labels))
     frame = profile_frame.copy()
@@ -62,16 +139,18 @@ def build_profiles(
     for key in ("recency", "frequency", "tenure"):
         if key in beh:
             frame[f"_{key}"] = beh[key]
-    frame["_seg"] = labels
-    grouped = frame.groupby("_seg", sort=True)
-    seg_means = grouped.mean()
-    seg_medians = grouped.median()
-    pop_mean = frame.drop(columns="_seg").mean()
-    pop_std = frame.drop(columns="_seg").std(ddof=0).replace(0, 1.0)
-    counts = np.bincount(labels - labels.min(), minlength=0)
-    # z of every model feature per segment (X is standardised then weighted)
     k_off = labels - min(seg_ids)
     n_slots = max(seg_ids) - min(seg_ids) + 1
+    frame["_seg"] = labels
+    seg_medians = frame.groupby("_seg", sort=True).median()
+    columns = [c for c in frame.columns if c != "_seg"]
+    col_stats = {c: _segment_means(frame[c].to_numpy(), k_off, n_slots) for c in columns}
+    seg_mean = {c: v[0] for c, v in col_stats.items()}
+    pop_mean = {c: v[1] for c, v in col_stats.items()}
+    col_z = {c: v[3] for c, v in col_stats.items()}
+    counts = np.bincount(labels - labels.min(), minlength=0)
+    # model features that are not printed as a column of their own (one-hot levels, calendar parts, text
+    # topics) are not transformed: their z on the model's standardised scale is the same definition
     if n_slots <= 20:
         onehot = np.zeros((n_slots, n), np.float32)
         onehot[k_off, np.arange(n)] = 1.0
@@ -85,26 +164,56 @@ def build_profiles(
     has_ltv = "predicted_ltv" in frame.columns
     revenue = beh.get("monetary") if revenue_col else None
     total_revenue_all = float(np.nansum(revenue)) if revenue is not None else None
+    likely = churn >= RISK_HIGH
     population = {
         "avg_ltv": _f(pop_mean.get("predicted_ltv")) if has_ltv else None,
         "avg_churn_risk": _f(pop_mean["churn_risk"]),
         "avg_recency_days": _f(pop_mean.get("_recency")) if "_recency" in pop_mean else None,
+        "likely_to_leave": {
+            "threshold": RISK_HIGH,
+            "customers": int(likely.sum()),
+            "share": float(likely.mean()) if n else None,
+            "predicted_value": float(np.nansum(ltv[likely])) if has_ltv else None,
+            "definition": f"customers whose own churn risk is at least {RISK_HIGH:.0%}, and the sum of their "
+            "predicted LTV",
+        },
     }
     value_col = "predicted_ltv" if has_ltv else (revenue_col if revenue_col in frame.columns else None)
+    pop_value = _f(pop_mean[value_col]) if value_col else None
+    seg_risk = risk_levels(
+        [seg_mean["churn_risk"][s - min(seg_ids)] for s in seg_ids], population["avg_churn_risk"], churn_method
+    )
+    seg_tier = (
+        value_tiers([seg_mean[value_col][s - min(seg_ids)] for s in seg_ids], pop_value)
+        if value_col
+        else value_tiers(np.full(len(seg_ids), np.nan), None)
+    )
+    customer_levels = {
+        "risk_level": risk_levels(churn, population["avg_churn_risk"], churn_method),
+        "value_tier": value_tiers(frame[value_col].to_numpy(float), pop_value)
+        if value_col
+        else value_tiers(np.full(n, np.nan), None),
+    }
     profiles = []
-    for s in seg_ids:
+    for i_seg, s in enumerate(seg_ids):
+        slot = s - min(seg_ids)
         size = int(counts[s - labels.min()])
-        mean_row, med_row = seg_means.loc[s], seg_medians.loc[s]
-        stats = {c: {"mean": _f(mean_row[c]), "median": _f(med_row[c])} for c in profile_frame.columns}
-        z_row = z_all[s - min(seg_ids)]
-        order = np.argsort(-np.abs(z_row))
+        med_row = seg_medians.loc[s]
+        stats = {
+            c: {"mean": _f(seg_mean[c][slot]), "median": _f(med_row[c]), "z": _f(col_z[c][slot])}
+            for c in profile_frame.columns
+        }
+        z_row = np.array(
+            [col_z[name][slot] if name in col_z else z_all[slot, j] for j, name in enumerate(feature_names)]
+        )
+        order = np.argsort(-np.abs(z_row), kind="stable")
         distinguishing = []
         for j in order[:8]:
             if abs(z_row[j]) < 0.25 or weights[j] == 0:
                 continue
             name = feature_names[j]
-            if name in frame.columns:
-                seg_m, pop_m = _f(mean_row[name]), _f(pop_mean[name])
+            if name in col_z:
+                seg_m, pop_m = _f(seg_mean[name][slot]), _f(pop_mean[name])
             else:
                 seg_m = _f(means[j] + z_row[j] * stds[j])
                 pop_m = _f(means[j])
@@ -112,67 +221,55 @@ def build_profiles(
             if len(distinguishing) == 5:
                 break
         if engagement_cols or "_recency" in frame.columns:
-            parts = [(mean_row[c] - pop_mean[c]) / pop_std[c] for c in engagement_cols]
+            parts = [col_z[c][slot] for c in engagement_cols]
             if "_recency" in frame.columns:
-                parts.append(-(mean_row["_recency"] - pop_mean["_recency"]) / pop_std["_recency"])
+                parts.append(-col_z["_recency"][slot])
             engagement = float(np.mean(parts))
         else:
             engagement = 0.0
         engagement_level = "high" if engagement > 0.3 else "low" if engagement < -0.3 else "medium"
-        avg_churn = _f(mean_row["churn_risk"])
-        if churn_method == "unavailable":
-            risk_level = "unknown"
-        elif avg_churn >= 0.5 or (avg_churn >= 0.35 and avg_churn >= 1.4 * population["avg_churn_risk"]):
-            risk_level = "high"
-        elif avg_churn >= 0.25:
-            risk_level = "medium"
-        else:
-            risk_level = "low"
-        if value_col:
-            ratio = float(mean_row[value_col]) / max(float(pop_mean[value_col]), 1e-9)
-            value_tier = "high" if ratio >= 1.3 else "low" if ratio <= 0.7 else "medium"
-        else:
-            value_tier = "medium"
         mask = labels == s
         seg_stage = stage[mask]
         lifecycle = {st: int((seg_stage == st).sum()) for st in ("new", "active", "at_risk", "dormant")}
         seg_revenue = float(np.nansum(revenue[mask])) if revenue is not None else None
-        growth_potential = None
-        if has_ltv:
-            seg_ltv = ltv[mask]
-            growth_potential = float(np.maximum(np.quantile(seg_ltv, 0.75) - seg_ltv, 0).sum())
         sentiment_cols = [c for c in profile_frame.columns if c.endswith("(sentiment)")]
+
+        def mean_of(c, slot=slot):
+            return _f(seg_mean[c][slot]) if c in seg_mean else None
+
         p = {
             "segment": int(s),
             "size": size,
             "share": size / n,
-            "value_tier": value_tier,
-            "risk_level": risk_level,
+            "value_tier": str(seg_tier[i_seg]),
+            "risk_level": str(seg_risk[i_seg]),
             "engagement_level": engagement_level,
             "engagement_score": engagement,
-            "avg_ltv": _f(mean_row["predicted_ltv"]) if has_ltv else None,
+            "avg_ltv": mean_of("predicted_ltv") if has_ltv else None,
             "median_ltv": _f(med_row["predicted_ltv"]) if has_ltv else None,
-            "avg_churn_risk": avg_churn,
+            "avg_churn_risk": mean_of("churn_risk"),
             "total_revenue": seg_revenue,
             "revenue_share": (seg_revenue / total_revenue_all)
             if seg_revenue is not None and total_revenue_all
             else None,
-            "avg_recency_days": _f(mean_row["_recency"]) if "_recency" in frame.columns else None,
-            "avg_frequency": _f(mean_row["_frequency"]) if "_frequency" in frame.columns else None,
-            "avg_tenure_days": _f(mean_row["_tenure"]) if "_tenure" in frame.columns else None,
-            "sentiment": {c: _f(mean_row[c]) for c in sentiment_cols} or None,
-            "avg_sentiment": _f(np.mean([mean_row[c] for c in sentiment_cols])) if sentiment_cols else None,
+            "avg_recency_days": mean_of("_recency"),
+            "avg_frequency": mean_of("_frequency"),
+            "avg_tenure_days": mean_of("_tenure"),
+            "sentiment": {c: mean_of(c) for c in sentiment_cols} or None,
+            "avg_sentiment": _f(np.mean([seg_mean[c][slot] for c in sentiment_cols])) if sentiment_cols else None,
             "lifecycle": lifecycle,
-            "growth_potential": growth_potential,
+            "growth_potential": None,
+            "development_potential": None,
             "stats": stats,
             "distinguishing_features": distinguishing,
         }
+        p["growth_potential"], p["development_potential"] = _potentials(p, population, ltv[mask] if has_ltv else None)
         profiles.append(p)
     _name_segments(profiles)
     for p in profiles:
         p["recommendations"] = segment_recommendations(p, population)
-    insights = _insights(profiles, population)
-    return profiles, {"population": population, **insights}
+    insights = _insights(profiles)
+    return profiles, {"population": population, "rules": dict(RULES), **insights}, customer_levels
 
 
 _VALUE_WORD = {"high": "High-Value", "medium": "Mid-Value", "low": "Budget"}
@@ -235,9 +332,34 @@ def _trait(feature: str, z: float) -> str:
     return f"{'high' if z > 0 else 'low'} {feature.replace('_', ' ')}"
 
 
-def _insights(profiles: list[dict], population: dict) -> dict:
+GROWTH_REASON = (
+    "low churn risk and high/medium value; growth potential = sum over the segment's customers of the gap to the "
+    "segment's 75th-percentile predicted LTV"
+)
+DEVELOPMENT_REASON = (
+    "value below the population but not at high churn risk; development potential = segment size x gap to the "
+    "population's average predicted LTV"
+)
+
+
+def _potentials(p: dict, population: dict, seg_ltv: np.ndarray | None) -> tuple[float | None, float | None]:
+    """(growth potential, development potential) of a segment: each is set only for a segment in the matching
+    opportunity list (growth: low risk and high/medium value; development: low value, not high risk), so a
+    figure shown for a segment always carries the name and definition of the list it appears in."""
+    if p["segment"] == -1:
+        return None, None
+    growth = development = None
+    if p["risk_level"] == "low" and p["value_tier"] in ("high", "medium") and seg_ltv is not None:
+        growth = float(np.maximum(np.quantile(seg_ltv, 0.75) - seg_ltv, 0).sum())
+    if p["value_tier"] == "low" and p["risk_level"] != "high":
+        pop_ltv = population.get("avg_ltv")
+        if pop_ltv is not None and p["avg_ltv"] is not None:
+            development = max(pop_ltv - p["avg_ltv"], 0.0) * p["size"]
+    return growth, development
+
+
+def _insights(profiles: list[dict]) -> dict:
     growth, under = [], []
-    pop_ltv = population.get("avg_ltv")
     for p in profiles:
         if p["segment"] == -1:
             continue
@@ -247,21 +369,16 @@ def _insights(profiles: list[dict], population: dict) -> dict:
                     "segment": p["segment"],
                     "name": p["name"],
                     "growth_potential": p["growth_potential"],
-                    "reason": "low churn risk and high/medium value; potential = sum over the segment's customers of the gap "
-                    "to the segment's 75th-percentile predicted LTV",
+                    "reason": GROWTH_REASON,
                 }
             )
         if p["value_tier"] == "low" and p["risk_level"] != "high":
-            potential = None
-            if pop_ltv is not None and p["avg_ltv"] is not None:
-                potential = max(pop_ltv - p["avg_ltv"], 0.0) * p["size"]
             under.append(
                 {
                     "segment": p["segment"],
                     "name": p["name"],
-                    "development_potential": potential,
-                    "reason": "value below the population but not at high churn risk; potential = segment size x gap to the "
-                    "population's average predicted LTV",
+                    "development_potential": p["development_potential"],
+                    "reason": DEVELOPMENT_REASON,
                 }
             )
     growth.sort(key=lambda d: -(d["growth_potential"] or 0))

@@ -45,7 +45,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             {
                 "action": "Re-engage with onboarding tutorials, how-to content and gamified challenges",
                 "category": "engagement",
-                "reason": f"engagement score {p['engagement_score']:+.2f} standard deviations below the average",
+                "reason": f"engagement {abs(p['engagement_score']):.2f} standard deviations below the average customer's",
                 "priority": "medium",
             }
         )

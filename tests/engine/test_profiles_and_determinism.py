@@ -41,7 +41,7 @@ def test_profiles_have_every_field_and_are_json(default_result):
             assert {"feature", "z", "segment_mean", "population_mean"} <= set(d)
         for r in p["recommendations"]:
             assert r["action"] and r["reason"] and r["category"] and r["priority"] in {"high", "medium", "low"}
-        assert {"mean", "median"} == set(next(iter(p["stats"].values())))
+        assert {"mean", "median", "z"} == set(next(iter(p["stats"].values())))
     assert abs(sum(p["share"] for p in default_result.profiles) - 1) < 1e-9
     assert abs(sum(p["revenue_share"] for p in default_result.profiles) - 1) < 1e-6
 
@@ -115,7 +115,7 @@ def test_same_input_and_config_give_the_same_output(small_customers):
 
 def test_progress_reports_stages_and_can_cancel(small_customers):
     seen = []
-    analyze(small_customers, AnalysisConfig(n_clusters=3), progress=lambda s, p: seen.append((s, p)))
+    analyze(small_customers, AnalysisConfig(k_min=2, k_max=4), progress=lambda s, p: seen.append((s, p)))
     stages = [s for s, _ in seen]
     for expected in (
         "Preprocessing",

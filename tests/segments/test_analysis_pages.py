@@ -196,3 +196,87 @@ def test_a_failure_while_storing_results_leaves_no_half_result(people, make_data
     from django.core.files.storage import default_storage
 
     assert not default_storage.exists(analysis.storage_dir + "/customers.parquet")  # the fail hook removed the files
+
+
+def test_distinguishing_features_agree_with_their_own_numbers_and_the_heat_map(people, client_for, finished_analysis):
+    analysis = finished_analysis(people.acme, people.alice)
+    client = client_for(people.alice, people.acme)
+    heat = _figures(client.get(f"/analyses/{analysis.pk}/visualizations/").content.decode())["segment-heatmap"]
+    cells = {
+        (name, feature): value
+        for name, row in zip(heat["data"][0]["y"], heat["data"][0]["z"], strict=True)
+        for feature, value in zip(heat["data"][0]["x"], row, strict=True)
+    }
+    page = client.get(f"/analyses/{analysis.pk}/profiles/").content.decode()
+    compared = 0
+    for p in analysis.profiles:
+        for d in p["distinguishing_features"]:
+            word = "higher" if d["z"] > 0 else "lower"
+            assert (d["segment_mean"] > d["population_mean"]) == (d["z"] > 0), (p["name"], d)
+            assert f"<strong>{d['feature']}</strong> {word} than average" in page
+            if (p["name"], d["feature"]) in cells:
+                assert cells[(p["name"], d["feature"])] == pytest.approx(d["z"], abs=0.005), (p["name"], d)
+                compared += 1
+    assert compared >= 3
+    spend = [cells[(p["name"], "total_spend")] for p in analysis.profiles if (p["name"], "total_spend") in cells]
+    assert spend == pytest.approx([p["stats"]["total_spend"]["z"] for p in analysis.profiles], abs=0.005)
+
+
+def test_the_strategy_panel_shows_a_potential_only_for_a_segment_in_the_opportunity_lists(
+    people, client_for, finished_analysis
+):
+    analysis = finished_analysis(people.acme, people.alice)
+    insights = analysis.metrics["insights"]
+    growth = {g["segment"]: g["growth_potential"] for g in insights["growth_opportunities"]}
+    develop = {u["segment"]: u["development_potential"] for u in insights["underperforming"]}
+    html = client_for(people.vera, people.acme).get(f"/analyses/{analysis.pk}/insights/").content.decode()
+    panes = dict(re.findall(r'id="strategy-(-?\d+)" role="tabpanel">(.*?)</table>', html, re.S))
+    assert len(panes) == len(analysis.profiles)
+    for p in analysis.profiles:
+        pane = panes[str(p["segment"])]
+        rows = re.findall(r'data-testid="segment-potential"><th[^>]*>([^<]+)</th><td>([^<]+)</td>', pane)
+        if p["segment"] in growth:
+            assert rows == [("Growth potential", f"${growth[p['segment']]:,.0f}")]
+        elif p["segment"] in develop:
+            assert rows == [("Development potential", f"${develop[p['segment']]:,.0f}")]
+        else:
+            assert rows == [] and "potential" not in pane.lower()
+
+
+def test_stored_customers_carry_their_own_risk_level_and_value_tier(people, finished_analysis):
+    from segments.engine.profiles import risk_levels, value_tiers
+
+    analysis = finished_analysis(people.acme, people.alice)
+    population = analysis.metrics["insights"]["population"]
+    rows = list(
+        CustomerResult.objects.for_organization(people.acme)
+        .filter(analysis=analysis)
+        .values_list("churn_risk", "predicted_ltv", "risk_level", "value_tier")
+    )
+    assert len(rows) == 1_500
+    churn, ltv, risk, tier = (list(col) for col in zip(*rows, strict=True))
+    assert risk == list(risk_levels(churn, population["avg_churn_risk"], analysis.metrics["churn"]["method"]))
+    assert tier == list(value_tiers(ltv, population["avg_ltv"]))
+    assert all(r == "high" for c, r in zip(churn, risk, strict=True) if c >= 0.5)
+    assert all(r == "low" for c, r in zip(churn, risk, strict=True) if c < 0.25)
+
+
+def test_a_run_with_a_fixed_k_reports_clustering_not_choosing_k(people, make_dataset):
+    from segments import services
+
+    dataset = make_dataset(people.acme, people.alice, rows=600)
+    stages = []
+    for config in ({"n_clusters": 3}, {"n_clusters": None, "k_min": 2, "k_max": 3}):
+        analysis = services.analysis_create(
+            organization=people.acme,
+            dataset=dataset,
+            config=services.analysis_default_config(dataset) | {"nlp": False} | config,
+            name="",
+            created_by=people.alice,
+        )
+        seen = []
+        services.analysis_execute(analysis=analysis, progress=lambda stage, pct, seen=seen: seen.append(stage))
+        stages.append(seen)
+    fixed, searched = stages
+    assert "Clustering" in fixed and "Choosing k" not in fixed
+    assert "Choosing k" in searched
