@@ -207,7 +207,8 @@ PROFILE_FIELDS = [
     ("avg_recency_days", "Avg days since last purchase", "num", 13),
     ("avg_frequency", "Avg purchases", "num", 11),
     ("avg_tenure_days", "Avg tenure (days)", "num", 11),
-    ("growth_potential", "Growth potential", "money0", 14),
+    ("growth_potential", "Growth potential (growth opportunities)", "money0", 16),
+    ("development_potential", "Development potential (underperforming)", "money0", 16),
     ("avg_sentiment", "Avg review sentiment", "num3", 11),
 ]
 

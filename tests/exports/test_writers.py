@@ -112,6 +112,14 @@ def test_the_workbook_round_trips_profiles_recommendations_and_customers(engine_
         assert row["Name"] == p["name"] and row["Customers"] == p["size"]
         assert abs(row["Avg predicted LTV"] - p["avg_ltv"]) < 1e-6
         assert abs(row["Avg churn risk"] - p["avg_churn_risk"]) < 1e-9
+        for key, title in (
+            ("growth_potential", "Growth potential (growth opportunities)"),
+            ("development_potential", "Development potential (underperforming)"),
+        ):  # each figure under its own name, blank where the segment is not in that list
+            if p.get(key) is None:
+                assert pd.isna(row[title])
+            else:
+                assert abs(row[title] - p[key]) < 1
     assert book["Segment profiles"]["D2"].number_format == "0.0%"
 
     recs = pd.read_excel(_xlsx_bytes(book), engine="openpyxl", sheet_name="Recommendations")
