@@ -217,6 +217,8 @@ def build_profiles(
             else:
                 seg_m = _f(means[j] + z_row[j] * stds[j])
                 pop_m = _f(means[j])
+            if _repeats(name, _f(z_row[j]), seg_m, distinguishing):
+                continue
             distinguishing.append({"feature": name, "z": _f(z_row[j]), "segment_mean": seg_m, "population_mean": pop_m})
             if len(distinguishing) == 5:
                 break
@@ -384,3 +386,20 @@ def _insights(profiles: list[dict]) -> dict:
     growth.sort(key=lambda d: -(d["growth_potential"] or 0))
     under.sort(key=lambda d: -(d["development_potential"] or 0))
     return {"growth_opportunities": growth, "underperforming": under}
+
+
+def _repeats(name: str, z, segment_mean, listed: list[dict]) -> bool:
+    """A trait that says again what a listed one says: the year or month of a date whose age is listed (or the
+    other way round), or the same fact under another column (`tenure_days` and `signup_date (days ago)` move
+    together customer by customer, so their distances from the average agree to the third decimal)."""
+    stem = name
+    for part in (" (year)", " (month)", " (days ago)"):
+        if name.endswith(part):
+            stem = name[: -len(part)]
+    for d in listed:
+        other = d["feature"]
+        if stem != name and other != name and other.startswith(stem + " (") and other.endswith(")"):
+            return True  # another calendar view of the same date
+        if z is not None and d["z"] is not None and abs(z - d["z"]) < 0.005:
+            return True
+    return False

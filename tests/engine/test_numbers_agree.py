@@ -154,3 +154,16 @@ def test_a_low_engagement_reason_has_no_double_negative(default_result):
     population = default_result.metrics["insights"]["population"]
     reasons = [r["reason"] for r in segment_recommendations(profile, population) if r["category"] == "engagement"]
     assert reasons == ["engagement 0.62 standard deviations below the average customer's"]
+
+
+def test_a_segments_traits_do_not_say_the_same_thing_twice():
+    from segments.engine import generate_synthetic
+
+    frame = generate_synthetic(rows=3000, seed=4)  # tenure_days and signup_date carry the same fact
+    result = analyze(frame, AnalysisConfig(n_clusters=4, nlp=False, reference_date="2026-01-01"))
+    for p in result.profiles:
+        names = [d["feature"] for d in p["distinguishing_features"]]
+        assert not ({"tenure_days", "signup_date (days ago)"} <= set(names)), names
+        for d in names:
+            if d.endswith(" (year)"):
+                assert d.replace(" (year)", " (days ago)") not in names, names
