@@ -192,8 +192,24 @@ def convert_upload(source_path: str, info: dict, target_path: str, *, progress: 
     return {"row_count": rows, "types": final}
 
 
+def _whole_numbers(s) -> bool:
+    """A float column whose every present value is a whole number (counts made float by missing values, or
+    by arithmetic): stored as integers, as an upload of the same values would be."""
+    import numpy as np
+
+    values = s.to_numpy(dtype="float64", na_value=np.nan)
+    present = values[~np.isnan(values)]
+    return (
+        present.size > 0
+        and bool(np.isfinite(present).all())
+        and bool((present == np.round(present)).all())
+        and bool((np.abs(present) < 2**53).all())
+    )
+
+
 def write_frame(df, target_path: str) -> dict:
-    """A DataFrame made in memory (synthetic data) -> Parquet with the same type vocabulary."""
+    """A DataFrame made in memory (synthetic data) -> Parquet with the same type vocabulary as an upload:
+    whole numbers are integers (with nulls where missing), other numbers floats."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -201,7 +217,10 @@ def write_frame(df, target_path: str) -> dict:
     fields, cols = [], {}
     for col in df.columns:
         s = df[col]
-        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
+        if pd.api.types.is_float_dtype(s.dtype) and _whole_numbers(s):
+            fields.append((str(col), pa.int64()))
+            cols[str(col)] = s.round().astype("Int64")
+        elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
             fields.append((str(col), pa.int64()))
             cols[str(col)] = s.astype("Int64")
         elif pd.api.types.is_numeric_dtype(s.dtype):

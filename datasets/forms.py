@@ -1,3 +1,5 @@
+import secrets
+
 from django import forms
 
 from datasets.models import ColumnRole
@@ -12,9 +14,14 @@ class UploadForm(forms.Form):
     filename = forms.CharField(max_length=1000, required=False)
 
 
+def random_seed() -> int:
+    """A fresh seed each time the form is shown, so the defaults make new customers (seed 42 is the demo's)."""
+    return secrets.randbelow(1_000_000)
+
+
 class SyntheticForm(forms.Form):
     rows = forms.IntegerField(min_value=100, max_value=MAX_SYNTHETIC_ROWS, initial=10_000)
-    seed = forms.IntegerField(min_value=0, max_value=2**32 - 1, initial=42)
+    seed = forms.IntegerField(min_value=0, max_value=2**32 - 1, initial=random_seed)
     name = forms.CharField(max_length=200, required=False)
 
 

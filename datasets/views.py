@@ -111,6 +111,16 @@ def dataset_synthetic(request):
         except services.DatasetError as exc:
             error = exc.message
         else:
+            if dataset.status == DatasetStatus.READY:
+                messages.success(
+                    request, f"Generated “{dataset.name}”. Check the column roles below, then run an analysis."
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Generating “{dataset.name}” ({dataset.row_count:,} customers) in the background; "
+                    "this page follows its progress.",
+                )
             return redirect("datasets:detail", dataset.pk)
     return render(
         request,
@@ -171,7 +181,7 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None) -> dict
         "roles_form": roles_form,
         "roles_error": roles_error,
         "behaviour_fields": [roles_form[key] for key, _, _ in BEHAVIOUR_FIELDS] if roles_form else [],
-        "preview": profile.get("preview") or {"columns": [], "rows": []},
+        "preview": _preview_display(profile.get("preview") or {"columns": [], "rows": []}),
         "warnings": _labelled(profile.get("warnings", [])),
         "stored_bytes": _stored_bytes(dataset) if dataset.source == "synthetic" else 0,
         "encoding_label": _ENCODINGS.get(dataset.encoding, dataset.encoding),
@@ -181,6 +191,19 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None) -> dict
         "defaults": _defaults_display(dataset),
         "can_manage": actor_can(request, Perm.MANAGE_DATASETS),
     }
+
+
+def _preview_display(preview: dict) -> dict:
+    """Whole numbers shown as integers: a column whose previewed values are all whole floats (datasets stored
+    before whole-number columns were written as integers) shows 3, not 3.0."""
+    rows = [list(r) for r in preview.get("rows") or []]
+    for j in range(len(preview.get("columns") or [])):
+        values = [r[j] for r in rows if j < len(r) and r[j] is not None]
+        if values and all(isinstance(v, float) and v.is_integer() for v in values):
+            for r in rows:
+                if j < len(r) and r[j] is not None:
+                    r[j] = int(r[j])
+    return {**preview, "rows": rows}
 
 
 def _defaults_display(dataset) -> list[tuple[str, str]]:

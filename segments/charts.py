@@ -9,10 +9,11 @@ cached per analysis, so a page view costs milliseconds however large the analysi
 from __future__ import annotations
 
 import json
+import re
 
 from django.core.cache import cache
 
-CHARTS_VERSION = 5  # bump when a figure changes shape, to drop cached JSON
+CHARTS_VERSION = 6  # bump when a figure changes shape, to drop cached JSON
 CURRENCY = "$"
 NOISE_COLOR = "#adb5bd"
 LIFECYCLE_LABELS = {"new": "New", "active": "Active", "at_risk": "At risk", "dormant": "Dormant"}
@@ -175,8 +176,9 @@ def calibration_figure(analysis):
         height=340,
         subtitle="held-out customers grouped by predicted risk: predicted vs observed churn",
     )
-    fig.update_xaxes(title_text="Predicted churn risk (%)", ticksuffix="%", range=[0, 100])
-    fig.update_yaxes(title_text="Observed churn (%)", ticksuffix="%", range=[0, 100])
+    # A little room below 0 on both axes, so the two "0%" tick labels do not meet in the corner.
+    fig.update_xaxes(title_text="Predicted churn risk (%)", ticksuffix="%", range=[-4, 102])
+    fig.update_yaxes(title_text="Observed churn (%)", ticksuffix="%", range=[-6, 102])
     return fig
 
 
@@ -211,21 +213,126 @@ def segment_sizes_figure(analysis, colors):
     return fig
 
 
+# Bubble labels: the full segment name beside its bubble, placed where it overlaps nothing (other bubbles,
+# other labels, the plot's edges and fixed boxes such as quadrant captions). Positions are chosen on the
+# server for a plot area of about `_BUBBLE_PLOT_PX` pixels (the narrowest these charts get on a laptop; wider
+# screens only add room between the bubbles), with the text size of the labels.
+_BUBBLE_PLOT_PX = (420, 270)
+_LABEL_CHAR_PX, _LABEL_LINE_PX = 6.4, 14
+_LABEL_POSITIONS = ("top center", "top right", "top left", "middle right", "middle left", "bottom center")
+
+
+def _label_box(position: str, cx: float, cy: float, r: float, w: float, h: float) -> tuple[float, ...]:
+    """(x0, y0, x1, y1) in pixels (y down) of a label at a Plotly text position around a marker."""
+    vertical, horizontal = position.split()
+    gap = 3
+    if vertical == "top":
+        y0, y1 = cy - r - gap - h, cy - r - gap
+    elif vertical == "bottom":
+        y0, y1 = cy + r + gap, cy + r + gap + h
+    else:
+        y0, y1 = cy - h / 2, cy + h / 2
+    if horizontal == "center":
+        x0, x1 = cx - w / 2, cx + w / 2
+    elif horizontal == "right":
+        x0 = cx + (r + gap if vertical == "middle" else 0)
+        x1 = x0 + w
+    else:
+        x1 = cx - (r + gap if vertical == "middle" else 0)
+        x0 = x1 - w
+    return x0, y0, x1, y1
+
+
+def _overlap(a, b, pad: float = 4) -> float:
+    """Area shared by two boxes, each grown by `pad` pixels (labels keep a little air between them)."""
+    width = min(a[2], b[2]) - max(a[0], b[0]) + 2 * pad
+    height = min(a[3], b[3]) - max(a[1], b[1]) + 2 * pad
+    return max(0.0, width) * max(0.0, height)
+
+
+def bubble_label_positions(points, x_range, y_range, obstacles=(), plot_px=_BUBBLE_PLOT_PX) -> list[str]:
+    """A Plotly `textposition` per point [(x, y, diameter_px, label)], so that labels overlap neither the
+    bubbles, each other, the plot's edges nor the `obstacles`: annotations as (x, y, xanchor, yanchor,
+    width_px, height_px) in data coordinates."""
+    width, height = plot_px
+
+    def px(x, y):
+        return (
+            (x - x_range[0]) / (x_range[1] - x_range[0]) * width,
+            (y_range[1] - y) / (y_range[1] - y_range[0]) * height,
+        )
+
+    centres = [(*px(x, y), d / 2) for x, y, d, _ in points]
+    fixed = [(cx - r, cy - r, cx + r, cy + r) for cx, cy, r in centres]
+    for x, y, xanchor, yanchor, w, h in obstacles:
+        ox, oy = px(x, y)
+        x0 = ox - (w if xanchor == "right" else w / 2 if xanchor == "center" else 0)
+        y0 = oy - (h if yanchor == "bottom" else h / 2 if yanchor == "middle" else 0)
+        fixed.append((x0, y0, x0 + w, y0 + h))
+    sizes = []
+    for *_, label in points:
+        lines = label.split("<br>")
+        sizes.append((max(len(line) for line in lines) * _LABEL_CHAR_PX, len(lines) * _LABEL_LINE_PX))
+
+    def box(i, position):
+        cx, cy, r = centres[i]
+        return _label_box(position, cx, cy, r, *sizes[i])
+
+    def cost(i, position, placed):
+        b = box(i, position)
+        w, h = sizes[i]
+        others = [f for j, f in enumerate(fixed) if j != i] + [box(j, pos) for j, pos in placed.items() if j != i]
+        outside = w * h - _overlap(b, (0, 0, width, height), pad=0)
+        # leaving the plot is worst; otherwise prefer the earlier positions
+        return sum(_overlap(b, o) for o in others) + 4 * outside + _LABEL_POSITIONS.index(position)
+
+    placed: dict[int, str] = {}
+    # Biggest bubbles first (they have the fewest good places), then a few passes that move a label when
+    # another place has become better now that every label is down.
+    order = sorted(range(len(points)), key=lambda i: -points[i][2])
+    for _ in range(4):
+        changed = False
+        for i in order:
+            best = min(_LABEL_POSITIONS, key=lambda pos: cost(i, pos, placed))
+            changed |= placed.get(i) != best
+            placed[i] = best
+        if not changed:
+            break
+    return [placed[i] for i in range(len(points))]
+
+
+def _bubble_diameter(size: float, biggest: float, max_px: float, min_px: float) -> float:
+    return max(min_px, max_px * (size / max(biggest, 1)) ** 0.5)
+
+
 def ltv_churn_bubble_figure(analysis, colors):
     import plotly.graph_objects as go
 
     segs = [p for p in _segments(analysis) if p.get("avg_ltv") is not None]
     fig = go.Figure()
     biggest = max((p["size"] for p in segs), default=1)
-    for p in segs:
+    x_top = max([p["avg_churn_risk"] * 100 for p in segs] or [10])
+    y_top = max([p["avg_ltv"] for p in segs] or [1]) or 1
+    x_range = [-4, min(x_top * 1.12 + 8, 112)]
+    y_range = [-0.08 * y_top, y_top * 1.42]
+    labels = [_wrap(p["name"], 20, 2) for p in segs]
+    positions = bubble_label_positions(
+        [
+            (p["avg_churn_risk"] * 100, p["avg_ltv"], _bubble_diameter(p["size"], biggest, 70, 6), label)
+            for p, label in zip(segs, labels, strict=True)
+        ],
+        x_range,
+        y_range,
+    )
+    for p, label, position in zip(segs, labels, positions, strict=True):
         fig.add_trace(
             go.Scatter(
                 x=[p["avg_churn_risk"] * 100],
                 y=[p["avg_ltv"]],
                 name=p["name"],
                 mode="markers+text",
-                text=[_short(p["name"], 22)],
-                textposition="top center",
+                text=[label],
+                textposition=position,
                 textfont={"size": 11},
                 cliponaxis=False,
                 marker={
@@ -251,15 +358,22 @@ def ltv_churn_bubble_figure(analysis, colors):
         subtitle="bubble area = segment size",
         legend_rows=_legend_rows(segs),
     )
-    x_top = max([p["avg_churn_risk"] * 100 for p in segs] or [10])
-    y_top = max([p["avg_ltv"] for p in segs] or [1])
-    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-3, min(x_top * 1.12 + 6, 110)])
+    fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=x_range)
     fig.update_yaxes(
-        title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})",
-        tickprefix=CURRENCY,
-        range=[-0.06 * y_top, y_top * 1.3],
+        title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", range=y_range, **_money_ticks(y_range[1])
     )
     return fig
+
+
+def _money_ticks(top: float, n: int = 5) -> dict:
+    """Axis ticks at round amounts from 0 up to `top` (none below zero, where a chart keeps room for labels)."""
+    import math
+
+    raw = max(top, 1) / n
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    values = [i * step for i in range(int(top // step) + 1)]
+    return {"tickmode": "array", "tickvals": values, "ticktext": [_money(v) for v in values]}
 
 
 def _legend_rows(items, per_row: int = 3) -> int:
@@ -379,7 +493,7 @@ def segment_heatmap_figure(analysis):
             zmid=0,
             zmin=-2,
             zmax=2,
-            colorbar={"title": {"text": "SD"}, "ticksuffix": " SD", "thickness": 14},
+            colorbar={"ticksuffix": " SD", "thickness": 14},  # the ticks say "SD": no title to collide with
             text=[[f"{v:+.2f}" for v in row] for row in matrix],
             texttemplate="%{text}",
             textfont={"size": 10},
@@ -406,7 +520,9 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
         return []
     full = _radar_features(analysis, features)
     idx = [features.index(f) for f in full]
-    top = [f if len(f) <= 15 else f[:14] + "…" for f in full]
+    # Axis labels on up to two short lines, so the ones left and right of the circle stay inside the chart.
+    top = [_wrap(f, 12, 2) for f in full]
+    two_line_titles = any("<br>" in _wrap(p["name"], 34, 2) for p in _segments(analysis))
     out = []
     for p in _segments(analysis):
         if p["segment"] not in z:
@@ -435,9 +551,13 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
                 hovertemplate="%{customdata}: %{r:+.2f} SD<extra></extra>",
             )
         )
-        _layout(fig, f"{_short(p['name'], 30)} ({p['share']:.0%})", height=330, legend=False)
+        title = _wrap(p["name"], 34, 2)
+        _layout(
+            fig, title, height=350 if two_line_titles else 330, legend=False, subtitle=f"{p['share']:.0%} of customers"
+        )
         fig.update_layout(
-            margin={"l": 70, "r": 70, "t": 50, "b": 30},
+            # The same top margin on every radar (room for a two-line title) so the circles line up in the grid.
+            margin={"l": 84, "r": 84, "t": 102 if two_line_titles else 78, "b": 30},
             polar={
                 "radialaxis": {
                     "range": [-2.5, 2.5],
@@ -477,14 +597,14 @@ def journey_figure(analysis):
         fig.add_trace(
             go.Bar(
                 x=shares,
-                y=[p["name"] for p in segs],
+                y=[_wrap(p["name"], 24, 2) for p in segs],  # long names on two lines leave room for the bars
                 orientation="h",
                 name=LIFECYCLE_LABELS.get(stage, stage),
                 marker={"color": LIFECYCLE_COLORS.get(stage, "#adb5bd")},
-                customdata=[counts[p["segment"]][j] for p in segs],
-                hovertemplate="<b>%{y}</b><br>"
+                customdata=[[counts[p["segment"]][j], p["name"]] for p in segs],
+                hovertemplate="<b>%{customdata[1]}</b><br>"
                 + LIFECYCLE_LABELS.get(stage, stage)
-                + ": %{x:.1f}% (%{customdata:,} customers)<extra></extra>",
+                + ": %{x:.1f}% (%{customdata[0]:,} customers)<extra></extra>",
             )
         )
     _layout(
@@ -511,7 +631,7 @@ def ltv_distribution_figure(analysis, colors, sample):
         fig.add_trace(
             go.Box(
                 x=part["predicted_ltv"].round(2).tolist(),
-                name=p["name"],
+                name=_wrap(p["name"], 24, 2),  # long names on two lines leave room for the boxes
                 marker={"color": colors[p["segment"]]},
                 boxpoints=False,
                 hoverinfo="x",
@@ -545,15 +665,39 @@ def risk_value_matrix_figure(analysis, colors):
     y_mid = pop.get("avg_ltv") if pop.get("avg_ltv") is not None else analysis.summary.get("avg_predicted_ltv") or 0
     fig = go.Figure()
     biggest = max((p["size"] for p in segs), default=1)
-    for p in segs:
+    xs = [p["avg_churn_risk"] * 100 for p in segs] + [x_mid]
+    ys = [p["avg_ltv"] for p in segs] + [y_mid]
+    x_max = min(max(max(xs) * 1.12 + 8, x_mid * 2, 10), 112)
+    y_max = max(max(ys) * 1.5, y_mid * 2, 1)
+    y_min = -0.26 * y_max  # a band under zero for the lower quadrant labels, clear of the bubbles
+    quadrants = [
+        (1, y_max, "left", "top", "<b>Protect & grow</b><br>high value, low risk", "#2b8a3e"),
+        (x_max - 1, y_max, "right", "top", "<b>Retain urgently</b><br>high value, high risk", "#c92a2a"),
+        (1, y_min, "left", "bottom", "<b>Develop</b><br>low value, low risk", "#1864ab"),
+        (x_max - 1, y_min, "right", "bottom", "<b>Win back cheaply or let go</b><br>low value, high risk", "#868e96"),
+    ]
+    labels = [_wrap(p["name"], 20, 2) for p in segs]
+    positions = bubble_label_positions(
+        [
+            (p["avg_churn_risk"] * 100, p["avg_ltv"], _bubble_diameter(p["size"], biggest, 55, 8), label)
+            for p, label in zip(segs, labels, strict=True)
+        ],
+        [-2, x_max],
+        [y_min, y_max],
+        obstacles=[
+            (x, y, xanchor, yanchor, 6 * max(len(re.sub(r"<[^>]+>", "", t)) for t in text.split("<br>")), 30)
+            for x, y, xanchor, yanchor, text, _ in quadrants
+        ],
+    )
+    for p, label, position in zip(segs, labels, positions, strict=True):
         fig.add_trace(
             go.Scatter(
                 x=[p["avg_churn_risk"] * 100],
                 y=[p["avg_ltv"]],
                 mode="markers+text",
                 name=p["name"],
-                text=[_short(p["name"], 22)],
-                textposition="top center",
+                text=[label],
+                textposition=position,
                 textfont={"size": 11},
                 cliponaxis=False,
                 marker={
@@ -570,17 +714,6 @@ def risk_value_matrix_figure(analysis, colors):
                 ),
             )
         )
-    xs = [p["avg_churn_risk"] * 100 for p in segs] + [x_mid]
-    ys = [p["avg_ltv"] for p in segs] + [y_mid]
-    x_max = min(max(max(xs) * 1.12 + 6, x_mid * 2, 10), 110)
-    y_max = max(max(ys) * 1.3, y_mid * 2, 1)
-    y_min = -0.16 * y_max  # a band under zero for the lower quadrant labels, clear of the bubbles
-    quadrants = [
-        (1, y_max, "left", "top", "<b>Protect & grow</b> · high value, low risk", "#2b8a3e"),
-        (x_max - 1, y_max, "right", "top", "<b>Retain urgently</b> · high value, high risk", "#c92a2a"),
-        (1, y_min, "left", "bottom", "<b>Develop</b> · low value, low risk", "#1864ab"),
-        (x_max - 1, y_min, "right", "bottom", "<b>Win back cheaply or let go</b> · low value, high risk", "#868e96"),
-    ]
     for x, y, xanchor, yanchor, text, color in quadrants:
         fig.add_annotation(
             x=x,
@@ -603,7 +736,7 @@ def risk_value_matrix_figure(analysis, colors):
     )
     fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-2, x_max])
     fig.update_yaxes(
-        title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", tickprefix=CURRENCY, range=[y_min, y_max]
+        title_text=f"Avg predicted LTV ({CURRENCY}, {_horizon(analysis)})", range=[y_min, y_max], **_money_ticks(y_max)
     )
     return fig
 
@@ -731,82 +864,172 @@ def growth_opportunities_figure(analysis, colors):
 
 # --- compare -------------------------------------------------------------------------------------
 
+# One colour per run (not per segment): segment k of run A and segment k of run B are different groups of
+# customers, so the colours must not suggest a match. The segment names are on the axis instead.
+RUN_COLORS = {"A": "#3b5bdb", "B": "#e8590c"}
 
-def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
+
+def _compare_metric_figure(runs, *, title: str, value, axis: str, text, hover: str, value_max: float | None = None):
+    """Horizontal bars, run A above run B, on ONE shared value axis: bar lengths compare across the runs."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    out = []
-    runs = [(f"A · {a.name}", a), (f"B · {b.name}", b)]
-    specs = [
-        ("compare-sizes", "Segment sizes (customers)", lambda p: p["size"], "Customers", "", ":,"),
+    segs = [_segments(run) for _, _, run in runs]
+    names = [[_wrap(p["name"], 22, 2) for p in run_segs] for run_segs in segs]
+    # Each bar gets room for its (up to two-line) name; the gap between the runs holds run A's tick labels
+    # and run B's title.
+    units = [sum(2 if "<br>" in n else 1.4 for n in run_names) or 1 for run_names in names]
+    plot_px = 22 * sum(units)
+    gap_px = 64
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        row_heights=[u / sum(units) for u in units],
+        vertical_spacing=gap_px / (plot_px + gap_px),
+        subplot_titles=[f"Run {r[1]} · {len(run_segs)} segments" for r, run_segs in zip(runs, segs, strict=True)],
+    )
+    top = 0.0
+    for row, ((label, letter, _run), run_segs, run_names) in enumerate(zip(runs, segs, names, strict=True), start=1):
+        values = [value(p) for p in run_segs]
+        top = max([top, *values])
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=run_names,
+                orientation="h",
+                name=label,
+                showlegend=False,
+                marker={"color": RUN_COLORS[letter]},
+                text=[text(v) for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                textfont={"size": 11},
+                customdata=[p["name"] for p in run_segs],
+                hovertemplate=f"<b>%{{customdata}}</b><br>{hover}<extra>{_short(label, 30)}</extra>",
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(autorange="reversed", automargin=True, ticks="", ticklabelstandoff=6, row=row, col=1)
+    upper = value_max if value_max is not None else (top or 1) * 1.22
+    _layout(fig, title, height=int(plot_px + gap_px + 56 + 70), legend=False)
+    fig.update_layout(margin={"l": 10, "r": 16, "t": 70, "b": 56}, bargap=0.3)
+    # The same range on both runs' value axes (set, and matched so zooming one zooms the other).
+    fig.update_xaxes(range=[0, upper], automargin=True, nticks=4)
+    fig.update_xaxes(matches="x", row=2, col=1)
+    fig.update_xaxes(title_text=axis, row=2, col=1)
+    for ann, (_, letter, _) in zip(fig.layout.annotations, runs, strict=True):  # run labels, in the run's colour
+        ann.update(x=0, xanchor="left", font={"size": 12, "color": RUN_COLORS[letter]})
+    return fig
+
+
+def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
+    import plotly.graph_objects as go
+
+    runs = [(f"A · {a.name}", "A", a), (f"B · {b.name}", "B", b)]
+    out = [
+        (
+            "compare-sizes",
+            _compare_metric_figure(
+                runs,
+                title="Segment sizes",
+                value=lambda p: p["size"],
+                axis="Customers",
+                text=lambda v: f"{v:,.0f}",
+                hover="%{x:,} customers",
+            ),
+        ),
         (
             "compare-ltv",
-            f"Average predicted LTV by segment ({CURRENCY})",
-            lambda p: p.get("avg_ltv") or 0,
-            f"Average predicted LTV ({CURRENCY})",
-            CURRENCY,
-            ":,.0f",
+            _compare_metric_figure(
+                runs,
+                title="Average predicted LTV by segment",
+                value=lambda p: p.get("avg_ltv") or 0,
+                axis=f"Average predicted LTV ({CURRENCY})",
+                text=_money,
+                hover=f"{CURRENCY}%{{x:,.0f}} average predicted LTV",
+            ),
         ),
         (
             "compare-churn",
-            "Average churn risk by segment (%)",
-            lambda p: (p.get("avg_churn_risk") or 0) * 100,
-            "Average churn risk (%)",
-            "",
-            ":.1f",
+            _compare_metric_figure(
+                runs,
+                title="Average churn risk by segment",
+                value=lambda p: (p.get("avg_churn_risk") or 0) * 100,
+                axis="Average churn risk (%)",
+                text=lambda v: f"{v:.0f}%",
+                hover="%{x:.1f}% average churn risk",
+                value_max=118,
+            ),
         ),
     ]
-    for key, title, value, axis, prefix, fmt in specs:
-        fig = make_subplots(rows=1, cols=2, subplot_titles=[_short(r[0]) for r in runs], horizontal_spacing=0.12)
-        for col, (label, run) in enumerate(runs, start=1):
-            colors = segment_colors(run.profiles, run.color_scheme)
-            segs = _segments(run)
-            fig.add_trace(
-                go.Bar(
-                    x=[p["name"] for p in segs],
-                    y=[value(p) for p in segs],
-                    name=_short(label),
-                    showlegend=False,
-                    marker={"color": [colors[p["segment"]] for p in segs]},
-                    hovertemplate=f"<b>%{{x}}</b><br>{prefix}%{{y{fmt}}}<extra>{_short(label)}</extra>",
-                ),
-                row=1,
-                col=col,
-            )
-        _layout(fig, title, height=400, legend=False)
-        fig.update_layout(margin={"t": 80})
-        fig.update_yaxes(title_text=axis, tickprefix=prefix, rangemode="tozero")
-        fig.update_xaxes(tickangle=-25, automargin=True)
-        out.append((key, fig))
+    for key, fig in out:
+        if key == "compare-churn":
+            ticks = [0, 25, 50, 75, 100]
+            fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[f"{t}%" for t in ticks])
+        if key == "compare-ltv":
+            fig.update_xaxes(tickprefix=CURRENCY, separatethousands=True)
+        if key == "compare-sizes":
+            fig.update_xaxes(separatethousands=True)
     if overlap:
         a_names = {p["segment"]: p["name"] for p in a.profiles}
         b_names = {p["segment"]: p["name"] for p in b.profiles}
+        matrix = overlap["matrix"]
         fig = go.Figure(
             go.Heatmap(
-                z=overlap["matrix"],
-                x=[f"B: {b_names.get(s, s)}" for s in overlap["b_segments"]],
-                y=[f"A: {a_names.get(s, s)}" for s in overlap["a_segments"]],
+                z=matrix,
+                x=[_wrap(b_names.get(s, s), 18) for s in overlap["b_segments"]],
+                y=[_wrap(a_names.get(s, s), 22, 2) for s in overlap["a_segments"]],
                 colorscale="Blues",
-                colorbar={"title": {"text": "customers"}},
-                hovertemplate="%{y} ∩ %{x}: %{z:,} customers<extra></extra>",
+                zmin=0,
+                showscale=False,
+                text=[[f"{v:,}" if v else "" for v in row] for row in matrix],
+                texttemplate="%{text}",
+                textfont={"size": 11},
+                customdata=[
+                    [[a_names.get(sa, sa), b_names.get(sb, sb)] for sb in overlap["b_segments"]]
+                    for sa in overlap["a_segments"]
+                ],
+                hovertemplate="A: %{customdata[0]}<br>B: %{customdata[1]}<br>%{z:,} customers<extra></extra>",
             )
         )
         _layout(
             fig,
             "Where run A's customers went in run B",
-            height=max(340, 160 + 40 * len(overlap["a_segments"])),
+            height=max(340, 190 + 44 * len(overlap["a_segments"])),
             legend=False,
             subtitle=f"customers in each pair of segments; agreement (adjusted Rand index) {overlap['ari']:.2f}",
         )
-        fig.update_xaxes(tickangle=-25, automargin=True)
-        fig.update_yaxes(automargin=True, autorange="reversed")
+        fig.update_layout(margin={"l": 10, "r": 16})
+        fig.update_xaxes(title_text="Run B segment", tickangle=0, automargin=True, side="bottom", tickfont={"size": 10})
+        fig.update_yaxes(title_text="Run A segment", automargin=True, autorange="reversed", tickfont={"size": 10})
         out.append(("compare-overlap", fig))
     return out
 
 
 def _short(text: str, n: int = 48) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _wrap(text: str, width: int = 22, lines: int = 3) -> str:
+    """A label on up to `lines` lines of about `width` characters (Plotly breaks lines only at <br>). Lines
+    break after a space, underscore or hyphen ("avg_order_" / "value"); a word longer than a line is cut."""
+    words = [w for w in re.split(r"(?<=[ _-])", str(text)) if w]
+    out: list[str] = []
+    line = ""
+    for word in words:
+        if line and len((line + word).rstrip()) > width:
+            out.append(line)
+            line = ""
+        while len(word.rstrip()) > width:
+            out.append(word[:width])
+            word = word[width:]
+        line += word
+    if line.strip() or not out:
+        out.append(line)
+    if len(out) > lines:
+        out = [*out[: lines - 1], _short("".join(out[lines - 1 :]).rstrip(), width)]
+    return "<br>".join(part.rstrip() for part in out)
 
 
 # --- per tab, cached -----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from datasets.forms import BEHAVIOUR_FIELDS
+from datasets.models import ColumnRole
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME
 from segments.services import BEHAVIOUR_KEYS, CONFIG_KEYS_FROM_ROLES
 
@@ -13,22 +15,51 @@ ALGORITHMS = [
     ("agglomerative", "Agglomerative (Ward)"),
     ("dbscan", "DBSCAN (density; finds its own number of segments)"),
 ]
-ROLE_CHOICES = [
-    ("auto", "Infer automatically"),
-    ("numeric", "Numeric"),
-    ("monetary", "Monetary (spend)"),
-    ("categorical", "Categorical"),
-    ("date", "Date"),
-    ("text", "Text"),
-    ("identifier", "Customer id"),
-    ("churn_label", "Churn label (0/1)"),
-    ("ignore", "Ignore"),
-]
+# One vocabulary for column roles: the dataset page's (datasets.models.ColumnRole), plus "infer" for a run.
+ROLE_CHOICES = [("auto", "Infer automatically"), *ColumnRole.choices]
+# Roles a behaviour column (recency, frequency, tenure) may have: the engine reads it as a number or a date.
+BEHAVIOUR_ROLES = (ColumnRole.NUMERIC, ColumnRole.MONETARY, ColumnRole.DATE)
+_BEHAVIOUR_TYPES = ("int", "float", "date")
+
+# Human labels for the engine's configuration keys (Data & Analysis tab, dataset page, form).
+CONFIG_LABELS = {
+    "id_col": "Customer id",
+    "churn_label_col": ColumnRole.CHURN_LABEL.label,
+    **{key: label for key, label, _ in BEHAVIOUR_FIELDS},
+    "monetary_cols": "Monetary columns",
+    "numeric_cols": "Numeric columns",
+    "categorical_cols": "Categorical columns",
+    "date_cols": "Date columns",
+    "text_cols": "Text columns",
+    "ignore_cols": "Ignored columns",
+}
+
+
+def role_label(role: str | None) -> str:
+    return dict(ROLE_CHOICES).get(role or "", str(role or "").replace("_", " ").capitalize())
 
 
 def dataset_columns(dataset) -> list[str]:
     cols = [c["name"] for c in (dataset.schema or []) if isinstance(c, dict) and c.get("name")]
     return cols or list((dataset.roles or {}).keys())
+
+
+def behaviour_columns(dataset, roles: dict[str, str]) -> list[str]:
+    """Columns that can be recency, frequency or tenure: read as numbers or dates. A column's role in the
+    form wins; a column left to inference counts by its detected role, else by its stored type."""
+    profile = dataset.profile or {}
+    detected = profile.get("inferred_roles") or {}
+    types = {c.get("name"): c.get("type") for c in (dataset.schema or []) if isinstance(c, dict)}
+    out = []
+    for col in dataset_columns(dataset):
+        role = roles.get(col, "auto")
+        if role == "auto":
+            role = detected.get(col) or (ColumnRole.NUMERIC if types.get(col) in _BEHAVIOUR_TYPES else None)
+            if role == ColumnRole.NUMERIC and types.get(col) == "date":
+                role = ColumnRole.DATE
+        if role in BEHAVIOUR_ROLES:
+            out.append(col)
+    return out
 
 
 def roles_from_config(config: dict, columns: list[str]) -> dict[str, str]:
@@ -76,15 +107,16 @@ class AnalysisForm(forms.Form):
             name = f"role_{i}"
             self.fields[name] = forms.ChoiceField(choices=ROLE_CHOICES, initial=roles.get(col, "auto"), label=col)
             self.role_fields.append(name)
-        column_choices = [("", "— none / infer —")] + [(c, c) for c in self.columns]
-        labels = {
-            "recency_col": "Recency (days since last activity, or last-activity date)",
-            "frequency_col": "Frequency (number of purchases)",
-            "tenure_col": "Tenure (days since first purchase, or sign-up date)",
-        }
-        for key in BEHAVIOUR_KEYS:
+        eligible = behaviour_columns(dataset, roles)
+        for key, label, help_text in BEHAVIOUR_FIELDS:
+            current = initial_config.get(key) or ""
+            columns = eligible + ([current] if current and current not in eligible else [])
             self.fields[key] = forms.ChoiceField(
-                choices=column_choices, required=False, label=labels[key], initial=initial_config.get(key) or ""
+                choices=[("", "— none / infer —")] + [(c, c) for c in columns],
+                required=False,
+                label=label,
+                help_text=help_text,
+                initial=current,
             )
         if not self.is_bound:
             cfg = initial_config
@@ -117,6 +149,13 @@ class AnalysisForm(forms.Form):
             self.add_error(None, f"Only one customer id column, please (got {', '.join(ids)}).")
         if len(labels) > 1:
             self.add_error(None, f"Only one churn label column, please (got {', '.join(labels)}).")
+        roles = {c: data.get(f) for c, f in zip(self.columns, self.role_fields, strict=True)}
+        for key, label, _ in BEHAVIOUR_FIELDS:
+            col = data.get(key)
+            if col and roles.get(col) not in (None, "auto", *BEHAVIOUR_ROLES):
+                self.add_error(
+                    key, f"{label} must be a numeric or date column; {col} is set to {role_label(roles[col]).lower()}."
+                )
         return data
 
     def config(self) -> dict:

@@ -118,7 +118,11 @@ def analysis_create(
         unknown = [c for c in _declared_columns(clean) if c not in columns]
         if unknown:
             raise ValidationError(f"Column {unknown[0]!r} is not in dataset “{dataset.name}”.")
-    name = (name or "").strip() or _default_name(dataset, clean)
+    name = (name or "").strip()
+    if not name or is_default_name(name, dataset):
+        # An automatic name describes the run's own settings: one carried over from another run (a re-run with
+        # changed settings) is replaced. A name a person typed is kept.
+        name = default_name(dataset, clean)
     with transaction.atomic():
         analysis = Analysis.objects.for_organization(organization).create(
             dataset=dataset,
@@ -135,9 +139,36 @@ def analysis_create(
     return analysis
 
 
-def _default_name(dataset, config: dict) -> str:
-    k = f"k={config['n_clusters']}" if config.get("n_clusters") else "auto k"
-    return f"{dataset.name} · {config.get('algorithm', 'kmeans')} · {k}"
+# Short algorithm names for automatic analysis names.
+ALGORITHM_NAMES = {"kmeans": "k-means", "gmm": "Gaussian mixture", "agglomerative": "agglomerative", "dbscan": "DBSCAN"}
+_RERUN_SUFFIX = " (re-run)"
+
+
+def default_name(dataset, config: dict) -> str:
+    """The automatic name of a run: the dataset and the run's own settings."""
+    algorithm = config.get("algorithm", "kmeans")
+    label = ALGORITHM_NAMES.get(algorithm, algorithm)
+    if algorithm == "dbscan":
+        return f"{dataset.name} · {label}"
+    if config.get("n_clusters"):
+        k = f"k={config['n_clusters']}"
+    else:
+        k = f"auto k ({config.get('k_min', 2)}–{config.get('k_max', 10)})"
+    return f"{dataset.name} · {label} · {k}"
+
+
+def is_default_name(name: str, dataset) -> bool:
+    """Whether `name` is an automatic name (of any settings, with any number of " (re-run)" suffixes,
+    older formats included) rather than one a person typed."""
+    import re
+
+    algorithms = {*ALGORITHM_NAMES, *ALGORITHM_NAMES.values()}
+    pattern = (
+        rf"{re.escape(dataset.name)} · (?:{'|'.join(re.escape(a) for a in sorted(algorithms))})"
+        r"(?: · (?:k=\d+|auto k(?: \(\d+–\d+\))?))?"
+        rf"(?:{re.escape(_RERUN_SUFFIX)})*"
+    )
+    return re.fullmatch(pattern, (name or "").strip()) is not None
 
 
 def _dataset_columns(dataset) -> list[str]:

@@ -92,14 +92,18 @@ def analysis_new(request, dataset_id: int):
 
 @org_required(Perm.RUN_ANALYSES)
 def analysis_rerun(request, analysis_id: int):
+    from segments.services import is_default_name
+
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    # A typed name is carried over; an automatic one is not (the new run gets one from its own settings).
+    automatic = is_default_name(analysis.name, analysis.dataset)
     return _form_page(
         request,
         dataset=analysis.dataset,
         initial_config=analysis.config,
         color_scheme=analysis.color_scheme,
         rerun_of=analysis,
-        initial_name=f"{analysis.name} (re-run)",
+        initial_name="" if automatic else f"{analysis.name} (re-run)",
     )
 
 
@@ -124,7 +128,35 @@ def _colored(analysis) -> list[dict]:
 
     profiles = selectors.analysis_profiles(analysis=analysis)
     colors = segment_colors(profiles, analysis.color_scheme)
-    return [dict(p, color=colors[p["segment"]]) for p in profiles]
+    money = _money_columns(analysis)
+    return [dict(p, color=colors[p["segment"]], **_formatted_stats(p, money)) for p in profiles]
+
+
+def _money_columns(analysis) -> set[str]:
+    roles = analysis.metrics.get("roles") or {}
+    return {c for c, r in roles.items() if r == "monetary"} | set(analysis.config.get("monetary_cols") or [])
+
+
+def _formatted_stats(profile: dict, money: set[str]) -> dict:
+    """Each feature's numbers formatted for its kind: money with a currency sign, a year column's mean as a year."""
+    from segments.templatetags.segments_extras import feature_kind, format_number
+
+    features = []
+    for d in profile.get("distinguishing_features") or []:
+        kind = feature_kind(d.get("feature"), money)
+        features.append(
+            dict(
+                d,
+                segment_text=format_number(d.get("segment_mean"), kind),
+                population_text=format_number(d.get("population_mean"), kind),
+            )
+        )
+    stats = []
+    for feature, values in (profile.get("stats") or {}).items():
+        kind = feature_kind(feature, money)
+        values = values or {}
+        stats.append((feature, format_number(values.get("mean"), kind), format_number(values.get("median"), kind)))
+    return {"distinguishing_features": features, "stats_rows": stats}
 
 
 def _figures(analysis, tab):
@@ -139,43 +171,116 @@ def analysis_detail(request, analysis_id: int):
     ctx = _tab_context(request, analysis, "data")
     ctx["figures"] = _figures(analysis, "data")
     ctx["config_rows"] = _config_rows(analysis)
+    ctx["timings"] = _timings(analysis.metrics.get("timings") or {})
+    ctx["churn_method"] = method_label((analysis.metrics.get("churn") or {}).get("method"))
+    ctx["ltv_method"] = method_label((analysis.metrics.get("ltv") or {}).get("method"))
     return render(request, "segments/tab_data.html", ctx)
 
 
+# The engine's method keys, as people read them (Data & Analysis tab, compare page).
+METHOD_LABELS = {
+    "supervised": "Trained on the churn label column",
+    "mbg_nbd": "Purchase model (MBG/NBD) on recency, frequency and tenure",
+    "recency_rank": "Ranking by days since last activity",
+    "recency_plus_behaviour": "Days since last activity, adjusted by other behaviour",
+    "unavailable": "Not available (no suitable columns)",
+    "mbg_nbd_gamma_gamma": "expected purchases × expected spend (MBG/NBD and Gamma-Gamma)",
+    "run_rate": "monthly spend run-rate",
+    "retained_spend": "historical spend kept after churn risk",
+}
+
+
+def method_label(method: str | None) -> str:
+    if not method:
+        return "—"
+    if method in METHOD_LABELS:
+        return METHOD_LABELS[method]
+    if method.startswith("gradient_boosting_on_"):
+        target = method.removeprefix("gradient_boosting_on_")
+        return f"Gradient boosting on {METHOD_LABELS.get(target, target.replace('_', ' '))}"
+    return method.replace("_", " ").capitalize()
+
+
+# Stage timings the run adds to the engine's (the engine's own keys are already labels).
+TIMING_LABELS = {"store_customers_seconds": "Storing customer results", "total": "Total (engine)"}
+
+
+# The order the stages run in (PostgreSQL's jsonb does not keep a JSON object's key order).
+STAGE_ORDER = [
+    "Preprocessing",
+    "Choosing k and clustering",
+    "PCA",
+    "Feature importance",
+    "Churn model",
+    "LTV model",
+    "Profiles",
+    "Recommendations",
+    "store_customers_seconds",
+    "total",
+]
+
+
+def _timings(timings: dict) -> list[tuple[str, float]]:
+    rank = {key: i for i, key in enumerate(STAGE_ORDER)}
+    later = rank["store_customers_seconds"]  # stages this list does not know run before the results are stored
+    rows = []
+    for key, seconds in sorted(timings.items(), key=lambda kv: rank.get(kv[0], later - 0.5)):
+        label = TIMING_LABELS.get(key) or key.removesuffix("_seconds").replace("_", " ")
+        rows.append((label[:1].upper() + label[1:], seconds))
+    return rows
+
+
 def _config_rows(analysis) -> list[tuple[str, str]]:
+    """The settings the run used, in the labels of the analysis form. Column lists are the roles the engine
+    actually applied (declared ones plus those it inferred), when the run recorded them."""
+    from segments.forms import CONFIG_LABELS
+    from segments.models import COLOR_SCHEMES
+
     c = analysis.config
+    used = analysis.metrics.get("roles") or {}  # a JSON object: in the dataset's column order only on SQLite
+    schema = [col.get("name") for col in analysis.dataset.schema or [] if isinstance(col, dict)]
+    order = [col for col in schema if col in used] + sorted(col for col in used if col not in schema)
+    behaviour = analysis.metrics.get("behaviour_roles") or {}
     rows = [
         ("Algorithm", dict(_algorithms()).get(c.get("algorithm"), c.get("algorithm"))),
         ("Number of segments", analysis.k_label),
         ("Text analysis (NLP)", "on" if c.get("nlp") else "off"),
-        ("Colour scheme", analysis.color_scheme),
+        ("Colour scheme", COLOR_SCHEMES.get(analysis.color_scheme, analysis.color_scheme)),
     ]
-    for key, label in (
-        ("id_col", "Customer id"),
-        ("churn_label_col", "Churn label"),
-        ("recency_col", "Recency"),
-        ("frequency_col", "Frequency"),
-        ("tenure_col", "Tenure"),
+
+    def single(key, role):
+        declared = c.get(key)
+        found = declared or next((col for col in order if used[col] == role), None)
+        if not found:
+            return "none"
+        return found if declared or not used else f"{found} (detected)"
+
+    rows.append((CONFIG_LABELS["id_col"], single("id_col", "identifier")))
+    rows.append((CONFIG_LABELS["churn_label_col"], single("churn_label_col", "churn_label")))
+    for key in ("recency_col", "frequency_col", "tenure_col"):
+        declared, found = c.get(key), behaviour.get(key)
+        value = declared or found
+        rows.append((CONFIG_LABELS[key], "none" if not value else value if declared else f"{value} (detected)"))
+    for key, role in (
+        ("monetary_cols", "monetary"),
+        ("numeric_cols", "numeric"),
+        ("categorical_cols", "categorical"),
+        ("date_cols", "date"),
+        ("text_cols", "text"),
+        ("ignore_cols", "ignore"),
     ):
-        rows.append((label, c.get(key) or "inferred / none"))
-    for key, label in (
-        ("monetary_cols", "Monetary"),
-        ("categorical_cols", "Categorical"),
-        ("date_cols", "Dates"),
-        ("text_cols", "Text"),
-        ("numeric_cols", "Numeric"),
-        ("ignore_cols", "Ignored"),
-    ):
-        rows.append((label, ", ".join(c.get(key) or []) or "inferred"))
+        columns = [col for col in order if used.get(col) == role] if used else list(c.get(key) or [])
+        rows.append((CONFIG_LABELS[key], ", ".join(columns) or "none"))
     rows.append(("LTV horizon", f"{c.get('ltv_horizon_months', 12)} months"))
     rows.append(("Random seed", str(c.get("random_state", 42))))
     return rows
 
 
-def _algorithms():
+def _algorithms() -> list[tuple[str, str]]:
+    """(key, label) without the form's "(default)"-style notes: "K-means", "Gaussian mixture", ..."""
     from segments.forms import ALGORITHMS
 
-    return ALGORITHMS
+    return [(key, label.split(" (")[0]) for key, label in ALGORITHMS]
 
 
 def _float(request, name):
@@ -245,7 +350,7 @@ def analysis_insights(request, analysis_id: int):
 
 @org_required(Perm.VIEW)
 def analysis_compare(request, analysis_id: int):
-    from segments.charts import compare_figures, to_json
+    from segments.charts import RUN_COLORS, compare_figures, to_json
 
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
     siblings = list(
@@ -263,7 +368,14 @@ def analysis_compare(request, analysis_id: int):
             raise Http404("Only runs on the same dataset can be compared")
     elif siblings:
         other = siblings[0]
-    ctx = {"analysis": analysis, "other": other, "siblings": siblings, "figures": {}, "rows": []}
+    ctx = {
+        "analysis": analysis,
+        "other": other,
+        "siblings": siblings,
+        "figures": {},
+        "rows": [],
+        "run_colors": RUN_COLORS,
+    }
     if other is not None and analysis.is_ready and other.is_ready:
         overlap = selectors.analysis_overlap(a=analysis, b=other)
         ctx["overlap"] = overlap
@@ -281,15 +393,20 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
         v = (run.metrics.get(group) or {}).get(key)
         return "—" if v is None else fmt.format(v)
 
+    algorithms = dict(_algorithms())
     return [
-        ("Algorithm", a.algorithm, b.algorithm),
+        ("Algorithm", algorithms.get(a.algorithm, a.algorithm), algorithms.get(b.algorithm, b.algorithm)),
         ("Segments", str(a.n_segments), str(b.n_segments)),
         ("k setting", a.k_label, b.k_label),
         ("Silhouette", q(a, "silhouette"), q(b, "silhouette")),
         ("Davies–Bouldin (lower is better)", q(a, "davies_bouldin"), q(b, "davies_bouldin")),
         ("Calinski–Harabasz", q(a, "calinski_harabasz"), q(b, "calinski_harabasz")),
         ("Stability (ARI)", q(a, "stability_ari"), q(b, "stability_ari")),
-        ("Churn method", m(a, "churn", "method", "{}"), m(b, "churn", "method", "{}")),
+        (
+            "Churn method",
+            method_label((a.metrics.get("churn") or {}).get("method")),
+            method_label((b.metrics.get("churn") or {}).get("method")),
+        ),
         ("LTV R² (held out)", m(a, "ltv", "r2", "{:.3f}"), m(b, "ltv", "r2", "{:.3f}")),
         ("NLP", "on" if a.config.get("nlp") else "off", "on" if b.config.get("nlp") else "off"),
     ]

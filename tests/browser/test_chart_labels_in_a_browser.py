@@ -1,0 +1,115 @@
+"""Every label of the analysis charts, as Chromium draws them: on the compare page, the Visualizations, Insights
+and Data tabs, at laptop and tablet widths, no text overlaps another and none is cut off by the chart's edge."""
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+# Boxes of every drawn text of each chart (titles, tick labels, axis titles, bar and bubble labels, annotations).
+# A slanted label's screen box is not its outline, so only text at 0° or 90° is compared.
+TEXT_PROBLEMS_JS = """
+(selector) => {
+  const problems = [];
+  document.querySelectorAll(selector).forEach((chart) => {
+    const frame = chart.getBoundingClientRect();
+    const texts = [];
+    chart.querySelectorAll("svg text").forEach((t) => {
+      if (t.closest(".hoverlayer") || !t.textContent.trim()) return;
+      for (let el = t; el && el !== chart; el = el.parentNode) {
+        const m = /rotate\\((-?[\\d.]+)/.exec((el.getAttribute && el.getAttribute("transform")) || "");
+        if (m && Math.abs(parseFloat(m[1])) % 90 > 0.5) return;
+      }
+      const style = getComputedStyle(t);
+      if (style.display === "none" || style.visibility === "hidden" || style.opacity === "0") return;
+      const r = t.getBoundingClientRect();
+      if (r.width >= 1 && r.height >= 1) texts.push({ text: t.textContent.trim(), r });
+    });
+    for (const t of texts) {
+      if (t.r.left < frame.left - 1 || t.r.right > frame.right + 1 || t.r.top < frame.top - 1 || t.r.bottom > frame.bottom + 1)
+        problems.push(`${chart.id}: "${t.text}" is cut off by the chart's edge`);
+    }
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i].r, b = texts[j].r;
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 2 && h > 2) problems.push(`${chart.id}: "${texts[i].text}" overlaps "${texts[j].text}"`);
+      }
+    }
+  });
+  return problems;
+}
+"""
+
+
+def _runs(people):
+    """A finished k-means run and a Gaussian-mixture re-run of the same customers, run by the real worker."""
+    from helpers import wait_for_job
+
+    from datasets.services import dataset_create_synthetic
+    from segments.services import analysis_create, analysis_default_config
+
+    dataset = dataset_create_synthetic(
+        organization=people.acme, created_by=people.alice, rows=2_500, seed=11, background=False
+    )
+    runs = []
+    for settings in ({"n_clusters": 5}, {"n_clusters": 4, "algorithm": "gmm"}):
+        config = analysis_default_config(dataset) | {"nlp": False} | settings
+        analysis = analysis_create(
+            organization=people.acme,
+            dataset=dataset,
+            config=config,
+            name="",
+            created_by=people.alice,
+            rerun_of=runs[0] if runs else None,
+        )
+        assert wait_for_job(analysis.job, timeout=180).status == "succeeded"
+        runs.append(analysis)
+    return runs
+
+
+def _draw_every_chart(page):
+    charts = page.locator("[data-figure]")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-figure]')].every((el) => el.classList.contains('chart-ready'))",
+        timeout=15_000,
+    )
+    return charts.count()
+
+
+def test_no_chart_label_overlaps_another_or_is_cut_off(people, worker, live_server, chromium):
+    ARTIFACTS.mkdir(exist_ok=True)
+    first, second = _runs(people)
+    pages = {
+        "compare": (f"/analyses/{second.pk}/compare/?other={first.pk}", 4),
+        "visualizations": (f"/analyses/{first.pk}/visualizations/", 8),
+        "insights": (f"/analyses/{second.pk}/insights/", 3),
+        "data": (f"/analyses/{first.pk}/", 2),
+    }
+    problems, errors = [], []
+    for width in (1366, 820):
+        page = chromium.new_page(viewport={"width": width, "height": 900})
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live_server.url + "/accounts/login/")
+        page.fill("input[name=login]", "alice@example.com")
+        page.fill("input[name=password]", "correct-horse-battery-9")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + "/")
+        for name, (path, minimum) in pages.items():
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("load")
+            assert _draw_every_chart(page) >= minimum, name
+            problems += [f"{width}px {name} {p}" for p in page.evaluate(TEXT_PROBLEMS_JS, "[data-figure]")]
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(ARTIFACTS / f"labels-{name}-{width}.png"), full_page=True)
+        page.close()
+    assert problems == []
+    assert errors == []
