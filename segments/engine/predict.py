@@ -103,7 +103,7 @@ def predict_segment(model: FittedPipeline, record_or_records):
             return []
         data = frame if n > 32 else {c: frame[c].tolist() for c in frame.columns}
     try:
-        X, profile, beh = model.preprocessor.transform(data)
+        X, profile, beh = model.preprocessor.transform(data, profile_frame=False)
     except EngineError as exc:
         raise EngineError(str(exc).replace("column ", "field ", 1)) from None
     if n > 32:
@@ -115,10 +115,10 @@ def predict_segment(model: FittedPipeline, record_or_records):
         seg, churn, ltv = _score(model, X, beh)
     key_arrays: dict[str, list] = {}
     for c in model.key_features:
-        if c in profile.columns:
-            key_arrays[c] = profile[c].to_numpy(float).tolist()
-        elif f"{c} (days ago)" in profile.columns:
-            key_arrays[f"{c} (days ago)"] = profile[f"{c} (days ago)"].to_numpy(float).tolist()
+        if c in profile:
+            key_arrays[c] = np.asarray(profile[c], dtype=float).tolist()
+        elif f"{c} (days ago)" in profile:
+            key_arrays[f"{c} (days ago)"] = np.asarray(profile[f"{c} (days ago)"], dtype=float).tolist()
         else:
             raw = (
                 [r.get(c) for r in records]

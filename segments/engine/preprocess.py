@@ -425,8 +425,8 @@ class Preprocessor:
 
     # ---------------------------------------------------------------- applying
     def transform(
-        self, df, strict: bool = True, observed: bool = False
-    ) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
+        self, df, strict: bool = True, observed: bool = False, profile_frame: bool = True
+    ) -> tuple[np.ndarray, pd.DataFrame | dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Rows with the training schema (missing columns are imputed) -> (X, profile frame, behaviour).
 
         ``df`` is a DataFrame or a mapping column -> list of values. Small inputs (a single API record)
@@ -434,6 +434,8 @@ class Preprocessor:
         The profile frame holds the values a person reads: imputed like the model's inputs, or with
         ``observed`` the recorded values with NaN where a numeric or date value was missing (segment
         averages are then over the customers who have a value, as a spreadsheet would compute them).
+        ``profile_frame=False`` returns it as a dict column -> array (scoring one record: building a DataFrame
+        would cost as much as the rest of the scoring).
         """
         if isinstance(df, pd.DataFrame):
             n = len(df)
@@ -488,11 +490,11 @@ class Preprocessor:
                 date_cache[col] = values
                 miss = np.isnat(values)
                 days = np.where(miss, plan.params["median_days"], _days_ago(values, self.reference_date_))
-                dt = pd.DatetimeIndex(self.reference_date_ - (days * 86400).astype("timedelta64[s]"))
+                dt = self.reference_date_ - (days * 86400).astype("timedelta64[s]")  # plain NumPy: 8x faster
                 profile[f"{col} (days ago)"] = (np.where(miss, np.nan, days) if observed else days).astype(np.float32)
                 blocks[f"{col} (days ago)"] = days
-                blocks[f"{col} (month)"] = dt.month.to_numpy(float)
-                blocks[f"{col} (year)"] = dt.year.to_numpy(float)
+                blocks[f"{col} (month)"] = (dt.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(float)
+                blocks[f"{col} (year)"] = (dt.astype("datetime64[Y]").astype(np.int64) + 1970).astype(float)
             elif plan.role == "categorical":
                 levels = plan.params["levels"]
                 lookup = {lev: i for i, lev in enumerate(levels)}
@@ -554,7 +556,7 @@ class Preprocessor:
             beh["monetary"] = money_values.astype(float) if money_values is not None else np.full(n, np.nan)
         for k in list(beh):
             beh[k] = np.where(np.isfinite(beh[k]), beh[k], self.behaviour_medians_.get(k, 0.0))
-        return X, pd.DataFrame(profile), beh
+        return X, (pd.DataFrame(profile) if profile_frame else profile), beh
 
     def schema(self) -> dict[str, str]:
         """The fields a record may carry: column -> role (features, behaviour and pass-through columns)."""
