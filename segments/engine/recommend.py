@@ -63,7 +63,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             {
                 "action": "Nurture new customers with a welcome series and a second-purchase incentive",
                 "category": "onboarding",
-                "reason": f"{p['lifecycle'].get('new', 0)} of {p['size']} customers joined in the last 90 days",
+                "reason": f"{p['lifecycle'].get('new', 0):,} of {p['size']:,} customers joined in the last 90 days",
                 "priority": "medium",
             }
         )
