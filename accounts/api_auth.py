@@ -42,6 +42,7 @@ class VerifiedKeyCache:
     def __init__(self, max_size: int = 1024):
         self._entries: OrderedDict[str, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by every forget(): a lookup that started before it is not stored
         self.max_size = max_size
 
     def get(self, presented: str):
@@ -55,12 +56,15 @@ class VerifiedKeyCache:
                 entry = self._entries.get(digest)
                 if entry is not None and entry[0] > now:
                     return entry[1]
+                generation = self._generation
         try:
             key = OrganizationAPIKey.objects.get_from_key(presented)
         except OrganizationAPIKey.DoesNotExist:
             return None
         if ttl > 0:
             with self._lock:
+                if generation != self._generation:  # a key was revoked meanwhile: this row may predate it
+                    return key
                 self._entries[digest] = (now + ttl, key)
                 self._entries.move_to_end(digest)
                 while len(self._entries) > self.max_size:
@@ -69,6 +73,7 @@ class VerifiedKeyCache:
 
     def forget(self, api_key) -> None:
         with self._lock:
+            self._generation += 1
             for digest in [d for d, (_, k) in self._entries.items() if k.pk == api_key.pk]:
                 del self._entries[digest]
 

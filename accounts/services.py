@@ -144,4 +144,6 @@ def api_key_revoke(*, api_key: OrganizationAPIKey, actor) -> None:
     api_key.revoked = True
     api_key.save(update_fields=["revoked"])
     verified_keys.forget(api_key)
+    # and again once committed: a request that read the row before the commit must not cache it as usable
+    transaction.on_commit(lambda: verified_keys.forget(api_key))
     audit(organization=api_key.organization, action="api_key.revoked", actor=actor, target=api_key.prefix)

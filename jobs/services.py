@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,6 +34,10 @@ _FAIL_HOOKS: dict[str, Callable[[Job], None]] = {}
 
 class JobError(Exception):
     """A failure whose message is meant for the user."""
+
+
+class JobNotClaimed(Exception):
+    """The database refused before the job was marked running: nothing ran, so the task may simply retry."""
 
 
 class JobCancelled(Exception):
@@ -141,21 +145,32 @@ def job_cancel(job: Job) -> Job:
     return job
 
 
-def job_execute(job_id: int) -> str:
-    """Run one job to completion. Idempotent: a finished or cancelled job is left alone."""
-    _load_handlers()
+def _claim(job_id: int) -> Job | None:
+    """Mark the job running (None: nothing to run: finished, cancelled, or running elsewhere)."""
     with transaction.atomic():
         job = Job.objects.unscoped().select_for_update().select_related("organization").filter(pk=job_id).first()
         if job is None or job.status not in ACTIVE_STATUSES or job.cancel_requested:
-            return "skipped"
+            return None
         now = timezone.now()
         stale_before = now - timezone.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
         if job.status == JobStatus.RUNNING and job.heartbeat_at and job.heartbeat_at > stale_before:
-            return "skipped"  # a duplicate delivery while the job runs elsewhere
+            return None  # a duplicate delivery while the job runs elsewhere
         job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, job.started_at or now, now
         job.attempts += 1
         job.stage = "Starting"
         job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "stage"])
+    return job
+
+
+def job_execute(job_id: int) -> str:
+    """Run one job to completion. Idempotent: a finished or cancelled job is left alone."""
+    _load_handlers()
+    try:
+        job = _claim(job_id)
+    except OperationalError as exc:  # locked or unreachable database: nothing has run yet
+        raise JobNotClaimed(f"job {job_id}: {exc}") from exc
+    if job is None:
+        return "skipped"
     ctx = JobContext(job=job)
     try:
         result = _HANDLERS[job.kind](ctx) or {}

@@ -1,18 +1,16 @@
 """The Celery tasks: thin wrappers around `jobs.services`."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 
-# A database that is briefly unreachable or locked before the job could even be marked running: try again
-# shortly rather than leave the job queued until the sweeper re-sends it.
-@shared_task(
-    name="jobs.tasks.run_job", autoretry_for=(OperationalError,), max_retries=5, retry_backoff=2, retry_jitter=True
-)
-def run_job(job_id: int) -> str:
-    from jobs.services import job_execute
+@shared_task(name="jobs.tasks.run_job", bind=True, max_retries=5)
+def run_job(self, job_id: int) -> str:
+    from jobs.services import JobNotClaimed, job_execute
 
-    return job_execute(job_id)
+    try:
+        return job_execute(job_id)
+    except JobNotClaimed as exc:  # the database refused before the job started: try again shortly
+        raise self.retry(exc=exc, countdown=2 * (self.request.retries + 1)) from exc
 
 
 @shared_task(name="jobs.tasks.sweep_jobs")

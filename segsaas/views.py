@@ -11,11 +11,22 @@ def home(request):
     from datasets.models import Dataset
     from jobs.models import ACTIVE_STATUSES, Job
     from segments.models import Analysis
+    from segments.services import JOB_KIND
 
     org = request.organization
-    analyses = Analysis.objects.for_organization(org).select_related("dataset", "job").order_by("-created_at")
-    ready = [a for a in analyses[:50] if a.is_ready]
-    latest = ready[0] if ready else None
+    analyses = (
+        Analysis.objects.for_organization(org)
+        .select_related("dataset", "job")
+        .defer("metrics", "summary", "config", "dataset__profile", "dataset__schema", "job__params", "job__result")
+        .order_by("-created_at")
+    )
+    latest = (
+        Analysis.objects.for_organization(org)
+        .filter(job__status="succeeded", n_segments__isnull=False)
+        .only("id", "name", "profiles", "customer_count")
+        .order_by("-created_at")
+        .first()
+    )
     return render(
         request,
         "home.html",
@@ -23,7 +34,9 @@ def home(request):
             "member_count": Membership.objects.for_organization(org).count(),
             "dataset_count": Dataset.objects.for_organization(org).count(),
             "analysis_count": analyses.count(),
-            "active_job_count": Job.objects.for_organization(org).filter(status__in=ACTIVE_STATUSES).count(),
+            "active_analysis_count": Job.objects.for_organization(org)
+            .filter(kind=JOB_KIND, status__in=ACTIVE_STATUSES)
+            .count(),
             "recent_analyses": analyses[:6],
             "latest": latest,
             "latest_segments": sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:6] if latest else [],

@@ -199,3 +199,25 @@ def test_unknown_ids_are_404_in_the_error_format(api):
     assert response.json() == {
         "error": {"code": "not_found", "message": "No Analysis matches the given query.", "details": {}}
     }
+
+
+def test_a_key_read_while_it_is_being_revoked_is_not_remembered(api, people, monkeypatch):
+    """Request A reads the key's row, then the key is revoked (another thread), then A would cache what it read:
+    the next request must not be authenticated by that stale copy."""
+    from accounts.models import OrganizationAPIKey
+    from accounts.services import api_key_revoke
+
+    client = api(scopes=["read"])
+    key = OrganizationAPIKey.objects.for_organization(people.acme).latest("created")
+    manager = type(OrganizationAPIKey.objects)
+    real_get_from_key = manager.get_from_key
+
+    def read_then_revoked(self, presented):
+        row = real_get_from_key(self, presented)
+        api_key_revoke(api_key=key, actor=people.alice)
+        return row
+
+    monkeypatch.setattr(manager, "get_from_key", read_then_revoked)
+    assert client.get("/api/v1/datasets/").status_code == 200  # in flight before the revoke
+    monkeypatch.undo()
+    assert client.get("/api/v1/datasets/").status_code == 401

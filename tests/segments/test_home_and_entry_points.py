@@ -24,6 +24,25 @@ def test_the_dashboard_counts_datasets_and_analyses_and_lists_the_latest_segment
     assert re.search(r'data-testid="analysis-count">\s*0\s*<', globex) and "latest-segments" not in globex
 
 
+def test_the_dashboard_lists_runs_that_have_not_finished_and_counts_only_analyses(people, make_dataset, client_for):
+    from jobs.services import job_create
+    from segments.services import analysis_create, analysis_default_config
+
+    dataset = make_dataset(people.acme, people.alice, rows=300)
+    analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        name="Waiting run",
+        created_by=people.alice,
+        config={**analysis_default_config(dataset), "nlp": False},
+    )
+    job_create(organization=people.acme, kind="test.sleep", params={}, created_by=people.alice)  # not an analysis
+    html = client_for(people.bob, people.acme).get("/").content.decode()
+    assert re.search(r'data-testid="active-analyses">\s*1 running or queued', html)
+    recent = html[html.index('data-testid="recent-analyses"') :]
+    assert "Waiting run" in recent and "latest-segments" not in html
+
+
 def test_a_ready_dataset_offers_run_analysis_to_analysts_only(people, make_dataset, client_for):
     dataset = make_dataset(people.acme, people.alice, rows=300)
     link = f'href="/analyses/new/{dataset.pk}/"'
