@@ -386,6 +386,20 @@ def feature_zscores(df, labels, profiles: list[dict], metrics: dict) -> dict:
     profiled = list(((profiles or [{}])[0].get("stats") or {}).keys())
     ranked = [d.get("feature") for d in (metrics.get("feature_importance") or []) if isinstance(d, dict)]
     order = [c for c in ranked if c in profiled] + [c for c in profiled if c not in ranked]
+
+    def engine_z(p, c):
+        stat = (p.get("stats") or {}).get(c)
+        return stat.get("z") if isinstance(stat, dict) else None
+
+    # The engine's own figure (the one "what sets it apart" prints), on the values it read from messy cells too.
+    with_z = [c for c in order if profiles and all(engine_z(p, c) is not None for p in profiles)]
+    if with_z:
+        features = with_z[:HEATMAP_MAX_FEATURES]
+        return {
+            "features": features,
+            "z": {str(int(p["segment"])): [round(float(engine_z(p, c)), 4) for c in features] for p in profiles},
+        }
+    # Analyses stored before the engine reported z: recompute from the dataset's numeric columns.
     features, columns = [], []
     for name in order:
         if name not in df.columns:
