@@ -75,12 +75,27 @@ def export_validate(*, analysis, format: str, segment=None) -> tuple[str, int | 
 # --- the one entry point ------------------------------------------------------------------------------
 
 
-def export_request(*, analysis, format: str, segment=None, actor=None, api_key=None) -> ExportOutcome:
-    """A download of `analysis` in `format`: the response now, or a queued export to wait for."""
+def export_request(
+    *, analysis, format: str, segment=None, where: dict | None = None, actor=None, api_key=None
+) -> ExportOutcome:
+    """A download of `analysis` in `format`: the response now, or a queued export to wait for.
+
+    `where`: score ranges for the customers CSV (`churn_risk_min`/`_max`, `ltv_min`/`_max`), e.g. the list the
+    Profiles tab's search found, for a win-back campaign."""
+    from exports.sources import CustomerFilter, FilterError
+
     format, segment = export_validate(analysis=analysis, format=format, segment=segment)
+    try:
+        customer_filter = CustomerFilter.from_params(where or {})
+    except FilterError as exc:
+        raise ExportError(str(exc)) from exc
+    if customer_filter and format != ExportFormat.CSV:
+        raise ExportError("Churn risk and LTV ranges apply to the customers CSV only.")
     if format == ExportFormat.CSV:
-        response = customers_csv_response(analysis=analysis, segment=segment)
-        _audit_download(analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key)
+        response = customers_csv_response(analysis=analysis, segment=segment, where=customer_filter)
+        _audit_download(
+            analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key, **customer_filter.as_dict()
+        )
         return ExportOutcome(response=response)
     if format == ExportFormat.JSON:
         response = profiles_json_response(analysis=analysis)
@@ -145,16 +160,19 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
 # --- streaming formats ---------------------------------------------------------------------------------
 
 
-def customers_csv_response(*, analysis, segment: int | None = None) -> StreamingHttpResponse:
+def customers_csv_response(*, analysis, segment: int | None = None, where=None) -> StreamingHttpResponse:
     from exports.csv_export import csv_chunks
     from exports.sources import iter_customer_batches, open_customers_file
 
     def stream():
         with open_customers_file(analysis) as fh:
-            yield from csv_chunks(iter_customer_batches(fh, segment=segment))
+            yield from csv_chunks(iter_customer_batches(fh, segment=segment, where=where))
 
     response = StreamingHttpResponse(stream(), content_type=CONTENT_TYPES[ExportFormat.CSV])
-    _attachment(response, _file_name(analysis, ExportFormat.CSV, segment))
+    name = _file_name(analysis, ExportFormat.CSV, segment)
+    if where:
+        name = name.replace(".csv", "-filtered.csv")
+    _attachment(response, name)
     return response
 
 
@@ -325,10 +343,12 @@ def _attachment(response, filename: str) -> None:
     response["Cache-Control"] = "private, no-store"
 
 
-def _audit_download(*, analysis, format: str, segment: int | None, actor=None, api_key=None, export=None) -> None:
+def _audit_download(
+    *, analysis, format: str, segment: int | None, actor=None, api_key=None, export=None, **ranges
+) -> None:
     from accounts.services import audit
 
-    details = {"format": format, "analysis_id": analysis.pk}
+    details = {"format": format, "analysis_id": analysis.pk, **ranges}
     if segment is not None:
         details["segment"] = segment
     if export is not None:

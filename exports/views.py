@@ -83,6 +83,7 @@ def download(request, analysis_id: int):
             analysis=analysis,
             format=request.GET.get("format", ""),
             segment=request.GET.get("segment"),
+            where=request.GET,
             actor=request.user,
         )
     except ExportError as exc:

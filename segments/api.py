@@ -393,6 +393,18 @@ class AnalysisViewSet(
         parameters=[
             OpenApiParameter("format", OpenApiTypes.STR, enum=[*EXPORT_FORMATS], required=True),
             OpenApiParameter("segment", OpenApiTypes.INT, description="Only this segment's customers (csv, xlsx)."),
+            OpenApiParameter(
+                "churn_risk_min", OpenApiTypes.NUMBER, description="csv: only customers with churn risk >= this (0-1)."
+            ),
+            OpenApiParameter(
+                "churn_risk_max", OpenApiTypes.NUMBER, description="csv: only customers with churn risk <= this (0-1)."
+            ),
+            OpenApiParameter(
+                "ltv_min", OpenApiTypes.NUMBER, description="csv: only customers with predicted LTV >= this."
+            ),
+            OpenApiParameter(
+                "ltv_max", OpenApiTypes.NUMBER, description="csv: only customers with predicted LTV <= this."
+            ),
         ],
         responses={
             **{
@@ -423,11 +435,17 @@ def _export_action(view, request):
             analysis=analysis,
             format=request.query_params.get("format", ""),
             segment=segment,
+            where=request.query_params,
             actor=request.user,
             api_key=getattr(request._request, "api_key", None),
         )
     except ExportError as exc:
-        field = "segment" if segment not in (None, "") and "egment" in str(exc) else "format"
+        ranges = ("churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max")
+        field = str(exc).split()[0] if str(exc).split()[0] in ranges else None  # the messages name it first
+        if field is None and "Churn risk and LTV ranges" in str(exc):
+            field = next(name for name in ranges if request.query_params.get(name) not in (None, ""))
+        if field is None:
+            field = "segment" if segment not in (None, "") and "egment" in str(exc) else "format"
         raise serializers.ValidationError({field: [str(exc)]}) from exc
     if outcome.response is not None:
         return outcome.response

@@ -4,6 +4,8 @@ Every object comes through `selectors.analysis_get` / `get_object_for_org` (404 
 organization's id). Charts are built in `segments.charts` from stored, pre-aggregated data.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -315,8 +317,20 @@ def analysis_profiles_view(request, analysis_id: int):
         names = {p["segment"]: p["name"] for p in analysis.profiles}
         query = request.GET.copy()
         query.pop("after", None)
+        # The same list as a CSV download (the export takes churn risk as a fraction, as the API does).
+        export_query = {"format": "csv"}
+        for source, target in (("churn_min", "churn_risk_min"), ("churn_max", "churn_risk_max")):
+            if filters[source] is not None:
+                export_query[target] = repr(filters[source])
+        for name in ("ltv_min", "ltv_max"):
+            if filters[name] is not None:
+                export_query[name] = repr(filters[name])
+        if filters["segment"] is not None:
+            export_query["segment"] = filters["segment"]
         ctx.update(
             {
+                "list_export_query": urlencode(export_query),
+                "list_is_filtered": len(export_query) > 1 and not filters["customer_id"],
                 "page": page,
                 "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
                 "filters": request.GET,

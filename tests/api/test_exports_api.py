@@ -38,6 +38,30 @@ def test_csv_export_streams_every_customer_or_one_segment(api, acme_analysis):
     assert len(list(csv.DictReader(io.StringIO(_body(one).decode("utf-8-sig"))))) == size
 
 
+def test_csv_export_takes_the_customers_endpoints_score_ranges(api, acme_analysis):
+    client = api(scopes=["export", "read"])
+    url = f"/api/v1/analyses/{acme_analysis.pk}/export/"
+    response = client.get(url, {"format": "csv", "churn_risk_min": 0.3, "ltv_max": 2000})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(_body(response).decode("utf-8-sig"))))
+    assert rows and all(float(r["churn_risk"]) >= 0.3 and float(r["predicted_ltv"]) <= 2000 for r in rows)
+    listed, cursor = [], None  # the same customers as the customers endpoint with the same ranges
+    while True:
+        page = client.get(
+            f"/api/v1/analyses/{acme_analysis.pk}/customers/",
+            {"churn_risk_min": 0.3, "ltv_max": 2000, "page_size": 1000, **({"cursor": cursor} if cursor else {})},
+        ).json()
+        listed += [c["customer_id"] for c in page["results"]]
+        if not page["next"]:
+            break
+        cursor = page["next"].split("cursor=")[1].split("&")[0]
+    assert [r["customer_id"] for r in rows] == listed
+    bad = client.get(url, {"format": "csv", "ltv_min": 10, "ltv_max": 5})
+    assert bad.status_code == 400 and list(bad.json()["error"]["details"]) == ["ltv_max"]
+    bad = client.get(url, {"format": "xlsx", "churn_risk_max": 0.5})
+    assert bad.status_code == 400 and list(bad.json()["error"]["details"]) == ["churn_risk_max"]
+
+
 def test_xlsx_export_is_a_workbook(api, acme_analysis):
     response = api(scopes=["export"]).get(f"/api/v1/analyses/{acme_analysis.pk}/export/", {"format": "xlsx"})
     assert response.status_code == 200 and _body(response)[:2] == b"PK"

@@ -54,6 +54,39 @@ def test_a_segment_filter_gives_only_that_segments_customers(people, client_for,
     assert bad.status_code == 400 and b"no segment 99" in bad.content
 
 
+def test_the_profiles_tab_list_downloads_as_exactly_the_customers_it_matches(people, client_for, finished_analysis):
+    """A win-back list: churn risk at least 50 % and predicted LTV at least 100, found on the Profiles tab."""
+    analysis = finished_analysis(people.acme, people.alice)
+    client = client_for(people.bob, people.acme)
+    page = client.get(f"/analyses/{analysis.pk}/profiles/?churn_min=50&ltv_min=100").content.decode()
+    link = page[page.index('data-testid="export-list"') :].split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "churn_risk_min=0.5" in link and "ltv_min=100" in link
+    response = client.get(link)
+    assert response.status_code == 200 and "-filtered.csv" in response["Content-Disposition"]
+    back = pd.read_csv(io.BytesIO(_body(response)), dtype={"customer_id": str})
+    stored = pd.read_parquet(default_storage.path(analysis.customers_file))
+    expected = stored[(stored["churn_risk"] >= 0.5) & (stored["predicted_ltv"] >= 100)]
+    assert 0 < len(back) < len(stored)
+    assert back["customer_id"].tolist() == expected["customer_id"].astype(str).tolist()
+    event = AuditEvent.objects.for_organization(people.acme).filter(action="export.downloaded").latest("created_at")
+    assert event.details["churn_risk_min"] == 0.5 and event.details["ltv_min"] == 100
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("format=csv&churn_risk_min=50", "churn_risk_min is a fraction between 0 and 1"),
+        ("format=csv&ltv_min=10&ltv_max=5", "ltv_max must be at least ltv_min."),
+        ("format=csv&ltv_min=lots", "ltv_min must be a number"),
+        ("format=pdf&ltv_min=10", "Churn risk and LTV ranges apply to the customers CSV only."),
+    ],
+)
+def test_a_bad_customer_range_is_refused_with_its_name(people, client_for, finished_analysis, query, message):
+    analysis = finished_analysis(people.acme, people.alice)
+    response = client_for(people.bob, people.acme).get(f"/reports/analyses/{analysis.pk}/download/?{query}")
+    assert response.status_code == 400 and message in response.content.decode()
+
+
 def test_the_workbook_download_matches_the_stored_results_and_is_built_once(people, client_for, finished_analysis):
     analysis = finished_analysis(people.acme, people.alice)
     client = client_for(people.mia, people.acme)
