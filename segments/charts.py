@@ -305,26 +305,34 @@ def _bubble_diameter(size: float, biggest: float, max_px: float, min_px: float) 
     return max(min_px, max_px * (size / max(biggest, 1)) ** 0.5)
 
 
-def ltv_churn_bubble_figure(analysis, colors):
+def _add_segment_bubbles(
+    fig, segs, colors, *, x_range, y_range, max_px, min_px, hovertemplate, obstacles=(), opacity=None, customdata=None
+) -> None:
+    """One bubble per segment at (churn risk %, average LTV), area = size, its name placed where it fits."""
     import plotly.graph_objects as go
 
-    segs = [p for p in _segments(analysis) if p.get("avg_ltv") is not None]
-    fig = go.Figure()
     biggest = max((p["size"] for p in segs), default=1)
-    x_top = max([p["avg_churn_risk"] * 100 for p in segs] or [10])
-    y_top = max([p["avg_ltv"] for p in segs] or [1]) or 1
-    x_range = [-4, min(x_top * 1.12 + 8, 112)]
-    y_range = [-0.08 * y_top, y_top * 1.42]
     labels = [_wrap(p["name"], 20, 2) for p in segs]
     positions = bubble_label_positions(
         [
-            (p["avg_churn_risk"] * 100, p["avg_ltv"], _bubble_diameter(p["size"], biggest, 70, 6), label)
+            (p["avg_churn_risk"] * 100, p["avg_ltv"], _bubble_diameter(p["size"], biggest, max_px, min_px), label)
             for p, label in zip(segs, labels, strict=True)
         ],
         x_range,
         y_range,
+        **({"obstacles": list(obstacles)} if obstacles else {}),
     )
     for p, label, position in zip(segs, labels, positions, strict=True):
+        marker = {
+            "size": [p["size"]],
+            "sizemode": "area",
+            "sizeref": 2.0 * biggest / (float(max_px) ** 2),
+            "sizemin": min_px,
+            "color": colors[p["segment"]],
+            "line": {"color": "#fff", "width": 1},
+        }
+        if opacity is not None:
+            marker["opacity"] = opacity
         fig.add_trace(
             go.Scatter(
                 x=[p["avg_churn_risk"] * 100],
@@ -335,22 +343,37 @@ def ltv_churn_bubble_figure(analysis, colors):
                 textposition=position,
                 textfont={"size": 11},
                 cliponaxis=False,
-                marker={
-                    "size": [p["size"]],
-                    "sizemode": "area",
-                    "sizeref": 2.0 * biggest / (70.0**2),
-                    "sizemin": 6,
-                    "color": colors[p["segment"]],
-                    "opacity": 0.8,
-                    "line": {"color": "#fff", "width": 1},
-                },
-                customdata=[[p["size"], p["share"] * 100]],
-                hovertemplate=(
-                    f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
-                    "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"
-                ),
+                marker=marker,
+                customdata=customdata(p) if customdata else None,
+                hovertemplate=hovertemplate(p),
             )
         )
+
+
+def ltv_churn_bubble_figure(analysis, colors):
+    import plotly.graph_objects as go
+
+    segs = [p for p in _segments(analysis) if p.get("avg_ltv") is not None]
+    fig = go.Figure()
+    x_top = max([p["avg_churn_risk"] * 100 for p in segs] or [10])
+    y_top = max([p["avg_ltv"] for p in segs] or [1]) or 1
+    x_range = [-4, min(x_top * 1.12 + 8, 112)]
+    y_range = [-0.08 * y_top, y_top * 1.42]
+    _add_segment_bubbles(
+        fig,
+        segs,
+        colors,
+        x_range=x_range,
+        y_range=y_range,
+        max_px=70,
+        min_px=6,
+        opacity=0.8,
+        customdata=lambda p: [[p["size"], p["share"] * 100]],
+        hovertemplate=lambda p: (
+            f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
+            "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"
+        ),
+    )
     _layout(
         fig,
         "Predicted LTV vs churn risk by segment",
@@ -664,7 +687,6 @@ def risk_value_matrix_figure(analysis, colors):
     ) * 100
     y_mid = pop.get("avg_ltv") if pop.get("avg_ltv") is not None else analysis.summary.get("avg_predicted_ltv") or 0
     fig = go.Figure()
-    biggest = max((p["size"] for p in segs), default=1)
     xs = [p["avg_churn_risk"] * 100 for p in segs] + [x_mid]
     ys = [p["avg_ltv"] for p in segs] + [y_mid]
     x_max = min(max(max(xs) * 1.12 + 8, x_mid * 2, 10), 112)
@@ -676,44 +698,23 @@ def risk_value_matrix_figure(analysis, colors):
         (1, y_min, "left", "bottom", "<b>Develop</b><br>low value, low risk", "#1864ab"),
         (x_max - 1, y_min, "right", "bottom", "<b>Win back cheaply or let go</b><br>low value, high risk", "#868e96"),
     ]
-    labels = [_wrap(p["name"], 20, 2) for p in segs]
-    positions = bubble_label_positions(
-        [
-            (p["avg_churn_risk"] * 100, p["avg_ltv"], _bubble_diameter(p["size"], biggest, 55, 8), label)
-            for p, label in zip(segs, labels, strict=True)
-        ],
-        [-2, x_max],
-        [y_min, y_max],
+    _add_segment_bubbles(
+        fig,
+        segs,
+        colors,
+        x_range=[-2, x_max],
+        y_range=[y_min, y_max],
+        max_px=55,
+        min_px=8,
         obstacles=[
             (x, y, xanchor, yanchor, 6 * max(len(re.sub(r"<[^>]+>", "", t)) for t in text.split("<br>")), 30)
             for x, y, xanchor, yanchor, text, _ in quadrants
         ],
+        hovertemplate=lambda p: (
+            f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
+            f"churn risk %{{x:.1f}}%<br>avg LTV {CURRENCY}%{{y:,.0f}}<extra></extra>"
+        ),
     )
-    for p, label, position in zip(segs, labels, positions, strict=True):
-        fig.add_trace(
-            go.Scatter(
-                x=[p["avg_churn_risk"] * 100],
-                y=[p["avg_ltv"]],
-                mode="markers+text",
-                name=p["name"],
-                text=[label],
-                textposition=position,
-                textfont={"size": 11},
-                cliponaxis=False,
-                marker={
-                    "size": [p["size"]],
-                    "sizemode": "area",
-                    "sizeref": 2.0 * biggest / (55.0**2),
-                    "sizemin": 8,
-                    "color": colors[p["segment"]],
-                    "line": {"color": "#fff", "width": 1},
-                },
-                hovertemplate=(
-                    f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
-                    f"churn risk %{{x:.1f}}%<br>avg LTV {CURRENCY}%{{y:,.0f}}<extra></extra>"
-                ),
-            )
-        )
     for x, y, xanchor, yanchor, text, color in quadrants:
         fig.add_annotation(
             x=x,
