@@ -80,6 +80,8 @@ def format_number(value, kind: str = "number") -> str:
         return "—"
     if kind == "year":
         return f"{v:.0f}" if v.is_integer() else f"{v:.1f}"
+    if kind == "share":  # the mean of a 0/1 column: the share of customers with it
+        return f"{v * 100:.0f}%"
     if kind == "money":
         return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
     if v.is_integer():
@@ -97,6 +99,8 @@ def feature_kind(feature: str, money_columns=()) -> str:
         return "money"
     if is_year_column(name):
         return "year"
+    if "=" in name or name.endswith(" (missing)"):  # one-hot level or missing-value indicator: 0/1 per customer
+        return "share"
     return "number"
 
 

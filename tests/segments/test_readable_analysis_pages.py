@@ -176,6 +176,9 @@ def test_numbers_are_formatted_for_what_they_are():
     assert format_number(0.3266, "number") == "0.33" and format_number(None) == "—"
     assert feature_kind("signup_year") == "year" and feature_kind("total_spend", {"total_spend"}) == "money"
     assert feature_kind("yearly_spend") == "number"
+    # a one-hot level or a missing-value flag: its mean is the share of customers with it
+    assert feature_kind("device=mobile") == feature_kind("total_spend (missing)") == "share"
+    assert format_number(0.2712, "share") == "27%"
     year_column = {"name": "joined", "stored_type": "int", "numeric": {"min": 2015, "max": 2026}}
     assert column_number(2020.51, year_column) == "2020.5"
     amount = {"name": "amount", "stored_type": "int", "numeric": {"min": 5, "max": 25000}}
