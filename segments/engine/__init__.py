@@ -25,7 +25,12 @@ Public API
                               identifier, ignore, churn_label. Sample-based (5,000 rows), cheap on big frames.
 ``infer_behaviour_roles(df, roles=None, config=None) -> {"recency_col", "frequency_col", "tenure_col"}``
                               behavioural roles (column names or None), from the config or column names.
-``EngineError``               the one exception type; its message names the column, row or limit.
+``EngineError``               the engine's exception; its message names the column, row or limit. It is a
+                              ``UserFacingError`` (message for people, optional ``field``), the base every
+                              layer's expected failures share.
+Column roles                  ``ROLES``, ``AUTO``, ``BEHAVIOUR_KEYS``/``BEHAVIOUR_FIELDS``, and the one mapping
+                              between roles and config keys: ``config_from_roles``, ``roles_from_config``,
+                              ``analysis_roles``, ``behaviour_role_errors`` (see ``config.py``).
 ``ENGINE_VERSION``            version string stored in saved models.
 
 Command line: ``python -m segments.engine analyze|predict|synth`` (see ``segments/engine/cli.py``).
@@ -39,23 +44,44 @@ import os
 # explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .config import AnalysisConfig  # noqa: E402
-from .errors import EngineError  # noqa: E402
+from .config import (  # noqa: E402
+    AUTO,
+    BEHAVIOUR_FIELDS,
+    BEHAVIOUR_KEYS,
+    BEHAVIOUR_ROLES,
+    ROLES,
+    AnalysisConfig,
+    analysis_roles,
+    behaviour_role_errors,
+    config_from_roles,
+    roles_from_config,
+)
+from .errors import EngineError, UserFacingError  # noqa: E402
 from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model  # noqa: E402
 from .predict import predict_segment  # noqa: E402
 from .roles import infer_behaviour_roles, infer_roles  # noqa: E402
 from .synthetic import generate_synthetic  # noqa: E402
 
 __all__ = [
+    "AUTO",
+    "BEHAVIOUR_FIELDS",
+    "BEHAVIOUR_KEYS",
+    "BEHAVIOUR_ROLES",
     "ENGINE_VERSION",
+    "ROLES",
     "AnalysisConfig",
     "AnalysisResult",
     "EngineError",
     "FittedPipeline",
+    "UserFacingError",
+    "analysis_roles",
     "analyze",
+    "behaviour_role_errors",
+    "config_from_roles",
     "generate_synthetic",
     "infer_behaviour_roles",
     "infer_roles",
     "load_model",
     "predict_segment",
+    "roles_from_config",
 ]

@@ -1,14 +1,41 @@
-"""AnalysisConfig: every knob of one analysis, as a plain dataclass."""
+"""AnalysisConfig: every knob of one analysis, as a plain dataclass; and the one mapping between column
+roles (what the dataset page and the API speak) and the config's column keys, both ways."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EngineError
 
 ALGORITHMS = ("kmeans", "gmm", "agglomerative", "dbscan")
+
+# --- column roles ----------------------------------------------------------------------------------
+# The roles a column can have (labels for people: datasets.models.ColumnRole), and "auto": left to inference.
+ROLES = ("numeric", "monetary", "categorical", "date", "text", "identifier", "churn_label", "ignore")
+AUTO = "auto"
+# Roles many columns share, and the config list that holds them.
+LIST_KEYS = {
+    "numeric": "numeric_cols",
+    "monetary": "monetary_cols",
+    "categorical": "categorical_cols",
+    "date": "date_cols",
+    "text": "text_cols",
+    "ignore": "ignore_cols",
+}
+# Roles one column holds in an analysis, and the config key that names it.
+SINGLE_KEYS = {"identifier": "id_col", "churn_label": "churn_label_col"}
+# Behaviour columns: (config key, label, help). Each is read as a number or a date.
+BEHAVIOUR_FIELDS = (
+    ("recency_col", "Recency", "Days since the last purchase, or the last-purchase date"),
+    ("frequency_col", "Frequency", "Number of orders or purchases"),
+    ("tenure_col", "Tenure", "Days as a customer, or the sign-up date"),
+)
+BEHAVIOUR_KEYS = tuple(key for key, _, _ in BEHAVIOUR_FIELDS)
+BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
+BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
 
 
 @dataclass
@@ -61,27 +88,45 @@ class AnalysisConfig:
 
     def validate(self) -> None:
         if self.algorithm not in ALGORITHMS:
-            raise EngineError(f"config 'algorithm': {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+            raise EngineError(
+                f"config 'algorithm': {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}", field="algorithm"
+            )
         if self.n_clusters is not None and (
             not isinstance(self.n_clusters, int) or isinstance(self.n_clusters, bool) or self.n_clusters < 2
         ):
-            raise EngineError(f"config 'n_clusters': must be an integer >= 2, got {self.n_clusters!r}")
+            raise EngineError(
+                f"config 'n_clusters': must be an integer >= 2, got {self.n_clusters!r}", field="n_clusters"
+            )
         if (
             not (isinstance(self.k_min, int) and isinstance(self.k_max, int))
             or self.k_min < 2
             or self.k_max < self.k_min
         ):
-            raise EngineError(f"config 'k_min'/'k_max': need 2 <= k_min <= k_max, got {self.k_min!r}..{self.k_max!r}")
+            raise EngineError(
+                f"config 'k_min'/'k_max': need 2 <= k_min <= k_max, got {self.k_min!r}..{self.k_max!r}",
+                field="k_min" if not isinstance(self.k_min, int) or self.k_min < 2 else "k_max",
+            )
         if self.ltv_horizon_months < 1:
-            raise EngineError("config 'ltv_horizon_months': must be at least 1")
-        for name in ("categorical_cols", "text_cols", "date_cols", "numeric_cols", "ignore_cols", "monetary_cols"):
+            raise EngineError("config 'ltv_horizon_months': must be at least 1", field="ltv_horizon_months")
+        for name in LIST_KEYS.values():
             value = getattr(self, name)
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
                 setattr(self, name, value)
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                raise EngineError(f"config {name!r}: must be a list of column names")
+                raise EngineError(f"config {name!r}: must be a list of column names", field=name)
             setattr(self, name, list(value))
+        seen: dict[str, str] = {}
+        for role, key in (*LIST_KEYS.items(), *SINGLE_KEYS.items()):
+            value = getattr(self, key)
+            for column in value if isinstance(value, list) else [value] if value else []:
+                if column in seen and seen[column] != role:
+                    raise EngineError(
+                        f"Column {column!r} has two roles ({seen[column].replace('_', ' ')} and "
+                        f"{role.replace('_', ' ')}); give it one.",
+                        field="roles",
+                    )
+                seen[column] = role
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> AnalysisConfig:
@@ -89,17 +134,106 @@ class AnalysisConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         for key in data:
             if key not in known:
-                raise EngineError(f"config: unknown option {key!r}")
+                raise EngineError(f"config: unknown option {key!r}", field=key)
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def declared_columns(self) -> list[str]:
-        cols: list[str] = []
-        for name in ("categorical_cols", "text_cols", "date_cols", "numeric_cols", "ignore_cols", "monetary_cols"):
-            cols.extend(getattr(self, name))
-        for name in ("id_col", "churn_label_col", "recency_col", "frequency_col", "tenure_col"):
-            if getattr(self, name):
-                cols.append(getattr(self, name))
-        return cols
+        return declared_columns(self.to_dict())
+
+
+def declared_columns(config: Mapping[str, Any]) -> list[str]:
+    """Every column a config names, by any role (behaviour columns included)."""
+    cols: list[str] = []
+    for key in LIST_KEYS.values():
+        cols.extend(config.get(key) or [])
+    for key in (*SINGLE_KEYS.values(), *BEHAVIOUR_KEYS):
+        if config.get(key):
+            cols.append(config[key])
+    return cols
+
+
+def roles_from_config(config: Mapping[str, Any], columns: Iterable[str]) -> dict[str, str]:
+    """{column: role} as the config declares it; a column it does not declare is AUTO (inferred)."""
+    roles = {str(c): AUTO for c in columns}
+    for role, key in LIST_KEYS.items():
+        for col in config.get(key) or []:
+            roles[col] = role
+    for role, key in SINGLE_KEYS.items():
+        if config.get(key):
+            roles[config[key]] = role
+    return roles
+
+
+def config_from_roles(roles: Mapping[str, str], behaviour: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """The config's column keys for {column: role} (in column order) and the behaviour columns.
+
+    AUTO columns are left out (the engine infers their role). An analysis has one customer id and one churn
+    label: two columns with either role are refused, naming both (`analysis_roles` resolves a dataset's
+    several identifier columns first)."""
+    config: dict[str, Any] = {key: [] for key in LIST_KEYS.values()}
+    config.update({key: None for key in SINGLE_KEYS.values()})
+    for column, role in roles.items():
+        if role == AUTO or role is None:
+            continue
+        if role in LIST_KEYS:
+            config[LIST_KEYS[role]].append(column)
+        elif role in SINGLE_KEYS:
+            key = SINGLE_KEYS[role]
+            if config[key] is not None:
+                what = "customer id" if role == "identifier" else "churn label"
+                raise EngineError(
+                    f"Only one {what} column, please: {config[key]!r} and {column!r} both have that role; "
+                    "give the others another role (Ignore keeps a column out of the analysis).",
+                    field="roles",
+                )
+            config[key] = column
+        else:
+            raise EngineError(f"Column {column!r}: {role!r} is not a role ({', '.join(ROLES)}).", field="roles")
+    for key in BEHAVIOUR_KEYS:
+        config[key] = (behaviour or {}).get(key) or None
+    return config
+
+
+def analysis_roles(dataset_roles: Mapping[str, str], requested: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The roles an analysis runs with: the dataset's, with the requested ones on top.
+
+    One customer id and one churn label per analysis: a requested identifier (or label) takes the role from the
+    dataset's; of several identifier columns in the dataset, the first is the customer id and the others (names,
+    e-mails) stay out of the analysis (ignore). Two in one request are refused by `config_from_roles`."""
+    requested = dict(requested or {})
+    roles = {**dict(dataset_roles or {}), **requested}
+    for role in SINGLE_KEYS:
+        asked = [c for c, r in requested.items() if r == role]
+        holders = [c for c, r in roles.items() if r == role]
+        keep = asked if asked else holders[:1]
+        for column in holders:
+            if column not in keep:
+                roles[column] = "ignore"
+    return roles
+
+
+def behaviour_role_errors(roles: Mapping[str, str], behaviour: Mapping[str, str | None]) -> list[EngineError]:
+    """A behaviour column must be read as a number or a date: one error (with its field) per column that is
+    not. `roles` holds each column's effective role (an AUTO column's detected role, or its stored type's)."""
+    errors = []
+    for key in BEHAVIOUR_KEYS:
+        column = (behaviour or {}).get(key)
+        if not column:
+            continue
+        role = roles.get(column)
+        if role is None:
+            errors.append(
+                EngineError(f"The {BEHAVIOUR_LABELS[key].lower()} column {column!r} is not in the data.", field=key)
+            )
+        elif role not in BEHAVIOUR_ROLES:
+            errors.append(
+                EngineError(
+                    f"{BEHAVIOUR_LABELS[key]} must be a numeric or date column; {column!r} is "
+                    f"{role.replace('_', ' ')}.",
+                    field=key,
+                )
+            )
+    return errors

@@ -1,16 +1,30 @@
-"""The one exception the engine raises for bad input or unusable data."""
+"""Errors whose message is meant for people: the one base class every layer's expected failures share.
+
+`UserFacingError` is Django-free so the engine can raise it; datasets, exports, customer filters, analysis
+settings and jobs subclass it. Code that shows an error (a page, the API's one error format, a job's failure
+message, a command's exit) tests `isinstance(exc, UserFacingError)` and shows `str(exc)` as it is; `field`,
+when set, names the form field or API parameter at fault so the message can stand beside it.
+"""
+
+from __future__ import annotations
 
 
-class EngineError(Exception):
-    """A problem with the input or configuration, with a message fit for the user.
+class UserFacingError(Exception):
+    """A request or input that cannot be carried out; the message says what and where (file, row, column,
+    limit). `field` optionally names the input field it concerns."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EngineError(UserFacingError):
+    """A problem with the engine's input or configuration.
 
     Messages name the column, row or limit involved, e.g.
     "column 'signup_date': 412 values could not be parsed as dates (e.g. row 17: '31/31/2024')".
     """
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message

@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .coerce import date_parse_share, has_currency, is_missing_token, numeric_parse_share
-from .config import AnalysisConfig
+from .config import AUTO, AnalysisConfig, roles_from_config
 from .errors import EngineError
 
-ROLES = ("numeric", "categorical", "date", "text", "identifier", "ignore", "churn_label", "monetary")
 SAMPLE_ROWS = 5_000
 
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|customer_?(no|number|key)$|^account_?(no|number)$)", re.I)
@@ -115,24 +114,7 @@ def infer_roles(df: pd.DataFrame, config: AnalysisConfig | None = None) -> dict[
     roles: dict[str, str] = {}
     for col in df.columns:
         roles[str(col)] = _infer_one(str(col), sample[col], len(df))
-    # An inferred identifier only if it is unique on the whole column (cheap check on the sample first).
-    explicit = {}
-    for col in config.numeric_cols:
-        explicit[col] = "numeric"
-    for col in config.monetary_cols:
-        explicit[col] = "monetary"
-    for col in config.categorical_cols:
-        explicit[col] = "categorical"
-    for col in config.text_cols:
-        explicit[col] = "text"
-    for col in config.date_cols:
-        explicit[col] = "date"
-    if config.id_col:
-        explicit[config.id_col] = "identifier"
-    if config.churn_label_col:
-        explicit[config.churn_label_col] = "churn_label"
-    for col in config.ignore_cols:
-        explicit[col] = "ignore"
+    explicit = {c: r for c, r in roles_from_config(config.to_dict(), ()).items() if r != AUTO}
     roles.update(explicit)
     return roles
 
