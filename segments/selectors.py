@@ -36,37 +36,16 @@ def analysis_profiles(*, analysis: Analysis) -> list[dict]:
     return sorted(analysis.profiles or [], key=lambda p: p["segment"])
 
 
-def customer_results(
-    *,
-    analysis: Analysis,
-    segment: int | None = None,
-    churn_min: float | None = None,
-    churn_max: float | None = None,
-    ltv_min: float | None = None,
-    ltv_max: float | None = None,
-    customer_id: str | None = None,
-    lifecycle_stage: str | None = None,
-) -> QuerySet[CustomerResult]:
-    """This analysis's customers, filtered, in dataset order (index: analysis, segment, row_index).
-    Empty until the run has finished (a run still storing its rows shows none of them)."""
+def customer_results(*, analysis: Analysis, **filters) -> QuerySet[CustomerResult]:
+    """This analysis's customers in dataset order (index: analysis, segment, row_index), filtered by the one
+    customer filter's checked values (`segments.filters.CustomerFilterSet(...).check()`). Empty until the run has
+    finished (a run still storing its rows shows none of them)."""
+    from segments.filters import CustomerFilterSet
+
     qs = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
     if not analysis.customers_file:
         return qs.none()
-    if segment is not None:
-        qs = qs.filter(segment=segment)
-    if churn_min is not None:
-        qs = qs.filter(churn_risk__gte=churn_min)
-    if churn_max is not None:
-        qs = qs.filter(churn_risk__lte=churn_max)
-    if ltv_min is not None:
-        qs = qs.filter(predicted_ltv__gte=ltv_min)
-    if ltv_max is not None:
-        qs = qs.filter(predicted_ltv__lte=ltv_max)
-    if customer_id:
-        qs = qs.filter(customer_id=customer_id)
-    if lifecycle_stage:
-        qs = qs.filter(lifecycle_stage=lifecycle_stage)
-    return qs.order_by("row_index")
+    return CustomerFilterSet().filter_values(qs, filters).order_by("row_index")
 
 
 @dataclass

@@ -57,10 +57,31 @@ from .config import (  # noqa: E402
     roles_from_config,
 )
 from .errors import EngineError, UserFacingError  # noqa: E402
-from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model  # noqa: E402
-from .predict import predict_segment  # noqa: E402
-from .roles import infer_behaviour_roles, infer_roles  # noqa: E402
-from .synthetic import generate_synthetic  # noqa: E402
+
+# The modules that load pandas and scikit-learn are imported on first use, so that importing the engine's
+# vocabulary (config, roles, errors) costs a web process nothing.
+_LAZY = {
+    "ENGINE_VERSION": "pipeline",
+    "AnalysisResult": "pipeline",
+    "FittedPipeline": "pipeline",
+    "analyze": "pipeline",
+    "load_model": "pipeline",
+    "predict_segment": "predict",
+    "infer_behaviour_roles": "roles",
+    "infer_roles": "roles",
+    "generate_synthetic": "synthetic",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AUTO",

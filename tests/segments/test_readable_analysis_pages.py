@@ -150,7 +150,7 @@ def test_the_data_tab_shows_labels_not_engine_keys(people, client_for, finished_
     assert rows["Categorical columns"] == "region, device, channel, city"
     assert rows["Customer id"] == "customer_id"
     churn = re.search(r'data-testid="churn-method">([^<]+)<', html).group(1)
-    assert churn == "Trained on the churn label column"
+    assert churn == "Gradient boosting trained on the churn label"
 
 
 def test_a_year_feature_reads_as_a_year_and_spend_as_money_on_the_profiles_tab(people, client_for, finished_analysis):
@@ -236,7 +236,7 @@ def test_behaviour_dropdowns_offer_only_numeric_or_date_columns(people, client_f
     )
     response = client.post(f"/analyses/new/{dataset.pk}/", data)
     assert response.status_code == 200
-    assert "Recency must be a numeric or date column; orders is set to text." in html_lib.unescape(
+    assert "Recency must be a numeric or date column; 'orders' is text." in html_lib.unescape(
         response.content.decode()
     )
 
