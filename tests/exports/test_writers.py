@@ -39,7 +39,8 @@ def test_the_csv_can_hold_one_segment_only(engine_result):
     customers = engine_result.customers
     segment = int(customers["segment"].iloc[0])
     back = pd.read_csv(
-        io.BytesIO(_csv(iter_customer_batches(customers, where=CustomerFilter(segment=segment), batch_size=50))), dtype={"customer_id": str}
+        io.BytesIO(_csv(iter_customer_batches(customers, where=CustomerFilter(segment=segment), batch_size=50))),
+        dtype={"customer_id": str},
     )
     expected = customers[customers["segment"] == segment]
     assert len(back) == len(expected) > 0

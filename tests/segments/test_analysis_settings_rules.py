@@ -66,7 +66,9 @@ def _page_post(client, dataset, roles, behaviour, settings):
     page = client.get(f"/analyses/new/{dataset.pk}/").content.decode()
     data = {
         name: value
-        for name, value in re.findall(r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)"[^>]*selected', page, re.S)
+        for name, value in re.findall(
+            r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)"[^>]*selected', page, re.S
+        )
     }
     columns = dataset.column_names
     data.update({f"role_{columns.index(c)}": role for c, role in roles.items()})

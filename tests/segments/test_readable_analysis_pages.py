@@ -236,9 +236,7 @@ def test_behaviour_dropdowns_offer_only_numeric_or_date_columns(people, client_f
     )
     response = client.post(f"/analyses/new/{dataset.pk}/", data)
     assert response.status_code == 200
-    assert "Recency must be a numeric or date column; 'orders' is text." in html_lib.unescape(
-        response.content.decode()
-    )
+    assert "Recency must be a numeric or date column; 'orders' is text." in html_lib.unescape(response.content.decode())
 
 
 # --- 5. chart labels and the progress box ----------------------------------------------------------------------
