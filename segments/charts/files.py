@@ -1,6 +1,6 @@
 """Every file the charts read or write, in one place: the per-segment chart sample (Parquet, written by the
-analysis run) and the pre-built figures of each tab (JSON, beside the analysis's results). Names are storage
-names (relative to the storage root), as stored on the `Analysis` row."""
+analysis run) and the pre-built figures of each tab (JSON, beside the analysis's results). Names are paths
+relative to the storage root, like `Analysis.charts_file`."""
 
 from __future__ import annotations
 
