@@ -263,29 +263,6 @@ def test_chart_labels_are_whole_and_short_enough_to_fit(people, client_for, fini
     assert len({fig["layout"]["margin"]["t"] for fig in radars.values()}) == 1  # circles line up in the grid
 
 
-def test_bubble_labels_are_placed_clear_of_each_other_and_the_edges():
-    from segments.charts import _label_box, _overlap, bubble_label_positions
-
-    points = [
-        (70, 100, 60, "Dormant Budget (high<br>support tickets)"),
-        (95, 50, 55, "Dormant Budget (old<br>last purchase date)"),
-    ]
-    points += [(3, 4100, 40, "Engaged High-Value"), (15, 1400, 45, "Steady High-Value"), (15, 700, 45, "New Budget")]
-    x_range, y_range, size = (-2, 112), (-1500, 6000), (420, 270)
-    positions = bubble_label_positions(points, x_range, y_range, plot_px=size)
-    boxes = []
-    for (x, y, d, label), position in zip(points, positions, strict=True):
-        cx = (x - x_range[0]) / (x_range[1] - x_range[0]) * size[0]
-        cy = (y_range[1] - y) / (y_range[1] - y_range[0]) * size[1]
-        lines = label.split("<br>")
-        box = _label_box(position, cx, cy, d / 2, max(map(len, lines)) * 6.4, 14 * len(lines))
-        assert box[0] >= 0 and box[2] <= size[0] and box[1] >= 0, (label, position, box)
-        boxes.append(box)
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            assert _overlap(a, b, pad=0) == 0
-
-
 def test_a_running_analysis_offers_one_cancel_button(people, client_for, make_dataset):
     from segments.services import analysis_create, analysis_default_config
 
