@@ -14,7 +14,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedViewSet
-from accounts.api_schema import BodySizeLimitMixin, RequestTooLarge, error_responses
 from accounts.permissions import Perm
 from datasets.models import Dataset, DatasetStatus
 from datasets.serializers import (
@@ -24,7 +23,7 @@ from datasets.serializers import (
     DatasetUploadSerializer,
     SyntheticDatasetSerializer,
 )
-from segsaas.api_errors import error_response
+from segsaas.api_errors import BodySizeLimitMixin, RequestTooLarge, error_response, error_responses
 
 
 @extend_schema(tags=["datasets"])

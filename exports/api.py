@@ -10,11 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from accounts.api_schema import error_responses
 from jobs.serializers import JobProgressSerializer, job_progress
 from segments.filters import filter_parameters
 from segments.serializers import SegmentListSerializer
-from segsaas.api_errors import analysis_not_ready_response
+from segsaas.api_errors import analysis_not_ready_response, error_responses
 
 EXPORT_FORMATS = {
     "csv": ("text/csv", "Per-customer results (streamed).", OpenApiTypes.BINARY),

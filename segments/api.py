@@ -18,7 +18,6 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedViewSet
-from accounts.api_schema import BodySizeLimitMixin, error_responses
 from accounts.permissions import Perm
 from exports.api import ExportActionMixin
 from segments.filters import CustomerFilterSet, filter_parameters
@@ -34,7 +33,7 @@ from segments.serializers import (
     SegmentListSerializer,
     progress_of,
 )
-from segsaas.api_errors import analysis_not_ready_response, error_response
+from segsaas.api_errors import BodySizeLimitMixin, analysis_not_ready_response, error_response, error_responses
 
 log = logging.getLogger(__name__)
 

@@ -102,3 +102,36 @@ def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:
         "matrix": table.to_numpy().astype(int).tolist(),
         "ari": float(adjusted_rand_score(sa, sb)),
     }
+
+
+def dashboard(*, organization) -> dict:
+    """What the dashboard shows: counts, the runs still going, the latest finished analysis's largest segments."""
+    from accounts.models import Membership
+    from datasets.models import Dataset
+    from jobs.models import ACTIVE_STATUSES, Job
+    from segments.services import JOB_KIND
+
+    analyses = (
+        Analysis.objects.for_organization(organization)
+        .select_related("dataset", "job")
+        .defer("metrics", "summary", "config", "dataset__profile", "dataset__schema", "job__params", "job__result")
+        .order_by("-created_at")
+    )
+    latest = (
+        Analysis.objects.for_organization(organization)
+        .filter(job__status="succeeded", n_segments__isnull=False)
+        .only("id", "name", "profiles", "customer_count")
+        .order_by("-created_at")
+        .first()
+    )
+    return {
+        "member_count": Membership.objects.for_organization(organization).count(),
+        "dataset_count": Dataset.objects.for_organization(organization).count(),
+        "analysis_count": analyses.count(),
+        "active_analysis_count": Job.objects.for_organization(organization)
+        .filter(kind=JOB_KIND, status__in=ACTIVE_STATUSES)
+        .count(),
+        "recent_analyses": analyses[:6],
+        "latest": latest,
+        "latest_segments": sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:6] if latest else [],
+    }

@@ -160,15 +160,17 @@ def analysis_create(
     return analysis
 
 
-# Short algorithm names for automatic analysis names.
-ALGORITHM_NAMES = {"kmeans": "k-means", "gmm": "Gaussian mixture", "agglomerative": "agglomerative", "dbscan": "DBSCAN"}
 _RERUN_SUFFIX = " (re-run)"
+# Algorithm names in automatic analysis names before they were the vocabulary's labels (still recognised).
+_OLD_ALGORITHM_NAMES = ("k-means", "agglomerative")
 
 
 def default_name(dataset, config: dict) -> str:
     """The automatic name of a run: the dataset and the run's own settings."""
+    from segments.engine.vocabulary import algorithm_label
+
     algorithm = config.get("algorithm", "kmeans")
-    label = ALGORITHM_NAMES.get(algorithm, algorithm)
+    label = algorithm_label(algorithm)
     if algorithm == "dbscan":
         return f"{dataset.name} · {label}"
     if config.get("n_clusters"):
@@ -183,7 +185,9 @@ def is_default_name(name: str, dataset) -> bool:
     older formats included) rather than one a person typed."""
     import re
 
-    algorithms = {*ALGORITHM_NAMES, *ALGORITHM_NAMES.values()}
+    from segments.engine.vocabulary import ALGORITHMS
+
+    algorithms = {*ALGORITHMS, *(a.label for a in ALGORITHMS.values()), *_OLD_ALGORITHM_NAMES}
     pattern = (
         rf"{re.escape(dataset.name)} · (?:{'|'.join(re.escape(a) for a in sorted(algorithms))})"
         r"(?: · (?:k=\d+|auto k(?: \(\d+–\d+\))?))?"

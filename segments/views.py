@@ -144,7 +144,8 @@ def _money_columns(analysis) -> set[str]:
 
 def _formatted_stats(profile: dict, money: set[str]) -> dict:
     """Each feature's numbers formatted for its kind: money with a currency sign, a year column's mean as a year."""
-    from segments.templatetags.segments_extras import feature_kind, format_number
+    from segments.engine.formatting import feature_kind
+    from segments.engine.formatting import format_value as format_number
 
     features = []
     for d in profile.get("distinguishing_features") or []:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from segments.charts.labels import bubble_label_positions
+from segments.engine import formatting as fmt
 
-CURRENCY = "$"
+CURRENCY = fmt.DEFAULT_CURRENCY
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -33,7 +34,7 @@ def layout(
 
 
 def money(x) -> str:
-    return "n/a" if x is None else f"{CURRENCY}{x:,.0f}"
+    return fmt.money(x, CURRENCY)
 
 
 def sorted_segments(analysis) -> list[dict]:

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import formatting as fmt
 from .errors import EngineError
 
 
@@ -49,8 +50,7 @@ def _print_table(profiles: list[dict]) -> None:
     print(header)
     print("-" * len(header))
     for p in profiles:
-        ltv = "n/a" if p.get("avg_ltv") is None else f"{p['avg_ltv']:,.0f}"
-        churn = "n/a" if p.get("avg_churn_risk") is None else f"{p['avg_churn_risk']:.0%}"
+        ltv, churn = fmt.money(p.get("avg_ltv")), fmt.percent(p.get("avg_churn_risk"), 0)
         rec = p["recommendations"][0]["category"] if p.get("recommendations") else ""
         print(f"{p['segment']:>4}  {p['name'][:42]:<42} {p['size']:>9,} {p['share']:>6.1%} {ltv:>10} {churn:>6}  {rec}")
 

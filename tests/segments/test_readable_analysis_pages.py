@@ -94,7 +94,7 @@ def test_a_rerun_with_changed_settings_is_named_from_its_own_settings_and_a_type
     from segments.services import is_default_name
 
     first = finished_analysis(people.acme, people.alice)  # automatic name
-    assert first.name == f"{first.dataset.name} · k-means · k=4"
+    assert first.name == f"{first.dataset.name} · K-means · k=4"
     client = client_for(people.bob, people.acme)
     form = client.get(f"/analyses/{first.pk}/rerun/").content.decode()
     assert re.search(r'<input type="text" name="name"[^>]*value=""', form)  # the old automatic name is not carried
@@ -123,7 +123,7 @@ def test_a_rerun_with_changed_settings_is_named_from_its_own_settings_and_a_type
     form = client.get(f"/analyses/{typed.pk}/rerun/").content.decode()
     assert 'value="Spring campaign (re-run)"' in form
     auto_k = _second_run(first, people.alice, n_clusters=None, k_min=3, k_max=6)
-    assert auto_k.name == f"{first.dataset.name} · k-means · auto k (3–6)"
+    assert auto_k.name == f"{first.dataset.name} · K-means · auto k (3–6)"
 
 
 def _posted_selects(html):
@@ -169,7 +169,9 @@ def test_a_year_feature_reads_as_a_year_and_spend_as_money_on_the_profiles_tab(p
 
 
 def test_numbers_are_formatted_for_what_they_are():
-    from segments.templatetags.segments_extras import column_number, feature_kind, format_number
+    from segments.engine.formatting import feature_kind
+    from segments.engine.formatting import format_value as format_number
+    from segments.templatetags.segments_extras import column_number
 
     assert format_number(2025.96, "year") == "2026.0" and format_number(2018.0, "year") == "2018"
     assert format_number(1980, "number") == "1,980" and format_number(2260.74, "money") == "$2,261"
