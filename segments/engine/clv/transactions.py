@@ -1,0 +1,508 @@
+"""Order logs -> one row per customer, streamed so that ten million orders fit in memory.
+
+An order log has one row per order: a customer id, a date (or timestamp) and an amount; optionally an order id.
+``read_orders`` reads it in blocks (CSV, CSV.gz through pyarrow's streaming reader; Parquet by row batches; or a
+DataFrame) and keeps only compact arrays (customer code, day number, amount, order code): about 30 bytes per
+order. ``summarize`` turns those arrays into per-customer figures for any calibration cut.
+
+Rules (each has a test in tests/engine/test_clv_transactions.py):
+
+- **Rows without a customer, date or amount, or whose date or amount cannot be read, stop the run** with the
+  column, row and value named (rows are counted from 1 after the header). Dropping them would silently change
+  purchase counts and spend, and a date column where some values do not parse usually means a format problem
+  (e.g. day-first dates read month-first) that the client must fix, not one we should guess around. Dates are
+  read as ISO 8601 first, then other formats (month-first when ambiguous, as in ``coerce.py``); timestamps with
+  a UTC offset are converted to UTC before the day is taken; amounts may carry currency symbols and thousands
+  separators ("$1,234.50").
+- **Several orders on one day are one purchase occasion** (a "purchase day"); their amounts are summed. Purchase
+  models count repeat purchase *days*: a basket split into three orders is one decision to buy.
+- **Refunds are negative amounts.** A refund is not a purchase (it adds no purchase day and does not change
+  recency). Its amount is netted against the customer's latest purchase day on or before the refund, when
+  that day is on the same side of the calibration cut (a refund after the cut of a purchase before it would
+  let the future leak into the calibration data, so it is left out of both); a day's net spend is floored at
+  zero. Refunds with no earlier purchase of the same customer are left out and counted.
+- **Zero amounts are purchases worth nothing**: an order is a visit to buy whatever it cost (a free
+  replacement, a fully discounted order), so it counts as a purchase occasion with zero spend. The CDNOW
+  sample (tests/data) has 8 such orders and the published figures count them. They are counted in the report;
+  the spend model is fitted on customers whose mean repeat spend is positive (a Gamma density needs it).
+- **One-purchase customers** have frequency 0, recency 0 and no mean repeat spend (``monetary`` is NaN); the
+  models use them (they carry most of the information about dropout) and the spend model gives them the
+  population's mean spend per purchase.
+- **Future dates**: orders dated after the observation end (``CLVConfig.observation_end``; when not given,
+  today's date in UTC) are dropped and counted with an example: they are pre-orders, scheduled renewals or
+  typing errors, and in no case observed behaviour.
+- **Duplicated order ids** (when an order id column is given): a row that repeats the order id of an earlier
+  row *with the same sign* is the same order exported twice (re-sent after an update, overlapping extracts):
+  the first row is kept and the others are dropped and counted. A negative row with the id of a positive one
+  is that order's refund and is kept. When more than 20 % of rows repeat an id, the log probably has one row
+  per order *line*; the result warns and says to upload it without the order id column (lines of one day are
+  then summed like any same-day orders).
+- Customers whose first purchase falls after the calibration cut are new in the holdout period: they have no
+  history to predict from, so they are left out of the per-customer scores and counted.
+
+Time: days since 1970-01-01 (int32). The models work in weeks (days / 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..coerce import coerce_datetime, coerce_numeric
+from ..errors import EngineError
+
+BLOCK_BYTES = 64 << 20  # CSV block size for the streaming reader
+BATCH_ROWS = 1_000_000  # Parquet / DataFrame batch size
+LINE_ITEM_SHARE = 0.20
+
+
+def to_day(value) -> int:
+    """A date, datetime, ISO string or pandas Timestamp -> days since 1970-01-01."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return int(ts.normalize().value // 86_400_000_000_000)
+
+
+def day_to_date(day: int) -> date:
+    return (np.datetime64(int(day), "D")).astype(object)
+
+
+@dataclass
+class IngestReport:
+    """What was read and what each rule did; JSON-safe through ``to_dict``."""
+
+    source: str
+    rows: int = 0
+    orders_used: int = 0
+    purchase_orders: int = 0
+    refund_orders: int = 0
+    zero_amount_orders: int = 0
+    future_orders: int = 0
+    future_example: str | None = None
+    duplicate_order_rows: int = 0
+    duplicate_example: str | None = None
+    observation_end: str | None = None
+    first_order: str | None = None
+    last_order: str | None = None
+    customers: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class OrderLog:
+    """Compact arrays, one entry per kept order, and the customer ids (``customer`` indexes ``customer_ids``)."""
+
+    customer_ids: np.ndarray
+    customer: np.ndarray  # int32/int64 codes
+    day: np.ndarray  # int32 days since epoch
+    amount: np.ndarray  # float64
+    report: IngestReport
+    observation_end: int  # day
+
+    @property
+    def first_day(self) -> int:
+        return int(self.day.min())
+
+    @property
+    def last_day(self) -> int:
+        return int(self.day.max())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _source_name(source) -> str:
+    if isinstance(source, pd.DataFrame):
+        return "the order table"
+    if isinstance(source, str | Path):
+        return Path(source).name
+    return getattr(source, "name", "the uploaded file")
+
+
+def _is_parquet(source) -> bool:
+    return isinstance(source, str | Path) and Path(source).suffix.lower() in (".parquet", ".pq")
+
+
+def _csv_header(source, encoding: str) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    stream = pa.input_stream(str(source)) if isinstance(source, str | Path) else source
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(block_size=1 << 16, encoding=encoding),
+            convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True),
+        )
+        names = list(reader.schema.names)
+        reader.close()
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise EngineError(f"{_source_name(source)!r} is not a readable CSV file ({str(exc).strip()})") from None
+    finally:
+        if not isinstance(source, str | Path):
+            source.seek(0)
+    return names
+
+
+def _check_columns(available: list[str], wanted: dict[str, str], name: str) -> None:
+    for role, col in wanted.items():
+        if col not in available:
+            shown = ", ".join(repr(c) for c in available[:20])
+            raise EngineError(f"{name!r}: the {role} column {col!r} is not in the file (its columns: {shown})")
+
+
+def _batches(source, columns: list[str], encoding: str):
+    """Yield pandas DataFrames of ``columns`` (strings kept as read), a block at a time."""
+    import pyarrow as pa
+
+    name = _source_name(source)
+    if isinstance(source, pd.DataFrame):
+        for start in range(0, max(len(source), 1), BATCH_ROWS):
+            yield source.iloc[start : start + BATCH_ROWS][columns]
+        return
+    if isinstance(source, str | Path) and not Path(source).exists():
+        raise EngineError(f"input file {str(source)!r} does not exist")
+    if _is_parquet(source):
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(str(source))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise EngineError(f"{name!r} is not a readable Parquet file ({exc})") from None
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            yield batch.to_pandas()
+        return
+    import pyarrow.csv as pacsv
+
+    stream = pa.input_stream(str(source)) if isinstance(source, str | Path) else source
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, encoding=encoding),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns,
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=True,
+        ),
+    )
+    try:
+        for batch in reader:
+            yield batch.to_pandas()
+    except pa.ArrowInvalid as exc:
+        raise EngineError(f"{name!r} is not a readable CSV file ({str(exc).strip()})") from None
+
+
+def _available_columns(source, encoding: str) -> list[str]:
+    if isinstance(source, pd.DataFrame):
+        return [str(c) for c in source.columns]
+    if isinstance(source, str | Path) and not Path(source).exists():
+        raise EngineError(f"input file {str(source)!r} does not exist")
+    if _is_parquet(source):
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.ParquetFile(str(source)).schema_arrow.names)
+        except Exception as exc:  # noqa: BLE001 - any reader failure means the file is not Parquet
+            raise EngineError(f"{_source_name(source)!r} is not a readable Parquet file ({exc})") from None
+    return _csv_header(source, encoding)
+
+
+def _refuse(column: str, what: str, bad: np.ndarray, series: pd.Series, offset: int) -> None:
+    idx = np.flatnonzero(bad)
+    i = int(idx[0])
+    value = series.iloc[i]
+    shown = "(empty)" if value is None or (isinstance(value, float) and np.isnan(value)) else repr(str(value))
+    raise EngineError(
+        f"column {column!r}: {len(idx):,} value(s) in rows {offset + 1:,}-{offset + len(series):,} {what} "
+        f"(e.g. row {offset + i + 1:,}: {shown}); every order needs a customer, a readable date and an amount"
+    )
+
+
+def _days(series: pd.Series, column: str, offset: int) -> np.ndarray:
+    values, bad = coerce_datetime(series)
+    missing = np.isnat(values) & ~bad
+    if bad.any():
+        _refuse(column, "could not be read as dates", bad, series, offset)
+    if missing.any():
+        _refuse(column, "are empty", missing, series, offset)
+    return values.astype("datetime64[D]").astype(np.int64).astype(np.int32)
+
+
+def _amounts(series: pd.Series, column: str, offset: int) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values, bad = series.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(series), bool)
+    else:
+        try:
+            values = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+            bad = np.zeros(len(series), bool)
+        except (ValueError, TypeError):
+            values, bad = coerce_numeric(series)
+    if bad.any():
+        _refuse(column, "could not be read as amounts", bad, series, offset)
+    if np.isnan(values).any() or np.isinf(values).any():
+        _refuse(column, "are empty or not finite", ~np.isfinite(values), series, offset)
+    return values
+
+
+def read_orders(source, config, *, encoding: str = "utf8") -> OrderLog:
+    """Read an order log (CSV/CSV.gz path or seekable stream, Parquet path, or DataFrame) in blocks and apply
+    the ingestion rules of this module. ``config`` is a ``CLVConfig``."""
+    import pyarrow as pa
+
+    name = _source_name(source)
+    wanted = {"customer": config.customer_col, "date": config.date_col, "amount": config.amount_col}
+    if config.order_id_col:
+        wanted["order id"] = config.order_id_col
+    _check_columns(_available_columns(source, encoding), wanted, name)
+    columns = list(dict.fromkeys(wanted.values()))
+    report = IngestReport(source=name)
+    cust_chunks, day_chunks, amount_chunks, order_chunks = [], [], [], []
+    offset = 0
+    for frame in _batches(source, columns, encoding):
+        n = len(frame)
+        if n == 0:
+            continue
+        cust = frame[config.customer_col]
+        missing = cust.isna().to_numpy()
+        if not missing.any() and cust.dtype == object:
+            missing = cust.astype(str).str.strip().eq("").to_numpy()
+        if missing.any():
+            _refuse(config.customer_col, "are empty", missing, cust, offset)
+        cust_chunks.append(pa.array(cust.to_numpy() if cust.dtype == object else cust, from_pandas=True))
+        day_chunks.append(_days(frame[config.date_col], config.date_col, offset))
+        amount_chunks.append(_amounts(frame[config.amount_col], config.amount_col, offset))
+        if config.order_id_col:
+            oid = frame[config.order_id_col]
+            order_chunks.append(pa.array(oid.to_numpy() if oid.dtype == object else oid, from_pandas=True))
+        offset += n
+    report.rows = offset
+    if offset == 0:
+        raise EngineError(f"{name!r} has no orders (no data rows)")
+    day = np.concatenate(day_chunks)
+    amount = np.concatenate(amount_chunks)
+    del day_chunks, amount_chunks
+    customer_ids, customer = _encode(cust_chunks)
+    del cust_chunks
+    keep = np.ones(offset, dtype=bool)
+
+    if config.order_id_col:
+        _, order = _encode(order_chunks)
+        del order_chunks
+        key = order.astype(np.int64) * 2 + (amount < 0)
+        _, first = np.unique(key, return_index=True)
+        dup = np.ones(offset, dtype=bool)
+        dup[first] = False
+        report.duplicate_order_rows = int(dup.sum())
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            report.duplicate_example = f"row {i + 1:,}: order id repeats an earlier row and was dropped"
+            share = dup.mean()
+            if share > LINE_ITEM_SHARE:
+                report.warnings.append(
+                    f"{share:.0%} of rows repeat an order id: the file looks like one row per order line, and "
+                    "repeated ids were dropped as duplicates (keeping the first line of each order). Upload it "
+                    "without the order id column to add up the lines of each order instead."
+                )
+        keep &= ~dup
+        del order, key, dup
+
+    end = to_day(config.observation_end) if config.observation_end else to_day(datetime.now(UTC).date())
+    future = keep & (day > end)
+    report.future_orders = int(future.sum())
+    if report.future_orders:
+        i = int(np.flatnonzero(future)[0])
+        report.future_example = f"row {i + 1:,}: {day_to_date(int(day[i])).isoformat()}"
+    keep &= ~future
+    report.zero_amount_orders = int((keep & (amount == 0)).sum())
+    if not keep.any():
+        raise EngineError(f"{name!r}: no order is left after the rules (all future-dated or duplicated)")
+    customer, day, amount = customer[keep], day[keep], amount[keep]
+    # drop customer ids that only appeared on dropped rows, keeping codes dense
+    used = np.zeros(len(customer_ids), dtype=bool)
+    used[customer] = True
+    if not used.all():
+        remap = np.cumsum(used) - 1
+        customer = remap[customer].astype(customer.dtype)
+        customer_ids = customer_ids[used]
+    report.orders_used = len(day)
+    report.purchase_orders = int((amount >= 0).sum())
+    report.refund_orders = int((amount < 0).sum())
+    report.customers = len(customer_ids)
+    report.first_order = day_to_date(int(day.min())).isoformat()
+    report.last_order = day_to_date(int(day.max())).isoformat()
+    obs_end = to_day(config.observation_end) if config.observation_end else int(day.max())
+    report.observation_end = day_to_date(obs_end).isoformat()
+    return OrderLog(customer_ids, customer, day, amount, report, obs_end)
+
+
+def _encode(chunks) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow chunks of ids -> (unique ids as a NumPy array, dense int codes), exact (no hashing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    types = {c.type for c in chunks}
+    if len(types) > 1:
+        chunks = [pc.cast(c, pa.string()) for c in chunks]
+    combined = pa.chunked_array(chunks).combine_chunks()
+    encoded = pc.dictionary_encode(combined)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    ids = encoded.dictionary.to_numpy(zero_copy_only=False)
+    return ids, codes
+
+
+# ---------------------------------------------------------------- per-customer summary
+
+
+@dataclass
+class CustomerSummary:
+    """Per-customer figures for the customers whose first purchase is on or before ``cut``.
+
+    Days are integers since 1970-01-01; ``x`` = repeat purchase days, ``t_x_days`` = first to last purchase day,
+    ``T_days`` = first purchase day to ``cut``. ``after_*`` are the actual purchases (purchase days) and net spend
+    in (cut, end] of the same customers; ``after_weekly`` counts their purchase days per week after the cut.
+    """
+
+    customer_ids: np.ndarray
+    x: np.ndarray
+    t_x_days: np.ndarray
+    T_days: np.ndarray
+    monetary: np.ndarray  # mean net spend of the repeat purchase days (NaN when x == 0)
+    total_spend: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+    after_purchases: np.ndarray
+    after_spend: np.ndarray
+    after_weekly: np.ndarray
+    cut: int
+    end: int
+    stats: dict
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def weeks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, t_x, T) in weeks, as the models take them."""
+        return self.x.astype(np.float64), self.t_x_days / 7.0, self.T_days / 7.0
+
+    def purchase_cycle_days(self) -> float | None:
+        """Median over repeat customers of their mean days between purchase days."""
+        rep = self.x > 0
+        if not rep.any():
+            return None
+        return float(np.median(self.t_x_days[rep] / self.x[rep]))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "customer_id": self.customer_ids,
+                "frequency": self.x,
+                "recency": self.t_x_days,
+                "T": self.T_days,
+                "monetary": self.monetary,
+                "first_purchase": self.first_day.astype("datetime64[D]"),
+                "last_purchase": self.last_day.astype("datetime64[D]"),
+                "total_spend": self.total_spend,
+            }
+        )
+
+
+def _count_refund_only(cust: np.ndarray, buyers: np.ndarray, n_all: int) -> int:
+    present = np.zeros(n_all, dtype=bool)
+    present[cust] = True
+    bought = np.zeros(n_all, dtype=bool)
+    bought[buyers] = True
+    return int((present & ~bought).sum())
+
+
+def summarize(log: OrderLog, cut: int, end: int | None = None) -> CustomerSummary:
+    """Per-customer figures at calibration cut ``cut`` (a day) and what the same customers did in (cut, end]."""
+    end = cut if end is None else end
+    if end < cut:
+        raise EngineError("the end of the period after the calibration cut must not be before the cut")
+    in_window = log.day <= end
+    cust, day, amount = log.customer[in_window], log.day[in_window], log.amount[in_window]
+    base = int(day.min()) if len(day) else 0
+    width = np.int64(end - base + 1)
+    pos = amount >= 0
+    keys = cust[pos].astype(np.int64) * width + (day[pos] - base)
+    ukeys, inverse = np.unique(keys, return_inverse=True)
+    spend = np.bincount(inverse, weights=amount[pos], minlength=len(ukeys))
+    ucust = (ukeys // width).astype(np.int64)
+    uday = (ukeys % width + base).astype(np.int64)
+    same_day_merged = int(pos.sum() - len(ukeys))
+
+    neg = ~pos
+    refunds_applied = refunds_unmatched = refunds_across_cut = 0
+    if neg.any():
+        rkeys = cust[neg].astype(np.int64) * width + (day[neg] - base)
+        idx = np.searchsorted(ukeys, rkeys, side="right") - 1
+        ok = idx >= 0
+        ok[ok] = ucust[idx[ok]] == cust[neg][ok]
+        refunds_unmatched = int((~ok).sum())
+        same_side = np.zeros_like(ok)
+        same_side[ok] = (uday[idx[ok]] <= cut) == (day[neg][ok] <= cut)
+        refunds_across_cut = int((ok & ~same_side).sum())
+        apply = ok & same_side
+        refunds_applied = int(apply.sum())
+        spend += np.bincount(idx[apply], weights=amount[neg][apply], minlength=len(ukeys))
+        np.maximum(spend, 0.0, out=spend)
+
+    before = uday <= cut
+    bc, bd, bs = ucust[before], uday[before], spend[before]
+    starts = np.flatnonzero(np.r_[True, bc[1:] != bc[:-1]]) if len(bc) else np.zeros(0, dtype=np.int64)
+    stops = np.r_[starts[1:], len(bc)].astype(np.int64)
+    codes = bc[starts]
+    n_days = stops - starts
+    x = n_days - 1
+    first = bd[starts]
+    last = bd[stops - 1]
+    total = np.add.reduceat(bs, starts) if len(bs) else np.zeros(0)
+    first_spend = bs[starts]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(x > 0, (total - first_spend) / np.maximum(x, 1), np.nan)
+
+    n_all = len(log.customer_ids)
+    after = (uday > cut) & (uday <= end)
+    known = np.zeros(n_all, dtype=bool)
+    known[codes] = True
+    after_known = after & known[ucust]
+    counts = np.bincount(ucust[after_known], minlength=n_all)[codes]
+    after_spend = np.bincount(ucust[after_known], weights=spend[after_known], minlength=n_all)[codes]
+    n_weeks = int(np.ceil((end - cut) / 7)) if end > cut else 0
+    week = (uday[after_known] - cut - 1) // 7
+    weekly = np.bincount(week, minlength=n_weeks)[:n_weeks] if n_weeks else np.zeros(0, dtype=np.int64)
+    new_after = after & ~known[ucust]
+    stats = {
+        "purchase_days_merged_from_same_day_orders": same_day_merged,
+        "refunds_netted": refunds_applied,
+        "refunds_without_earlier_purchase": refunds_unmatched,
+        "refunds_across_the_cut_left_out": refunds_across_cut,
+        "customers_new_after_cut": len(np.unique(ucust[new_after])),
+        "purchases_by_new_customers_after_cut": int(new_after.sum()),
+        "customers_with_refunds_only": _count_refund_only(cust, ucust, n_all),
+    }
+    return CustomerSummary(
+        customer_ids=log.customer_ids[codes],
+        x=x.astype(np.int64),
+        t_x_days=(last - first).astype(np.int64),
+        T_days=(cut - first).astype(np.int64),
+        monetary=monetary,
+        total_spend=total,
+        first_day=first,
+        last_day=last,
+        after_purchases=counts.astype(np.int64),
+        after_spend=after_spend,
+        after_weekly=weekly.astype(np.int64),
+        cut=int(cut),
+        end=int(end),
+        stats=stats,
+    )
+
