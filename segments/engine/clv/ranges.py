@@ -1,0 +1,218 @@
+"""Expected value over a horizon, discounted, and the predictive range of each customer's spend.
+
+**Expected value.** ``expected_value`` returns expected purchases in (T, T + h] and their present value: the
+horizon is cut into steps of about a month, the expected purchases of each step (differences of the model's
+conditional expectation) are discounted at the step's midpoint, ``exp(-rho t)`` with
+``rho = ln(1 + yearly rate)``; CLV = discounted expected purchases x Gamma-Gamma expected spend per purchase.
+
+**Ranges.** ``simulate_spend`` draws, for every customer, ``range_draws`` futures of spend over the horizon
+from the model's predictive distribution *with parameter uncertainty*: ``parameter_draws`` parameter sets are
+drawn from the asymptotic normal of the maximum-likelihood estimate (log-parameters ~ N(estimate, inverse
+Hessian)); each set simulates ``range_draws / parameter_draws`` futures per customer:
+
+1. alive at T with the model's P(alive | history, parameters);
+2. if alive, the purchase rate λ ~ Gamma(r + x, α + T) (its posterior given the history), then
+   - Pareto/NBD: remaining lifetime ~ Exponential(μ), μ ~ Gamma(s, β + T); purchases ~ Poisson(λ min(lifetime, h));
+   - BG/NBD, MBG/NBD: M ~ Poisson(λ h) purchase opportunities; dropout after each purchase with probability
+     p ~ Beta(a, b + x) (MBG/NBD: b + x + 1), so purchases = min(M, K) with K ~ Geometric(p);
+3. spend: the customer's ν ~ Gamma(q + p n, v + n m) (posterior given n repeat purchases of mean m); the sum of
+   N purchases ~ Gamma(N p, ν).
+
+Discounting of a simulated future uses the mean discount factor of its active window (purchases are uniform
+on it: on [0, min(lifetime, h)] for Pareto/NBD, and for BG/MBG on [0, h] or, after dropout at the K-th of M
+opportunities, on the window whose mean equals that of the first K of M uniform times). Over a year at 10 % a
+discount factor varies by under 10 %, so this moves percentiles by well under 1 %.
+
+The range is the 10th and 90th percentiles of the draws (``np.quantile`` with the unbiased "weibull" plotting
+positions, so that a fresh draw falls inside with probability 0.8 on average). Spend has an atom at zero
+(customers who buy nothing): when P(no purchase) > 10 % the low end is 0, and when it exceeds 90 % the range is
+[0, 0] even though the expected value (CLV) is positive. A central 80 % range of such a distribution holds
+*at least* 80 % of outcomes, so ``coverage`` is reported beside ``expected_coverage`` (the probability mass
+the model itself puts in the ranges) and ``pit_coverage`` (the randomised probability-integral transform,
+exactly 80 % for a calibrated model whatever the atoms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .models import GammaGamma, ParetoNBD, _Data, _unique_rows
+
+DAYS_PER_YEAR = 365.25
+WEEKS_PER_YEAR = DAYS_PER_YEAR / 7.0
+CHUNK_CELLS = 4_000_000  # customers x draws simulated at once (~32 MB per float64 array)
+
+
+def weekly_discount_rate(yearly_rate: float) -> float:
+    return float(np.log1p(yearly_rate) / WEEKS_PER_YEAR)
+
+
+def expected_value(model, horizon_weeks: float, x, t_x, T, rho: float) -> tuple[np.ndarray, np.ndarray]:
+    """(expected purchases in the horizon, discounted expected purchases) per customer."""
+    if rho <= 0:
+        total = model.expected_purchases(horizon_weeks, x, t_x, T)
+        return total, total.copy()
+    steps = max(4, int(np.ceil(horizon_weeks / (WEEKS_PER_YEAR / 12))))
+    edges = np.linspace(0.0, horizon_weeks, steps + 1)
+    discounted = previous = None
+    for k, current in enumerate(model.expected_purchases_path(edges[1:], x, t_x, T), start=1):
+        step = current if previous is None else current - previous
+        part = step * np.exp(-rho * 0.5 * (edges[k - 1] + edges[k]))
+        discounted = part if discounted is None else discounted + part
+        previous = current
+    return previous, discounted
+
+
+def _mean_discount(window: np.ndarray, rho: float) -> np.ndarray:
+    if rho <= 0:
+        return np.ones_like(window)
+    rw = rho * np.maximum(window, 1e-12)
+    return -np.expm1(-rw) / rw
+
+
+def _draw_params(fitted, n: int, rng) -> list:
+    """n parameter sets from N(log-estimate, cov); the estimate itself when there is no usable covariance."""
+    if fitted.cov_ is None:
+        return [fitted] * n
+    theta = fitted._theta()
+    draws = rng.multivariate_normal(theta, fitted.cov_, size=n, method="eigh")
+    return [fitted.with_params(th) for th in draws]
+
+
+@dataclass
+class SpendRanges:
+    low: np.ndarray
+    high: np.ndarray
+    parameter_uncertainty: bool
+    note: str | None = None
+    coverage: float | None = None  # share of truths inside [low, high]
+    expected_coverage: float | None = None  # mean probability mass of [low, high] under the model
+    pit_coverage: float | None = None  # share of randomised PIT values in the central range_level
+
+    def scores(self) -> dict:
+        return {
+            "coverage": self.coverage,
+            "expected_coverage": self.expected_coverage,
+            "pit_coverage": self.pit_coverage,
+            "parameter_uncertainty": self.parameter_uncertainty,
+            "note": self.note,
+        }
+
+
+def _simulate_block(model, gg, d: _Data, n_gg, m_gg, h, rho, n_proc, rng) -> np.ndarray:
+    """(customers, n_proc) simulated discounted spend for one parameter set."""
+    x, T = d.x, d.T
+    n = len(x)
+    out = np.zeros((n, n_proc))
+    pa = model.p_alive(d, None, None)
+    rows, cols = np.nonzero(rng.random((n, n_proc)) < pa[:, None])
+    if len(rows) == 0:
+        return out
+    xr, Tr = x[rows], T[rows]
+    lam = rng.standard_gamma(model.r + xr) / (model.alpha + Tr)
+    if isinstance(model, ParetoNBD):
+        mu = rng.standard_gamma(np.full(len(rows), model.s)) / (model.beta + Tr)
+        window = np.minimum(rng.standard_exponential(len(rows)) / mu, h)
+        count = rng.poisson(lam * window)
+    else:
+        opportunities = rng.poisson(lam * h)
+        count = opportunities.copy()
+        window = np.full(len(rows), h, dtype=np.float64)
+        several = np.flatnonzero(opportunities >= 2)
+        if len(several):
+            p = rng.beta(model.a, model.b + xr[several] + model.shift)
+            k = rng.geometric(np.clip(p, 1e-12, 1.0))
+            m = opportunities[several]
+            early = k < m
+            count[several] = np.minimum(m, k)
+            window[several[early]] = h * (k[early] + 1) / (m[early] + 1)
+    buyers = np.flatnonzero(count > 0)
+    if len(buyers):
+        b_rows = rows[buyers]
+        shape, rate = gg.posterior_rate(n_gg[b_rows], m_gg[b_rows])
+        nu = rng.standard_gamma(shape) / rate
+        spend = rng.standard_gamma(count[buyers] * gg.p) / nu
+        out[b_rows, cols[buyers]] = spend * _mean_discount(window[buyers], rho)
+    return out
+
+
+def simulate_spend(
+    model,
+    gg: GammaGamma,
+    x,
+    t_x,
+    T,
+    n_gg,
+    m_gg,
+    horizon_weeks: float,
+    rho: float,
+    *,
+    range_draws: int,
+    parameter_draws: int,
+    level: float,
+    seed: int,
+    truth: np.ndarray | None = None,
+) -> SpendRanges:
+    """Per-customer range of (discounted) spend over the horizon; with ``truth``, its coverage scores.
+
+    Customers with the same history (x, t_x, T and mean repeat spend; one-time buyers differ only by T) have
+    the same predictive distribution and are simulated once."""
+    x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
+    n_gg = np.asarray(n_gg, dtype=np.float64)
+    m_gg = np.where(n_gg > 0, np.nan_to_num(np.asarray(m_gg, dtype=np.float64)), 0.0)
+    rng = np.random.default_rng(seed)
+    models = _draw_params(model, parameter_draws, rng)
+    ggs = _draw_params(gg, parameter_draws, rng)
+    uncertain = model.cov_ is not None and gg.cov_ is not None
+    problems = [f"{f.label}: {f.cov_problem_}" for f in (model, gg) if f.cov_ is None]
+    note = None if uncertain else "parameter uncertainty left out for " + "; ".join(problems)
+    n = len(x)
+    if n == 0:
+        return SpendRanges(np.zeros(0), np.zeros(0), uncertain, note)
+    (ux, utx, uT, un, um), inv, _ = _unique_rows(x, t_x, T, n_gg, m_gg)
+    nu = len(ux)
+    by_row = np.argsort(inv, kind="stable")
+    row_starts = np.searchsorted(inv[by_row], np.arange(nu + 1))
+    per = range_draws // parameter_draws
+    tail = (1.0 - level) / 2
+    low_u, high_u = np.empty(nu), np.empty(nu)
+    inside = mass = pit_in = 0.0
+    chunk = max(1, CHUNK_CELLS // range_draws)
+    for a in range(0, nu, chunk):
+        b = min(nu, a + chunk)
+        sl = slice(a, b)
+        d = _Data(ux[sl], utx[sl], uT[sl])
+        draws = np.concatenate(
+            [
+                _simulate_block(m, g, d, un[sl], um[sl], horizon_weeks, rho, per, rng)
+                for m, g in zip(models, ggs, strict=True)
+            ],
+            axis=1,
+        )
+        q = np.quantile(draws, [tail, 1.0 - tail], axis=1, method="weibull")
+        low_u[sl], high_u[sl] = q[0], q[1]
+        if truth is not None:
+            cust = by_row[row_starts[a] : row_starts[b]]
+            local = inv[cust] - a
+            t = np.asarray(truth, dtype=np.float64)[cust][:, None]
+            d = draws[local]
+            lo, hi = q[0][local][:, None], q[1][local][:, None]
+            tol = 1e-9 * np.maximum(1.0, np.abs(hi))
+            inside += float(((t >= lo - tol) & (t <= hi + tol)).sum())
+            mass += float(((d >= lo - tol) & (d <= hi + tol)).mean(axis=1).sum())
+            below = (d < t - tol).sum(axis=1)
+            ties = (np.abs(d - t) <= tol).sum(axis=1)
+            rank = below + 1 + np.floor(rng.random(len(below)) * (ties + 1))
+            u = (rank - 0.5) / (range_draws + 1)
+            pit_in += float(((u > tail) & (u < 1 - tail)).sum())
+    result = SpendRanges(low_u[inv], high_u[inv], uncertain, note)
+    if truth is not None:
+        result.coverage = inside / n
+        result.expected_coverage = mass / n
+        result.pit_coverage = pit_in / n
+    return result
+
+
+__all__ = ["SpendRanges", "expected_value", "simulate_spend", "weekly_discount_rate"]
