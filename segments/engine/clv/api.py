@@ -39,7 +39,7 @@ UNITS = {
     "clv_low": "10th percentile of the customer's discounted spend over the horizon (parameter uncertainty included)",
     "clv_high": "90th percentile of the same",
 }
-HOLDOUT_DRAWS = 40  # simulated futures per customer when scoring ranges on the holdout (coverage is aggregate)
+HOLDOUT_DRAWS = 20  # simulated futures per customer when scoring ranges on the holdout (coverage is aggregate)
 
 
 @dataclass

@@ -43,6 +43,7 @@ class CLVConfig:
     range_draws: int = 100  # simulated futures per customer for the 80 % ranges
     parameter_draws: int = 20  # parameter sets drawn from the estimate's covariance (range_draws are split)
     range_level: float = 0.80
+    score_sample_size: int = 10_000  # customers whose holdout ranges are simulated to measure coverage
     # Eligibility
     min_repeat_customers: int = 100
     min_cycles: float = 2.0  # the calibration period must span this many median purchase cycles
