@@ -25,10 +25,18 @@ Public API
                               identifier, ignore, churn_label. Sample-based (5,000 rows), cheap on big frames.
 ``infer_behaviour_roles(df, roles=None, config=None) -> {"recency_col", "frequency_col", "tenure_col"}``
                               behavioural roles (column names or None), from the config or column names.
+``fit_clv(source, config=None, progress=None) -> CLVResult``
+                              lifetime value from an order log (path to CSV/CSV.gz/Parquet, seekable CSV stream
+                              or DataFrame): per customer ``p_active``, ``expected_purchases``, ``clv`` and its
+                              80 % range ``clv_low``/``clv_high``; Pareto/NBD, BG/NBD and MBG/NBD scored on a
+                              holdout, the best refitted on the whole log. ``CLVConfig`` (``from_dict``/
+                              ``to_dict``) holds the columns, periods, horizon and discount rate; a result with
+                              ``eligible=False`` carries ``reasons`` (what is missing, what to do) instead of a
+                              model. Details: ``segments/engine/clv/__init__.py``.
 ``EngineError``               the one exception type; its message names the column, row or limit.
 ``ENGINE_VERSION``            version string stored in saved models.
 
-Command line: ``python -m segments.engine analyze|predict|synth`` (see ``segments/engine/cli.py``).
+Command line: ``python -m segments.engine analyze|predict|synth|clv`` (see ``segments/engine/cli.py``).
 """
 
 import os
@@ -39,6 +47,7 @@ import os
 # explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from .clv import CLVConfig, CLVResult, fit_clv  # noqa: E402
 from .config import AnalysisConfig  # noqa: E402
 from .errors import EngineError  # noqa: E402
 from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model  # noqa: E402
@@ -50,9 +59,12 @@ __all__ = [
     "ENGINE_VERSION",
     "AnalysisConfig",
     "AnalysisResult",
+    "CLVConfig",
+    "CLVResult",
     "EngineError",
     "FittedPipeline",
     "analyze",
+    "fit_clv",
     "generate_synthetic",
     "infer_behaviour_roles",
     "infer_roles",

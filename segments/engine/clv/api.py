@@ -286,7 +286,7 @@ def fit_clv(
         report_progress("Comparing with what happened after the calibration end", 95)
         t = time.perf_counter()
         evaluation = score(model, gg, full, config, draws=HOLDOUT_DRAWS, seed=config.random_state + 99)
-        evaluation["accuracy_sentence"] = accuracy_sentence(evaluation)
+        evaluation["accuracy_sentence"] = accuracy_sentence(evaluation, after=config.calibration_end.isoformat())
         metrics["after_calibration_end"] = evaluation
         timings["after_calibration_end"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0

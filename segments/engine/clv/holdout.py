@@ -239,9 +239,11 @@ def choose(scores: dict[str, dict]) -> tuple[str | None, str]:
     return pick, why
 
 
-def accuracy_sentence(s: dict) -> str:
+def accuracy_sentence(s: dict, *, after: str | None = None) -> str:
+    """The holdout result in plain words; ``after``: the calibration end, for the comparison after it."""
     weeks = s["holdout_weeks"]
+    period = f"In the {weeks:.0f} weeks after {after}" if after else f"Over your last {weeks:.0f} weeks"
     return (
-        f"Over your last {weeks:.0f} weeks the model expected {s['purchases_expected']:,.0f} purchases from the "
-        f"customers it knew; they made {s['purchases_actual']:,}."
+        f"{period} the model expected {s['purchases_expected']:,.0f} purchases from the customers it knew; "
+        f"they made {s['purchases_actual']:,}."
     )
