@@ -12,8 +12,9 @@ Rules (each has a test in tests/engine/test_clv_transactions.py):
   purchase counts and spend, and a date column where some values do not parse usually means a format problem
   (e.g. day-first dates read month-first) that the client must fix, not one we should guess around. Dates are
   read as ISO 8601 first, then other formats (month-first when ambiguous, as in ``coerce.py``); timestamps with
-  a UTC offset are converted to UTC before the day is taken; amounts may carry currency symbols and thousands
-  separators ("$1,234.50").
+  a UTC offset are converted to UTC before the day is taken; dates before 1900 or after 2199 are refused the
+  same way (misreadings or typing errors); amounts may carry currency symbols and thousands separators
+  ("$1,234.50").
 - **Several orders on one day are one purchase occasion** (a "purchase day"); their amounts are summed. Purchase
   models count repeat purchase *days*: a basket split into three orders is one decision to buy.
 - **Refunds are negative amounts.** A refund is not a purchase (it adds no purchase day and does not change
@@ -58,6 +59,8 @@ from ..errors import EngineError
 BLOCK_BYTES = 64 << 20  # CSV block size for the streaming reader
 BATCH_ROWS = 1_000_000  # Parquet / DataFrame batch size
 LINE_ITEM_SHARE = 0.20
+EARLIEST_DAY = -25_567  # 1900-01-01
+LATEST_DAY = 84_005  # 2199-12-31
 
 
 def to_day(value) -> int:
@@ -226,13 +229,40 @@ def _refuse(column: str, what: str, bad: np.ndarray, series: pd.Series, offset: 
 
 
 def _days(series: pd.Series, column: str, offset: int) -> np.ndarray:
+    """Dates -> int32 days since 1970-01-01. Date/datetime columns are used as they are (tz-aware ones in UTC);
+    naive ISO strings go through pyarrow (fast, any year); anything else through ``coerce.coerce_datetime``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        if series.isna().any():
+            _refuse(column, "are empty", series.isna().to_numpy(), series, offset)
+        return _plausible(series.to_numpy().astype("datetime64[D]").astype(np.int64), series, column, offset)
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        try:
+            stamps = pc.cast(pa.array(series, type=pa.string(), from_pandas=True), pa.timestamp("s"))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            stamps = None
+        if stamps is not None and stamps.null_count == 0:
+            return _plausible(np.floor_divide(stamps.cast(pa.int64()).to_numpy(), 86_400), series, column, offset)
     values, bad = coerce_datetime(series)
     missing = np.isnat(values) & ~bad
     if bad.any():
         _refuse(column, "could not be read as dates", bad, series, offset)
     if missing.any():
         _refuse(column, "are empty", missing, series, offset)
-    return values.astype("datetime64[D]").astype(np.int64).astype(np.int32)
+    return _plausible(values.astype("datetime64[D]").astype(np.int64), series, column, offset)
+
+
+def _plausible(days: np.ndarray, series: pd.Series, column: str, offset: int) -> np.ndarray:
+    """Orders before 1900 or after 2199 are misreadings or typing errors, not orders (and datetime64[ns],
+    which the general parser returns, wraps around outside 1678-2262)."""
+    odd = (days < EARLIEST_DAY) | (days > LATEST_DAY)
+    if odd.any():
+        _refuse(column, "are not dates between 1900 and 2200", odd, series, offset)
+    return days.astype(np.int32)
 
 
 def _amounts(series: pd.Series, column: str, offset: int) -> np.ndarray:
