@@ -97,16 +97,18 @@ def generate_order_log(
     days: int = 730,
     seed: int = 0,
     mess: bool = True,
+    activity: float = 1.0,
 ) -> pd.DataFrame:
-    """A realistic order log: columns ``order_id, customer_id, order_date, amount`` (about 10 orders per
-    customer over two years). ``mess`` adds split orders, refunds, zero amounts and duplicated rows."""
+    """A realistic order log: columns ``order_id, customer_id, order_date, amount`` (about 6 orders per
+    customer over two years; ``activity`` multiplies purchase rates: 1.9 gives about 10). ``mess`` adds split
+    orders, refunds, zero amounts and duplicated rows."""
     rng = np.random.default_rng(seed)
     n = n_customers
     growth = 1.2  # acquisitions grow: density proportional to exp(growth * share of the period)
     u = rng.random(n)
     acq = np.log1p(u * np.expm1(growth)) / growth * (days - 30)
     kind = rng.choice(3, size=n, p=[0.45, 0.30, 0.25])  # regular renewal, Poisson-like, occasional
-    mean_gap = np.exp(rng.normal(np.log([30.0, 55.0, 140.0])[kind], 0.5))
+    mean_gap = np.exp(rng.normal(np.log([30.0, 55.0, 140.0])[kind], 0.5)) / activity
     lifetime = rng.weibull(0.7, n) * np.array([500.0, 320.0, 160.0])[kind]
     death = np.minimum(acq + lifetime, days)
     cal_t, cal_clock = _seasonal_clock(days)
