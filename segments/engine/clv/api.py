@@ -238,6 +238,7 @@ def fit_clv(
         parameter_draws=config.parameter_draws,
         level=config.range_level,
         seed=config.random_state,
+        max_cells=config.max_range_cells,
     )
     timings["ranges"] = time.perf_counter() - t
     customers = pd.DataFrame(
@@ -266,8 +267,9 @@ def fit_clv(
         direction_check=direction_check(p_active, full.x, full.t_x_days, full.T_days),
         ranges={
             "level": config.range_level,
-            "draws": config.range_draws,
+            "draws": ranges.draws,
             "parameter_draws": config.parameter_draws,
+            "simulated_share": ranges.simulated_share,
             "parameter_uncertainty": ranges.parameter_uncertainty,
             "note": ranges.note,
         },

@@ -40,7 +40,8 @@ class CLVConfig:
     # Models
     models: tuple[str, ...] = MODEL_NAMES
     fit_sample_size: int = 250_000  # customers the likelihoods are maximised on (a seeded random sample beyond)
-    range_draws: int = 100  # simulated futures per customer for the 80 % ranges
+    range_draws: int = 100  # simulated futures per customer for the 80 % ranges...
+    max_range_cells: int = 30_000_000  # ...fewer when customers x draws would exceed this (1M customers: ~45)
     parameter_draws: int = 20  # parameter sets drawn from the estimate's covariance (range_draws are split)
     range_level: float = 0.80
     score_sample_size: int = 10_000  # customers whose holdout ranges are simulated to measure coverage

@@ -109,6 +109,7 @@ class OrderLog:
     amount: np.ndarray  # float64
     report: IngestReport
     observation_end: int  # day
+    _purchase_days: object = field(default=None, repr=False, compare=False)  # see purchase_days()
 
     @property
     def first_day(self) -> int:
@@ -163,13 +164,15 @@ def _check_columns(available: list[str], wanted: dict[str, str], name: str) -> N
 
 
 def _batches(source, columns: list[str], encoding: str):
-    """Yield pandas DataFrames of ``columns`` (strings kept as read), a block at a time."""
+    """Yield {column: values} a block at a time: pyarrow arrays for files (nothing is converted to pandas
+    unless a value needs the general parsers or an error message), pandas Series for a DataFrame."""
     import pyarrow as pa
 
     name = _source_name(source)
     if isinstance(source, pd.DataFrame):
         for start in range(0, max(len(source), 1), BATCH_ROWS):
-            yield source.iloc[start : start + BATCH_ROWS][columns]
+            part = source.iloc[start : start + BATCH_ROWS]
+            yield {c: part[c] for c in columns}
         return
     if isinstance(source, str | Path) and not Path(source).exists():
         raise EngineError(f"input file {str(source)!r} does not exist")
@@ -181,7 +184,7 @@ def _batches(source, columns: list[str], encoding: str):
         except (pa.ArrowInvalid, OSError) as exc:
             raise EngineError(f"{name!r} is not a readable Parquet file ({exc})") from None
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-            yield batch.to_pandas()
+            yield {c: batch.column(c) for c in columns}
         return
     import pyarrow.csv as pacsv
 
@@ -197,9 +200,36 @@ def _batches(source, columns: list[str], encoding: str):
     )
     try:
         for batch in reader:
-            yield batch.to_pandas()
+            yield {c: batch.column(c) for c in columns}
     except pa.ArrowInvalid as exc:
         raise EngineError(f"{name!r} is not a readable CSV file ({str(exc).strip()})") from None
+
+
+def _series(values) -> pd.Series:
+    return values if isinstance(values, pd.Series) else values.to_pandas()
+
+
+def _customers(values, column: str, offset: int):
+    """Customer ids as a pyarrow array; empty ids stop the run."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pd.Series):
+        missing = values.isna().to_numpy()
+        if not missing.any() and values.dtype == object:
+            missing = values.astype(str).str.strip().eq("").to_numpy()
+        if missing.any():
+            _refuse(column, "are empty", missing, values, offset)
+        try:
+            return pa.array(values.to_numpy() if values.dtype == object else values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types in an object column: compare as text
+            return pa.array(values.astype(str).to_numpy())
+    missing = values.is_null()
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        missing = pc.or_(missing, pc.equal(pc.utf8_trim_whitespace(values), ""))
+    if pc.any(missing).as_py():
+        _refuse(column, "are empty", missing.to_numpy(zero_copy_only=False), _series(values), offset)
+    return values
 
 
 def _available_columns(source, encoding: str) -> list[str]:
@@ -228,12 +258,28 @@ def _refuse(column: str, what: str, bad: np.ndarray, series: pd.Series, offset: 
     )
 
 
-def _days(series: pd.Series, column: str, offset: int) -> np.ndarray:
+def _days(values, column: str, offset: int) -> np.ndarray:
     """Dates -> int32 days since 1970-01-01. Date/datetime columns are used as they are (tz-aware ones in UTC);
     naive ISO strings go through pyarrow (fast, any year); anything else through ``coerce.coerce_datetime``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not isinstance(values, pd.Series):
+        stamps = None
+        if pa.types.is_timestamp(values.type):
+            stamps = values.cast(pa.timestamp("s", tz=values.type.tz))
+        elif pa.types.is_date(values.type):
+            stamps = values.cast(pa.date32()).cast(pa.timestamp("s"))
+        elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            try:
+                stamps = pc.cast(values, pa.timestamp("s"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                stamps = None
+        if stamps is not None and stamps.null_count == 0:
+            seconds = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            return _plausible(np.floor_divide(seconds, 86_400), values, column, offset)
+        values = values.to_pandas()
+    series = values
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -256,35 +302,45 @@ def _days(series: pd.Series, column: str, offset: int) -> np.ndarray:
     return _plausible(values.astype("datetime64[D]").astype(np.int64), series, column, offset)
 
 
-def _plausible(days: np.ndarray, series: pd.Series, column: str, offset: int) -> np.ndarray:
+def _plausible(days: np.ndarray, series, column: str, offset: int) -> np.ndarray:
     """Orders before 1900 or after 2199 are misreadings or typing errors, not orders (and datetime64[ns],
     which the general parser returns, wraps around outside 1678-2262)."""
     odd = (days < EARLIEST_DAY) | (days > LATEST_DAY)
     if odd.any():
-        _refuse(column, "are not dates between 1900 and 2200", odd, series, offset)
+        _refuse(column, "are not dates between 1900 and 2200", odd, _series(series), offset)
     return days.astype(np.int32)
 
 
-def _amounts(series: pd.Series, column: str, offset: int) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values, bad = series.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(series), bool)
-    else:
+def _amounts(values, column: str, offset: int) -> np.ndarray:
+    """Amounts -> float64: numeric columns as they are, plain numbers through pyarrow, anything else (currency
+    symbols, thousands separators, accounting parentheses) through ``coerce.coerce_numeric``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = None
+    if not isinstance(values, pd.Series):
         try:
-            values = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-            bad = np.zeros(len(series), bool)
-        except (ValueError, TypeError):
-            values, bad = coerce_numeric(series)
-    if bad.any():
-        _refuse(column, "could not be read as amounts", bad, series, offset)
-    if np.isnan(values).any() or np.isinf(values).any():
-        _refuse(column, "are empty or not finite", ~np.isfinite(values), series, offset)
-    return values
+            out = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            out = None
+        if out is None:
+            values = values.to_pandas()
+    if out is None:
+        series = values
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            out = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            out, bad = coerce_numeric(series)
+            if bad.any():
+                _refuse(column, "could not be read as amounts", bad, series, offset)
+    if not np.isfinite(out).all():
+        _refuse(column, "are empty or not finite", ~np.isfinite(out), _series(values), offset)
+    return out
 
 
 def read_orders(source, config, *, encoding: str = "utf8") -> OrderLog:
     """Read an order log (CSV/CSV.gz path or seekable stream, Parquet path, or DataFrame) in blocks and apply
     the ingestion rules of this module. ``config`` is a ``CLVConfig``."""
-    import pyarrow as pa
 
     name = _source_name(source)
     wanted = {"customer": config.customer_col, "date": config.date_col, "amount": config.amount_col}
@@ -295,22 +351,15 @@ def read_orders(source, config, *, encoding: str = "utf8") -> OrderLog:
     report = IngestReport(source=name)
     cust_chunks, day_chunks, amount_chunks, order_chunks = [], [], [], []
     offset = 0
-    for frame in _batches(source, columns, encoding):
-        n = len(frame)
+    for batch in _batches(source, columns, encoding):
+        n = len(batch[config.customer_col])
         if n == 0:
             continue
-        cust = frame[config.customer_col]
-        missing = cust.isna().to_numpy()
-        if not missing.any() and cust.dtype == object:
-            missing = cust.astype(str).str.strip().eq("").to_numpy()
-        if missing.any():
-            _refuse(config.customer_col, "are empty", missing, cust, offset)
-        cust_chunks.append(pa.array(cust.to_numpy() if cust.dtype == object else cust, from_pandas=True))
-        day_chunks.append(_days(frame[config.date_col], config.date_col, offset))
-        amount_chunks.append(_amounts(frame[config.amount_col], config.amount_col, offset))
+        cust_chunks.append(_customers(batch[config.customer_col], config.customer_col, offset))
+        day_chunks.append(_days(batch[config.date_col], config.date_col, offset))
+        amount_chunks.append(_amounts(batch[config.amount_col], config.amount_col, offset))
         if config.order_id_col:
-            oid = frame[config.order_id_col]
-            order_chunks.append(pa.array(oid.to_numpy() if oid.dtype == object else oid, from_pandas=True))
+            order_chunks.append(_customers(batch[config.order_id_col], config.order_id_col, offset))
         offset += n
     report.rows = offset
     if offset == 0:
@@ -323,7 +372,7 @@ def read_orders(source, config, *, encoding: str = "utf8") -> OrderLog:
     keep = np.ones(offset, dtype=bool)
 
     if config.order_id_col:
-        _, order = _encode(order_chunks)
+        _, order = _encode(order_chunks, with_values=False)
         del order_chunks
         key = order.astype(np.int64) * 2 + (amount < 0)
         _, first = np.unique(key, return_index=True)
@@ -372,8 +421,10 @@ def read_orders(source, config, *, encoding: str = "utf8") -> OrderLog:
     return OrderLog(customer_ids, customer, day, amount, report, obs_end)
 
 
-def _encode(chunks) -> tuple[np.ndarray, np.ndarray]:
-    """Arrow chunks of ids -> (unique ids as a NumPy array, dense int codes), exact (no hashing)."""
+def _encode(chunks, with_values: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """Arrow chunks of ids -> (unique ids as a NumPy array, dense int codes), exact (no hashing). Without
+    ``with_values`` the distinct ids are not turned into Python objects (ten million order ids would take
+    ~600 MB)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -383,7 +434,7 @@ def _encode(chunks) -> tuple[np.ndarray, np.ndarray]:
     combined = pa.chunked_array(chunks).combine_chunks()
     encoded = pc.dictionary_encode(combined)
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    ids = encoded.dictionary.to_numpy(zero_copy_only=False)
+    ids = encoded.dictionary.to_numpy(zero_copy_only=False) if with_values else None
     return ids, codes
 
 
@@ -452,38 +503,73 @@ def _count_refund_only(cust: np.ndarray, buyers: np.ndarray, n_all: int) -> int:
     return int((present & ~bought).sum())
 
 
+@dataclass
+class PurchaseDays:
+    """One row per (customer, purchase day), sorted by customer then day, with the day's spend from
+    non-negative orders; and every refund with the index of the latest purchase day on or before it (-1 when
+    the customer had none). Computed once per log: every calibration cut reuses it."""
+
+    customer: np.ndarray
+    day: np.ndarray
+    spend: np.ndarray
+    order_day: np.ndarray  # day of every non-negative order (to count same-day merges per window)
+    refund_index: np.ndarray
+    refund_day: np.ndarray
+    refund_amount: np.ndarray
+
+
+def purchase_days(log: OrderLog) -> PurchaseDays:
+    if log._purchase_days is not None:
+        return log._purchase_days
+    base = int(log.day.min())
+    width = np.int64(int(log.day.max()) - base + 1)
+    pos = log.amount >= 0
+    keys = log.customer[pos].astype(np.int64) * width + (log.day[pos] - base)
+    ukeys, inverse = np.unique(keys, return_inverse=True)
+    del keys
+    spend = np.bincount(inverse, weights=log.amount[pos], minlength=len(ukeys))
+    del inverse
+    neg = ~pos
+    rkeys = log.customer[neg].astype(np.int64) * width + (log.day[neg] - base)
+    idx = np.searchsorted(ukeys, rkeys, side="right") - 1
+    ucust = ukeys // width
+    ok = idx >= 0
+    ok[ok] = ucust[idx[ok]] == log.customer[neg][ok]
+    table = PurchaseDays(
+        customer=ucust,
+        day=(ukeys % width + base).astype(np.int64),
+        spend=spend,
+        order_day=log.day[pos],
+        refund_index=np.where(ok, idx, -1),
+        refund_day=log.day[neg].astype(np.int64),
+        refund_amount=log.amount[neg],
+    )
+    log._purchase_days = table
+    return table
+
+
 def summarize(log: OrderLog, cut: int, end: int | None = None) -> CustomerSummary:
     """Per-customer figures at calibration cut ``cut`` (a day) and what the same customers did in (cut, end]."""
     end = cut if end is None else end
     if end < cut:
         raise EngineError("the end of the period after the calibration cut must not be before the cut")
-    in_window = log.day <= end
-    cust, day, amount = log.customer[in_window], log.day[in_window], log.amount[in_window]
-    base = int(day.min()) if len(day) else 0
-    width = np.int64(end - base + 1)
-    pos = amount >= 0
-    keys = cust[pos].astype(np.int64) * width + (day[pos] - base)
-    ukeys, inverse = np.unique(keys, return_inverse=True)
-    spend = np.bincount(inverse, weights=amount[pos], minlength=len(ukeys))
-    ucust = (ukeys // width).astype(np.int64)
-    uday = (ukeys % width + base).astype(np.int64)
-    same_day_merged = int(pos.sum() - len(ukeys))
-
-    neg = ~pos
-    refunds_applied = refunds_unmatched = refunds_across_cut = 0
-    if neg.any():
-        rkeys = cust[neg].astype(np.int64) * width + (day[neg] - base)
-        idx = np.searchsorted(ukeys, rkeys, side="right") - 1
-        ok = idx >= 0
-        ok[ok] = ucust[idx[ok]] == cust[neg][ok]
-        refunds_unmatched = int((~ok).sum())
-        same_side = np.zeros_like(ok)
-        same_side[ok] = (uday[idx[ok]] <= cut) == (day[neg][ok] <= cut)
-        refunds_across_cut = int((ok & ~same_side).sum())
-        apply = ok & same_side
-        refunds_applied = int(apply.sum())
-        spend += np.bincount(idx[apply], weights=amount[neg][apply], minlength=len(ukeys))
+    pdays = purchase_days(log)
+    spend = pdays.spend.copy()
+    in_window = pdays.refund_day <= end
+    matched = in_window & (pdays.refund_index >= 0)
+    refunds_unmatched = int((in_window & (pdays.refund_index < 0)).sum())
+    same_side = np.zeros(len(matched), dtype=bool)
+    same_side[matched] = (pdays.day[pdays.refund_index[matched]] <= cut) == (pdays.refund_day[matched] <= cut)
+    refunds_across_cut = int((matched & ~same_side).sum())
+    apply = matched & same_side
+    refunds_applied = int(apply.sum())
+    if refunds_applied:
+        spend += np.bincount(pdays.refund_index[apply], weights=pdays.refund_amount[apply], minlength=len(spend))
         np.maximum(spend, 0.0, out=spend)
+    keep = pdays.day <= end
+    ucust, uday, spend = pdays.customer[keep], pdays.day[keep], spend[keep]
+    same_day_merged = int(np.count_nonzero(pdays.order_day <= end) - len(uday))
+    cust = log.customer[log.day <= end]
 
     before = uday <= cut
     bc, bd, bs = ucust[before], uday[before], spend[before]
