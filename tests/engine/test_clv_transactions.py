@@ -252,3 +252,12 @@ def test_the_holdout_counts_are_what_the_same_customers_did_after_the_cut():
     assert one(s, "a")["after"] == 2 and one(s, "a")["after_spend"] == 23.0
     assert s.after_weekly.tolist() == [1, 0, 1, 0, 0]
     assert s.stats["customers_new_after_cut"] == 1 and s.stats["purchases_by_new_customers_after_cut"] == 1
+
+
+def test_ids_that_differ_as_text_stay_different_customers(tmp_path):
+    (tmp_path / "o.csv").write_text("customer,date,amount\n007,2024-01-01,5\n7,2024-01-02,6\n+7,2024-01-03,7\n7,2024-01-04,8\n")
+    log = read_orders(tmp_path / "o.csv", CFG)
+    assert sorted(log.customer_ids.tolist()) == ["+7", "007", "7"]
+    (tmp_path / "n.csv").write_text("customer,date,amount\n12,2024-01-01,5\n7,2024-01-02,6\n12,2024-01-03,7\n")
+    log = read_orders(tmp_path / "n.csv", CFG)
+    assert sorted(log.customer_ids.tolist()) == [7, 12]  # plain integers are read as integers

@@ -216,10 +216,11 @@ def fit_clv(
     report_progress("Predicting", 80)
     t = time.perf_counter()
     x, t_x, T = full.weeks
+    d = full.model_data()
     h = horizon_days / 7.0
     rho = weekly_discount_rate(config.discount_rate)
-    p_active = model.p_alive(x, t_x, T)
-    expected, discounted = expected_value(model, h, x, t_x, T, rho)
+    p_active = model.p_alive(d)
+    expected, discounted = expected_value(model, h, d, None, None, rho)
     spend_per = gg.expected_spend(full.x, full.monetary)
     timings["predict"] = time.perf_counter() - t
     report_progress("Ranges", 85)

@@ -142,11 +142,12 @@ def _ratio_error(expected: float, actual: float) -> float | None:
 def score(model, gg, cal: CustomerSummary, config, *, draws: int, seed: int) -> dict:
     """Predictions for (cal.cut, cal.end] against what the customers did; see the module docstring."""
     x, t_x, T = cal.weeks
+    d = cal.model_data()
     h = (cal.end - cal.cut) / 7.0
     weeks = len(cal.after_weekly)
     edges = np.minimum(np.arange(1, weeks + 1) * 7.0, cal.end - cal.cut) / 7.0
     cumulative = []
-    for expected in model.expected_purchases_path(edges, x, t_x, T):
+    for expected in model.expected_purchases_path(edges, d):
         cumulative.append(float(expected.sum()))
     tracking_expected = np.diff(np.r_[0.0, cumulative])
     actual = cal.after_purchases.astype(np.float64)
@@ -186,7 +187,7 @@ def score(model, gg, cal: CustomerSummary, config, *, draws: int, seed: int) -> 
         seed=seed,
         truth=cal.after_spend[rows],
     )
-    p_active = model.p_alive(x, t_x, T)
+    p_active = model.p_alive(d)
     return {
         "model": model.name,
         "label": model.label,

@@ -83,6 +83,8 @@ class _Data:
 
 
 def _data(x, t_x, T) -> _Data:
+    """Every method that takes (x, t_x, T) also takes a prepared ``_Data`` as ``x`` alone (``CustomerSummary``
+    keeps one), so that the distinct values are found once per summary, not once per call."""
     return x if isinstance(x, _Data) else _Data(x, t_x, T)
 
 
@@ -233,11 +235,11 @@ class _PurchaseModel(_MLE):
         d = _Data(x, t_x, T, w / total)
         return self._fit(d, total, start)
 
-    def loglik(self, x, t_x, T) -> np.ndarray:
+    def loglik(self, x, t_x=None, T=None) -> np.ndarray:
         """Per-customer log-likelihood at the current parameters."""
         return self._ll(self._theta(), _data(x, t_x, T))
 
-    def expected_purchases(self, t, x, t_x, T):
+    def expected_purchases(self, t, x, t_x=None, T=None):
         """E[purchases in (T, T + t] | x, t_x, T] (``t`` in weeks)."""
         return next(iter(self.expected_purchases_path([t], x, t_x, T)))
 
@@ -301,17 +303,17 @@ class ParetoNBD(_PurchaseModel):
         )
         return self
 
-    def p_alive(self, x, t_x, T):
+    def p_alive(self, x, t_x=None, T=None):
         d = _data(x, t_x, T)
         alive, dropout = self._log_terms(self.r, self.alpha, self.s, self.beta, d)
         return 1.0 / (1.0 + np.exp(np.clip(dropout - alive, -700, 700)))
 
-    def expected_purchases_path(self, times, x, t_x, T):
+    def expected_purchases_path(self, times, x, t_x=None, T=None):
         """Yield E[purchases in (T, T + t] | x, t_x, T] for each t in ``times``: P(alive) x (r + x)(β + T) /
         ((α + T)(s - 1)) x [1 - ((β + T)/(β + T + t))^(s - 1)] (Fader & Hardie 2005), P(alive) computed once."""
         d = _data(x, t_x, T)
         r, alpha, s, beta = self.r, self.alpha, self.s, self.beta
-        scale = self.p_alive(d, None, None) * (r + d.x) * (beta + d.T) / (alpha + d.T)
+        scale = self.p_alive(d) * (r + d.x) * (beta + d.T) / (alpha + d.T)
         sm1 = s - 1.0
         for t in times:
             L = np.log1p(t / (beta + d.T))
@@ -383,7 +385,7 @@ class BGNBD(_PurchaseModel):
         )
         return self
 
-    def p_alive(self, x, t_x, T):
+    def p_alive(self, x, t_x=None, T=None):
         d = _data(x, t_x, T)
         r, alpha, a, b, k = self.r, self.alpha, self.a, self.b, self.shift
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -399,7 +401,7 @@ class BGNBD(_PurchaseModel):
         quiet = np.exp((self.r + x) * (np.log(self.alpha + T) - np.log(self.alpha + T + horizon)))
         return (1.0 - pa) + pa * quiet
 
-    def expected_purchases_path(self, times, x, t_x, T):
+    def expected_purchases_path(self, times, x, t_x=None, T=None):
         """Yield E[purchases in (T, T + t] | x, t_x, T] for each t in ``times``: Fader, Hardie & Lee (2005)
         eq. 10 (BG/NBD) and its MBG/NBD counterpart. Valid for every a != 1 (checked against numerical
         integration over p in the tests); the 2F1 factor depends on (x, T) only and is evaluated once per
@@ -408,7 +410,7 @@ class BGNBD(_PurchaseModel):
         r, alpha, a, b, k = self.r, self.alpha, self.a, self.b, self.shift
         if abs(a - 1.0) < 1e-6:  # removable singularity: step off it
             a = 1.0 + 1e-6
-        pa = self.p_alive(d, None, None)
+        pa = self.p_alive(d)
         ux, uT, inv = d.pairs("T")
         for t in times:
             z = t / (alpha + uT + t)

@@ -51,7 +51,8 @@ def weekly_discount_rate(yearly_rate: float) -> float:
 
 
 def expected_value(model, horizon_weeks: float, x, t_x, T, rho: float) -> tuple[np.ndarray, np.ndarray]:
-    """(expected purchases in the horizon, discounted expected purchases) per customer."""
+    """(expected purchases in the horizon, discounted expected purchases) per customer (``x`` may be a
+    prepared ``_Data``, with ``t_x`` and ``T`` None)."""
     if rho <= 0:
         total = model.expected_purchases(horizon_weeks, x, t_x, T)
         return total, total.copy()
@@ -125,7 +126,7 @@ def p_any_purchase_bound(model, d: _Data, h: float) -> np.ndarray:
     """Upper bound of P(at least one purchase in the horizon): P(alive) x P(a Poisson event in h | alive).
     Exact for BG/NBD and MBG/NBD; for Pareto/NBD the customer may also die within h, so it is a bound."""
     quiet = np.exp((model.r + d.x) * (np.log(model.alpha + d.T) - np.log(model.alpha + d.T + h)))
-    return model.p_alive(d, None, None) * (1.0 - quiet)
+    return model.p_alive(d) * (1.0 - quiet)
 
 
 def _simulate_block(model, gg, d: _Data, n_gg, m_gg, h, rho, n_proc, rng) -> np.ndarray:
@@ -133,7 +134,7 @@ def _simulate_block(model, gg, d: _Data, n_gg, m_gg, h, rho, n_proc, rng) -> np.
     x, T = d.x, d.T
     n = len(x)
     out = np.zeros((n, n_proc))
-    pa = model.p_alive(d, None, None)
+    pa = model.p_alive(d)
     rows, cols = np.nonzero(rng.random((n, n_proc)) < pa[:, None])
     if len(rows) == 0:
         return out
