@@ -46,20 +46,33 @@ def _unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Distinct rows of ``columns``: (unique columns, inverse index per row, count per unique row)."""
-    stacked = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
-    if len(stacked) == 0:
+    """Distinct rows of ``columns``: (unique columns, inverse index per row, count per unique row).
+
+    Each column is replaced by its rank among its distinct values and the ranks are combined into one integer
+    key, so that a million rows need one-dimensional sorts only (a lexicographic sort of float rows is ~5x
+    slower); when the ranks do not fit one 62-bit key, rows are sorted lexicographically instead."""
+    cols = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
+    n = len(cols[0]) if cols else 0
+    if n == 0:
         return [np.zeros(0) for _ in columns], np.zeros(0, dtype=np.int64), np.zeros(0)
+    coded = [_unique(c) for c in cols]
+    sizes = [len(u) for u, _ in coded]
+    if float(np.prod(np.array(sizes, dtype=np.float64))) < 2.0**62:
+        key = np.zeros(n, dtype=np.int64)
+        for (_, codes), size in zip(coded, sizes, strict=True):
+            key = key * size + codes
+        _, first, inv, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+        return [c[first] for c in cols], inv.reshape(-1), counts.astype(np.float64)
+    stacked = np.column_stack(cols)
     order = np.lexsort(stacked.T[::-1])
-    s = stacked[order]
-    new = np.ones(len(s), dtype=bool)
-    new[1:] = np.any(s[1:] != s[:-1], axis=1)
+    srt = stacked[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.any(srt[1:] != srt[:-1], axis=1)
     group = np.cumsum(new) - 1
-    inv = np.empty(len(s), dtype=np.int64)
+    inv = np.empty(n, dtype=np.int64)
     inv[order] = group
-    counts = np.bincount(group).astype(np.float64)
-    uniq = s[new]
-    return [np.ascontiguousarray(uniq[:, j]) for j in range(uniq.shape[1])], inv, counts
+    uniq = srt[new]
+    return [np.ascontiguousarray(uniq[:, j]) for j in range(uniq.shape[1])], inv, np.bincount(group).astype(np.float64)
 
 
 class _Data:
@@ -77,8 +90,10 @@ class _Data:
     def pairs(self, which: str):
         """(unique x, unique t, inverse) for which = "T" or "t_x"."""
         if which not in self._pairs:
-            (ux, ut), inv, _ = _unique_rows(self.x, self.T if which == "T" else self.t_x)
-            self._pairs[which] = (ux, ut, inv)
+            ut, it = (self.uT, self.iT) if which == "T" else (self.utx, self.itx)
+            key = self.ix.astype(np.int64) * len(ut) + it
+            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+            self._pairs[which] = (self.x[first], ut[it[first]], inv.reshape(-1))
         return self._pairs[which]
 
 
