@@ -39,7 +39,7 @@ class CLVConfig:
     discount_rate: float = 0.10  # per year, applied to each purchase at its time (continuous compounding)
     # Models
     models: tuple[str, ...] = MODEL_NAMES
-    fit_sample_size: int = 250_000  # customers the likelihoods are maximised on (a seeded random sample beyond)
+    fit_sample_size: int = 100_000  # customers the likelihoods are maximised on (a seeded random sample beyond)
     range_draws: int = 100  # simulated futures per customer for the 80 % ranges...
     max_range_cells: int = 30_000_000  # ...fewer when customers x draws would exceed this (1M customers: ~45)
     parameter_draws: int = 20  # parameter sets drawn from the estimate's covariance (range_draws are split)
