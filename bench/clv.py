@@ -65,6 +65,7 @@ def _run(path: str) -> dict:
         "wall_s": wall,
         "cpu_s": cpu,
         "timings": result.timings,
+        "cpu": m["cpu_seconds"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "orders": m["ingest"]["rows"],
         "customers": m["summary"]["customers"],
@@ -104,14 +105,18 @@ def main() -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             tm = r["timings"]
             model_s = tm["total"] - tm["read"] - tm["summarize"]
+            model_cpu = r["cpu"]["total"] - r["cpu"]["read"] - r["cpu"]["summarize"]
             print(f"\n{n:,} customers, {r['orders']:,} orders ({path.stat().st_size / 1e6:,.0f} MB CSV, generated in {gen_s:.0f} s)")
             print(
                 f"  load average before {load_before[0]:.1f} / {load_before[1]:.1f}, after {load_after[0]:.1f} / "
                 f"{load_after[1]:.1f} (1 / 5 min, 2 cores)"
             )
-            print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in tm.items() if k != "total"))
             print(
-                f"  total {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU; fit + holdout + ranges {model_s:.2f} s wall; "
+                "  stages (wall / CPU s): "
+                + ", ".join(f"{k} {v:.2f} / {r['cpu'][k]:.2f}" for k, v in tm.items() if k != "total")
+            )
+            print(
+                f"  total {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU; fit + holdout + ranges {model_s:.2f} s wall / {model_cpu:.2f} s CPU; "
                 f"peak RSS {r['peak_rss_mb']:,.0f} MB; {r['orders'] / r['wall_s']:,.0f} orders/s; imports {r['import_s']:.2f} s"
             )
             print(f"  eligible {r['eligible']}, chosen {r['chosen']}")
