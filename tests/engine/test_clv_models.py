@@ -19,7 +19,7 @@ from segments.engine.clv import (
     simulate_model_log,
     summarize,
 )
-from segments.engine.clv.transactions import to_day
+from segments.engine.clv.orders import to_day
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

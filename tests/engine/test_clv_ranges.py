@@ -13,8 +13,8 @@ from segments.engine.clv import (
     simulate_model_log,
     summarize,
 )
+from segments.engine.clv.orders import to_day
 from segments.engine.clv.ranges import expected_value, simulate_spend, weekly_discount_rate
-from segments.engine.clv.transactions import to_day
 
 GG = GammaGamma(p=4.0, q=5.0, v=60.0)
 

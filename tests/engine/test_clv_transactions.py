@@ -10,8 +10,8 @@ import pytest
 
 from segments.engine import EngineError
 from segments.engine.clv import CLVConfig, read_orders, summarize
-from segments.engine.clv import transactions as tx
-from segments.engine.clv.transactions import to_day
+from segments.engine.clv import orders as reader
+from segments.engine.clv.orders import to_day
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CFG = CLVConfig(customer_col="customer", date_col="date", amount_col="amount", observation_end="2024-12-31")
@@ -207,8 +207,8 @@ def test_reading_in_many_small_blocks_gives_the_same_summary_as_one_block(tmp_pa
     raw = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["m", "customer", "date", "n", "amount"])
     raw.to_csv(tmp_path / "cdnow.csv", index=False)
     whole = summarize(read_orders(tmp_path / "cdnow.csv", CFG), to_day("1997-09-30"), to_day("1998-06-30"))
-    monkeypatch.setattr(tx, "BLOCK_BYTES", 4096)
-    monkeypatch.setattr(tx, "BATCH_ROWS", 250)
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(reader, "BATCH_ROWS", 250)
     log = read_orders(tmp_path / "cdnow.csv", CFG)
     pieces = summarize(log, to_day("1997-09-30"), to_day("1998-06-30"))
     assert log.report.rows == 6919

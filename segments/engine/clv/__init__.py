@@ -1,7 +1,8 @@
 """Customer lifetime value from order logs: buy-till-you-die models chosen on a holdout, with ranges.
 
-Modules (read in this order): ``config.py`` (CLVConfig), ``transactions.py`` (streamed reading and the
-per-customer summary, with the rule for every ingestion edge case), ``models.py`` (Pareto/NBD, BG/NBD,
+Modules (read in this order): ``config.py`` (CLVConfig), ``orders.py`` (streamed reading, with the rules for
+unreadable values, future dates and duplicated order ids), ``transactions.py`` (purchase days and the
+per-customer summary, with the rules for same-day orders, refunds, zero amounts, one-time buyers), ``models.py`` (Pareto/NBD, BG/NBD,
 MBG/NBD, Gamma-Gamma: likelihoods, P(alive), conditional expectations), ``holdout.py`` (split, eligibility,
 scores, model choice), ``ranges.py`` (discounted expected value and the simulated 80 % ranges), ``api.py``
 (``fit_clv``), ``simulate.py`` (order logs for tests and benches).
@@ -14,8 +15,9 @@ Public API: ``fit_clv(source, config=None, progress=None) -> CLVResult``, ``CLVC
 from .api import CUSTOMER_COLUMNS, UNITS, CLVResult, fit_clv
 from .config import CLVConfig
 from .models import BGNBD, MBGNBD, GammaGamma, ParetoNBD
+from .orders import IngestReport, OrderLog, read_orders
 from .simulate import generate_order_log, simulate_model_log
-from .transactions import CustomerSummary, IngestReport, OrderLog, read_orders, summarize
+from .transactions import CustomerSummary, summarize
 
 __all__ = [
     "BGNBD",

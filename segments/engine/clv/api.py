@@ -13,8 +13,9 @@ from ..errors import EngineError
 from .config import CLVConfig
 from .holdout import Reason, accuracy_sentence, choose, direction_check, eligibility, holdout_days, score
 from .models import PURCHASE_MODELS, GammaGamma
+from .orders import OrderLog, day_to_date, read_orders, to_day
 from .ranges import expected_value, simulate_spend, weekly_discount_rate
-from .transactions import CustomerSummary, OrderLog, day_to_date, read_orders, summarize, to_day
+from .transactions import CustomerSummary, summarize
 
 CUSTOMER_COLUMNS = [
     "customer_id",

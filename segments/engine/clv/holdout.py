@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .orders import day_to_date
 from .ranges import simulate_spend
-from .transactions import CustomerSummary, day_to_date
+from .transactions import CustomerSummary
 
 CE_BUCKETS = 8  # 0..6 repeat purchases, then "7+"
 

@@ -208,15 +208,6 @@ class _MLE:
         return {k: float(v) for k, v in zip(self.param_names, se, strict=True)}
 
 
-def _finite_diff_grad(fun, theta: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    g = np.empty_like(theta)
-    for j in range(len(theta)):
-        e = np.zeros_like(theta)
-        e[j] = step
-        g[j] = (fun(theta + e) - fun(theta - e)) / (2 * step)
-    return g
-
-
 def _hessian_from_values(fun, theta: np.ndarray, step: float = 1e-3) -> np.ndarray:
     """Central second differences of a function (for models without an analytic gradient): 2k^2 + 1 calls."""
     k = len(theta)
