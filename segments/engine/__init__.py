@@ -25,6 +25,14 @@ Public API
                               identifier, ignore, churn_label. Sample-based (5,000 rows), cheap on big frames.
 ``infer_behaviour_roles(df, roles=None, config=None) -> {"recency_col", "frequency_col", "tenure_col"}``
                               behavioural roles (column names or None), from the config or column names.
+``fit_clv(source, config=None, progress=None) -> CLVResult``
+                              lifetime value from an order log (path to CSV/CSV.gz/Parquet, seekable CSV stream
+                              or DataFrame): per customer ``p_active``, ``expected_purchases``, ``clv`` and its
+                              80 % range ``clv_low``/``clv_high``; Pareto/NBD, BG/NBD and MBG/NBD scored on a
+                              holdout, the best refitted on the whole log. ``CLVConfig`` (``from_dict``/
+                              ``to_dict``) holds the columns, periods, horizon and discount rate; a result with
+                              ``eligible=False`` carries ``reasons`` (what is missing, what to do) instead of a
+                              model. Details: ``segments/engine/clv/__init__.py``.
 ``EngineError``               the engine's exception; its message names the column, row or limit. It is a
                               ``UserFacingError`` (message for people, optional ``field``), the base every
                               layer's expected failures share.
@@ -33,7 +41,7 @@ Column roles                  ``ROLES``, ``AUTO``, ``BEHAVIOUR_KEYS``/``BEHAVIOU
                               ``analysis_roles``, ``behaviour_role_errors`` (see ``config.py``).
 ``ENGINE_VERSION``            version string stored in saved models.
 
-Command line: ``python -m segments.engine analyze|predict|synth`` (see ``segments/engine/cli.py``).
+Command line: ``python -m segments.engine analyze|predict|synth|clv`` (see ``segments/engine/cli.py``).
 """
 
 import os
@@ -70,6 +78,9 @@ _LAZY = {
     "infer_behaviour_roles": "roles",
     "infer_roles": "roles",
     "generate_synthetic": "synthetic",
+    "CLVConfig": "clv",
+    "CLVResult": "clv",
+    "fit_clv": "clv",
 }
 
 
@@ -92,6 +103,8 @@ __all__ = [
     "ROLES",
     "AnalysisConfig",
     "AnalysisResult",
+    "CLVConfig",
+    "CLVResult",
     "EngineError",
     "FittedPipeline",
     "UserFacingError",
@@ -99,6 +112,7 @@ __all__ = [
     "analyze",
     "behaviour_role_errors",
     "config_from_roles",
+    "fit_clv",
     "generate_synthetic",
     "infer_behaviour_roles",
     "infer_roles",

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .btyd import MBGNBD, GammaGamma
 from .clustering import sample_indices
+from .clv.models import MBGNBD, GammaGamma
 from .vocabulary import method_label
 
 DAYS_PER_WEEK = 7.0
