@@ -142,9 +142,10 @@ def _complete(batch, wanted: list[str]):
 
 
 def open_customers_file(analysis):
-    """The analysis's per-customer Parquet file, opened through the storage backend (file system or S3)."""
-    from django.core.files.storage import default_storage
+    """The analysis's per-customer Parquet file, opened for reading through `segsaas.storage` (seekable: on S3
+    `iter_customer_batches` fetches one row group at a time, nothing is copied whole)."""
+    from segsaas import storage
 
     if not analysis.customers_file:
         raise FileNotFoundError(f"analysis {analysis.pk} has no per-customer results")
-    return default_storage.open(analysis.customers_file, "rb")
+    return storage.open(analysis.customers_file)

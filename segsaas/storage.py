@@ -316,7 +316,10 @@ def _status(exc) -> int | None:
 
 
 def _content_type(name: str) -> str:
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+    """As Django's FileResponse guesses it: a compressed file is its compression's type (.csv.gz: gzip)."""
+    content_type, encoding = mimetypes.guess_type(name)
+    compressed = {"gzip": "application/gzip", "bzip2": "application/x-bzip", "xz": "application/x-xz"}
+    return compressed.get(encoding) or content_type or "application/octet-stream"
 
 
 def _copy(source, target) -> None:
