@@ -157,6 +157,7 @@ elif STORAGE_BACKEND == "s3":
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default=env.str("AWS_DEFAULT_REGION", default="")) or None,
             "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,  # "path" for some stores
+            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
             "location": env.str("AWS_LOCATION", default=""),  # a key prefix inside the bucket
             "file_overwrite": True,
             "default_acl": None,  # private objects; people get short-lived signed URLs

@@ -187,8 +187,7 @@ class _S3:
 
     def open(self, name: str) -> BinaryIO:
         size = int(self.head(name)["ContentLength"])
-        raw = _S3RangeReader(self.client, self.bucket, self.key(name), size, name)
-        return io.BufferedReader(raw, buffer_size=int(settings.STORAGE_READ_BUFFER_BYTES))
+        return _S3RangeReader(self.client, self.bucket, self.key(name), size, name)
 
     @contextlib.contextmanager
     def local_copy(self, name: str) -> Iterator[str]:
@@ -239,19 +238,23 @@ class _S3:
             )
             return Download(filename=filename, content_type=content_type, size=size, url=url)
         fh = self.open(name)
-        return Download(filename=filename, content_type=content_type, size=fh.raw.size, file=fh)
+        return Download(filename=filename, content_type=content_type, size=fh.size, file=fh)
 
 
 class _S3RangeReader(io.RawIOBase):
-    """A seekable read-only view of one S3 object: each read is one ranged GET of exactly the bytes asked for.
+    """A seekable read-only view of one S3 object, fetched by ranged GETs as it is read.
 
-    Wrapped in an `io.BufferedReader`, sequential reads fetch `STORAGE_READ_BUFFER_BYTES` at a time, and
-    pyarrow reads a Parquet file's footer and then only the row groups and columns it needs."""
+    A read that continues the previous one fetches `STORAGE_READ_BUFFER_BYTES` ahead (a download or a copy
+    streams in a few large requests); a read after a seek fetches exactly the bytes asked for, so pyarrow
+    gets a Parquet file's footer and then only the column chunks of the row groups it reads."""
 
     def __init__(self, client, bucket: str, key: str, size: int, name: str):
         super().__init__()
         self._client, self._bucket, self._key = client, bucket, key
-        self.size, self.name, self._pos = size, name, 0
+        self.size, self.name = size, name
+        self._pos = self._last_end = 0
+        self._ahead, self._ahead_start = b"", 0
+        self._readahead = int(settings.STORAGE_READ_BUFFER_BYTES)
 
     def readable(self) -> bool:
         return True
@@ -275,19 +278,32 @@ class _S3RangeReader(io.RawIOBase):
         want = min(len(buffer), self.size - self._pos)
         if want <= 0:
             return 0
-        body = self._client.get_object(
-            Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-{self._pos + want - 1}"
-        )["Body"]
-        view = memoryview(buffer)
-        got = 0
-        with contextlib.closing(body):
-            for chunk in body.iter_chunks(CHUNK):
-                view[got : got + len(chunk)] = chunk
-                got += len(chunk)
-        if got != want:
-            raise OSError(f"{self.name!r}: asked the object store for {want} bytes at {self._pos}, got {got}")
-        self._pos += got
-        return got
+        offset = self._pos - self._ahead_start
+        if offset < 0 or offset + want > len(self._ahead):
+            fetch = max(want, self._readahead) if self._pos == self._last_end else want
+            data = self._get(self._pos, min(fetch, self.size - self._pos))
+            if len(data) > want:
+                self._ahead, self._ahead_start = data, self._pos
+            else:
+                self._ahead = b""
+            buffer[:want] = data[:want]
+        else:
+            buffer[:want] = self._ahead[offset : offset + want]
+        self._pos += want
+        self._last_end = self._pos
+        return want
+
+    def _get(self, start: int, length: int) -> bytes:
+        body = self._client.get_object(Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{start + length - 1}")
+        with contextlib.closing(body["Body"]) as stream:
+            data = stream.read()
+        if len(data) != length:
+            raise OSError(f"{self.name!r}: asked the object store for {length} bytes at {start}, got {len(data)}")
+        return data
+
+    def close(self) -> None:
+        self._ahead = b""
+        super().close()
 
 
 class _ReadBytes:
