@@ -5,7 +5,7 @@ import io
 import os
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # segsaas.test_settings made this directory (files, broker messages) and shares it with the worker.
 TMP = Path(os.environ.get("SEGSAAS_TEST_TMP") or tempfile.mkdtemp(prefix="segsaas-test-"))
@@ -47,12 +47,12 @@ def wait_for_job(job, timeout=180):
     raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n{log}")
 
 
-def stored_files(org) -> list[Path]:
-    """Every file under the organization's part of MEDIA_ROOT."""
-    from django.conf import settings
+def stored_files(org) -> list[PurePosixPath]:
+    """Every stored file of the organization (storage paths: on the local disk or in the S3 bucket)."""
+    from datasets.storage import organization_dir
+    from segsaas import storage
 
-    root = Path(settings.MEDIA_ROOT) / f"org-{org.pk}"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return [PurePosixPath(name) for name in storage.list_tree(organization_dir(org.pk))]
 
 
 def dataset_count(org) -> int:
