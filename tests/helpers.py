@@ -83,3 +83,34 @@ def sample_records(dataset, n=3, start=0):
             record[key] = value.isoformat()[:10] if hasattr(value, "isoformat") else value
         records.append(record)
     return records
+
+
+# --- the moto S3 server of tests/storage (its fixture `s3_server` gives the endpoint) ---------------------------
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "segsaas-test", "AWS_SECRET_ACCESS_KEY": "segsaas-test-secret"}  # moto takes any
+S3_REGION = "us-east-1"
+
+
+def s3_client(endpoint: str):
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_REGION,
+        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def new_bucket(endpoint: str) -> str:
+    import uuid
+
+    name = f"segsaas-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def bucket_keys(endpoint: str, bucket: str) -> list[str]:
+    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))

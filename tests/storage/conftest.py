@@ -7,13 +7,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 
 import pytest
-from helpers import TMP
-
-S3_KEYS = {"AWS_ACCESS_KEY_ID": "segsaas-test", "AWS_SECRET_ACCESS_KEY": "segsaas-test-secret"}  # moto takes any
-S3_REGION = "us-east-1"
+from helpers import S3_KEYS, S3_REGION, TMP, new_bucket
 
 
 def _free_port() -> int:
@@ -52,29 +48,6 @@ def s3_server():
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
     log.close()
-
-
-def s3_client(endpoint: str):
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=S3_REGION,
-        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
-def new_bucket(endpoint: str) -> str:
-    name = f"segsaas-{uuid.uuid4().hex[:12]}"
-    s3_client(endpoint).create_bucket(Bucket=name)
-    return name
-
-
-def bucket_keys(endpoint: str, bucket: str) -> list[str]:
-    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
-    return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))
 
 
 @pytest.fixture

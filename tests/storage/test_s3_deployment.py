@@ -7,8 +7,7 @@ import sys
 import uuid
 
 import pytest
-from conftest import S3_KEYS, S3_REGION, bucket_keys, new_bucket
-from helpers import ROOT, TMP
+from helpers import ROOT, S3_KEYS, S3_REGION, TMP, bucket_keys, new_bucket
 
 # What a test session of this suite sets for itself (test_settings.py); a nested session must choose its own.
 SESSION_VARIABLES = (

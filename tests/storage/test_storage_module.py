@@ -7,7 +7,7 @@ import urllib.request
 
 import pandas as pd
 import pytest
-from conftest import bucket_keys
+from helpers import bucket_keys, s3_client
 
 from segsaas import storage
 
@@ -126,8 +126,6 @@ def test_deleting_a_tree_removes_everything_under_it_and_nothing_beside_it(backe
 
 
 def test_deleting_a_tree_of_more_than_one_listing_page_on_s3_removes_every_object(on_s3):
-    from conftest import s3_client
-
     endpoint, bucket = on_s3
     client = s3_client(endpoint)
     for i in range(1_005):  # a listing page and a delete call take 1,000 keys
