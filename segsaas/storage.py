@@ -158,7 +158,7 @@ class _S3:
     def save(self, name: str, content) -> None:
         # upload_fileobj with the configured TransferConfig: multipart above its threshold, parts read one at
         # a time from the stream, so a large file never sits whole in memory.
-        content_type = getattr(content, "content_type", None) or _content_type(name)
+        content_type = _content_type(name)  # from our own name, never from what an uploading client claimed
         self.client.upload_fileobj(
             _ReadBytes(content),
             self.bucket,
