@@ -108,7 +108,9 @@ def iter_customer_batches(
         table = pa.Table.from_pandas(source[present], preserve_index=False)
         batches = table.to_batches(max_chunksize=batch_size)
     else:
-        parquet = pq.ParquetFile(source)
+        # No pre-buffering: pyarrow would otherwise fetch every row group's bytes before the first batch (the
+        # whole file, in memory); without it, it reads the column chunks of one row group at a time.
+        parquet = pq.ParquetFile(source, pre_buffer=False)
         present = [c for c in wanted if c in parquet.schema_arrow.names]
         batches = parquet.iter_batches(batch_size=batch_size, columns=present)
     for batch in batches:

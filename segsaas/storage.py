@@ -89,9 +89,9 @@ class _Local:
 
     def save(self, name: str, content) -> None:
         with self.target(name) as tmp:
-            source = getattr(content, "temporary_file_path", None)
+            source = _file_path(content)
             if source is not None:
-                shutil.copyfile(source(), tmp)
+                shutil.copyfile(source, tmp)
             else:
                 with builtins.open(tmp, "wb") as out:
                     _copy(content, out)
@@ -156,24 +156,24 @@ class _S3:
         return f"{location}/{name}" if location else name
 
     def save(self, name: str, content) -> None:
-        # upload_fileobj with the configured TransferConfig: multipart above its threshold, parts read one at
-        # a time from the stream, so a large file never sits whole in memory.
-        content_type = _content_type(name)  # from our own name, never from what an uploading client claimed
-        self.client.upload_fileobj(
-            _ReadBytes(content),
-            self.bucket,
-            self.key(name),
-            ExtraArgs={"ContentType": content_type, **_object_parameters(self.storage)},
-            Config=self.storage.transfer_config,
-        )
+        # Multipart above the TransferConfig's threshold. From a file on disk (Django's spooled upload, a local
+        # target) boto3 reads each part from the file as it sends it; from a stream it holds a few parts in memory.
+        args = {
+            "ExtraArgs": {"ContentType": _content_type(name), **_object_parameters(self.storage)},
+            "Config": self.storage.transfer_config,
+        }  # the content type from our own name, never from what an uploading client claimed
+        path = _file_path(content)
+        if path is not None:
+            self.client.upload_file(path, self.bucket, self.key(name), **args)
+        else:
+            self.client.upload_fileobj(_ReadBytes(content), self.bucket, self.key(name), **args)
 
     @contextlib.contextmanager
     def target(self, name: str) -> Iterator[str]:
         with _scratch_dir() as directory:
             path = os.path.join(directory, posixpath.basename(name))
             yield path
-            with builtins.open(path, "rb") as fh:
-                self.save(name, fh)
+            self.save(name, path)
 
     def head(self, name: str) -> dict:
         from botocore.exceptions import ClientError
@@ -320,6 +320,23 @@ class _ReadBytes:
         return data.encode() if isinstance(data, str) else data
 
 
+def _file_path(content) -> str | None:
+    """The path of a file on this machine's disk that holds `content`, if there is one."""
+    if isinstance(content, str):
+        return content
+    temporary = getattr(content, "temporary_file_path", None)
+    if temporary is not None:
+        return temporary()
+    fh = getattr(content, "file", content)
+    name = getattr(fh, "name", None)
+    if not isinstance(name, str):
+        return None
+    try:  # the file object is that file (not some other file that happens to have its name)
+        return name if os.path.samestat(os.fstat(fh.fileno()), os.stat(name)) else None
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+
+
 def _object_parameters(storage) -> dict:
     params = dict(storage.get_object_parameters(""))
     if storage.default_acl and "ACL" not in params:
@@ -373,8 +390,8 @@ def _scratch_dir(need: int = 0, name: str = "") -> Iterator[str]:
 
 
 def save(name: str, content) -> str:
-    """Store `content` (a binary file object or a Django File/UploadedFile) as `name`, replacing any file of
-    that name. Streams: on S3 a multipart upload, on disk a copy (or a rename of Django's temporary upload)."""
+    """Store `content` (a binary file object, a Django File/UploadedFile, or the path of a local file) as `name`,
+    replacing any file of that name. Streams: on S3 a multipart upload, on disk a copy then an atomic rename."""
     _backend().save(name, content)
     return name
 
@@ -467,7 +484,7 @@ def iter_parquet_batches(name: str, *, columns: list[str] | None = None, batch_s
     import pyarrow.parquet as pq
 
     with open(name) as fh:
-        yield from pq.ParquetFile(fh).iter_batches(batch_size=batch_size, columns=columns)
+        yield from pq.ParquetFile(fh, pre_buffer=False).iter_batches(batch_size=batch_size, columns=columns)
 
 
 def write_parquet(name: str, frame, *, row_group_size: int | None = None) -> str:

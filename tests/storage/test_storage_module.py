@@ -188,3 +188,27 @@ def test_an_original_csv_gz_is_served_as_gzip_not_as_text(backend, settings):
     download = storage.download("org-1/d/original.csv.gz", filename="crm.csv.gz")
     assert download.content_type == "application/gzip"
     download.file.close()
+
+
+def test_an_open_file_a_django_upload_and_a_path_are_each_stored_whole(backend, tmp_path):
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    data = _bytes(6 * 1024 * 1024, seed=2)
+    source = tmp_path / "crm.csv"
+    source.write_bytes(data)
+    with source.open("rb") as fh:
+        fh.read(10)  # wherever the reader stands, the whole file is stored
+        storage.save("org-1/a/original.csv", fh)
+    upload = TemporaryUploadedFile("crm.csv", "text/html", len(data), None)  # what the client claimed is ignored
+    upload.write(data)
+    upload.seek(0)
+    storage.save("org-1/b/original.csv", upload)
+    upload.close()
+    storage.save("org-1/c/original.csv", str(source))
+    for name in ("org-1/a/original.csv", "org-1/b/original.csv", "org-1/c/original.csv"):
+        with storage.open(name) as fh:
+            assert fh.read() == data, name
+    download = storage.download("org-1/b/original.csv", filename="crm.csv")
+    assert download.content_type == "text/csv"
+    if download.file is not None:
+        download.file.close()
