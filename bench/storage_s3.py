@@ -281,8 +281,8 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.3)
-        # Warm-up: imports (pyarrow, boto3, the views) happen before measuring.
-        _download(args.port, f"/reports/analyses/{ids['big']}/download/?format=json", ids["session"])
+        # Warm-up: imports (pyarrow, boto3, the views) and pyarrow's memory pool happen before measuring.
+        _download(args.port, f"/reports/analyses/{ids['big']}/download/?format=csv&segment=0", ids["session"])
 
         results = {"upload": _measured(pid, lambda: _upload(args.port, ids["key"], csv))}
         assert results["upload"]["status"] == 201, results["upload"]["body"]
