@@ -19,15 +19,14 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from exports.models import CONTENT_TYPES, Export, ExportFormat
 from exports.naming import export_file_name
 from segments.engine.errors import UserFacingError
+from segsaas import storage
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +153,7 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
         .order_by("-created_at")
     )
     for export in candidates[:5]:
-        if export.is_ready and default_storage.exists(export.file):
+        if export.is_ready and storage.exists(export.file):
             return export
         if export.job_id and export.job.is_active:
             return export
@@ -206,8 +205,6 @@ def profiles_document_for(analysis) -> dict:
 
 def export_build(*, export: Export, progress=None) -> Export:
     """Write the export's file (XLSX or PDF; CSV/JSON too when asked for as a file) and record it."""
-    import tempfile
-
     progress = progress or (lambda stage, pct: None)
     analysis = export.analysis
     now = timezone.now()
@@ -218,22 +215,21 @@ def export_build(*, export: Export, progress=None) -> Export:
         segment=export.segment,
         when=now,
     )
-    with tempfile.NamedTemporaryFile(suffix=f".{export.format}") as tmp:
+    path = f"{analysis.storage_dir}/exports/{export.pk}/{name}"
+    with storage.local_target(path) as target:
         if export.format == ExportFormat.XLSX:
-            _build_xlsx(analysis, export.segment, tmp.name, progress, now)
+            _build_xlsx(analysis, export.segment, target, progress, now)
         elif export.format == ExportFormat.PDF:
-            _build_pdf(analysis, tmp.name, progress, now)
+            _build_pdf(analysis, target, progress, now)
         elif export.format == ExportFormat.CSV:
-            _build_csv(analysis, export.segment, tmp, progress)
+            _build_csv(analysis, export.segment, target, progress)
         else:
             import json
 
-            tmp.write(json.dumps(profiles_document_for(analysis), indent=2, ensure_ascii=False).encode())
-            tmp.flush()
+            with open(target, "w", encoding="utf-8") as fh:
+                json.dump(profiles_document_for(analysis), fh, indent=2, ensure_ascii=False)
         progress("Storing the file", 99)
-        tmp.seek(0)
-        path = default_storage.save(f"{analysis.storage_dir}/exports/{export.pk}/{name}", File(tmp))
-        size = default_storage.size(path)
+    size = storage.size(path)
     Export.objects.for_organization(export.organization).filter(pk=export.pk).update(file=path, size=size, built_at=now)
     export.file, export.size, export.built_at = path, size, now
     return export
@@ -278,28 +274,21 @@ def _build_pdf(analysis, target, progress, now):
     render_pdf(context, target)
 
 
-def _build_csv(analysis, segment, tmp, progress):
+def _build_csv(analysis, segment, target, progress):
     from exports.csv_export import csv_chunks
     from exports.sources import CustomerFilter, iter_customer_batches, open_customers_file
 
-    with open_customers_file(analysis) as fh:
+    with open_customers_file(analysis) as fh, open(target, "wb") as out:
         for chunk in csv_chunks(iter_customer_batches(fh, where=CustomerFilter(segment=segment))):
-            tmp.write(chunk)
-    tmp.flush()
+            out.write(chunk)
 
 
-def export_serve(*, export: Export, actor=None, api_key=None) -> FileResponse:
-    """Send a built export as an attachment; recorded in the audit log."""
+def export_serve(*, export: Export, actor=None, api_key=None) -> HttpResponse:
+    """Send a built export as an attachment (streamed, or a redirect to a short-lived signed URL of the object
+    store); recorded in the audit log."""
     if not export.is_ready:
         raise ExportError("This export is not ready yet.")
-    response = FileResponse(
-        default_storage.open(export.file, "rb"),
-        content_type=export.content_type,
-        as_attachment=True,
-        filename=export.file_name,
-    )
-    if export.size:
-        response["Content-Length"] = str(export.size)
+    response = storage.download(export.file, filename=export.file_name, content_type=export.content_type).as_response()
     _audit_download(
         analysis=export.analysis,
         format=export.format,
@@ -315,7 +304,7 @@ def export_on_job_fail(job) -> None:
     """A failed or cancelled build leaves no file behind."""
     export = Export.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("export_id")).first()
     if export is not None and export.file:
-        default_storage.delete(export.file)
+        storage.delete(export.file)
         Export.objects.for_organization(job.organization).filter(pk=export.pk).update(file="", size=0, built_at=None)
 
 

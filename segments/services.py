@@ -10,11 +10,8 @@ row per customer in ONE transaction: a failure or a cancel leaves no half result
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from pathlib import Path
 
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -221,9 +218,9 @@ def analysis_delete(*, analysis: Analysis, actor=None) -> None:
 
 
 def remove_analysis_files(analysis: Analysis) -> None:
-    path = Path(default_storage.path(analysis.storage_dir))
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)
+    from segsaas import storage
+
+    storage.delete_tree(analysis.storage_dir)
 
 
 # --- running (in the worker) ---------------------------------------------------------------------
@@ -231,18 +228,13 @@ def remove_analysis_files(analysis: Analysis) -> None:
 
 def dataset_dataframe(dataset):
     """The dataset's normalised table (Parquet) as a DataFrame."""
-    try:
-        from datasets.services import dataset_read_dataframe
-    except ImportError:
-        dataset_read_dataframe = None
-    if dataset_read_dataframe is not None:
-        return dataset_read_dataframe(dataset)
-    import pandas as pd
+    from datasets.services import dataset_read_dataframe
 
-    if not dataset.data_file:
-        raise ValueError(f"dataset {dataset.pk} has no data file")
-    with dataset.data_file.open("rb") as fh:
-        return pd.read_parquet(fh)
+    return dataset_read_dataframe(dataset)
+
+
+# Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
+CUSTOMERS_ROW_GROUP = 100_000
 
 
 def analysis_execute(*, analysis: Analysis, progress) -> dict:
@@ -263,15 +255,16 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
     del df
     progress("Saving the model and per-customer results", 91)
-    directory = Path(default_storage.path(analysis.storage_dir))
-    directory.mkdir(parents=True, exist_ok=True)
+    from segsaas import storage
+
     model_rel = f"{analysis.storage_dir}/model.joblib"
     customers_rel = f"{analysis.storage_dir}/customers.parquet"
     charts_rel = f"{analysis.storage_dir}/chart_sample.parquet"
-    result.model.save(default_storage.path(model_rel))
+    with storage.local_target(model_rel) as path:
+        result.model.save(path)
     customers = result.customers.reset_index(drop=True)
-    customers.to_parquet(default_storage.path(customers_rel), index=False)
-    chart_sample(customers).to_parquet(default_storage.path(charts_rel), index=False)
+    storage.write_parquet(customers_rel, customers, row_group_size=CUSTOMERS_ROW_GROUP)
+    storage.write_parquet(charts_rel, chart_sample(customers))
     summary = summarise(customers, result.profiles)
     summary["feature_z"] = feature_z
     progress("Storing customer results", 94)
@@ -310,7 +303,7 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
             n_segments=len([p for p in result.profiles if p.get("segment", 0) >= 0]),
             customer_count=len(customers),
             silhouette=silhouette,
-            engine_version=str(getattr(result, "engine_version", "") or _engine_version()),
+            engine_version=_engine_version(),
             model_file=model_rel,
             customers_file=customers_rel,
             charts_file=charts_rel,
@@ -352,9 +345,9 @@ def _prebuild_figures(analysis: Analysis) -> None:
 
 
 def _engine_version() -> str:
-    from segments import engine
+    from segments.engine import ENGINE_VERSION
 
-    return getattr(engine, "ENGINE_VERSION", "")
+    return ENGINE_VERSION
 
 
 def chart_sample(customers, per_segment: int | None = None, seed: int = 42):
