@@ -50,7 +50,7 @@ from accounts.services import api_key_create, organization_create, user_get_or_c
 from datasets.services import dataset_create_synthetic
 from jobs.models import Job
 from segments.models import Analysis
-from segments.services import analysis_default_config, analysis_execute, validate_config
+from segments.services import analysis_config, analysis_default_config, analysis_execute
 from segsaas import storage
 
 rows = int(sys.argv[1])
@@ -61,7 +61,7 @@ org.max_rows = max(org.max_rows, rows)
 org.save()
 dataset = dataset_create_synthetic(organization=org, created_by=owner, rows=3000, seed=42, background=False)
 config = analysis_default_config(dataset); config.update({"n_clusters": 5, "nlp": False})
-base = Analysis.objects.for_organization(org).create(dataset=dataset, name="Base run", config=validate_config(config))
+base = Analysis.objects.for_organization(org).create(dataset=dataset, name="Base run", config=analysis_config(dataset=dataset, config=config))
 analysis_execute(analysis=base, progress=lambda s, p: None)
 base.refresh_from_db()
 seed_rows = storage.read_parquet(base.customers_file)
