@@ -33,7 +33,7 @@ import posixpath
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -499,20 +499,30 @@ def write_parquet(name: str, frame, *, row_group_size: int | None = None) -> str
 
 @dataclass
 class Download:
-    """A stored file to send to a person or an API client: either a short-lived signed `url` of the object
-    store to redirect to, or an open `file` to stream. `as_response()` is what a view returns."""
+    """A file to send to a person or an API client, as a service hands it over: a short-lived signed `url` of
+    the object store to redirect to, an open `file` to stream, or `chunks` (bytes) made while it is sent (a
+    CSV of a million customers). `as_response()` is what a view returns."""
 
     filename: str
     content_type: str
     size: int | None = None
     url: str | None = None
     file: BinaryIO | None = None
+    chunks: Iterable[bytes] | None = None
+    content: bytes | None = None
 
     def as_response(self):
-        from django.http import FileResponse, HttpResponseRedirect
+        from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+        from django.utils.http import content_disposition_header
 
         if self.url is not None:
             response = HttpResponseRedirect(self.url)
+        elif self.chunks is not None or self.content is not None:
+            if self.content is not None:
+                response = HttpResponse(self.content, content_type=self.content_type)
+            else:
+                response = StreamingHttpResponse(self.chunks, content_type=self.content_type)
+            response["Content-Disposition"] = content_disposition_header(True, self.filename)
         else:
             response = FileResponse(
                 self.file, as_attachment=True, filename=self.filename, content_type=self.content_type
