@@ -135,12 +135,22 @@ def dataset_create_from_upload(
         file.seek(0)
         # Fixed names inside a random directory: the client's file name never reaches the path.
         dataset.original_file.name = files.save(storage.original_path(dataset, info.kind), file)
+    except BaseException:
+        _discard(dataset)
+        raise
+    return _save_then_process(dataset, "datasets.import", uploaded_by, background, dataset_process_upload)
+
+
+def _save_then_process(dataset: Dataset, kind: str, user, background: bool, process) -> Dataset:
+    """Store the new dataset, then `process` it in this request, or in a job of `kind`. Anything going wrong
+    removes it whole (its row and files): no half-made dataset is ever left."""
+    try:
         with transaction.atomic():
             dataset.save()
             if background:
-                _start_job(dataset, "datasets.import", uploaded_by)
+                _start_job(dataset, kind, user)
         if not background:
-            dataset_process_upload(dataset)
+            process(dataset)
     except BaseException:
         _discard(dataset)
         raise
@@ -252,17 +262,7 @@ def dataset_create_synthetic(
         uploaded_by=created_by if getattr(created_by, "pk", None) else None,
         synthetic_params={"rows": rows, "seed": seed, "include_churn_label": True},
     )
-    try:
-        with transaction.atomic():
-            dataset.save()
-            if background:
-                _start_job(dataset, "datasets.synthetic", created_by)
-        if not background:
-            dataset_generate(dataset)
-    except BaseException:
-        _discard(dataset)
-        raise
-    return dataset
+    return _save_then_process(dataset, "datasets.synthetic", created_by, background, dataset_generate)
 
 
 def dataset_generate(dataset: Dataset, *, progress: Progress | None = None) -> Dataset:
