@@ -84,7 +84,7 @@ class CustomerResult(models.Model):
     customer_id = models.CharField(max_length=100)
     segment = models.SmallIntegerField()  # -1 = DBSCAN noise
     churn_risk = models.FloatField()
-    predicted_ltv = models.FloatField()
+    predicted_ltv = models.FloatField(null=True)  # null: the data holds no money column to value customers by
     value_tier = models.CharField(max_length=20, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)
     lifecycle_stage = models.CharField(max_length=20, blank=True)

@@ -21,7 +21,8 @@ SAMPLE_ROWS = 5_000
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|customer_?(no|number|key)$|^account_?(no|number)$)", re.I)
 _MONEY_NAME = re.compile(
     r"spend|revenue|amount|price|sales|monetary|ltv|value|aov|income|paid|purchase_total|"
-    r"total|cost|profit|basket",
+    r"total|cost|profit|basket|umsatz|betrag|preis|kosten|chiffre|montant|importe|"
+    r"[€$£¥]|\b(eur|usd|gbp|chf|jpy)\b",
     re.I,
 )
 _CHURN_NAME = re.compile(r"churn|attrit|cancel+ed|is_lost|lapsed", re.I)

@@ -11,6 +11,7 @@ from segments.models import Analysis, CustomerResult
 def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
     """One row per customer. PostgreSQL: COPY into the caller's transaction. Elsewhere batched INSERTs; with
     `progress`, each batch commits on its own (and `progress` may raise to cancel between batches)."""
+    import numpy as np
     import pandas as pd
 
     n = len(customers)
@@ -26,9 +27,8 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
             "churn_risk": pd.to_numeric(customers.get("churn_risk", 0.0), errors="coerce")
             .fillna(0.0)
             .astype("float64"),
-            "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", 0.0), errors="coerce")
-            .fillna(0.0)
-            .astype("float64"),
+            # no LTV where it cannot be computed (no money column): NULL, shown as "—", never a made-up 0
+            "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", np.nan), errors="coerce").astype("float64"),
             "value_tier": _text_col(customers, "value_tier", n),
             "risk_level": _text_col(customers, "risk_level", n),
             "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),

@@ -108,10 +108,11 @@ def summarise(customers, profiles: list[dict]) -> dict:
         }
     if "predicted_ltv" in customers:
         ltv = pd.to_numeric(customers["predicted_ltv"], errors="coerce")
-        out["total_predicted_ltv"] = float(np.nansum(ltv))
-        out["avg_predicted_ltv"] = float(np.nanmean(ltv)) if len(ltv) else None
+        known = ltv.notna().any()  # no money column: no LTV at all, and the pages say so instead of $0
+        out["total_predicted_ltv"] = float(np.nansum(ltv)) if known else None
+        out["avg_predicted_ltv"] = float(np.nanmean(ltv)) if known else None
     if "churn_risk" in customers:
         churn = pd.to_numeric(customers["churn_risk"], errors="coerce")
-        out["avg_churn_risk"] = float(np.nanmean(churn)) if len(churn) else None
+        out["avg_churn_risk"] = float(np.nanmean(churn)) if churn.notna().any() else None
         out["high_risk_customers"] = int((churn >= 0.5).sum())
     return out
