@@ -57,7 +57,7 @@ class ExportActionMixin:
         "answer is then `202` with the build's progress, and the same URL returns the file once it is built.",
         parameters=[
             OpenApiParameter("format", OpenApiTypes.STR, enum=[*EXPORT_FORMATS], required=True),
-            *filter_parameters(),
+            *filter_parameters(sort=False),
         ],
         responses={
             **{

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from accounts.api import TenantScopedViewSet
 from accounts.permissions import Perm
 from exports.api import ExportActionMixin
-from segments.filters import CustomerFilterSet, filter_parameters
+from segments.filters import CustomerFilterSet, FilterError, filter_parameters
 from segments.models import Analysis
 from segments.serializers import (
     AnalysisCreateSerializer,
@@ -235,8 +235,9 @@ class AnalysisViewSet(
 
     @extend_schema(
         summary="Per-customer results",
-        description="Customers in dataset order, 100 per page by default (`page_size` up to 1,000), as keyset pages: "
-        "follow `next`. Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id.",
+        description="Customers, 100 per page by default (`page_size` up to 1,000), as keyset pages: follow `next`. "
+        "Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id; `sort` by churn "
+        "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order).",
         parameters=filter_parameters(),
         responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
     )
@@ -247,8 +248,18 @@ class AnalysisViewSet(
         analysis = self.get_object()
         if not analysis.is_ready:
             return analysis_not_ready_response(analysis)
-        values = CustomerFilterSet(request.query_params).check()
+        filterset = CustomerFilterSet(request.query_params)
+        values = filterset.check()
+        sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
+        if any(field.lstrip("-") == "predicted_ltv" for field in sort) and not analysis.has_ltv:
+            raise FilterError(
+                "This analysis has no predicted LTV (its data has no money column): sort by churn_risk, segment, "
+                "customer_id or row.",
+                field="sort",
+            )
         rows = customer_results(analysis=analysis, **values)
+        # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
+        self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
         page = self.paginate_queryset(rows.values(*CUSTOMER_FIELDS))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:

@@ -17,6 +17,21 @@ from segments.engine.errors import UserFacingError
 from segments.models import CustomerResult
 
 RANGES = (("churn_risk_min", "churn_risk_max"), ("ltv_min", "ltv_max"))
+# How a customer list can be sorted: {model field: parameter}, and what people read.
+SORT_FIELDS = {
+    "churn_risk": "churn_risk",
+    "predicted_ltv": "ltv",
+    "segment": "segment",
+    "customer_id": "customer_id",
+    "row_index": "row",
+}
+SORT_LABELS = {
+    "churn_risk": "Churn risk",
+    "predicted_ltv": "Predicted LTV",
+    "segment": "Segment",
+    "customer_id": "Customer id",
+    "row_index": "Table order",
+}
 
 
 class FilterError(UserFacingError):
@@ -81,6 +96,13 @@ class CustomerFilterSet(django_filters.FilterSet):
     customer_id = django_filters.CharFilter(
         field_name="customer_id", max_length=100, label="Customer id", help_text="Exactly this customer id."
     )
+    sort = django_filters.OrderingFilter(
+        fields=SORT_FIELDS,
+        field_labels=SORT_LABELS,
+        label="Sort by",
+        help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default); a leading '-' "
+        "sorts from the highest. Ties keep the table's order.",
+    )
 
     class Meta:
         model = CustomerResult
@@ -100,10 +122,14 @@ class CustomerFilterSet(django_filters.FilterSet):
         return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}
 
     def filter_values(self, queryset, values: dict):
-        """`queryset` filtered by checked `values` (as `check()` returns them)."""
+        """`queryset` filtered and sorted by checked `values` (as `check()` returns them); ties (and a list without
+        a sort) keep the table's order."""
+        sort = values.get("sort") or []
         for name, value in values.items():
-            queryset = self.filters[name].filter(queryset, value)
-        return queryset
+            if name != "sort":
+                queryset = self.filters[name].filter(queryset, value)
+        ordering = [self.filters["sort"].get_ordering_value(param) for param in sort]
+        return queryset.order_by(*ordering, *(["row_index"] if "row_index" not in ordering else []))
 
     def check(self) -> dict:
         """`values`, or a FilterError naming every parameter at fault (`details`: {"ltv_min": ["Enter a number."]})."""
@@ -121,13 +147,21 @@ class CustomerFilterSet(django_filters.FilterSet):
         return CustomerFilter(**{k: values[k] for k in CustomerFilter.FIELDS if k in values})
 
 
-def filter_parameters():
-    """The filter's query parameters for the OpenAPI schema (the one definition documents itself)."""
+def filter_parameters(*, sort: bool = True):
+    """The filter's query parameters for the OpenAPI schema (the one definition documents itself); `sort=False`
+    for a list that keeps the table's order (the streamed CSV)."""
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
 
-    types = {"segment": OpenApiTypes.INT, "customer_id": OpenApiTypes.STR}
+    types = {"segment": OpenApiTypes.INT, "customer_id": OpenApiTypes.STR, "sort": OpenApiTypes.STR}
+    sorts = [param for name in SORT_FIELDS.values() for param in (name, f"-{name}")]
     return [
-        OpenApiParameter(name, types.get(name, OpenApiTypes.NUMBER), description=str(f.extra.get("help_text", "")))
+        OpenApiParameter(
+            name,
+            types.get(name, OpenApiTypes.NUMBER),
+            description=str(f.extra.get("help_text", "")),
+            enum=sorts if name == "sort" else None,
+        )
         for name, f in CustomerFilterSet.base_filters.items()
+        if sort or name != "sort"
     ]

@@ -60,7 +60,14 @@ class Analysis(models.Model):
     @property
     def storage_dir(self) -> str:
         """Inside the dataset's directory, so deleting the dataset's files removes these too."""
-        return f"org-{self.organization_id}/datasets/{self.dataset.storage_key}/analyses/{self.pk}"
+        from datasets.storage import analysis_dir
+
+        return analysis_dir(self.dataset, self.pk)
+
+    @property
+    def has_ltv(self) -> bool:
+        """Whether customers have a predicted LTV (not when the data has no money column)."""
+        return any(p.get("avg_ltv") is not None for p in self.profiles or [])
 
     @property
     def algorithm(self) -> str:

@@ -37,52 +37,70 @@ def analysis_profiles(*, analysis: Analysis) -> list[dict]:
 
 
 def customer_results(*, analysis: Analysis, **filters) -> QuerySet[CustomerResult]:
-    """This analysis's customers in dataset order (index: analysis, segment, row_index), filtered by the one
-    customer filter's checked values (`segments.filters.CustomerFilterSet(...).check()`). Empty until the run has
+    """This analysis's customers, filtered and sorted (default: the table's order; index: analysis, segment,
+    row_index) by the one customer filter's checked values (`segments.filters.CustomerFilterSet(...).check()`). Empty until the run has
     finished (a run still storing its rows shows none of them)."""
     from segments.filters import CustomerFilterSet
 
     qs = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
     if not analysis.customers_file:
         return qs.none()
-    return CustomerFilterSet().filter_values(qs, filters).order_by("row_index")
+    return CustomerFilterSet().filter_values(qs, filters)
+
+
+PAGE_SIZES = (25, 50, 100, 200)
 
 
 @dataclass
 class CustomerPage:
     rows: list[CustomerResult]
-    after: int | None  # row_index this page started after
-    next_after: int | None  # pass as `after` for the next page; None on the last page
-    total: int | None  # exact when cheap or small
-    total_capped: bool  # True: at least COUNT_CAP matches
+    number: int  # 1-based
+    size: int
+    total: int | None  # None: not counted (the API's cursor pages skip it)
+    total_capped: bool  # True: at least COUNT_CAP matches, the count stopped there
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages there are (None while the count is capped)."""
+        if self.total is None or self.total_capped:
+            return None
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return len(self.rows) == self.size and (self.total is None or self.total_capped or self.last_row < self.total)
 
 
 def customer_page(
-    *, analysis: Analysis, after: int | None = None, limit: int = 100, with_total: bool = True, **filters
+    *, analysis: Analysis, page: int = 1, size: int = 50, with_total: bool = True, **filters
 ) -> CustomerPage:
-    """Keyset pagination on row_index: every page costs the same, on the first or the ten-thousandth page.
-
-    The page itself costs a few milliseconds at a million customers. A total under range filters needs
-    counting matches (capped at COUNT_CAP, ~100 ms at 1M on PostgreSQL); pass `with_total=False` (the API's
-    cursor pages) to skip it: `total` is then None unless it is known without counting."""
-    limit = max(1, min(int(limit), 500))
+    """One numbered page of the customers `filters` select, sorted as they say (`sort`, default the table's
+    order). The total is known without counting for the whole table and for one segment; otherwise matches are
+    counted up to COUNT_CAP (~100 ms at 1M on PostgreSQL), or not at all with `with_total=False`."""
+    size = size if size in PAGE_SIZES else PAGE_SIZES[1]
+    page = max(1, int(page))
     qs = customer_results(analysis=analysis, **filters)
-    page_qs = qs.filter(row_index__gt=after) if after is not None else qs
-    rows = list(page_qs[: limit + 1])
-    next_after = rows[limit - 1].row_index if len(rows) > limit else None
-    rows = rows[:limit]
-    active = {k: v for k, v in filters.items() if v not in (None, "")}
+    rows = list(qs[(page - 1) * size : page * size])
+    active = {k for k, v in filters.items() if v not in (None, "", []) and k != "sort"}
     if not active:
         total, capped = analysis.customer_count, False
-    elif set(active) == {"segment"}:
+    elif active == {"segment"}:
         sizes = analysis.summary.get("segment_sizes") or {}
-        total, capped = sizes.get(str(active["segment"]), 0), False
+        total, capped = sizes.get(str(filters["segment"]), 0), False
     elif with_total:
         total = qs.order_by()[:COUNT_CAP].count()
         capped = total >= COUNT_CAP
     else:
         total, capped = None, False
-    return CustomerPage(rows=rows, after=after, next_after=next_after, total=total, total_capped=capped)
+    return CustomerPage(rows=rows, number=page, size=size, total=total, total_capped=capped)
 
 
 def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:

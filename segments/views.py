@@ -259,6 +259,21 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
     return rows
 
 
+def _positive_int(raw, default: int) -> int:
+    return int(raw) if raw and str(raw).isdigit() and int(raw) > 0 else default
+
+
+def _sort_links(query, current: str) -> dict[str, str]:
+    """Per sortable column, the query that sorts by it (from the highest first; again to turn it round)."""
+    links = {}
+    for param in ("churn_risk", "ltv", "segment", "customer_id"):
+        wanted = param if current == f"-{param}" else f"-{param}"
+        q = query.copy()
+        q["sort"] = wanted
+        links[param] = q.urlencode()
+    return links
+
+
 @org_required(Perm.VIEW)
 def analysis_profiles_view(request, analysis_id: int):
     from segments.filters import CustomerFilterSet
@@ -272,20 +287,30 @@ def analysis_profiles_view(request, analysis_id: int):
         ctx.update({"filterset": filterset, "filters": request.GET})
         if filterset.is_valid():
             values = filterset.values
-            after = request.GET.get("after", "")
             page = selectors.customer_page(
-                analysis=analysis, after=int(after) if after.isdigit() else None, limit=50, **values
+                analysis=analysis,
+                page=_positive_int(request.GET.get("page"), 1),
+                size=_positive_int(request.GET.get("size"), 50),
+                **values,
             )
             names = {p["segment"]: p["name"] for p in analysis.profiles}
             query = request.GET.copy()
-            query.pop("after", None)
-            # The same list as a CSV download (the export takes churn risk as a fraction, as the API does).
-            export_query = {"format": "csv", **{k: repr(v) if isinstance(v, float) else v for k, v in values.items()}}
+            query.pop("page", None)
+            # The same list as a CSV download (in the table's order; churn risk as a fraction, as the API takes it).
+            export_query = {
+                "format": "csv",
+                **{k: repr(v) if isinstance(v, float) else v for k, v in values.items() if k != "sort"},
+            }
+            sort = (values.get("sort") or ["row"])[0]
             ctx.update(
                 {
                     "list_export_query": urlencode(export_query),
-                    "list_is_filtered": bool(values),
+                    "list_is_filtered": bool(set(values) - {"sort"}),
                     "page": page,
+                    "page_sizes": selectors.PAGE_SIZES,
+                    "sort": sort,
+                    "sort_choices": filterset.filters["sort"].extra["choices"],
+                    "sort_links": _sort_links(query, sort),
                     "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
                     "base_query": query.urlencode(),
                     "selected_segment": values.get("segment"),

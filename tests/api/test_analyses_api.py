@@ -202,3 +202,18 @@ def test_a_second_analysis_of_the_same_dataset_keeps_the_first(api, acme_analysi
     second = run_analysis(acme_dataset, people.bob, n_clusters=4)
     assert api().get(f"/api/v1/analyses/{second.pk}/segments/").json()["count"] == 4
     assert api().get(f"/api/v1/analyses/{acme_analysis.pk}/segments/").json()["count"] == 3
+
+
+def test_customers_sort_both_ways_through_every_keyset_page(api, acme_analysis):
+    from segments.models import CustomerResult
+
+    rows = CustomerResult.objects.for_organization(acme_analysis.organization).filter(analysis=acme_analysis)
+    for sort, order in (("-churn_risk", ("-churn_risk", "row_index")), ("ltv", ("predicted_ltv", "row_index"))):
+        seen, url = [], f"/api/v1/analyses/{acme_analysis.pk}/customers/?sort={sort}&page_size=37"
+        while url:
+            body = api().get(url).json()
+            seen.extend(r["customer_id"] for r in body["results"])
+            url = body["next"]
+        assert seen == list(rows.order_by(*order).values_list("customer_id", flat=True)), sort
+    response = api().get(f"/api/v1/analyses/{acme_analysis.pk}/customers/?sort=price")
+    assert response.status_code == 400 and "sort" in response.json()["error"]["details"]

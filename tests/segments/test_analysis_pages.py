@@ -85,15 +85,15 @@ def test_customer_search_filters_by_segment_churn_ltv_and_id_and_pages_through_e
 ):
     analysis = finished_analysis(people.acme, people.alice)
     rows = CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis)
-    seen, after = [], None
+    seen, number = [], 1
     while True:
-        page = customer_page(analysis=analysis, after=after, limit=100)
+        page = customer_page(analysis=analysis, page=number, size=100)
         seen.extend(r.row_index for r in page.rows)
-        if page.next_after is None:
+        if not page.has_next:
             break
-        after = page.next_after
-    assert seen == list(range(1_500))
-    page = customer_page(analysis=analysis, segment=2, churn_risk_min=0.5, ltv_max=500, limit=500)
+        number += 1
+    assert seen == list(range(1_500)) and page.pages == 15 and page.last_row == 1_500
+    page = customer_page(analysis=analysis, segment=2, churn_risk_min=0.5, ltv_max=500, size=200)
     expected = rows.filter(segment=2, churn_risk__gte=0.5, predicted_ltv__lte=500).count()
     assert page.total == expected and len(page.rows) == expected
     assert all(r.segment == 2 and r.churn_risk >= 0.5 and r.predicted_ltv <= 500 for r in page.rows)
@@ -105,6 +105,33 @@ def test_customer_search_filters_by_segment_churn_ltv_and_id_and_pages_through_e
     html = client.get(f"/analyses/{analysis.pk}/profiles/?segment=0&churn_risk_min=50").content.decode()
     count = rows.filter(segment=0, churn_risk__gte=0.5).count()
     assert f"{count:,} matching customer" in html
+
+
+def test_the_customer_list_sorts_both_ways_pages_by_the_size_asked_and_shows_the_total(
+    people, client_for, finished_analysis
+):
+    import re
+
+    analysis = finished_analysis(people.acme, people.alice)
+    rows = CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis)
+    riskiest = list(rows.order_by("-churn_risk", "row_index").values_list("customer_id", flat=True)[:25])
+    client = client_for(people.vera, people.acme)
+    html = client.get(f"/analyses/{analysis.pk}/profiles/?sort=-churn_risk&size=25").content.decode()
+    assert re.findall(r'<tr><td class="mono">([^<]+)</td>', html) == riskiest
+    assert "Customers 1–25 of 1,500 matching customers · page 1 of 60" in html
+    html = client.get(f"/analyses/{analysis.pk}/profiles/?sort=-churn_risk&size=25&page=60").content.decode()
+    safest_last = list(rows.order_by("-churn_risk", "row_index").values_list("customer_id", flat=True)[1475:])
+    assert re.findall(r'<tr><td class="mono">([^<]+)</td>', html) == safest_last
+    assert 'data-testid="next-page"' not in html and 'data-testid="first-page"' in html
+    cheapest = list(rows.order_by("predicted_ltv", "row_index").values_list("customer_id", flat=True)[:50])
+    html = client.get(f"/analyses/{analysis.pk}/profiles/?sort=ltv").content.decode()
+    assert re.findall(r'<tr><td class="mono">([^<]+)</td>', html) == cheapest
+    # a refused filter is said beside its field and lists nothing
+    html = client.get(f"/analyses/{analysis.pk}/profiles/?churn_risk_min=150&ltv_max=abc&sort=price").content.decode()
+    errors = re.findall(r'data-testid="filter-error">([^<]+)<', html)
+    assert "Churn risk is a percentage between 0 and 100, not 150." in errors
+    assert "Enter a number." in errors and any("price" in e for e in errors)
+    assert 'data-testid="filter-refused"' in html and '<tr><td class="mono">' not in html
 
 
 def test_viewers_read_but_cannot_run_cancel_or_delete(people, client_for, finished_analysis):

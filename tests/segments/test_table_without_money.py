@@ -67,6 +67,8 @@ def test_a_table_without_money_analyses_and_says_why_there_is_no_ltv(people, wor
 
     api = client.get(f"/api/v1/analyses/{analysis.pk}/customers/?page_size=5").json()
     assert all(row["predicted_ltv"] is None for row in api["results"])
+    refused = client.get(f"/api/v1/analyses/{analysis.pk}/customers/?sort=-ltv").json()["error"]["details"]
+    assert "no predicted LTV" in refused["sort"][0]
     segments = client.get(f"/api/v1/analyses/{analysis.pk}/segments/").json()["results"]
     assert all(p["avg_ltv"] is None for p in segments)
     csv = client.get(f"/reports/analyses/{analysis.pk}/download/?format=csv")
