@@ -284,7 +284,16 @@ def analysis_profiles_view(request, analysis_id: int):
         # The one customer filter, with churn risk in percent as the page's inputs say; a bad value is shown beside
         # its field and lists nothing rather than being dropped.
         filterset = CustomerFilterSet(request.GET, percent=True)
-        ctx.update({"filterset": filterset, "filters": request.GET})
+        ctx.update(
+            {
+                "filterset": filterset,
+                "filters": request.GET,
+                "page_sizes": selectors.PAGE_SIZES,
+                "page_size": _positive_int(request.GET.get("size"), 50),
+                "sort": request.GET.get("sort") or "row",
+                "sort_choices": filterset.filters["sort"].extra["choices"],
+            }
+        )
         if filterset.is_valid():
             values = filterset.values
             page = selectors.customer_page(
@@ -307,9 +316,8 @@ def analysis_profiles_view(request, analysis_id: int):
                     "list_export_query": urlencode(export_query),
                     "list_is_filtered": bool(set(values) - {"sort"}),
                     "page": page,
-                    "page_sizes": selectors.PAGE_SIZES,
+                    "page_size": page.size,
                     "sort": sort,
-                    "sort_choices": filterset.filters["sort"].extra["choices"],
                     "sort_links": _sort_links(query, sort),
                     "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
                     "base_query": query.urlencode(),
