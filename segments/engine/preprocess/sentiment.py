@@ -28,6 +28,7 @@ from itertools import pairwise
 import numpy as np
 
 VERIFIED_TEXTBLOB = ("0.20.1",)
+FORGETS = ("an unknown word that ends a pending negation or modifier",)
 
 
 def textblob_version() -> str:
@@ -43,7 +44,6 @@ class PatternSentiment:
 
         len(analyzer)  # a lazy dict: this loads the lexicon (en-sentiment.xml and the derived "-ly" adverbs)
         self.analyzer = analyzer
-        self.verified = textblob_version() in VERIFIED_TEXTBLOB
         self.pattern = pattern
         # word -> (polarity, subjectivity, intensity, modifies the next word); strings carry no part of speech,
         # so pattern reads the scores averaged over parts of speech (key None)
@@ -66,11 +66,9 @@ class PatternSentiment:
         )
         self.pair_starts = frozenset(a for a, _ in self.emoticon_pairs)
         self.pair_ends = frozenset(b for _, b in self.emoticon_pairs)
-        for old in pattern.replacements:  # applied with re.sub; literal patterns let `in` skip absent ones
-            if re.escape(old) != old:
-                raise RuntimeError(
-                    f"TextBlob's contraction pattern {old!r} is a regular expression; re-check this module"
-                )
+        # contraction patterns are applied with re.sub; literal ones with an apostrophe let `in` skip absent ones
+        literal = all(re.escape(old) == old and "'" in old for old in pattern.replacements)
+        self.verified = literal and textblob_version() in VERIFIED_TEXTBLOB
         self.leading = tuple(pattern.PUNCTUATION.replace(".", ""))
         self.trailing = (*self.leading, ".")
         self.paragraph = re.compile(r"\n{2,}")
@@ -108,8 +106,9 @@ class PatternSentiment:
         return tokens
 
     def _chunk(self, chunk: str, memo: dict) -> tuple:
-        """(tokens, lower-cased tokens, first character if an emoticon pair can end with it, last character if
-        one can start with it, whether pattern's sentence rewrites could change the chunk), remembered per chunk."""
+        """(tokens, their words for scoring, first character if an emoticon pair can end with it, last character
+        if one can start with it, whether pattern's sentence rewrites could change the chunk), remembered per
+        chunk."""
         hit = memo.get(chunk)
         if hit is None:
             tokens = self._split_chunk(chunk)
@@ -117,7 +116,7 @@ class PatternSentiment:
             rewrite = self.pattern.EOS in tokens or any((a[-1], b[0]) in pairs for a, b in pairwise(tokens))
             hit = memo[chunk] = (
                 tokens,
-                [w.lower() for w in tokens],
+                self.classify([w.lower() for w in tokens]),
                 tokens[0][0] if tokens and tokens[0][0] in self.pair_ends else None,
                 tokens[-1][-1] if tokens and tokens[-1][-1] in self.pair_starts else None,
                 rewrite,
@@ -148,17 +147,19 @@ class PatternSentiment:
                 out.append(p.RE_EMOTICONS.sub(lambda m: m.group(1).replace(" ", "") + m.group(2), text))
         return out
 
-    def words(self, text: str, memo: dict | None = None) -> list[str]:
-        """The lower-cased words pattern assesses in a text: `" ".join(find_tokens(text)).split()`.
+    def words(self, text: str, memo: dict | None = None) -> list[tuple]:
+        """The lower-cased words pattern assesses in a text (`" ".join(find_tokens(text)).split()`), classified
+        for scoring (see classify).
 
         Without a sarcasm mark, a paragraph break or an emoticon cut apart by the splitting (the usual case),
         the sentence grouping changes no word and the chunks' remembered words are the answer."""
         memo = {} if memo is None else memo
         p = self.pattern
         string = text
-        for old, new in p.replacements.items():
-            if old in string:
-                string = re.sub(old, new, string)
+        if "'" in string:  # every contraction pattern has an apostrophe (checked in __init__)
+            for old, new in p.replacements.items():
+                if old in string:
+                    string = re.sub(old, new, string)
         string = (
             string.replace("“", " “ ")
             .replace("”", " ” ")
@@ -172,27 +173,52 @@ class PatternSentiment:
         if "\n\n" in string:
             string = self.paragraph.sub(f" {p.EOS} ", string)
         chunks = string.split()  # = re.sub(r"\s+", " ", ...) then (\S+)\s: the same whitespace rule
-        out: list[str] = []
-        rewrite = "(" in string
+        out: list[tuple] = []
+        suspect = "(" in string  # a sarcasm mark "( ! )" is rewritten to "(!)"
         pairs = self.emoticon_pairs
         previous_last = None
         get = memo.get
         for chunk in chunks:
             hit = get(chunk) or self._chunk(chunk, memo)
             if hit[4] or (hit[2] is not None and previous_last is not None and (previous_last, hit[2]) in pairs):
-                rewrite = True
-                break
+                suspect = True
             out.extend(hit[1])
             previous_last = hit[3]
-        if not rewrite:
+        if not suspect:
             return out
         tokens = [t for chunk in chunks for t in self._chunk(chunk, memo)[0]]
-        return [w.lower() for w in " ".join(self._sentences(tokens)).split()]
+        if p.EOS not in tokens and not self._rewrites(" ".join(tokens)):
+            return out
+        return self.classify([w.lower() for w in " ".join(self._sentences(tokens)).split()])
+
+    def _rewrites(self, joined: str) -> bool:
+        """Whether pattern's sentence rewrites change any token of a text whose tokens, space-separated, are
+        `joined`. A rewrite inside a sentence is a match in the whole text too (a sentence is a stretch of it), and
+        a match without a space lies within one token and changes nothing; so without a changing match in the
+        whole text, no sentence changes."""
+        p = self.pattern
+        return any(m.group(0) != "(!)" for m in p.RE_SARCASM.finditer(joined)) or any(
+            " " in m.group(1) for m in p.RE_EMOTICONS.finditer(joined)
+        )
+
+    def classify(self, words: list[str]) -> list[tuple]:
+        """(word, its lexicon entry (polarity, subjectivity, intensity, modifies the next word)), or FORGETS for an
+        unknown word of three or more letters that is no negation (it ends any pending negation or modifier and
+        does nothing else), or None for another unknown word (negations, punctuation, emoticons)."""
+        lexicon = self.lexicon
+        negations = self.analyzer.negations
+        out = []
+        for w in words:
+            entry = lexicon.get(w)
+            if entry is None and len(w) > 2 and w.isalpha() and w not in negations:
+                entry = FORGETS
+            out.append((w, entry))
+        return out
 
     # ---------------------------------------------------------------------------------------------- scores
-    def score(self, words: list[str]) -> tuple[float, float]:
-        """pattern's Sentiment.assessments and averages for a string's words (no part-of-speech tags)."""
-        lexicon = self.lexicon
+    def score(self, words: list[tuple]) -> tuple[float, float]:
+        """pattern's Sentiment.assessments and averages for a string's classified words (no part-of-speech
+        tags)."""
         negations = self.analyzer.negations
         is_modifier = self.analyzer.modifier
         punctuation = self.pattern.PUNCTUATION
@@ -200,9 +226,10 @@ class PatternSentiment:
         a: list[list] = []  # per assessment: [polarity, subjectivity, intensity, -1 when negated else 1]
         m = None  # preceding modifier ("very")
         n = None  # preceding negation ("not")
-        for w in words:
-            entry = lexicon.get(w)
-            if entry is not None:
+        for w, entry in words:
+            if entry is FORGETS:
+                m = n = None
+            elif entry is not None:
                 p, s, i, modifies = entry
                 if m is None:
                     a.append([p, s, i, 1])
@@ -244,15 +271,12 @@ class PatternSentiment:
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 2) array of polarity and subjectivity; an empty text scores (0, 0)."""
-        out = np.zeros((len(texts), 2))
         memo: dict = {}
-        for k, text in enumerate(texts):
-            if text:
-                if self.verified:
-                    out[k] = self.score(self.words(text, memo))
-                else:
-                    out[k] = self.analyzer(text)[:2]
-        return out
+        if self.verified:
+            scores = [self.score(self.words(text, memo)) if text else (0.0, 0.0) for text in texts]
+        else:
+            scores = [tuple(self.analyzer(text))[:2] if text else (0.0, 0.0) for text in texts]
+        return np.array(scores, dtype=float).reshape(len(texts), 2)
 
 
 @cache

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..coerce import is_missing_token
+from ..coerce import MISSING_TOKENS, is_missing_token
 from .encoder import Encoded, Encoder, UnusableColumn
 from .sentiment import pattern_sentiment
 
@@ -35,8 +35,51 @@ class DistinctTexts:
     features: np.ndarray | None = None
 
 
-def _text(value) -> str:
-    return "" if is_missing_token(value) else str(value)
+class WordAnalyzer:
+    """TfidfVectorizer's default word analysis (lower case, tokens of two or more word characters, English stop
+    words removed), remembered per whitespace-separated chunk within a batch: reviews reuse their words. The
+    tokens are the default analyzer's: lower-casing, the token pattern and the stop words never look across
+    whitespace, so a text's tokens are its chunks' tokens in order."""
+
+    MEMO_LIMIT = 500_000  # chunks remembered (a few tens of MB); the memo starts again beyond it
+
+    def __init__(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._analyze = TfidfVectorizer(stop_words="english").build_analyzer()
+        self._memo: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        memo = self._memo
+        if len(memo) > self.MEMO_LIMIT:
+            memo.clear()
+        out: list[str] = []
+        for chunk in text.split():
+            tokens = memo.get(chunk)
+            if tokens is None:
+                tokens = memo[chunk] = self._analyze(chunk)
+            out.extend(tokens)
+        return out
+
+    def __getstate__(self):  # a saved model keeps no memo (and rebuilds the analysis when loaded)
+        return {}
+
+    def __setstate__(self, state):
+        self.__init__()
+
+
+_LONGEST_MISSING_TOKEN = max(map(len, MISSING_TOKENS))
+
+
+def _texts(values) -> list[str]:
+    """Values -> texts, "" for a missing value (coerce.is_missing_token). Only a short text, or one with
+    whitespace around it, can be a missing token ("N/A", " na "): a review is neither, so it skips the check."""
+    return [
+        v
+        if isinstance(v, str) and len(v) > _LONGEST_MISSING_TOKEN and not (v[0].isspace() or v[-1].isspace())
+        else ("" if is_missing_token(v) else str(v))
+        for v in values
+    ]
 
 
 class TextEncoder(Encoder):
@@ -54,10 +97,10 @@ class TextEncoder(Encoder):
 
     def read(self, series, strict, warnings) -> DistinctTexts:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        return DistinctTexts(codes, [_text(u) for u in uniques])
+        return DistinctTexts(codes, _texts(uniques))
 
     def read_small(self, values) -> DistinctTexts:
-        return DistinctTexts(np.arange(len(values)), [_text(v) for v in values])
+        return DistinctTexts(np.arange(len(values)), _texts(values))
 
     def fit(self, distinct: DistinctTexts) -> TextEncoder:
         texts = distinct.texts
@@ -88,7 +131,7 @@ class TextEncoder(Encoder):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         filled = [i for i, t in enumerate(texts) if t]
-        tfidf = TfidfVectorizer(max_features=TFIDF_MAX_TERMS, stop_words="english", dtype=np.float32)
+        tfidf = TfidfVectorizer(analyzer=WordAnalyzer(), max_features=TFIDF_MAX_TERMS, dtype=np.float32)
         try:
             matrix = tfidf.fit_transform([texts[i] for i in filled])
         except ValueError:  # no term left (every word a stop word)
