@@ -48,10 +48,11 @@ class CategoricalEncoder(Encoder):
         return Levels(codes, [_label(u) for u in uniques] + [MISSING_LEVEL])
 
     def read_small(self, values) -> Levels:
-        return Levels(np.arange(len(values)), [_label(v) for v in values])
+        return Levels(np.arange(len(values)), [*(_label(v) for v in values), MISSING_LEVEL])
 
     def fit(self, levels: Levels) -> CategoricalEncoder:
-        counts = np.roll(np.bincount(levels.codes + 1, minlength=len(levels.labels)), -1)  # aligned with labels
+        slots = np.where(levels.codes < 0, len(levels.labels) - 1, levels.codes)
+        counts = np.bincount(slots, minlength=len(levels.labels))
         level_counts: dict[str, int] = {}
         for label, count in zip(levels.labels, counts, strict=True):
             if count:
