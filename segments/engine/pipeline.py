@@ -18,7 +18,7 @@ from .config import AnalysisConfig
 from .errors import EngineError
 from .predictive import feature_importance, fit_churn, fit_ltv
 from .preprocess import Preprocessor
-from .profiles import build_profiles, lifecycle_stages
+from .profiles import ProfileInputs, build_profiles, lifecycle_stages
 from .roles import infer_behaviour_roles, infer_roles, pick_id_column
 
 # 1.1: preprocessing is stored as one encoder per role (Preprocessor.encoders_); models saved by 1.0 cannot load
@@ -326,19 +326,21 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     stage("Profiles", 84)
     stage_labels = lifecycle_stages(beh, churn)
     profiles, insight, levels = build_profiles(
-        labels,
-        X,
-        pre.feature_names_,
-        pre.weights_,
-        pre.mean_,
-        pre.std_,
-        profile_frame,
-        beh,
-        churn,
-        ltv,
-        pre.revenue_column(),
-        churn_metrics["method"],
-        stage_labels,
+        ProfileInputs(
+            labels=labels,
+            features=X,
+            feature_names=pre.feature_names_,
+            weights=pre.weights_,
+            means=pre.mean_,
+            stds=pre.std_,
+            readable=profile_frame,
+            behaviour=beh,
+            churn=churn,
+            ltv=ltv,
+            revenue_column=pre.revenue_column(),
+            churn_method=churn_metrics["method"],
+            lifecycle=stage_labels,
+        )
     )
     done("Profiles")
 
