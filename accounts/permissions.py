@@ -41,6 +41,19 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 API_SCOPES = tuple(SCOPE_PERMISSIONS)
 
+# Who may start (and so cancel) each kind of background job: the kind's prefix ("analysis.run" -> "analysis").
+JOB_PERMISSIONS: dict[str, str] = {
+    "analysis": Perm.RUN_ANALYSES,
+    "export": Perm.EXPORT,
+    "datasets": Perm.MANAGE_DATASETS,
+}
+
+
+def job_permission(kind: str) -> str:
+    """The permission a job of `kind` needs to be cancelled. A kind without an entry is refused a rule: adding a job
+    kind means adding its line here (a test walks every registered kind)."""
+    return JOB_PERMISSIONS[kind.split(".")[0]]
+
 
 def role_can(role: str | None, perm: str) -> bool:
     return role is not None and perm in ROLE_PERMISSIONS.get(role, frozenset())

@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, User
 from accounts.permissions import API_SCOPES, Role, roles_assignable_by
+from segments.engine.errors import UserFacingError
 
 
-class AccountsError(ValueError):
+class AccountsError(UserFacingError):
     """A rule was broken; the message says which."""
 
 

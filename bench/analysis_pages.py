@@ -199,7 +199,7 @@ def main():
     urls = {
         "data": f"/analyses/{small.pk}/",
         "visualizations": f"/analyses/{small.pk}/visualizations/",
-        "profiles": f"/analyses/{small.pk}/profiles/?segment=1&churn_min=30",
+        "profiles": f"/analyses/{small.pk}/profiles/?segment=1&churn_risk_min=30",
         "job status": f"/jobs/{big.job_id}/",
     }
     stages = []
@@ -301,8 +301,8 @@ def time_pages(args, client, big):
     cases = {
         "all customers": {},
         "one segment": {"segment": 1},
-        "segment + churn ≥ 0.5": {"segment": 0, "churn_min": 0.5},
-        "churn 0.2–0.6 + LTV ≥ 100": {"churn_min": 0.2, "churn_max": 0.6, "ltv_min": 100.0},
+        "segment + churn ≥ 0.5": {"segment": 0, "churn_risk_min": 0.5},
+        "churn 0.2–0.6 + LTV ≥ 100": {"churn_risk_min": 0.2, "churn_risk_max": 0.6, "ltv_min": 100.0},
     }
     print(f"\n4) customer pages of 100 rows on {n:,} customers (keyset after a random row; 50 pages each);")
     print("   page only (the API's cursor pages) | page + capped total (the Profiles tab's count)")

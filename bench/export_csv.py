@@ -45,7 +45,7 @@ from accounts.models import Membership
 from datasets.services import dataset_create_synthetic
 from jobs.models import Job
 from segments.models import Analysis
-from segments.services import analysis_default_config, analysis_execute, validate_config
+from segments.services import analysis_config, analysis_default_config, analysis_execute
 
 rows, small = int(sys.argv[1]), int(sys.argv[2])
 owner, _ = user_get_or_create(email="owner@bench.example", password="bench-password-123")
@@ -54,7 +54,7 @@ org = organization_create(name="Bench Retail", owner=owner)
 Membership.objects.for_organization(org).create(user=analyst, role="analyst")
 dataset = dataset_create_synthetic(organization=org, created_by=owner, rows=3000, seed=42, background=False)
 config = analysis_default_config(dataset); config.update({"n_clusters": 5, "nlp": False})
-base = Analysis.objects.for_organization(org).create(dataset=dataset, name="Base run", config=validate_config(config))
+base = Analysis.objects.for_organization(org).create(dataset=dataset, name="Base run", config=analysis_config(dataset=dataset, config=config))
 analysis_execute(analysis=base, progress=lambda s, p: None)
 base.refresh_from_db()
 seed_rows = pd.read_parquet(default_storage.path(base.customers_file))

@@ -8,13 +8,12 @@ organization's id is a 404.
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedViewSet
-from accounts.api_schema import BodySizeLimitMixin, RequestTooLarge, error_responses
 from accounts.permissions import Perm
 from datasets.models import Dataset, DatasetStatus
 from datasets.serializers import (
@@ -24,7 +23,7 @@ from datasets.serializers import (
     DatasetUploadSerializer,
     SyntheticDatasetSerializer,
 )
-from segsaas.api_errors import error_response
+from segsaas.api_errors import BodySizeLimitMixin, RequestTooLarge, error_response, error_responses
 
 
 @extend_schema(tags=["datasets"])
@@ -99,21 +98,18 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         responses={201: DatasetDetailSerializer, **error_responses(400, 413)},
     )
     def create(self, request, *args, **kwargs):
-        from datasets.services import DatasetError, dataset_create_from_upload
+        from datasets.services import dataset_create_from_upload
 
         form = DatasetUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
-        try:
-            dataset = dataset_create_from_upload(
-                organization=request._request.organization,
-                uploaded_by=request.user,
-                file=upload,
-                name=form.validated_data.get("name") or None,
-                filename=upload.name,
-            )
-        except DatasetError as exc:
-            raise serializers.ValidationError({"file": [str(exc)]}) from exc
+        dataset = dataset_create_from_upload(
+            organization=request._request.organization,
+            uploaded_by=request.user,
+            file=upload,
+            name=form.validated_data.get("name") or None,
+            filename=upload.name,
+        )
         return self._created(dataset)
 
     @extend_schema(
@@ -125,21 +121,18 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     )
     @action(detail=False, methods=["post"])
     def synthetic(self, request):
-        from datasets.services import DatasetError, dataset_create_synthetic
+        from datasets.services import dataset_create_synthetic
 
         form = SyntheticDatasetSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        try:
-            dataset = dataset_create_synthetic(
-                organization=request._request.organization,
-                created_by=request.user,
-                rows=data["rows"],
-                seed=data["seed"],
-                name=data.get("name") or None,
-            )
-        except DatasetError as exc:
-            raise serializers.ValidationError({"rows": [str(exc)]}) from exc
+        dataset = dataset_create_synthetic(
+            organization=request._request.organization,
+            created_by=request.user,
+            rows=data["rows"],
+            seed=data["seed"],
+            name=data.get("name") or None,
+        )
         return self._created(dataset)
 
     @extend_schema(
@@ -150,7 +143,8 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         responses={200: DatasetDetailSerializer, **error_responses(400, 404, 409)},
     )
     def partial_update(self, request, pk=None):
-        from datasets.services import DatasetError, dataset_update_roles
+        from datasets.services import dataset_update_roles
+        from segments.engine.config import BEHAVIOUR_KEYS
 
         dataset = self.get_object()
         form = DatasetRolesSerializer(data=request.data)
@@ -163,21 +157,12 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                 http_status=status.HTTP_409_CONFLICT,
             )
         data = form.validated_data
-        columns = {c.get("name") for c in dataset.schema or [] if isinstance(c, dict)}
-        unknown = sorted(set(data.get("roles") or {}) - columns)
-        if unknown:
-            raise serializers.ValidationError({"roles": {col: ["Not a column of this dataset."] for col in unknown}})
-        behaviour_keys = ("recency_col", "frequency_col", "tenure_col")
         behaviour = None
-        if any(key in data for key in behaviour_keys):
-            behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in behaviour_keys if k in data}}
-        try:
-            dataset = dataset_update_roles(
-                dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour, actor=request.user
-            )
-        except DatasetError as exc:
-            field = next((k for k in behaviour_keys if k in data and repr(data[k]) in str(exc)), "roles")
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        if any(key in data for key in BEHAVIOUR_KEYS):
+            behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in BEHAVIOUR_KEYS if k in data}}
+        dataset = dataset_update_roles(
+            dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour, actor=request.user
+        )
         return Response(DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data)
 
     @extend_schema(

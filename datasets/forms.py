@@ -4,6 +4,7 @@ from django import forms
 
 from datasets.models import ColumnRole
 from datasets.services import MAX_SYNTHETIC_ROWS
+from segments.engine.config import BEHAVIOUR_FIELDS
 
 
 class UploadForm(forms.Form):
@@ -25,20 +26,13 @@ class SyntheticForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
 
 
-BEHAVIOUR_FIELDS = (
-    ("recency_col", "Recency", "Days since the last purchase, or the last-purchase date"),
-    ("frequency_col", "Frequency", "Number of orders or purchases"),
-    ("tenure_col", "Tenure", "Days as a customer, or the sign-up date"),
-)
-
-
 class RolesForm(forms.Form):
     """One role select per column (`role_<index>`, since column names can be anything) and three
     behavioural selects."""
 
     def __init__(self, *args, dataset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.columns = [c["name"] for c in dataset.schema]
+        self.columns = dataset.column_names
         for i, col in enumerate(self.columns):
             self.fields[f"role_{i}"] = forms.ChoiceField(
                 choices=ColumnRole.choices, initial=dataset.roles.get(col, ColumnRole.IGNORE), label=col

@@ -41,7 +41,7 @@ class Dataset(models.Model):
     source = models.CharField(max_length=12, choices=DatasetSource.choices, default=DatasetSource.UPLOAD)
     status = models.CharField(max_length=12, choices=DatasetStatus.choices, default=DatasetStatus.PROCESSING)
     # Random directory name under which its files live (original + normalised Parquet).
-    storage_key = models.CharField(max_length=40, unique=True)
+    storage_key = models.CharField(max_length=40)
     original_file = models.FileField(upload_to=dataset_upload_to, max_length=300, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)  # shown to people, never a path
     data_file = models.FileField(upload_to=dataset_upload_to, max_length=300, blank=True)  # Parquet
@@ -71,3 +71,24 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def column_names(self) -> list[str]:
+        """The table's columns, in file order."""
+        return [c["name"] for c in self.schema or [] if isinstance(c, dict) and c.get("name")]
+
+    def in_column_order(self, roles: dict) -> dict:
+        """{column: role} in file order (which column comes first decides, e.g., the customer id)."""
+        order = {c: i for i, c in enumerate(self.column_names)}
+        return dict(sorted((roles or {}).items(), key=lambda kv: order.get(kv[0], len(order))))
+
+    def column_role(self, column: str, declared: str | None = None) -> str:
+        """A column's role in a run: the declared one, else the one detected when the dataset was profiled, else
+        one read from its stored type ("numeric", "date"), else the stored type itself."""
+        if declared and declared != "auto":
+            return declared
+        detected = ((self.profile or {}).get("inferred_roles") or {}).get(column)
+        if detected:
+            return detected
+        stored = {c.get("name"): c.get("type") for c in self.schema or [] if isinstance(c, dict)}.get(column) or "text"
+        return {"int": ColumnRole.NUMERIC, "float": ColumnRole.NUMERIC, "date": ColumnRole.DATE}.get(stored, stored)

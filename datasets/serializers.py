@@ -1,4 +1,4 @@
-"""API shapes for datasets (and the background-job progress that datasets and analyses share).
+"""API shapes for datasets.
 
 Writes go through `datasets.services`; these serializers only validate input and describe output.
 """
@@ -9,45 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasets.models import ColumnRole, Dataset
-
-JOB_STATES = ["draft", "queued", "running", "succeeded", "failed", "cancelled"]
-
-
-class JobProgressSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=JOB_STATES, help_text="queued → running → succeeded | failed | cancelled.")
-    stage = serializers.CharField(allow_blank=True, help_text="What the job is doing now, e.g. “Choosing k”.")
-    percent = serializers.FloatField(min_value=0, max_value=100)
-    queue_position = serializers.IntegerField(
-        allow_null=True, help_text="1 = the next of your organization's jobs to start; null once it runs."
-    )
-    elapsed_seconds = serializers.FloatField(allow_null=True)
-    error = serializers.CharField(allow_blank=True, help_text="Why the job failed (empty otherwise).")
-    cancel_requested = serializers.BooleanField()
-
-
-def job_progress(job, *, draft: bool = False) -> dict | None:
-    if job is None:
-        if not draft:
-            return None
-        return {
-            "status": "draft",
-            "stage": "",
-            "percent": 0.0,
-            "queue_position": None,
-            "elapsed_seconds": None,
-            "error": "",
-            "cancel_requested": False,
-        }
-    elapsed = job.elapsed_seconds
-    return {
-        "status": job.status,
-        "stage": job.stage,
-        "percent": round(min(max(float(job.progress), 0.0), 100.0), 1),
-        "queue_position": job.queue_position(),
-        "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
-        "error": job.error,
-        "cancel_requested": job.cancel_requested,
-    }
+from jobs.serializers import JobProgressSerializer, job_progress
+from segments.engine.config import BEHAVIOUR_KEYS
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -121,7 +84,7 @@ class DatasetDetailSerializer(DatasetSerializer):
     @extend_schema_field(BehaviourRolesSerializer)
     def get_behaviour_roles(self, dataset) -> dict:
         roles = dataset.behaviour_roles or {}
-        return {key: roles.get(key) for key in ("recency_col", "frequency_col", "tenure_col")}
+        return {key: roles.get(key) for key in BEHAVIOUR_KEYS}
 
     @extend_schema_field(JobProgressSerializer(allow_null=True))
     def get_progress(self, dataset) -> dict | None:

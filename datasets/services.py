@@ -28,6 +28,7 @@ from django.db import transaction
 from datasets import storage
 from datasets.models import ColumnRole, Dataset, DatasetSource, DatasetStatus
 from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
+from segments.engine.config import BEHAVIOUR_KEYS, analysis_roles, behaviour_role_errors, config_from_roles
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ __all__ = [
 
 MAX_SYNTHETIC_ROWS = 1_000_000
 DEMO_DATASET_NAME = "Demo customers (synthetic)"
-BEHAVIOUR_KEYS = ("recency_col", "frequency_col", "tenure_col")
 Progress = Callable[[str, float], None]
 
 
@@ -254,12 +254,12 @@ def dataset_create_synthetic(
     try:
         rows, seed = int(rows), int(seed)
     except (TypeError, ValueError) as exc:
-        raise DatasetError("Rows and seed must be whole numbers.") from exc
+        raise DatasetError("Rows and seed must be whole numbers.", field="rows") from exc
     limit = min(MAX_SYNTHETIC_ROWS, organization.max_rows)
     if rows < 100 or rows > limit:
-        raise DatasetError(f"Rows must be between 100 and {limit:,}; {rows:,} was asked for.")
+        raise DatasetError(f"Rows must be between 100 and {limit:,}; {rows:,} was asked for.", field="rows")
     if seed < 0 or seed > 2**32 - 1:
-        raise DatasetError("The seed must be between 0 and 4,294,967,295.")
+        raise DatasetError("The seed must be between 0 and 4,294,967,295.", field="seed")
     if background is None:
         background = rows > inline_max_rows()
     dataset = Dataset(
@@ -285,21 +285,15 @@ def dataset_create_synthetic(
     return dataset
 
 
-def _generator():
-    try:
-        from segments.engine import generate_synthetic
-    except ImportError:
-        from segments.engine.synthetic import generate_synthetic
-    return generate_synthetic
-
-
 def dataset_generate(dataset: Dataset, *, progress: Progress | None = None) -> Dataset:
     from datasets.conversion import write_frame
 
     progress = progress or (lambda stage, pct: None)
     params = dataset.synthetic_params
     progress(f"Generating {params['rows']:,} customers", 5)
-    frame = _generator()(
+    from segments.engine import generate_synthetic
+
+    frame = generate_synthetic(
         rows=params["rows"], seed=params["seed"], include_churn_label=params.get("include_churn_label", True)
     )
     progress("Writing Parquet", 45)
@@ -328,34 +322,31 @@ def demo_dataset_ensure(*, organization, uploaded_by, rows: int = 10_000) -> tup
 
 
 def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict | None = None, actor=None) -> Dataset:
-    """Store the column roles the user confirmed. Raises DatasetError naming the column at fault."""
-    columns = [c["name"] for c in dataset.schema]
+    """Store the column roles the user confirmed. Raises DatasetError naming the column (and the field) at fault."""
+    columns = dataset.column_names
+    unknown = sorted(set(roles) - set(columns))
+    if unknown:
+        raise DatasetError(f"Column {unknown[0]!r} is not in this dataset.", field="roles")
     allowed = set(ColumnRole.values)
     clean: dict[str, str] = {}
     for col in columns:
         role = roles.get(col, dataset.roles.get(col))
         if role not in allowed:
-            raise DatasetError(f"Column {col!r}: {role!r} is not a role ({', '.join(ColumnRole.values)}).")
+            raise DatasetError(
+                f"Column {col!r}: {role!r} is not a role ({', '.join(ColumnRole.values)}).", field="roles"
+            )
         clean[col] = role
-    unknown = set(roles) - set(columns)
-    if unknown:
-        raise DatasetError(f"Column {sorted(unknown)[0]!r} is not in this dataset.")
     labels = [c for c, r in clean.items() if r == ColumnRole.CHURN_LABEL]
     if len(labels) > 1:
-        raise DatasetError(f"Only one column can be the churn label; {', '.join(repr(c) for c in labels)} all are.")
+        raise DatasetError(
+            f"Only one column can be the churn label; {', '.join(repr(c) for c in labels)} all are.", field="roles"
+        )
     behaviour = dict(dataset.behaviour_roles or {})
     if behaviour_roles is not None:
-        for key in BEHAVIOUR_KEYS:
-            col = behaviour_roles.get(key) or None
-            label = key.removesuffix("_col")
-            if col is not None:
-                if col not in clean:
-                    raise DatasetError(f"The {label} column {col!r} is not in this dataset.")
-                if clean[col] not in (ColumnRole.NUMERIC, ColumnRole.MONETARY, ColumnRole.DATE):
-                    raise DatasetError(
-                        f"The {label} column {col!r} must be numeric or a date, not {ColumnRole(clean[col]).label.lower()}."
-                    )
-            behaviour[key] = col
+        behaviour.update({key: behaviour_roles.get(key) or None for key in BEHAVIOUR_KEYS})
+        errors = behaviour_role_errors(clean, behaviour)
+        if errors:
+            raise DatasetError(errors[0].message, field=errors[0].field)
     dataset.roles = clean
     dataset.behaviour_roles = {k: behaviour.get(k) for k in BEHAVIOUR_KEYS}
     dataset.roles_confirmed = True
@@ -374,30 +365,10 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
 
 
 def dataset_analysis_defaults(dataset: Dataset) -> dict:
-    """The engine's AnalysisConfig column keys, from the dataset's (confirmed or inferred) roles.
-
-    The first identifier column is the customer id; further identifier columns (names, e-mails) are
-    ignored by the analysis."""
-    by_role: dict[str, list[str]] = {r: [] for r in ColumnRole.values}
-    for col in (c["name"] for c in dataset.schema):
-        role = dataset.roles.get(col)
-        if role in by_role:
-            by_role[role].append(col)
-    ids = by_role[ColumnRole.IDENTIFIER]
-    behaviour = dataset.behaviour_roles or {}
-    return {
-        "categorical_cols": by_role[ColumnRole.CATEGORICAL],
-        "text_cols": by_role[ColumnRole.TEXT],
-        "date_cols": by_role[ColumnRole.DATE],
-        "numeric_cols": by_role[ColumnRole.NUMERIC],
-        "monetary_cols": by_role[ColumnRole.MONETARY],
-        "id_col": ids[0] if ids else None,
-        "ignore_cols": by_role[ColumnRole.IGNORE] + ids[1:],
-        "churn_label_col": (by_role[ColumnRole.CHURN_LABEL] or [None])[0],
-        "recency_col": behaviour.get("recency_col"),
-        "frequency_col": behaviour.get("frequency_col"),
-        "tenure_col": behaviour.get("tenure_col"),
-    }
+    """The engine config's column keys from the dataset's (confirmed or detected) roles, through the one mapping
+    (`segments.engine.config`): the first identifier column is the customer id; further identifier columns
+    (names, e-mails) stay out of the analysis."""
+    return config_from_roles(analysis_roles(dataset.in_column_order(dataset.roles)), dataset.behaviour_roles)
 
 
 # ---------------------------------------------------------------------------------------------------

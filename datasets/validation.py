@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from segments.engine.errors import UserFacingError
+
 HEAD_BYTES = 64 * 1024
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _BINARY_MAGIC = {
@@ -38,19 +40,15 @@ _MARKUP = re.compile(r"^\s*(<\?xml|<!doctype|<html|<svg|\{|\[)", re.IGNORECASE)
 _CONTROL = bytes(range(0, 32)).replace(b"\t", b"").replace(b"\n", b"").replace(b"\r", b"").replace(b"\x0c", b"")
 
 
-class DatasetError(Exception):
+class DatasetError(UserFacingError):
     """A dataset request that cannot be carried out; the message is meant for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class DatasetRejected(DatasetError):
-    """An upload that is refused. Nothing of it is kept."""
+    """An upload that is refused. Nothing of it is kept. The field at fault is the file, unless said otherwise."""
+
+    def __init__(self, message: str, *, field: str | None = "file"):
+        super().__init__(message, field=field)
 
 
 @dataclass
@@ -68,10 +66,6 @@ class UploadInfo:
     short_rows: int = 0
     decompressed_bytes: int = 0
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def delimiter_label(self) -> str:
-        return DELIMITERS.get(self.delimiter, "")
 
 
 def _fmt_bytes(n: int) -> str:

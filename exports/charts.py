@@ -1,39 +1,19 @@
 """The report's charts, drawn with matplotlib as SVG (crisp at any zoom, small in the PDF).
 
 Each function takes the engine's profiles/metrics and returns an SVG document as text, or None when the
-analysis has nothing to draw (e.g. no feature importance). Segment colours come from the analysis's
-chosen colour scheme (Plotly's palettes), so the report matches the charts in the product.
+analysis has nothing to draw (e.g. no feature importance). Segment colours come from the one segment palette
+(`segments.charts.palette`, re-exported here as `segment_colours`), so the report matches the charts in the product.
 """
 
 from __future__ import annotations
 
 import io
 
+from segments.charts.palette import segment_colors as segment_colours  # noqa: F401 - report.py colours with it
+
 INK = "#1f2937"
 MUTED = "#6b7280"
 GRID = "#e5e7eb"
-NOISE_COLOUR = "#9ca3af"
-
-
-def segment_colours(profiles: list[dict], scheme: str = "Plotly") -> dict[int, str]:
-    from plotly.colors import qualitative
-
-    palette = getattr(qualitative, scheme, None) or qualitative.Plotly
-    colours, i = {}, 0
-    for p in sorted(profiles, key=lambda p: p.get("segment", 0)):
-        if p.get("segment", 0) < 0:
-            colours[p["segment"]] = NOISE_COLOUR
-        else:
-            colours[p["segment"]] = _hex(palette[i % len(palette)])
-            i += 1
-    return colours
-
-
-def _hex(colour: str) -> str:
-    if colour.startswith("rgb"):
-        r, g, b = (int(float(x)) for x in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
-        return f"#{r:02x}{g:02x}{b:02x}"
-    return colour
 
 
 def _figure(width_in: float, height_in: float):

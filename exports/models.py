@@ -69,13 +69,15 @@ class Export(models.Model):
 
     def as_dict(self) -> dict:
         """What a poller needs (the API's 202 body): the status, the job's progress, the file when ready."""
+        from jobs.serializers import job_progress
+
         return {
             "id": self.pk,
             "analysis": self.analysis_id,
             "format": self.format,
             "segment": self.segment,
             "status": self.status,
-            "job": self.job.as_dict() if self.job_id else None,
+            "job": job_progress(self.job),
             "file_name": self.file_name if self.is_ready else None,
             "size": self.size if self.is_ready else None,
             "created_at": self.created_at.isoformat(),

@@ -20,15 +20,3 @@ def export_file_name(
     if when is not None:
         parts.append(when.strftime("%Y-%m-%d"))
     return "-".join(parts) + f".{format}"
-
-
-ALGORITHM_LABELS = {
-    "kmeans": "k-means",
-    "gmm": "Gaussian mixture",
-    "agglomerative": "agglomerative clustering",
-    "dbscan": "DBSCAN",
-}
-
-
-def algorithm_label(key: str | None) -> str:
-    return ALGORITHM_LABELS.get(key or "", key or "")

@@ -11,22 +11,18 @@ import base64
 from datetime import datetime
 
 from exports import charts
+from segments.engine import formatting as fmt
+from segments.engine.vocabulary import algorithm_phrase
 
-ALGORITHMS = {
-    "kmeans": "k-means clustering",
-    "gmm": "a Gaussian mixture model",
-    "agglomerative": "agglomerative (hierarchical) clustering",
-    "dbscan": "density-based clustering (DBSCAN)",
-}
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-def _pct(x, digits: int = 0) -> str:
-    return "–" if x is None else f"{x * 100:.{digits}f}%"
+def _pct(x) -> str:
+    return fmt.percent(x)
 
 
 def _money(x) -> str:
-    return "–" if x is None else f"{x:,.0f}"
+    return fmt.money(x, compact=True)
 
 
 def _join(items: list[str]) -> str:
@@ -45,7 +41,7 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     """Plain sentences: the segments, where the revenue is, the key risks and the opportunities."""
     segments = [p for p in profiles if p.get("segment", 0) >= 0]
     total = sum(p.get("size", 0) for p in profiles)
-    algorithm = ALGORITHMS.get(metrics.get("algorithm"), metrics.get("algorithm") or "clustering")
+    algorithm = algorithm_phrase(metrics.get("algorithm"))
     horizon = (metrics.get("ltv") or {}).get("horizon_months") or 12
     population = (metrics.get("insights") or {}).get("population") or {}
     overview = [
@@ -277,7 +273,7 @@ def report_context(
             "k_selection": _data_uri(charts.k_selection(metrics)),
         },
         "methods": {
-            "algorithm": ALGORITHMS.get(metrics.get("algorithm"), metrics.get("algorithm") or "–"),
+            "algorithm": algorithm_phrase(metrics.get("algorithm")),
             "algorithm_key": metrics.get("algorithm"),
             "k": metrics.get("k"),
             "chosen_by": ks.get("chosen_by") or "",

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from exports.models import CONTENT_TYPES, Export, ExportFormat
 from exports.naming import export_file_name
+from segments.engine.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ JOB_KIND = "export.build"
 FILE_FORMATS = (ExportFormat.XLSX, ExportFormat.PDF)
 
 
-class ExportError(ValueError):
-    """The export cannot be made as asked; the message says why (shown to people and API clients)."""
+class ExportError(UserFacingError):
+    """The export cannot be made as asked; the message says why and `field` which parameter (shown to people and
+    API clients)."""
 
 
 @dataclass
@@ -55,47 +57,49 @@ def export_validate(*, analysis, format: str, segment=None) -> tuple[str, int | 
     """The format and segment as values we can use, or an ExportError saying what is wrong."""
     format = (format or "").strip().lower()
     if format not in ExportFormat.values:
-        raise ExportError(f"Unknown export format {format!r}; choose one of {', '.join(ExportFormat.values)}.")
+        raise ExportError(
+            f"Unknown export format {format!r}; choose one of {', '.join(ExportFormat.values)}.", field="format"
+        )
     if not analysis.is_ready:
         raise ExportError(f"Analysis “{analysis.name}” has no results yet (status: {analysis.status}).")
     if segment in (None, ""):
         return format, None
     if format not in (ExportFormat.CSV, ExportFormat.XLSX):
-        raise ExportError("A segment filter applies to the customer exports (CSV and XLSX) only.")
+        raise ExportError("A segment filter applies to the customer exports (CSV and XLSX) only.", field="segment")
     try:
         segment = int(segment)
     except (TypeError, ValueError) as exc:
-        raise ExportError(f"Segment must be a segment number, not {segment!r}.") from exc
+        raise ExportError(f"Segment must be a segment number, not {segment!r}.", field="segment") from exc
     if analysis.profile(segment) is None:
         known = ", ".join(str(p.get("segment")) for p in analysis.profiles)
-        raise ExportError(f"Analysis “{analysis.name}” has no segment {segment} (its segments: {known}).")
+        raise ExportError(
+            f"Analysis “{analysis.name}” has no segment {segment} (its segments: {known}).", field="segment"
+        )
     return format, segment
 
 
 # --- the one entry point ------------------------------------------------------------------------------
 
 
-def export_request(
-    *, analysis, format: str, segment=None, where: dict | None = None, actor=None, api_key=None
-) -> ExportOutcome:
+def export_request(*, analysis, format: str, params=None, actor=None, api_key=None) -> ExportOutcome:
     """A download of `analysis` in `format`: the response now, or a queued export to wait for.
 
-    `where`: score ranges for the customers CSV (`churn_risk_min`/`_max`, `ltv_min`/`_max`), e.g. the list the
-    Profiles tab's search found, for a win-back campaign."""
-    from exports.sources import CustomerFilter, FilterError
+    `params`: the one customer filter's parameters (`segments.filters.CustomerFilterSet`): `segment` for the
+    customer exports (CSV, XLSX); churn-risk and LTV ranges and a customer id for the customers CSV, e.g. the list
+    the Profiles tab's search found, for a win-back campaign."""
+    from segments.filters import CustomerFilterSet
 
-    format, segment = export_validate(analysis=analysis, format=format, segment=segment)
-    try:
-        customer_filter = CustomerFilter.from_params(where or {})
-    except FilterError as exc:
-        raise ExportError(str(exc)) from exc
-    if customer_filter and format != ExportFormat.CSV:
-        raise ExportError("Churn risk and LTV ranges apply to the customers CSV only.")
-    if format == ExportFormat.CSV:
-        response = customers_csv_response(analysis=analysis, segment=segment, where=customer_filter)
-        _audit_download(
-            analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key, **customer_filter.as_dict()
+    where = CustomerFilterSet(params or {}).parquet_filter()
+    format, segment = export_validate(analysis=analysis, format=format, segment=where.segment)
+    if format != ExportFormat.CSV and (where.has_ranges or where.customer_id is not None):
+        field = next(
+            k for k in ("customer_id", "churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max") if k in where.as_dict()
         )
+        raise ExportError("Churn risk, LTV and customer id filters apply to the customers CSV only.", field=field)
+    if format == ExportFormat.CSV:
+        response = customers_csv_response(analysis=analysis, where=where)
+        ranges = {k: v for k, v in where.as_dict().items() if k != "segment"}
+        _audit_download(analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key, **ranges)
         return ExportOutcome(response=response)
     if format == ExportFormat.JSON:
         response = profiles_json_response(analysis=analysis)
@@ -160,17 +164,17 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
 # --- streaming formats ---------------------------------------------------------------------------------
 
 
-def customers_csv_response(*, analysis, segment: int | None = None, where=None) -> StreamingHttpResponse:
+def customers_csv_response(*, analysis, where=None) -> StreamingHttpResponse:
     from exports.csv_export import csv_chunks
     from exports.sources import iter_customer_batches, open_customers_file
 
     def stream():
         with open_customers_file(analysis) as fh:
-            yield from csv_chunks(iter_customer_batches(fh, segment=segment, where=where))
+            yield from csv_chunks(iter_customer_batches(fh, where=where))
 
     response = StreamingHttpResponse(stream(), content_type=CONTENT_TYPES[ExportFormat.CSV])
-    name = _file_name(analysis, ExportFormat.CSV, segment)
-    if where:
+    name = _file_name(analysis, ExportFormat.CSV, where.segment if where else None)
+    if where and (where.has_ranges or where.customer_id is not None):
         name = name.replace(".csv", "-filtered.csv")
     _attachment(response, name)
     return response
@@ -236,7 +240,7 @@ def export_build(*, export: Export, progress=None) -> Export:
 
 
 def _build_xlsx(analysis, segment, target, progress, now):
-    from exports.sources import iter_customer_batches, open_customers_file
+    from exports.sources import CustomerFilter, iter_customer_batches, open_customers_file
     from exports.xlsx_export import write_workbook
     from segments.selectors import analysis_profiles
 
@@ -245,7 +249,7 @@ def _build_xlsx(analysis, segment, target, progress, now):
             target,
             profiles=analysis_profiles(analysis=analysis),
             metrics=analysis.metrics or {},
-            customer_batches=iter_customer_batches(fh, segment=segment),
+            customer_batches=iter_customer_batches(fh, where=CustomerFilter(segment=segment)),
             customer_total=_customer_total(analysis, segment),
             organization_name=analysis.organization.name,
             analysis_name=analysis.name,
@@ -276,10 +280,10 @@ def _build_pdf(analysis, target, progress, now):
 
 def _build_csv(analysis, segment, tmp, progress):
     from exports.csv_export import csv_chunks
-    from exports.sources import iter_customer_batches, open_customers_file
+    from exports.sources import CustomerFilter, iter_customer_batches, open_customers_file
 
     with open_customers_file(analysis) as fh:
-        for chunk in csv_chunks(iter_customer_batches(fh, segment=segment)):
+        for chunk in csv_chunks(iter_customer_batches(fh, where=CustomerFilter(segment=segment))):
             tmp.write(chunk)
     tmp.flush()
 

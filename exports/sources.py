@@ -6,7 +6,7 @@ writers and their tests, the engine's `result.customers` DataFrame.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 # (column in the results, header for people): the columns every customer export carries, in order.
@@ -25,40 +25,19 @@ NUMERIC_COLUMNS = {"segment", "churn_risk", "predicted_ltv"}
 DEFAULT_BATCH_ROWS = 20_000
 
 
-class FilterError(ValueError):
-    """A customer filter that cannot be applied; the message names the parameter."""
-
-
 @dataclass(frozen=True)
 class CustomerFilter:
-    """Ranges on a customer's own scores (inclusive), as the customers API and the Profiles tab's search take
-    them: churn risk as a fraction 0-1, predicted LTV in the data's currency."""
+    """A customer filter applied to the per-customer Parquet file (inclusive ranges; churn risk as a fraction).
+    Built from the one checked filter, `segments.filters.CustomerFilterSet.parquet_filter()`."""
 
+    segment: int | None = None
+    customer_id: str | None = None
     churn_risk_min: float | None = None
     churn_risk_max: float | None = None
     ltv_min: float | None = None
     ltv_max: float | None = None
 
-    @classmethod
-    def from_params(cls, params: Mapping) -> CustomerFilter:
-        values = {}
-        for name in ("churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max"):
-            raw = params.get(name)
-            if raw in (None, ""):
-                continue
-            try:
-                value = float(raw)
-            except (TypeError, ValueError) as exc:
-                raise FilterError(f"{name} must be a number, not {raw!r}.") from exc
-            if value != value or value in (float("inf"), float("-inf")):
-                raise FilterError(f"{name} must be a finite number.")
-            if name.startswith("churn") and not 0 <= value <= 1:
-                raise FilterError(f"{name} is a fraction between 0 and 1 (0.5 = 50 %), not {raw}.")
-            values[name] = value
-        for low, high in (("churn_risk_min", "churn_risk_max"), ("ltv_min", "ltv_max")):
-            if low in values and high in values and values[low] > values[high]:
-                raise FilterError(f"{high} must be at least {low}.")
-        return cls(**values)
+    FIELDS = ("segment", "customer_id", "churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max")
 
     def __bool__(self) -> bool:
         return any(v is not None for v in asdict(self).values())
@@ -66,12 +45,24 @@ class CustomerFilter:
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
+    @property
+    def has_ranges(self) -> bool:
+        return any(getattr(self, k) is not None for k in ("churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max"))
+
     def mask(self, batch):
-        """A boolean pyarrow array: which rows of `batch` pass every range."""
+        """A boolean pyarrow array: which rows of `batch` pass the filter."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         keep = pa.array([True] * batch.num_rows)
+        if self.segment is not None:
+            keep = pc.and_(
+                keep,
+                pc.equal(batch.column("segment"), pa.scalar(int(self.segment), batch.schema.field("segment").type)),
+            )
+        if self.customer_id is not None:
+            ids = batch.column("customer_id").cast(pa.string())
+            keep = pc.and_(keep, pc.fill_null(pc.equal(ids, self.customer_id), False))
         for column, low, high in (
             ("churn_risk", self.churn_risk_min, self.churn_risk_max),
             ("predicted_ltv", self.ltv_min, self.ltv_max),
@@ -87,19 +78,16 @@ class CustomerFilter:
 def iter_customer_batches(
     source,
     *,
-    segment: int | None = None,
     batch_size: int = DEFAULT_BATCH_ROWS,
     columns: list[str] | None = None,
     where: CustomerFilter | None = None,
 ) -> Iterator:
-    """pyarrow RecordBatches of the customers (optionally of one segment, and within `where`'s score ranges),
-    in the analysis's row order.
+    """pyarrow RecordBatches of the customers (all, or those `where` keeps), in the analysis's row order.
 
     `source`: a path or binary file object of the per-customer Parquet file, or a pandas DataFrame.
     Columns missing from the source are filled with empty text, so older results still export.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     wanted = columns or [name for name, _ in CUSTOMER_COLUMNS]
@@ -112,12 +100,6 @@ def iter_customer_batches(
         present = [c for c in wanted if c in parquet.schema_arrow.names]
         batches = parquet.iter_batches(batch_size=batch_size, columns=present)
     for batch in batches:
-        if segment is not None:
-            batch = batch.filter(
-                pc.equal(batch.column("segment"), pa.scalar(int(segment), batch.schema.field("segment").type))
-            )
-            if batch.num_rows == 0:
-                continue
         if where:
             batch = batch.filter(where.mask(batch))
             if batch.num_rows == 0:

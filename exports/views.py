@@ -22,7 +22,8 @@ from accounts.permissions import Perm
 from accounts.scoping import get_object_for_org
 from exports.models import Export, ExportFormat
 from exports.selectors import reports_for_memberships
-from exports.services import ExportError, export_request, export_serve
+from exports.services import export_request, export_serve
+from segments.engine.errors import UserFacingError
 
 
 def membership_for_request(request):
@@ -80,14 +81,10 @@ def download(request, analysis_id: int):
     analysis = analysis_get(organization=request.organization, analysis_id=analysis_id)
     try:
         outcome = export_request(
-            analysis=analysis,
-            format=request.GET.get("format", ""),
-            segment=request.GET.get("segment"),
-            where=request.GET,
-            actor=request.user,
+            analysis=analysis, format=request.GET.get("format", ""), params=request.GET, actor=request.user
         )
-    except ExportError as exc:
-        return HttpResponseBadRequest(str(exc))
+    except UserFacingError as exc:  # a bad format, segment or filter value: the message names it
+        return HttpResponseBadRequest(exc.describe())
     if outcome.response is not None:
         return outcome.response
     return redirect(with_org(reverse("exports:detail", args=[outcome.export.pk]), request.organization))

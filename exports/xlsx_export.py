@@ -11,8 +11,8 @@ import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from exports.naming import algorithm_label
 from exports.sources import CUSTOMER_COLUMNS
+from segments.engine.vocabulary import algorithm_label
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # one header row

@@ -72,18 +72,3 @@ class Job(models.Model):
             status=JobStatus.QUEUED, dispatched_at=None
         )
         return waiting.filter(created_at__lt=self.created_at).count() + 1
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.pk,
-            "kind": self.kind,
-            "status": self.status,
-            "stage": self.stage,
-            "progress": round(self.progress, 1),
-            "error": self.error,
-            "queue_position": self.queue_position(),
-            "elapsed_seconds": None if self.elapsed_seconds is None else round(self.elapsed_seconds, 1),
-            "created_at": self.created_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "cancel_requested": self.cancel_requested,
-        }

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from segments.engine.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ _HANDLERS: dict[str, Handler] = {}
 _FAIL_HOOKS: dict[str, Callable[[Job], None]] = {}
 
 
-class JobError(Exception):
-    """A failure whose message is meant for the user."""
+class JobError(UserFacingError):
+    """A failure whose message is meant for the user (any `UserFacingError` a handler raises is shown as well)."""
 
 
 class JobNotClaimed(Exception):
@@ -179,7 +180,7 @@ def job_execute(job_id: int) -> str:
         return "cancelled"
     except Exception as exc:  # noqa: BLE001 - every failure ends as a readable message
         message = _user_message(exc)
-        if not isinstance(exc, JobError) and type(exc).__name__ != "EngineError":
+        if not isinstance(exc, UserFacingError):
             log.exception("Job %s (%s) failed", job.pk, job.kind)
         _finish(job, JobStatus.FAILED, stage="Failed", error=message)
         return "failed"
@@ -188,7 +189,7 @@ def job_execute(job_id: int) -> str:
 
 
 def _user_message(exc: Exception) -> str:
-    if isinstance(exc, JobError) or type(exc).__name__ == "EngineError":
+    if isinstance(exc, UserFacingError):
         return str(exc)
     from celery.exceptions import SoftTimeLimitExceeded
 

@@ -10,33 +10,30 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedViewSet
-from accounts.api_schema import BodySizeLimitMixin, error_responses
 from accounts.permissions import Perm
-from segments.models import Analysis, CustomerResult
+from exports.api import ExportActionMixin
+from segments.filters import CustomerFilterSet, filter_parameters
+from segments.models import Analysis
 from segments.serializers import (
     AnalysisCreateSerializer,
     AnalysisDetailSerializer,
     AnalysisSerializer,
     CancelResponseSerializer,
-    CustomerFilterSerializer,
     CustomerResultSerializer,
-    ExportPendingSerializer,
     PredictRequestSerializer,
     PredictResponseSerializer,
     SegmentListSerializer,
     progress_of,
 )
-from segsaas.api_errors import error_response
+from segsaas.api_errors import BodySizeLimitMixin, analysis_not_ready_response, error_response, error_responses
 
 log = logging.getLogger(__name__)
 
@@ -53,37 +50,6 @@ CUSTOMER_FIELDS = (
     "lifecycle_stage",
 )
 
-EXPORT_FORMATS = {
-    "csv": ("text/csv", "Per-customer results (streamed).", OpenApiTypes.BINARY),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "Excel workbook.",
-        OpenApiTypes.BINARY,
-    ),
-    "json": (
-        "application/json",
-        "Segment profiles (the shape of `segments/`, plus descriptive fields).",
-        SegmentListSerializer,
-    ),
-    "pdf": ("application/pdf", "PDF report.", OpenApiTypes.BINARY),
-}
-
-
-def not_ready_response(analysis: Analysis) -> Response:
-    return error_response(
-        "analysis_not_ready",
-        f"Analysis {analysis.pk} has no results yet (status: {analysis.status}).",
-        {"status": analysis.status},
-        http_status=status.HTTP_409_CONFLICT,
-    )
-
-
-class ExportFormatNegotiation(DefaultContentNegotiation):
-    """`?format=` names the export's file format here, not DRF's renderer: answers are JSON (or the file)."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
 
 class CustomerPagination(CursorPagination):
     """Keyset pages in dataset order: constant time at any depth of a million-customer table."""
@@ -97,6 +63,7 @@ class CustomerPagination(CursorPagination):
 @extend_schema(tags=["analyses"])
 class AnalysisViewSet(
     BodySizeLimitMixin,
+    ExportActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     TenantScopedViewSet,
@@ -196,7 +163,8 @@ class AnalysisViewSet(
     )
     def create(self, request, *args, **kwargs):
         from datasets.models import Dataset
-        from segments.services import BEHAVIOUR_KEYS, analysis_create, analysis_default_config, config_from_roles
+        from segments.engine.config import BEHAVIOUR_KEYS
+        from segments.services import DEFAULT_SETTINGS, analysis_create
 
         form = AnalysisCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -205,36 +173,16 @@ class AnalysisViewSet(
         dataset = Dataset.objects.for_organization(organization).filter(pk=data["dataset"]).first()
         if dataset is None:
             raise serializers.ValidationError({"dataset": [f"No dataset {data['dataset']} in your organization."]})
-        columns = [c.get("name") for c in dataset.schema or [] if isinstance(c, dict)]
-        errors = {}
-        unknown = sorted(set(data.get("roles") or {}) - set(columns))
-        if unknown:
-            errors["roles"] = {col: [f"Not a column of dataset {dataset.pk}."] for col in unknown}
-        for key in BEHAVIOUR_KEYS:
-            if data.get(key) and data[key] not in columns:
-                errors[key] = [f"{data[key]!r} is not a column of dataset {dataset.pk}."]
-        if errors:
-            raise serializers.ValidationError(errors)
-
-        config = analysis_default_config(dataset)
-        behaviour = {key: config.get(key) for key in BEHAVIOUR_KEYS}
-        behaviour.update({key: data[key] for key in BEHAVIOUR_KEYS if key in data})
-        if "roles" in data:
-            config.update(config_from_roles({**(dataset.roles or {}), **data["roles"]}, behaviour))
-        else:
-            config.update(behaviour)
-        config.update({key: data[key] for key in ("algorithm", "n_clusters", "k_min", "k_max", "nlp", "random_state")})
-        try:
-            analysis = analysis_create(
-                organization=organization,
-                dataset=dataset,
-                config=config,
-                name=data.get("name", ""),
-                created_by=request.user,
-                color_scheme=data["color_scheme"],
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        analysis = analysis_create(
+            organization=organization,
+            dataset=dataset,
+            roles=data.get("roles"),
+            behaviour={key: data[key] for key in BEHAVIOUR_KEYS if key in data},
+            settings={key: data[key] for key in DEFAULT_SETTINGS if key in data},
+            name=data.get("name", ""),
+            created_by=request.user,
+            color_scheme=data["color_scheme"],
+        )
         analysis = self.get_queryset().get(pk=analysis.pk)
         body = AnalysisDetailSerializer(analysis, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
@@ -282,34 +230,25 @@ class AnalysisViewSet(
     def segments(self, request, pk=None):
         analysis = self.get_object()
         if not analysis.is_ready:
-            return not_ready_response(analysis)
+            return analysis_not_ready_response(analysis)
         return Response({"analysis": analysis.pk, "count": len(analysis.profiles), "results": analysis.profiles})
 
     @extend_schema(
         summary="Per-customer results",
         description="Customers in dataset order, 100 per page by default (`page_size` up to 1,000), as keyset pages: "
-        "follow `next`. Filter by segment and by churn-risk and predicted-LTV ranges (inclusive).",
-        parameters=[CustomerFilterSerializer],
+        "follow `next`. Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id.",
+        parameters=filter_parameters(),
         responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
     )
     @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
     def customers(self, request, pk=None):
+        from segments.selectors import customer_results
+
         analysis = self.get_object()
         if not analysis.is_ready:
-            return not_ready_response(analysis)
-        filters = CustomerFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        f = filters.validated_data
-        rows = CustomerResult.objects.for_organization(self._organization()).filter(analysis_id=analysis.pk)
-        lookups = {
-            "segment": "segment",
-            "customer_id": "customer_id",
-            "churn_risk_min": "churn_risk__gte",
-            "churn_risk_max": "churn_risk__lte",
-            "ltv_min": "predicted_ltv__gte",
-            "ltv_max": "predicted_ltv__lte",
-        }
-        rows = rows.filter(**{lookup: f[name] for name, lookup in lookups.items() if name in f})
+            return analysis_not_ready_response(analysis)
+        values = CustomerFilterSet(request.query_params).check()
+        rows = customer_results(analysis=analysis, **values)
         page = self.paginate_queryset(rows.values(*CUSTOMER_FIELDS))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:
@@ -361,7 +300,7 @@ class AnalysisViewSet(
         form = PredictRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         if analysis.status != "succeeded" or not analysis.model_file:
-            return not_ready_response(analysis)
+            return analysis_not_ready_response(analysis)
         single = "record" in form.validated_data
         field = "record" if single else "records"
         records = [form.validated_data["record"]] if single else form.validated_data["records"]
@@ -382,87 +321,8 @@ class AnalysisViewSet(
         body["prediction" if single else "predictions"] = results[0] if single else results
         return Response(body)
 
-    # --- exports -----------------------------------------------------------------------------------
-
-    @extend_schema(
-        summary="Download an export",
-        description="`format=csv` streams the per-customer results (optionally one `segment`), `json` the segment "
-        "profiles with the metrics, `xlsx` a workbook (optionally one `segment`), `pdf` the report. "
-        "A large workbook is built in the background: the answer is then `202` with the build's "
-        "progress, and the same URL returns the file once it is built.",
-        parameters=[
-            OpenApiParameter("format", OpenApiTypes.STR, enum=[*EXPORT_FORMATS], required=True),
-            OpenApiParameter("segment", OpenApiTypes.INT, description="Only this segment's customers (csv, xlsx)."),
-            OpenApiParameter(
-                "churn_risk_min", OpenApiTypes.NUMBER, description="csv: only customers with churn risk >= this (0-1)."
-            ),
-            OpenApiParameter(
-                "churn_risk_max", OpenApiTypes.NUMBER, description="csv: only customers with churn risk <= this (0-1)."
-            ),
-            OpenApiParameter(
-                "ltv_min", OpenApiTypes.NUMBER, description="csv: only customers with predicted LTV >= this."
-            ),
-            OpenApiParameter(
-                "ltv_max", OpenApiTypes.NUMBER, description="csv: only customers with predicted LTV <= this."
-            ),
-        ],
-        responses={
-            **{
-                (200, media): OpenApiResponse(schema, description=text)
-                for media, text, schema in EXPORT_FORMATS.values()
-            },
-            202: ExportPendingSerializer,
-            **error_responses(400, 404, 409),
-        },
-    )
-    @action(detail=True, methods=["get"], content_negotiation_class=ExportFormatNegotiation)
-    def export(self, request, pk=None):
-        return _export_action(self, request)
-
 
 _controller = None
-
-
-def _export_action(view, request):
-    from exports.services import ExportError, export_request
-
-    analysis = view.get_object()
-    if not analysis.is_ready:
-        return not_ready_response(analysis)
-    segment = request.query_params.get("segment")
-    try:
-        outcome = export_request(
-            analysis=analysis,
-            format=request.query_params.get("format", ""),
-            segment=segment,
-            where=request.query_params,
-            actor=request.user,
-            api_key=getattr(request._request, "api_key", None),
-        )
-    except ExportError as exc:
-        ranges = ("churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max")
-        field = str(exc).split()[0] if str(exc).split()[0] in ranges else None  # the messages name it first
-        if field is None and "Churn risk and LTV ranges" in str(exc):
-            field = next(name for name in ranges if request.query_params.get(name) not in (None, ""))
-        if field is None:
-            field = "segment" if segment not in (None, "") and "egment" in str(exc) else "format"
-        raise serializers.ValidationError({field: [str(exc)]}) from exc
-    if outcome.response is not None:
-        return outcome.response
-    from datasets.serializers import job_progress
-
-    export = outcome.export
-    return Response(
-        {
-            "export": export.pk,
-            "format": export.format,
-            "status": export.status,
-            "progress": job_progress(export.job),
-            "message": "The file is being built. Request the same URL again (after Retry-After seconds) to download it.",
-        },
-        status=status.HTTP_202_ACCEPTED,
-        headers={"Retry-After": "3"},
-    )
 
 
 def _thread_limit(n_records: int):

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
-from datasets.forms import BEHAVIOUR_FIELDS
 from datasets.models import ColumnRole
+from segments.engine.config import AUTO, BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS, BEHAVIOUR_ROLES, roles_from_config
+from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME
-from segments.services import BEHAVIOUR_KEYS, CONFIG_KEYS_FROM_ROLES
 
-ALGORITHMS = [
-    ("kmeans", "K-means (default)"),
-    ("gmm", "Gaussian mixture"),
-    ("agglomerative", "Agglomerative (Ward)"),
-    ("dbscan", "DBSCAN (density; finds its own number of segments)"),
-]
 # One vocabulary for column roles: the dataset page's (datasets.models.ColumnRole), plus "infer" for a run.
-ROLE_CHOICES = [("auto", "Infer automatically"), *ColumnRole.choices]
-# Roles a behaviour column (recency, frequency, tenure) may have: the engine reads it as a number or a date.
-BEHAVIOUR_ROLES = (ColumnRole.NUMERIC, ColumnRole.MONETARY, ColumnRole.DATE)
-_BEHAVIOUR_TYPES = ("int", "float", "date")
+ROLE_CHOICES = [(AUTO, "Infer automatically"), *ColumnRole.choices]
 
 # Human labels for the engine's configuration keys (Data & Analysis tab, dataset page, form).
 CONFIG_LABELS = {
@@ -39,44 +30,15 @@ def role_label(role: str | None) -> str:
     return dict(ROLE_CHOICES).get(role or "", str(role or "").replace("_", " ").capitalize())
 
 
-def dataset_columns(dataset) -> list[str]:
-    cols = [c["name"] for c in (dataset.schema or []) if isinstance(c, dict) and c.get("name")]
-    return cols or list((dataset.roles or {}).keys())
-
-
 def behaviour_columns(dataset, roles: dict[str, str]) -> list[str]:
-    """Columns that can be recency, frequency or tenure: read as numbers or dates. A column's role in the
-    form wins; a column left to inference counts by its detected role, else by its stored type."""
-    profile = dataset.profile or {}
-    detected = profile.get("inferred_roles") or {}
-    types = {c.get("name"): c.get("type") for c in (dataset.schema or []) if isinstance(c, dict)}
-    out = []
-    for col in dataset_columns(dataset):
-        role = roles.get(col, "auto")
-        if role == "auto":
-            role = detected.get(col) or (ColumnRole.NUMERIC if types.get(col) in _BEHAVIOUR_TYPES else None)
-            if role == ColumnRole.NUMERIC and types.get(col) == "date":
-                role = ColumnRole.DATE
-        if role in BEHAVIOUR_ROLES:
-            out.append(col)
-    return out
-
-
-def roles_from_config(config: dict, columns: list[str]) -> dict[str, str]:
-    roles = {c: "auto" for c in columns}
-    for role, key in CONFIG_KEYS_FROM_ROLES.items():
-        for col in config.get(key) or []:
-            roles[col] = role
-    if config.get("id_col"):
-        roles[config["id_col"]] = "identifier"
-    if config.get("churn_label_col"):
-        roles[config["churn_label_col"]] = "churn_label"
-    return roles
+    """Columns that can be recency, frequency or tenure (read as numbers or dates): by the column's role in the
+    form, or, for a column left to inference, by the role detected on the dataset or its stored type."""
+    return [c for c in dataset.column_names if dataset.column_role(c, roles.get(c)) in BEHAVIOUR_ROLES]
 
 
 class AnalysisForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, help_text="Leave empty for a name from the settings.")
-    algorithm = forms.ChoiceField(choices=ALGORITHMS, initial="kmeans")
+    algorithm = forms.ChoiceField(choices=algorithm_choices(with_notes=True), initial="kmeans")
     k_mode = forms.ChoiceField(
         choices=[("auto", "Automatic (choose k in a range)"), ("fixed", "Fixed")],
         initial="auto",
@@ -99,7 +61,7 @@ class AnalysisForm(forms.Form):
     def __init__(self, *args, dataset, initial_config: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.dataset = dataset
-        self.columns = dataset_columns(dataset)
+        self.columns = dataset.column_names
         self.base_config = dict(initial_config)
         roles = roles_from_config(initial_config, self.columns)
         self.role_fields = []
@@ -111,8 +73,10 @@ class AnalysisForm(forms.Form):
         for key, label, help_text in BEHAVIOUR_FIELDS:
             current = initial_config.get(key) or ""
             columns = eligible + ([current] if current and current not in eligible else [])
-            self.fields[key] = forms.ChoiceField(
-                choices=[("", "— none / infer —")] + [(c, c) for c in columns],
+            # Only eligible columns are offered; whatever arrives is checked by `analysis_create` (the same words as
+            # the API's and the command's), not refused here as "not one of the choices".
+            self.fields[key] = forms.CharField(
+                widget=forms.Select(choices=[("", "— none / infer —")] + [(c, c) for c in columns]),
                 required=False,
                 label=label,
                 help_text=help_text,
@@ -138,49 +102,33 @@ class AnalysisForm(forms.Form):
         return [self[key] for key in BEHAVIOUR_KEYS]
 
     def clean(self):
+        """Only what is the form's own (the "fixed k" switch); every rule about the run itself is checked by
+        `analysis_create`, so the page, the API and the command refuse the same settings with the same words."""
         data = super().clean()
         if data.get("k_mode") == "fixed" and not data.get("n_clusters"):
             self.add_error("n_clusters", "Give the number of segments, or choose automatic.")
-        if data.get("k_mode") == "auto" and data.get("k_min") and data.get("k_max") and data["k_min"] > data["k_max"]:
-            self.add_error("k_max", "The range must go from a smaller to a larger k.")
-        ids = [c for c, f in zip(self.columns, self.role_fields, strict=True) if data.get(f) == "identifier"]
-        labels = [c for c, f in zip(self.columns, self.role_fields, strict=True) if data.get(f) == "churn_label"]
-        if len(ids) > 1:
-            self.add_error(None, f"Only one customer id column, please (got {', '.join(ids)}).")
-        if len(labels) > 1:
-            self.add_error(None, f"Only one churn label column, please (got {', '.join(labels)}).")
-        roles = {c: data.get(f) for c, f in zip(self.columns, self.role_fields, strict=True)}
-        for key, label, _ in BEHAVIOUR_FIELDS:
-            col = data.get(key)
-            if col and roles.get(col) not in (None, "auto", *BEHAVIOUR_ROLES):
-                self.add_error(
-                    key, f"{label} must be a numeric or date column; {col} is set to {role_label(roles[col]).lower()}."
-                )
         return data
 
-    def config(self) -> dict:
-        """The engine config from the cleaned form (unknown-to-the-form keys kept from the base config)."""
+    def roles(self) -> dict[str, str]:
+        """{column: role or "auto"} as chosen in the form."""
+        return {
+            col: self.cleaned_data.get(field) or AUTO for col, field in zip(self.columns, self.role_fields, strict=True)
+        }
+
+    def behaviour(self) -> dict[str, str | None]:
+        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS}
+
+    def settings(self) -> dict:
         data = self.cleaned_data
-        config = {k: v for k, v in self.base_config.items() if k not in CONFIG_KEYS_FROM_ROLES.values()}
-        for key in CONFIG_KEYS_FROM_ROLES.values():
-            config[key] = []
-        config["id_col"] = None
-        config["churn_label_col"] = None
-        for col, field in zip(self.columns, self.role_fields, strict=True):
-            role = data.get(field)
-            if role in CONFIG_KEYS_FROM_ROLES:
-                config[CONFIG_KEYS_FROM_ROLES[role]].append(col)
-            elif role == "identifier":
-                config["id_col"] = col
-            elif role == "churn_label":
-                config["churn_label_col"] = col
-        for key in BEHAVIOUR_KEYS:
-            config[key] = data.get(key) or None
-        config["algorithm"] = data["algorithm"]
-        config["nlp"] = bool(data.get("nlp"))
+        settings = {"algorithm": data["algorithm"], "nlp": bool(data.get("nlp"))}
         if data["k_mode"] == "fixed":
-            config["n_clusters"] = data["n_clusters"]
+            settings["n_clusters"] = data["n_clusters"]
         else:
-            config["n_clusters"] = None
-            config["k_min"], config["k_max"] = data["k_min"], data["k_max"]
-        return config
+            settings.update(n_clusters=None, k_min=data["k_min"], k_max=data["k_max"])
+        return settings
+
+    def show_error(self, exc) -> None:
+        """A refusal from `analysis_create`, beside each field it names (the roles table's errors above it)."""
+        for field, messages in exc.details.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -20,9 +20,4 @@ def run_analysis(ctx) -> dict:
         raise JobError("This analysis was deleted before it could run.")
     if analysis.dataset.status != "ready":
         raise JobError(f"Dataset “{analysis.dataset.name}” is not ready (status: {analysis.dataset.status}).")
-    try:
-        return analysis_execute(analysis=analysis, progress=ctx.progress)
-    except Exception as exc:
-        if type(exc).__name__ == "DatasetError":  # the dataset's own readable message (e.g. file missing)
-            raise JobError(str(exc)) from exc
-        raise
+    return analysis_execute(analysis=analysis, progress=ctx.progress)

@@ -11,21 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.scoping import TenantManager
-
-# Plotly's qualitative palettes offered for an analysis's charts (name -> label).
-COLOR_SCHEMES = {
-    "Plotly": "Plotly (default)",
-    "D3": "D3",
-    "G10": "G10",
-    "T10": "Tableau 10",
-    "Set2": "Set 2 (soft)",
-    "Dark2": "Dark 2",
-    "Bold": "Bold",
-    "Vivid": "Vivid",
-    "Safe": "Safe (colour-blind friendly)",
-    "Pastel": "Pastel",
-}
-DEFAULT_COLOR_SCHEME = "Plotly"
+from segments.charts.palette import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME  # noqa: F401 - schemes live with the palette
 
 
 class Analysis(models.Model):

@@ -36,37 +36,16 @@ def analysis_profiles(*, analysis: Analysis) -> list[dict]:
     return sorted(analysis.profiles or [], key=lambda p: p["segment"])
 
 
-def customer_results(
-    *,
-    analysis: Analysis,
-    segment: int | None = None,
-    churn_min: float | None = None,
-    churn_max: float | None = None,
-    ltv_min: float | None = None,
-    ltv_max: float | None = None,
-    customer_id: str | None = None,
-    lifecycle_stage: str | None = None,
-) -> QuerySet[CustomerResult]:
-    """This analysis's customers, filtered, in dataset order (index: analysis, segment, row_index).
-    Empty until the run has finished (a run still storing its rows shows none of them)."""
+def customer_results(*, analysis: Analysis, **filters) -> QuerySet[CustomerResult]:
+    """This analysis's customers in dataset order (index: analysis, segment, row_index), filtered by the one
+    customer filter's checked values (`segments.filters.CustomerFilterSet(...).check()`). Empty until the run has
+    finished (a run still storing its rows shows none of them)."""
+    from segments.filters import CustomerFilterSet
+
     qs = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
     if not analysis.customers_file:
         return qs.none()
-    if segment is not None:
-        qs = qs.filter(segment=segment)
-    if churn_min is not None:
-        qs = qs.filter(churn_risk__gte=churn_min)
-    if churn_max is not None:
-        qs = qs.filter(churn_risk__lte=churn_max)
-    if ltv_min is not None:
-        qs = qs.filter(predicted_ltv__gte=ltv_min)
-    if ltv_max is not None:
-        qs = qs.filter(predicted_ltv__lte=ltv_max)
-    if customer_id:
-        qs = qs.filter(customer_id=customer_id)
-    if lifecycle_stage:
-        qs = qs.filter(lifecycle_stage=lifecycle_stage)
-    return qs.order_by("row_index")
+    return CustomerFilterSet().filter_values(qs, filters).order_by("row_index")
 
 
 @dataclass
@@ -122,4 +101,37 @@ def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:
         "b_segments": [int(x) for x in table.columns],
         "matrix": table.to_numpy().astype(int).tolist(),
         "ari": float(adjusted_rand_score(sa, sb)),
+    }
+
+
+def dashboard(*, organization) -> dict:
+    """What the dashboard shows: counts, the runs still going, the latest finished analysis's largest segments."""
+    from accounts.models import Membership
+    from datasets.models import Dataset
+    from jobs.models import ACTIVE_STATUSES, Job
+    from segments.services import JOB_KIND
+
+    analyses = (
+        Analysis.objects.for_organization(organization)
+        .select_related("dataset", "job")
+        .defer("metrics", "summary", "config", "dataset__profile", "dataset__schema", "job__params", "job__result")
+        .order_by("-created_at")
+    )
+    latest = (
+        Analysis.objects.for_organization(organization)
+        .filter(job__status="succeeded", n_segments__isnull=False)
+        .only("id", "name", "profiles", "customer_count")
+        .order_by("-created_at")
+        .first()
+    )
+    return {
+        "member_count": Membership.objects.for_organization(organization).count(),
+        "dataset_count": Dataset.objects.for_organization(organization).count(),
+        "analysis_count": analyses.count(),
+        "active_analysis_count": Job.objects.for_organization(organization)
+        .filter(kind=JOB_KIND, status__in=ACTIVE_STATUSES)
+        .count(),
+        "recent_analyses": analyses[:6],
+        "latest": latest,
+        "latest_segments": sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:6] if latest else [],
     }

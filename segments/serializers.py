@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasets.models import ColumnRole
-from datasets.serializers import JobProgressSerializer, job_progress
+from jobs.serializers import JobProgressSerializer, job_progress
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
 
 ALGORITHMS = ("kmeans", "gmm", "agglomerative", "dbscan")
@@ -148,11 +148,6 @@ class AnalysisCreateSerializer(serializers.Serializer):
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
 
-    def validate(self, attrs):
-        if attrs["k_max"] < attrs["k_min"]:
-            raise serializers.ValidationError({"k_max": ["Must be at least k_min."]})
-        return attrs
-
 
 class CancelResponseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -209,21 +204,6 @@ class CustomerResultSerializer(serializers.Serializer):
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
     lifecycle_stage = serializers.CharField(allow_blank=True)
-
-
-class CustomerFilterSerializer(serializers.Serializer):
-    segment = serializers.IntegerField(required=False, min_value=-1, max_value=32767)
-    churn_risk_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    churn_risk_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    ltv_min = serializers.FloatField(required=False)
-    ltv_max = serializers.FloatField(required=False)
-    customer_id = serializers.CharField(required=False, max_length=100)
-
-    def validate(self, attrs):
-        for low, high in (("churn_risk_min", "churn_risk_max"), ("ltv_min", "ltv_max")):
-            if low in attrs and high in attrs and attrs[low] > attrs[high]:
-                raise serializers.ValidationError({high: [f"Must be at least {low}."]})
-        return attrs
 
 
 # --- predict -----------------------------------------------------------------------------------------
@@ -308,11 +288,3 @@ class PredictResponseSerializer(serializers.Serializer):
     predictions = PredictionSerializer(
         many=True, required=False, help_text="Present when the request sent “records” (same order)."
     )
-
-
-class ExportPendingSerializer(serializers.Serializer):
-    export = serializers.IntegerField()
-    format = serializers.CharField()
-    status = serializers.CharField()
-    progress = JobProgressSerializer(allow_null=True)
-    message = serializers.CharField()

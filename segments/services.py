@@ -14,11 +14,11 @@ import shutil
 import time
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from segments.engine.errors import UserFacingError
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis, CustomerResult
 
 log = logging.getLogger(__name__)
@@ -26,66 +26,86 @@ log = logging.getLogger(__name__)
 JOB_KIND = "analysis.run"
 # Points per segment kept for the scatter charts: enough to see the shape, small enough to draw fast.
 CHART_SAMPLE_PER_SEGMENT = 2_000
-CONFIG_KEYS_FROM_ROLES = {
-    "categorical": "categorical_cols",
-    "text": "text_cols",
-    "date": "date_cols",
-    "numeric": "numeric_cols",
-    "monetary": "monetary_cols",
-    "ignore": "ignore_cols",
-}
-BEHAVIOUR_KEYS = ("recency_col", "frequency_col", "tenure_col")
+# The settings of a run that are not column roles (the form's, the API's and the command's options), and their
+# defaults.
+DEFAULT_SETTINGS = {"algorithm": "kmeans", "n_clusters": None, "k_min": 2, "k_max": 10, "nlp": True, "random_state": 42}
+
+
+class AnalysisError(UserFacingError):
+    """An analysis that cannot be started as asked; `field` names the setting at fault."""
 
 
 # --- configuration -------------------------------------------------------------------------------
 
 
-def config_from_roles(roles: dict, behaviour_roles: dict | None = None) -> dict:
-    """Engine config keys for a {column: role} mapping (the dataset's confirmed roles)."""
-    config: dict = {key: [] for key in CONFIG_KEYS_FROM_ROLES.values()}
-    config["id_col"] = None
-    config["churn_label_col"] = None
-    for column, role in (roles or {}).items():
-        if role in CONFIG_KEYS_FROM_ROLES:
-            config[CONFIG_KEYS_FROM_ROLES[role]].append(column)
-        elif role == "identifier":
-            if config["id_col"] is None:
-                config["id_col"] = column
-            else:
-                config["ignore_cols"].append(column)
-        elif role == "churn_label":
-            if config["churn_label_col"] is None:
-                config["churn_label_col"] = column
-            else:
-                config["ignore_cols"].append(column)
-    for key in BEHAVIOUR_KEYS:
-        value = (behaviour_roles or {}).get(key)
-        config[key] = value or None
-    return config
-
-
 def analysis_default_config(dataset) -> dict:
-    """The engine config a new analysis of this dataset starts from: its confirmed column roles."""
+    """The engine config a new analysis of this dataset starts from: its confirmed (or detected) column roles."""
+    from datasets.services import dataset_analysis_defaults
+
+    return {**DEFAULT_SETTINGS, **dataset_analysis_defaults(dataset)}
+
+
+def analysis_config(
+    *,
+    dataset,
+    roles: dict | None = None,
+    behaviour: dict | None = None,
+    settings: dict | None = None,
+    config: dict | None = None,
+) -> dict:
+    """The engine config of a run, checked against the dataset up front: the same rules for the page, the API
+    and the command. `roles` ({column: role or "auto"}, for all columns or some) and `behaviour` (the recency,
+    frequency and tenure columns) go on top of `config` (default: the dataset's own roles); `settings` on
+    top of that. Raises AnalysisError naming the field: an unknown column, two customer ids or churn labels, a
+    column with two roles, a behaviour column that is neither a number nor a date, a setting out of range."""
+    from segments.engine import (
+        AUTO,
+        BEHAVIOUR_KEYS,
+        AnalysisConfig,
+        EngineError,
+        analysis_roles,
+        behaviour_role_errors,
+        config_from_roles,
+        roles_from_config,
+    )
+    from segments.engine.config import declared_columns
+
+    columns = dataset.column_names
+    config = dict(config) if config is not None else analysis_default_config(dataset)
+    behaviour = behaviour or {}
+    unknown = [
+        AnalysisError(f"Column {c!r} is not in dataset “{dataset.name}”.", field="roles")
+        for c in roles or {}
+        if c not in columns
+    ] + [
+        AnalysisError(f"{behaviour[key]!r} is not a column of dataset “{dataset.name}”.", field=key)
+        for key in BEHAVIOUR_KEYS
+        if behaviour.get(key) and behaviour[key] not in columns
+    ]
+    if unknown:
+        raise AnalysisError.of(unknown)
+    chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_KEYS}
     try:
-        from datasets.services import dataset_analysis_defaults
-    except ImportError:
-        dataset_analysis_defaults = None
-    base = {"algorithm": "kmeans", "n_clusters": None, "k_min": 2, "k_max": 10, "nlp": True, "random_state": 42}
-    if dataset_analysis_defaults is not None:
-        base.update(dataset_analysis_defaults(dataset) or {})
-    else:
-        base.update(config_from_roles(dataset.roles, dataset.behaviour_roles))
-    return base
-
-
-def validate_config(config: dict) -> dict:
-    """The config as the engine will read it, or a ValidationError with the engine's message."""
-    from segments.engine import AnalysisConfig, EngineError
-
-    try:
-        return AnalysisConfig.from_dict(config).to_dict()
+        if roles is not None:
+            current = roles_from_config(config, columns) if config is not None else dataset.roles or {}
+            current = dataset.in_column_order({c: r for c, r in current.items() if r != AUTO})
+            merged = analysis_roles(current, dataset.in_column_order(roles))
+            config.update(config_from_roles(dataset.in_column_order(merged), chosen))
+        else:
+            config.update(chosen)
+        config.update({key: value for key, value in (settings or {}).items() if key in DEFAULT_SETTINGS})
+        clean = AnalysisConfig.from_dict(config).to_dict()
     except EngineError as exc:
-        raise ValidationError(str(exc)) from exc
+        raise AnalysisError(exc.message, field=exc.field) from exc
+    undeclared = [c for c in declared_columns(clean) if c not in columns]
+    if undeclared:
+        raise AnalysisError(f"Column {undeclared[0]!r} is not in dataset “{dataset.name}”.", field="roles")
+    declared = roles_from_config(clean, columns)
+    effective = {c: dataset.column_role(c, declared.get(c)) for c in columns}
+    errors = behaviour_role_errors(effective, chosen)
+    if errors:
+        raise AnalysisError.of(errors)
+    return clean
 
 
 # --- create / cancel / delete --------------------------------------------------------------------
@@ -95,29 +115,30 @@ def analysis_create(
     *,
     organization,
     dataset,
-    config: dict,
-    name: str,
+    roles: dict | None = None,
+    behaviour: dict | None = None,
+    settings: dict | None = None,
+    config: dict | None = None,
+    name: str = "",
     created_by=None,
     color_scheme: str = DEFAULT_COLOR_SCHEME,
     rerun_of: Analysis | None = None,
 ) -> Analysis:
-    """Store the analysis and queue its job (dispatched once the transaction commits)."""
+    """Check the run's settings (`analysis_config`), store the analysis and queue its job (dispatched once the
+    transaction commits). Raises AnalysisError, with the field at fault, before anything is stored."""
     from jobs.services import job_create
 
     if dataset.organization_id != organization.pk:
-        raise ValidationError("This dataset belongs to another organization.")
+        raise AnalysisError("This dataset belongs to another organization.", field="dataset")
     if dataset.status != "ready":
-        raise ValidationError(f"Dataset “{dataset.name}” is not ready yet (status: {dataset.status}).")
+        raise AnalysisError(f"Dataset “{dataset.name}” is not ready yet (status: {dataset.status}).", field="dataset")
     if color_scheme not in COLOR_SCHEMES:
-        raise ValidationError(f"Unknown colour scheme {color_scheme!r}; choose one of {', '.join(COLOR_SCHEMES)}.")
+        raise AnalysisError(
+            f"Unknown colour scheme {color_scheme!r}; choose one of {', '.join(COLOR_SCHEMES)}.", field="color_scheme"
+        )
     if rerun_of is not None and rerun_of.organization_id != organization.pk:
-        raise ValidationError("Cannot re-run another organization's analysis.")
-    clean = validate_config(config)
-    columns = _dataset_columns(dataset)
-    if columns:
-        unknown = [c for c in _declared_columns(clean) if c not in columns]
-        if unknown:
-            raise ValidationError(f"Column {unknown[0]!r} is not in dataset “{dataset.name}”.")
+        raise AnalysisError("Cannot re-run another organization's analysis.")
+    clean = analysis_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
     name = (name or "").strip()
     if not name or is_default_name(name, dataset):
         # An automatic name describes the run's own settings: one carried over from another run (a re-run with
@@ -139,15 +160,17 @@ def analysis_create(
     return analysis
 
 
-# Short algorithm names for automatic analysis names.
-ALGORITHM_NAMES = {"kmeans": "k-means", "gmm": "Gaussian mixture", "agglomerative": "agglomerative", "dbscan": "DBSCAN"}
 _RERUN_SUFFIX = " (re-run)"
+# Algorithm names in automatic analysis names before they were the vocabulary's labels (still recognised).
+_OLD_ALGORITHM_NAMES = ("k-means", "agglomerative")
 
 
 def default_name(dataset, config: dict) -> str:
     """The automatic name of a run: the dataset and the run's own settings."""
+    from segments.engine.vocabulary import algorithm_label
+
     algorithm = config.get("algorithm", "kmeans")
-    label = ALGORITHM_NAMES.get(algorithm, algorithm)
+    label = algorithm_label(algorithm)
     if algorithm == "dbscan":
         return f"{dataset.name} · {label}"
     if config.get("n_clusters"):
@@ -162,27 +185,15 @@ def is_default_name(name: str, dataset) -> bool:
     older formats included) rather than one a person typed."""
     import re
 
-    algorithms = {*ALGORITHM_NAMES, *ALGORITHM_NAMES.values()}
+    from segments.engine.vocabulary import ALGORITHMS
+
+    algorithms = {*ALGORITHMS, *(a.label for a in ALGORITHMS.values()), *_OLD_ALGORITHM_NAMES}
     pattern = (
         rf"{re.escape(dataset.name)} · (?:{'|'.join(re.escape(a) for a in sorted(algorithms))})"
         r"(?: · (?:k=\d+|auto k(?: \(\d+–\d+\))?))?"
         rf"(?:{re.escape(_RERUN_SUFFIX)})*"
     )
     return re.fullmatch(pattern, (name or "").strip()) is not None
-
-
-def _dataset_columns(dataset) -> list[str]:
-    return [c["name"] for c in (dataset.schema or []) if isinstance(c, dict) and "name" in c]
-
-
-def _declared_columns(config: dict) -> list[str]:
-    cols: list[str] = []
-    for key in ("categorical_cols", "text_cols", "date_cols", "numeric_cols", "ignore_cols", "monetary_cols"):
-        cols.extend(config.get(key) or [])
-    for key in ("id_col", "churn_label_col", *BEHAVIOUR_KEYS):
-        if config.get(key):
-            cols.append(config[key])
-    return cols
 
 
 def analysis_cancel(*, analysis: Analysis) -> Analysis:

@@ -14,6 +14,5 @@ urlpatterns = [
     path("<int:analysis_id>/insights/", views.analysis_insights, name="insights"),
     path("<int:analysis_id>/compare/", views.analysis_compare, name="compare"),
     path("<int:analysis_id>/rerun/", views.analysis_rerun, name="rerun"),
-    path("<int:analysis_id>/cancel/", views.analysis_cancel_view, name="cancel"),
     path("<int:analysis_id>/delete/", views.analysis_delete_view, name="delete"),
 ]

@@ -7,7 +7,6 @@ organization's id). Charts are built in `segments.charts` from stored, pre-aggre
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from accounts.context import org_required, require
 from accounts.permissions import Perm
 from accounts.scoping import get_object_for_org
 from segments import selectors
+from segments.engine.vocabulary import algorithm_label, metrics_method_label
 
 TABS = [
     ("data", "Data & Analysis", "segments:detail"),
@@ -51,7 +51,7 @@ def analysis_new_pick(request):
 
 def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None, initial_name=""):
     from segments.forms import AnalysisForm
-    from segments.services import analysis_create
+    from segments.services import AnalysisError, analysis_create
 
     if request.method == "POST":
         form = AnalysisForm(request.POST, dataset=dataset, initial_config=initial_config)
@@ -60,14 +60,17 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                 analysis = analysis_create(
                     organization=request.organization,
                     dataset=dataset,
-                    config=form.config(),
+                    config=initial_config,
+                    roles=form.roles(),
+                    behaviour=form.behaviour(),
+                    settings=form.settings(),
                     name=form.cleaned_data["name"],
                     created_by=request.user,
                     color_scheme=form.cleaned_data["color_scheme"],
                     rerun_of=rerun_of,
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except AnalysisError as exc:
+                form.show_error(exc)
             else:
                 messages.success(request, f"Analysis “{analysis.name}” queued.")
                 return redirect("segments:detail", analysis_id=analysis.pk)
@@ -141,7 +144,8 @@ def _money_columns(analysis) -> set[str]:
 
 def _formatted_stats(profile: dict, money: set[str]) -> dict:
     """Each feature's numbers formatted for its kind: money with a currency sign, a year column's mean as a year."""
-    from segments.templatetags.segments_extras import feature_kind, format_number
+    from segments.engine.formatting import feature_kind
+    from segments.engine.formatting import format_value as format_number
 
     features = []
     for d in profile.get("distinguishing_features") or []:
@@ -174,33 +178,9 @@ def analysis_detail(request, analysis_id: int):
     ctx["figures"] = _figures(analysis, "data")
     ctx["config_rows"] = _config_rows(analysis)
     ctx["timings"] = _timings(analysis.metrics.get("timings") or {})
-    ctx["churn_method"] = method_label((analysis.metrics.get("churn") or {}).get("method"))
-    ctx["ltv_method"] = method_label((analysis.metrics.get("ltv") or {}).get("method"))
+    ctx["churn_method"] = metrics_method_label("churn", analysis.metrics.get("churn"))
+    ctx["ltv_method"] = metrics_method_label("ltv", analysis.metrics.get("ltv"))
     return render(request, "segments/tab_data.html", ctx)
-
-
-# The engine's method keys, as people read them (Data & Analysis tab, compare page).
-METHOD_LABELS = {
-    "supervised": "Trained on the churn label column",
-    "mbg_nbd": "Purchase model (MBG/NBD) on recency, frequency and tenure",
-    "recency_rank": "Ranking by days since last activity",
-    "recency_plus_behaviour": "Days since last activity, adjusted by other behaviour",
-    "unavailable": "Not available (no suitable columns)",
-    "mbg_nbd_gamma_gamma": "expected purchases × expected spend (MBG/NBD and Gamma-Gamma)",
-    "run_rate": "monthly spend run-rate",
-    "retained_spend": "historical spend kept after churn risk",
-}
-
-
-def method_label(method: str | None) -> str:
-    if not method:
-        return "—"
-    if method in METHOD_LABELS:
-        return METHOD_LABELS[method]
-    if method.startswith("gradient_boosting_on_"):
-        target = method.removeprefix("gradient_boosting_on_")
-        return f"Gradient boosting on {METHOD_LABELS.get(target, target.replace('_', ' '))}"
-    return method.replace("_", " ").capitalize()
 
 
 # Stage timings the run adds to the engine's (the engine's own keys are already labels).
@@ -235,6 +215,7 @@ def _timings(timings: dict) -> list[tuple[str, float]]:
 def _config_rows(analysis) -> list[tuple[str, str]]:
     """The settings the run used, in the labels of the analysis form. Column lists are the roles the engine
     actually applied (declared ones plus those it inferred), when the run recorded them."""
+    from segments.engine.config import BEHAVIOUR_KEYS
     from segments.forms import CONFIG_LABELS
     from segments.models import COLOR_SCHEMES
 
@@ -244,7 +225,7 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
     order = [col for col in schema if col in used] + sorted(col for col in used if col not in schema)
     behaviour = analysis.metrics.get("behaviour_roles") or {}
     rows = [
-        ("Algorithm", dict(_algorithms()).get(c.get("algorithm"), c.get("algorithm"))),
+        ("Algorithm", algorithm_label(c.get("algorithm"))),
         ("Number of segments", analysis.k_label),
         ("Text analysis (NLP)", "on" if c.get("nlp") else "off"),
         ("Colour scheme", COLOR_SCHEMES.get(analysis.color_scheme, analysis.color_scheme)),
@@ -259,7 +240,7 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
 
     rows.append((CONFIG_LABELS["id_col"], single("id_col", "identifier")))
     rows.append((CONFIG_LABELS["churn_label_col"], single("churn_label_col", "churn_label")))
-    for key in ("recency_col", "frequency_col", "tenure_col"):
+    for key in BEHAVIOUR_KEYS:
         declared, found = c.get(key), behaviour.get(key)
         value = declared or found
         rows.append((CONFIG_LABELS[key], "none" if not value else value if declared else f"{value} (detected)"))
@@ -278,66 +259,38 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
     return rows
 
 
-def _algorithms() -> list[tuple[str, str]]:
-    """(key, label) without the form's "(default)"-style notes: "K-means", "Gaussian mixture", ..."""
-    from segments.forms import ALGORITHMS
-
-    return [(key, label.split(" (")[0]) for key, label in ALGORITHMS]
-
-
-def _float(request, name):
-    raw = (request.GET.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        return None
-
-
 @org_required(Perm.VIEW)
 def analysis_profiles_view(request, analysis_id: int):
+    from segments.filters import CustomerFilterSet
+
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
     ctx = _tab_context(request, analysis, "profiles")
     if analysis.is_ready:
-        segment = request.GET.get("segment", "")
-        churn_min, churn_max = _float(request, "churn_min"), _float(request, "churn_max")
-        filters = {
-            "segment": int(segment) if segment.lstrip("-").isdigit() else None,
-            "churn_min": None if churn_min is None else churn_min / 100,
-            "churn_max": None if churn_max is None else churn_max / 100,
-            "ltv_min": _float(request, "ltv_min"),
-            "ltv_max": _float(request, "ltv_max"),
-            "customer_id": (request.GET.get("q") or "").strip() or None,
-        }
-        after = request.GET.get("after", "")
-        page = selectors.customer_page(
-            analysis=analysis, after=int(after) if after.isdigit() else None, limit=50, **filters
-        )
-        names = {p["segment"]: p["name"] for p in analysis.profiles}
-        query = request.GET.copy()
-        query.pop("after", None)
-        # The same list as a CSV download (the export takes churn risk as a fraction, as the API does).
-        export_query = {"format": "csv"}
-        for source, target in (("churn_min", "churn_risk_min"), ("churn_max", "churn_risk_max")):
-            if filters[source] is not None:
-                export_query[target] = repr(filters[source])
-        for name in ("ltv_min", "ltv_max"):
-            if filters[name] is not None:
-                export_query[name] = repr(filters[name])
-        if filters["segment"] is not None:
-            export_query["segment"] = filters["segment"]
-        ctx.update(
-            {
-                "list_export_query": urlencode(export_query),
-                "list_is_filtered": len(export_query) > 1 and not filters["customer_id"],
-                "page": page,
-                "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
-                "filters": request.GET,
-                "base_query": query.urlencode(),
-                "selected_segment": filters["segment"],
-            }
-        )
+        # The one customer filter, with churn risk in percent as the page's inputs say; a bad value is shown beside
+        # its field and lists nothing rather than being dropped.
+        filterset = CustomerFilterSet(request.GET, percent=True)
+        ctx.update({"filterset": filterset, "filters": request.GET})
+        if filterset.is_valid():
+            values = filterset.values
+            after = request.GET.get("after", "")
+            page = selectors.customer_page(
+                analysis=analysis, after=int(after) if after.isdigit() else None, limit=50, **values
+            )
+            names = {p["segment"]: p["name"] for p in analysis.profiles}
+            query = request.GET.copy()
+            query.pop("after", None)
+            # The same list as a CSV download (the export takes churn risk as a fraction, as the API does).
+            export_query = {"format": "csv", **{k: repr(v) if isinstance(v, float) else v for k, v in values.items()}}
+            ctx.update(
+                {
+                    "list_export_query": urlencode(export_query),
+                    "list_is_filtered": bool(values),
+                    "page": page,
+                    "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                    "base_query": query.urlencode(),
+                    "selected_segment": values.get("segment"),
+                }
+            )
     return render(request, "segments/tab_profiles.html", ctx)
 
 
@@ -407,9 +360,8 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
         v = (run.metrics.get(group) or {}).get(key)
         return "—" if v is None else fmt.format(v)
 
-    algorithms = dict(_algorithms())
     return [
-        ("Algorithm", algorithms.get(a.algorithm, a.algorithm), algorithms.get(b.algorithm, b.algorithm)),
+        ("Algorithm", algorithm_label(a.algorithm), algorithm_label(b.algorithm)),
         ("Segments", str(a.n_segments), str(b.n_segments)),
         ("k setting", a.k_label, b.k_label),
         ("Silhouette", q(a, "silhouette"), q(b, "silhouette")),
@@ -418,24 +370,12 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
         ("Stability (ARI)", q(a, "stability_ari"), q(b, "stability_ari")),
         (
             "Churn method",
-            method_label((a.metrics.get("churn") or {}).get("method")),
-            method_label((b.metrics.get("churn") or {}).get("method")),
+            metrics_method_label("churn", a.metrics.get("churn")),
+            metrics_method_label("churn", b.metrics.get("churn")),
         ),
         ("LTV R² (held out)", m(a, "ltv", "r2", "{:.3f}"), m(b, "ltv", "r2", "{:.3f}")),
         ("NLP", "on" if a.config.get("nlp") else "off", "on" if b.config.get("nlp") else "off"),
     ]
-
-
-@org_required(Perm.VIEW)
-@require_POST
-def analysis_cancel_view(request, analysis_id: int):
-    from segments.services import analysis_cancel
-
-    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
-    require(request, Perm.RUN_ANALYSES)
-    analysis_cancel(analysis=analysis)
-    messages.info(request, "Cancellation requested.")
-    return redirect("segments:detail", analysis_id=analysis.pk)
 
 
 @org_required(Perm.VIEW)

@@ -1,10 +1,19 @@
-"""The one error format of the API: `{"error": {"code", "message", "details"}}`."""
+"""The one error format of the API: `{"error": {"code", "message", "details"}}`, its OpenAPI description
+(`error_responses`), and the request-body size limit that answers in it (`BodySizeLimitMixin`).
 
-from django.core.exceptions import PermissionDenied
+A `UserFacingError` raised by a service (a refused upload, analysis setting, filter or export) becomes a 400 with
+its message under each field it names (`details: {field: [message]}`), so views need no try/except to translate it.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from segments.engine.errors import UserFacingError
 
 
 def _code_for(exc: Exception) -> str:
@@ -35,6 +44,8 @@ def error_response(code: str, message: str, details=None, http_status: int = 400
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, UserFacingError):
+        exc = exceptions.ValidationError(exc.details)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
@@ -45,3 +56,83 @@ def exception_handler(exc, context):
         details = {"non_field_errors": details}
     response.data = {"error": {"code": _code_for(exc), "message": _message_for(exc, response.data), "details": details}}
     return response
+
+
+def analysis_not_ready_response(analysis) -> Response:
+    """409: the analysis has no results yet (queued, running, failed or cancelled)."""
+    return error_response(
+        "analysis_not_ready",
+        f"Analysis {analysis.pk} has no results yet (status: {analysis.status}).",
+        {"status": analysis.status},
+        http_status=409,
+    )
+
+
+# --- the error body, documented, and the body-size limit that answers in it ---
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Machine-readable: validation_error, not_found, not_authenticated, "
+        "permission_denied, throttled, request_too_large, conflict, ..."
+    )
+    message = serializers.CharField(help_text="Human-readable summary.")
+    details = serializers.JSONField(help_text="For validation errors: {field: [messages]}; otherwise usually {}.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API."""
+
+    error = ErrorDetailSerializer()
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid request; `details` names each field at fault.",
+    401: "Missing or invalid API key (`Authorization: Bearer <key>`).",
+    403: "The key's scopes (or the user's role) do not allow this.",
+    404: "No such object in your organization (for lists: no such page).",
+    409: "The object is not in a state that allows this (e.g. the analysis has not finished).",
+    413: "The request body is larger than the limit.",
+    429: "Too many requests; retry after the number of seconds in the `Retry-After` header.",
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """`extend_schema(responses=...)` entries for error statuses (401, 403, 429 always apply)."""
+    wanted = sorted(set(codes) | {401, 403, 429})
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in wanted}
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
+class BodySizeLimitMixin:
+    # Refuse request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 in the one error format. DRF reads JSON
+    # bodies from the stream, bypassing Django's own check, so the Content-Length is checked before parsing;
+    # multipart bodies (uploads) are bounded by the organization's upload limit instead, and Django's check of
+    # their non-file fields is turned into the same 413. (A comment, not a docstring: drf-spectacular would
+    # show a docstring inherited by the viewsets as the description of their operations.)
+
+    body_size_exempt_actions: tuple[str, ...] = ()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or getattr(self, "action", None) in self.body_size_exempt_actions:
+            return
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            raise RequestTooLarge(f"The request body is {length:,} bytes; the limit is {limit:,} bytes.")
+
+    def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):
+            exc = RequestTooLarge(
+                f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+            )
+        return super().handle_exception(exc)

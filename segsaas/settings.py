@@ -11,10 +11,10 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("SEGSAAS_VAR_DIR", default=str(BASE_DIR / "var")))
-
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Where the embedded default keeps its files (SQLite, broker messages, uploads); a `.env` may move it too.
+VAR_DIR = Path(env.str("SEGSAAS_VAR_DIR", default=str(BASE_DIR / "var")))
 
 PRODUCTION = env.bool("SEGSAAS_PRODUCTION", default=False)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_htmx",
     "accounts",
     "jobs",
     "datasets",
@@ -60,7 +59,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
 ]
 
@@ -133,7 +131,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+# Collected static files (production); in development they are served from the apps' folders (finders).
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles") if PRODUCTION else None)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
@@ -150,8 +149,6 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = not PRODUCTION
-if not PRODUCTION:
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Celery: long ML jobs. The Analysis/Job row in the database is the source of truth for state.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -173,9 +170,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="defaul
 # The hard time limit stays below the visibility timeout, or a long job would be delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The folders are made when the Celery app is configured (segsaas/celery.py), not when settings are read.
     _broker_dir = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         {
             "data_folder_in": str(_broker_dir / "queue"),
@@ -236,7 +232,7 @@ SPECTACULAR_SETTINGS = {
     # Operations list their authentication from the views (ApiKeyAuth, cookieAuth); a global SECURITY would repeat it.
     "ENUM_NAME_OVERRIDES": {
         "DatasetStatusEnum": "datasets.models.DatasetStatus",
-        "RunStatusEnum": "datasets.serializers.JOB_STATES",
+        "RunStatusEnum": "jobs.serializers.JOB_STATES",
     },
 }
 

@@ -1,47 +1,15 @@
 from django.shortcuts import render
 
 from accounts.context import org_required
-from accounts.models import Membership
 from accounts.permissions import Perm
 
 
 @org_required(Perm.VIEW)
 def home(request):
     """The organization's dashboard: what it has, what is running, the latest analyses."""
-    from datasets.models import Dataset
-    from jobs.models import ACTIVE_STATUSES, Job
-    from segments.models import Analysis
-    from segments.services import JOB_KIND
+    from segments.selectors import dashboard
 
-    org = request.organization
-    analyses = (
-        Analysis.objects.for_organization(org)
-        .select_related("dataset", "job")
-        .defer("metrics", "summary", "config", "dataset__profile", "dataset__schema", "job__params", "job__result")
-        .order_by("-created_at")
-    )
-    latest = (
-        Analysis.objects.for_organization(org)
-        .filter(job__status="succeeded", n_segments__isnull=False)
-        .only("id", "name", "profiles", "customer_count")
-        .order_by("-created_at")
-        .first()
-    )
-    return render(
-        request,
-        "home.html",
-        {
-            "member_count": Membership.objects.for_organization(org).count(),
-            "dataset_count": Dataset.objects.for_organization(org).count(),
-            "analysis_count": analyses.count(),
-            "active_analysis_count": Job.objects.for_organization(org)
-            .filter(kind=JOB_KIND, status__in=ACTIVE_STATUSES)
-            .count(),
-            "recent_analyses": analyses[:6],
-            "latest": latest,
-            "latest_segments": sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:6] if latest else [],
-        },
-    )
+    return render(request, "home.html", dashboard(organization=request.organization))
 
 
 @org_required(Perm.VIEW)

@@ -25,6 +25,14 @@ Public API
                               identifier, ignore, churn_label. Sample-based (5,000 rows), cheap on big frames.
 ``infer_behaviour_roles(df, roles=None, config=None) -> {"recency_col", "frequency_col", "tenure_col"}``
                               behavioural roles (column names or None), from the config or column names.
+``fit_clv(source, config=None, progress=None) -> CLVResult``
+                              lifetime value from an order log (path to CSV/CSV.gz/Parquet, seekable CSV stream
+                              or DataFrame): per customer ``p_active``, ``expected_purchases``, ``clv`` and its
+                              80 % range ``clv_low``/``clv_high``; Pareto/NBD, BG/NBD and MBG/NBD scored on a
+                              holdout, the best refitted on the whole log. ``CLVConfig`` (``from_dict``/
+                              ``to_dict``) holds the columns, periods, horizon and discount rate; a result with
+                              ``eligible=False`` carries ``reasons`` (what is missing, what to do) instead of a
+                              model. Details: ``segments/engine/clv/__init__.py``.
 ``EngineError``               the engine's exception; its message names the column, row or limit. It is a
                               ``UserFacingError`` (message for people, optional ``field``), the base every
                               layer's expected failures share.
@@ -33,7 +41,7 @@ Column roles                  ``ROLES``, ``AUTO``, ``BEHAVIOUR_KEYS``/``BEHAVIOU
                               ``analysis_roles``, ``behaviour_role_errors`` (see ``config.py``).
 ``ENGINE_VERSION``            version string stored in saved models.
 
-Command line: ``python -m segments.engine analyze|predict|synth`` (see ``segments/engine/cli.py``).
+Command line: ``python -m segments.engine analyze|predict|synth|clv`` (see ``segments/engine/cli.py``).
 """
 
 import os
@@ -57,10 +65,34 @@ from .config import (  # noqa: E402
     roles_from_config,
 )
 from .errors import EngineError, UserFacingError  # noqa: E402
-from .pipeline import ENGINE_VERSION, AnalysisResult, FittedPipeline, analyze, load_model  # noqa: E402
-from .predict import predict_segment  # noqa: E402
-from .roles import infer_behaviour_roles, infer_roles  # noqa: E402
-from .synthetic import generate_synthetic  # noqa: E402
+
+# The modules that load pandas and scikit-learn are imported on first use, so that importing the engine's
+# vocabulary (config, roles, errors) costs a web process nothing.
+_LAZY = {
+    "ENGINE_VERSION": "pipeline",
+    "AnalysisResult": "pipeline",
+    "FittedPipeline": "pipeline",
+    "analyze": "pipeline",
+    "load_model": "pipeline",
+    "predict_segment": "predict",
+    "infer_behaviour_roles": "roles",
+    "infer_roles": "roles",
+    "generate_synthetic": "synthetic",
+    "CLVConfig": "clv",
+    "CLVResult": "clv",
+    "fit_clv": "clv",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AUTO",
@@ -71,6 +103,8 @@ __all__ = [
     "ROLES",
     "AnalysisConfig",
     "AnalysisResult",
+    "CLVConfig",
+    "CLVResult",
     "EngineError",
     "FittedPipeline",
     "UserFacingError",
@@ -78,6 +112,7 @@ __all__ = [
     "analyze",
     "behaviour_role_errors",
     "config_from_roles",
+    "fit_clv",
     "generate_synthetic",
     "infer_behaviour_roles",
     "infer_roles",

@@ -1,4 +1,4 @@
-"""Command line: python -m segments.engine analyze|predict|synth ..."""
+"""Command line: python -m segments.engine analyze|predict|synth|clv ..."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import formatting as fmt
 from .errors import EngineError
 
 
@@ -49,8 +50,7 @@ def _print_table(profiles: list[dict]) -> None:
     print(header)
     print("-" * len(header))
     for p in profiles:
-        ltv = "n/a" if p.get("avg_ltv") is None else f"{p['avg_ltv']:,.0f}"
-        churn = "n/a" if p.get("avg_churn_risk") is None else f"{p['avg_churn_risk']:.0%}"
+        ltv, churn = fmt.money(p.get("avg_ltv")), fmt.percent(p.get("avg_churn_risk"), 0)
         rec = p["recommendations"][0]["category"] if p.get("recommendations") else ""
         print(f"{p['segment']:>4}  {p['name'][:42]:<42} {p['size']:>9,} {p['share']:>6.1%} {ltv:>10} {churn:>6}  {rec}")
 
@@ -155,6 +155,60 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def cmd_clv(args) -> int:
+    import pandas as pd
+
+    from .clv import CUSTOMER_COLUMNS, CLVConfig, fit_clv
+
+    config = CLVConfig(
+        customer_col=args.customer_col,
+        date_col=args.date_col,
+        amount_col=args.amount_col,
+        order_id_col=args.order_col,
+        calibration_end=args.calibration_end,
+        observation_end=args.as_of,
+        horizon_days=args.horizon_days,
+        discount_rate=args.discount_rate,
+        random_state=args.seed,
+    )
+
+    def progress(stage: str, pct: float) -> None:
+        if args.verbose:
+            print(f"[{pct:5.1f}%] {stage}", file=sys.stderr)
+
+    result = fit_clv(args.input, config, progress=progress)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    customers = result.customers.reindex(columns=CUSTOMER_COLUMNS)
+    customers.to_csv(out / "clv_customers.csv", index=False)
+    (out / "clv_metrics.json").write_text(json.dumps(result.metrics, indent=2, default=str))
+    m = result.metrics
+    print(f"{m['summary']['customers']:,} customers, {m['ingest']['orders_used']:,} orders "
+          f"({m['periods']['first_order']} to {m['periods']['fitting_period_end']})")
+    if not result.eligible:
+        print("No lifetime-value model: the log does not support one yet.")
+        for r in result.reasons:
+            print(f"- {r['message']}\n  What to do: {r['advice']}")
+    else:
+        h = m["holdout"]
+        for s in h["models"].values():
+            if "error" in s:
+                print(f"  {s['label']:<11} failed: {s['error']}")
+                continue
+            print(
+                f"  {s['label']:<11} holdout MAE {s['mae']:.3f}  total purchases {s['purchases_error']:+.1%}  "
+                f"spend {s['spend_error']:+.1%}  80% range coverage {s['ranges']['coverage']:.1%}"
+            )
+        print(f"chosen: {m['model']['label']} ({h['chosen_because']})")
+        print(h["accuracy_sentence"])
+        if "after_calibration_end" in m:
+            print("after the calibration end: " + m["after_calibration_end"]["accuracy_sentence"])
+        total = pd.to_numeric(customers["clv"]).sum()
+        print(f"expected value over {m['periods']['horizon_days']} days: {total:,.0f} (discount rate {m['discount_rate']:.0%})")
+    print(f"wrote {out}/clv_customers.csv, clv_metrics.json ({m['timings']['total']:.1f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m segments.engine", description="SegSaaS segmentation engine")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +244,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--labels", action="store_true", help="include the hidden true_segment column")
     s.add_argument("--churn-label", action="store_true", help="include a churned column")
     s.set_defaults(func=cmd_synth)
+    c = sub.add_parser("clv", help="lifetime value per customer from an order log (CSV, CSV.gz or Parquet)")
+    c.add_argument("input", help="ORDERS.csv: one row per order")
+    c.add_argument("--customer-col", required=True)
+    c.add_argument("--date-col", required=True)
+    c.add_argument("--amount-col", required=True, help="order amount; refunds as negative amounts")
+    c.add_argument("--order-col", default=None, help="order id: repeated ids are dropped as duplicates")
+    c.add_argument("--out", required=True)
+    c.add_argument(
+        "--calibration-end",
+        default=None,
+        help="YYYY-MM-DD: use orders up to this date and predict from it to the end of the log (or --horizon-days), "
+        "to compare with what happened (use --discount-rate 0 to compare clv with actual spend)",
+    )
+    c.add_argument("--horizon-days", type=int, default=None, help="default 365 (or the rest of the log after --calibration-end)")
+    c.add_argument("--discount-rate", type=float, default=0.10, help="yearly, default 0.10")
+    c.add_argument("--as-of", default=None, help="YYYY-MM-DD the extract was taken (later orders are future-dated)")
+    c.add_argument("--seed", type=int, default=42)
+    c.add_argument("-v", "--verbose", action="store_true")
+    c.set_defaults(func=cmd_clv)
     return parser
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EngineError
+from .vocabulary import ALGORITHMS as ALGORITHM_INFO
 
-ALGORITHMS = ("kmeans", "gmm", "agglomerative", "dbscan")
+ALGORITHMS = tuple(ALGORITHM_INFO)
 
 # --- column roles ----------------------------------------------------------------------------------
 # The roles a column can have (labels for people: datasets.models.ColumnRole), and "auto": left to inference.
@@ -97,14 +98,14 @@ class AnalysisConfig:
             raise EngineError(
                 f"config 'n_clusters': must be an integer >= 2, got {self.n_clusters!r}", field="n_clusters"
             )
-        if (
-            not (isinstance(self.k_min, int) and isinstance(self.k_max, int))
-            or self.k_min < 2
-            or self.k_max < self.k_min
-        ):
+        if not (isinstance(self.k_min, int) and isinstance(self.k_max, int)) or self.k_min < 2:
             raise EngineError(
-                f"config 'k_min'/'k_max': need 2 <= k_min <= k_max, got {self.k_min!r}..{self.k_max!r}",
-                field="k_min" if not isinstance(self.k_min, int) or self.k_min < 2 else "k_max",
+                f"The smallest k to try must be a whole number of at least 2, not {self.k_min!r}.", field="k_min"
+            )
+        if self.k_max < self.k_min:
+            raise EngineError(
+                f"The range of k must go from a smaller to a larger number: {self.k_min} to {self.k_max} does not.",
+                field="k_max",
             )
         if self.ltv_horizon_months < 1:
             raise EngineError("config 'ltv_horizon_months': must be at least 1", field="ltv_horizon_months")

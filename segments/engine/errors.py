@@ -17,9 +17,34 @@ class UserFacingError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.others: list[UserFacingError] = []
 
     def __str__(self) -> str:
         return self.message
+
+    @classmethod
+    def of(cls, errors: list[UserFacingError]) -> UserFacingError:
+        """One error standing for several (each with its field): its message is the first one's, and `details`
+        lists them all, so a form or an API answer can mark every field at fault at once."""
+        first = cls(errors[0].message, field=errors[0].field)
+        first.others = list(errors[1:])
+        return first
+
+    def describe(self) -> str:
+        """Every message in one line, each after the field it concerns: "ltv_min: Enter a number."."""
+        return " ".join(
+            f"{field}: {message}" if field != "non_field_errors" else message
+            for field, messages in self.details.items()
+            for message in messages
+        )
+
+    @property
+    def details(self) -> dict[str, list[str]]:
+        """{field: [messages]} ("non_field_errors" for those without a field)."""
+        out: dict[str, list[str]] = {}
+        for error in (self, *self.others):
+            out.setdefault(error.field or "non_field_errors", []).append(error.message)
+        return out
 
 
 class EngineError(UserFacingError):

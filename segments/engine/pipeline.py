@@ -20,18 +20,13 @@ from .predictive import feature_importance, fit_churn, fit_ltv
 from .preprocess import Preprocessor
 from .profiles import ProfileInputs, build_profiles, lifecycle_stages
 from .roles import infer_behaviour_roles, infer_roles, pick_id_column
+from .vocabulary import algorithm_label
 
 # 1.1: preprocessing is stored as one encoder per role (Preprocessor.encoders_); models saved by 1.0 cannot load
 ENGINE_VERSION = "1.1.0"
 OLDEST_LOADABLE = (1, 1)  # (major, minor) of the oldest saved model this engine reads
 MODEL_KIND = "segsaas-engine-model"
 MIN_ROWS = 10
-ALGORITHM_LABELS = {
-    "kmeans": "k-means clustering",
-    "gmm": "Gaussian mixture model",
-    "agglomerative": "Agglomerative (Ward) clustering",
-    "dbscan": "Density-based clustering (DBSCAN)",
-}
 
 Progress = Callable[[str, float], None] | None
 
@@ -394,7 +389,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     metrics = {
         "engine_version": ENGINE_VERSION,
         "algorithm": config.algorithm,
-        "algorithm_label": ALGORITHM_LABELS.get(config.algorithm, config.algorithm),
+        "algorithm_label": algorithm_label(config.algorithm),
         "k": int(outcome.k),
         "n_segments": len([s for s in seg_ids if s >= 0]),
         "noise_customers": int((labels == -1).sum()),

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .btyd import MBGNBD, GammaGamma
 from .clustering import sample_indices
+from .clv.models import MBGNBD, GammaGamma
+from .vocabulary import method_label
 
 DAYS_PER_WEEK = 7.0
 SMALL_BATCH = 16  # up to this many rows, trees are walked in Python (see fasttrees.py)
@@ -104,27 +105,12 @@ class ChurnModel:
         return np.full(n, 0.5)
 
 
-CHURN_METHOD_LABELS = {
-    "supervised": "Gradient boosting trained on the churn label",
-    "mbg_nbd": "MBG/NBD buy-till-you-die model",
-    "recency_rank": "Recency ranking",
-    "recency_plus_behaviour": "Recency ranking combined with a behaviour model",
-    "unavailable": "Not available (no recency, frequency or churn label column)",
-}
-LTV_METHOD_LABELS = {
-    "gradient_boosting_on_mbg_nbd_gamma_gamma": "Gradient boosting trained on an MBG/NBD and Gamma-Gamma forecast",
-    "gradient_boosting_on_run_rate": "Gradient boosting trained on the spend run-rate",
-    "gradient_boosting_on_retained_spend": "Gradient boosting trained on historical spend",
-    "unavailable": "Not available (no spend column)",
-}
-
-
 def fit_churn(
     X, beh, label, feature_names, config, rng, feature_sources=None, recency_col=None
 ) -> tuple[ChurnModel, np.ndarray, dict]:
     """Churn risk per customer; the metrics carry ``method`` (a key) and ``method_label`` (for people)."""
     cm, risk, metrics = _fit_churn(X, beh, label, feature_names, config, rng, feature_sources, recency_col)
-    metrics["method_label"] = CHURN_METHOD_LABELS.get(metrics["method"], metrics["method"].replace("_", " "))
+    metrics["method_label"] = method_label("churn", metrics["method"])
     return cm, risk, metrics
 
 
@@ -346,7 +332,7 @@ def ltv_target(beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | N
 def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
     """Predicted LTV per customer; the metrics carry ``method`` (a key) and ``method_label`` (for people)."""
     lm, values, metrics = _fit_ltv(X, beh, churn_risk, config, rng, bg)
-    metrics["method_label"] = LTV_METHOD_LABELS.get(metrics["method"], metrics["method"].replace("_", " "))
+    metrics["method_label"] = method_label("ltv", metrics["method"])
     return lm, values, metrics
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .formatting import number
+
 
 def _money(x) -> str:
-    return "n/a" if x is None else f"{x:,.0f}"
+    return number(x)
 
 
 def segment_recommendations(p: dict, population: dict) -> list[dict]:

@@ -7,12 +7,12 @@
   function update(el, job) {
     el.dataset.status = job.status;
     el.querySelector(".job-stage").textContent = job.stage;
-    el.querySelector(".job-percent").textContent = Math.round(job.progress);
+    el.querySelector(".job-percent").textContent = Math.round(job.percent);
     el.querySelector(".job-elapsed").textContent = job.elapsed_seconds === null ? 0 : Math.round(job.elapsed_seconds);
     el.querySelector(".job-queue").textContent = job.queue_position ? "Position " + job.queue_position + " in your organization's queue" : "";
     const bar = el.querySelector(".progress-bar");
-    bar.style.width = job.progress + "%";
-    el.querySelector(".progress").setAttribute("aria-valuenow", Math.round(job.progress));
+    bar.style.width = job.percent + "%";
+    el.querySelector(".progress").setAttribute("aria-valuenow", Math.round(job.percent));
     const err = el.querySelector(".job-error");
     if (job.error) { err.hidden = false; err.textContent = job.error; }
     if (!["queued", "running"].includes(job.status)) {

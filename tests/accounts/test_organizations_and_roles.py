@@ -169,3 +169,17 @@ def test_api_keys_page_shows_a_new_key_once(people, client_for):
     page = client.get(reverse("accounts:api_keys")).content.decode()
     assert "CRM sync" in page and 'data-testid="new-key"' not in page
     assert client_for(people.bob, people.acme).get(reverse("accounts:api_keys")).status_code == 403
+
+
+def test_every_kind_of_job_the_product_runs_has_a_cancel_permission():
+    """Cancelling a job needs the permission that starts it (`accounts.permissions.JOB_PERMISSIONS`); a new job kind
+    without a line there fails here rather than answering 500 on its cancel button."""
+    from accounts.permissions import job_permission
+    from jobs.services import _HANDLERS, _load_handlers
+
+    _load_handlers()
+    kinds = {kind for kind in _HANDLERS if not kind.startswith("test.")}
+    permissions = {kind: job_permission(kind) for kind in kinds}  # a KeyError names the kind without a rule
+    assert permissions["analysis.run"] == Perm.RUN_ANALYSES
+    assert permissions["export.build"] == Perm.EXPORT
+    assert permissions["datasets.import"] == permissions["datasets.synthetic"] == Perm.MANAGE_DATASETS

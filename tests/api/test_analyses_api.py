@@ -41,9 +41,9 @@ def test_it_names_each_invalid_field(api, acme_dataset):
         "/api/v1/analyses/", {"dataset": acme_dataset.pk, "roles": {"no_such_column": "numeric"}, "recency_col": "nope"}
     )
     details = response.json()["error"]["details"]
-    assert response.status_code == 400 and details["roles"] == {
-        "no_such_column": [f"Not a column of dataset {acme_dataset.pk}."]
-    }
+    assert response.status_code == 400 and details["roles"] == [
+        f"Column 'no_such_column' is not in dataset “{acme_dataset.name}”."
+    ]
     assert "nope" in details["recency_col"][0]
     response = api().post("/api/v1/analyses/", {})
     assert response.json()["error"]["details"] == {"dataset": ["This field is required."]}
@@ -62,6 +62,10 @@ def test_it_shows_status_progress_metrics_and_model_scores(api, acme_analysis):
     body = api(scopes=["read"]).get(f"/api/v1/analyses/{acme_analysis.pk}/").json()
     assert body["status"] == "succeeded"
     assert body["progress"] == {
+        "id": acme_analysis.job_id,
+        "kind": "analysis.run",
+        "created_at": body["progress"]["created_at"],
+        "finished_at": body["progress"]["finished_at"],
         "status": "succeeded",
         "stage": "Done",
         "percent": 100.0,
@@ -191,7 +195,7 @@ def test_customer_filters_are_validated(api, acme_analysis):
     assert response.status_code == 400
     assert set(response.json()["error"]["details"]) == {"churn_risk_min", "ltv_min", "segment"}
     response = api().get(f"/api/v1/analyses/{acme_analysis.pk}/customers/", {"ltv_min": 10, "ltv_max": 5})
-    assert response.json()["error"]["details"] == {"ltv_max": ["Must be at least ltv_min."]}
+    assert response.json()["error"]["details"] == {"ltv_max": ["Must be at least ltv_min (10)."]}
 
 
 def test_a_second_analysis_of_the_same_dataset_keeps_the_first(api, acme_analysis, acme_dataset, people, run_analysis):

@@ -97,11 +97,11 @@ def test_it_changes_column_roles(api, acme_dataset):
     ("body", "details"),
     [
         ({"roles": {"city": "colour"}}, {"roles": {"city": ['"colour" is not a valid choice.']}}),
-        ({"roles": {"nope": "numeric"}}, {"roles": {"nope": ["Not a column of this dataset."]}}),
+        ({"roles": {"nope": "numeric"}}, {"roles": ["Column 'nope' is not in this dataset."]}),
         ({}, {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col."]}),
         (
             {"tenure_col": "region"},
-            {"tenure_col": ["The tenure column 'region' must be numeric or a date, not categorical."]},
+            {"tenure_col": ["Tenure must be a numeric or date column; 'region' is categorical."]},
         ),
     ],
 )

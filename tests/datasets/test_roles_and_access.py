@@ -72,7 +72,7 @@ def test_roles_that_make_no_sense_are_refused_with_the_column_named(dataset, peo
     ):
         dataset_update_roles(dataset=dataset, roles={"orders": "churn_label"}, behaviour_roles=None, actor=people.bob)
     with pytest.raises(
-        DatasetError, match=re.escape("The recency column 'region' must be numeric or a date, not categorical.")
+        DatasetError, match=re.escape("Recency must be a numeric or date column; 'region' is categorical.")
     ):
         dataset_update_roles(dataset=dataset, roles={}, behaviour_roles={"recency_col": "region"}, actor=people.bob)
     with pytest.raises(DatasetError, match=re.escape("'nope' is not a role")):

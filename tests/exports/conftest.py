@@ -51,7 +51,7 @@ def finished_analysis():
 
     def make(org, user, rows=600, seed=7, name="Spring customers", frame=None, n_clusters=4):
         from segments.models import Analysis
-        from segments.services import analysis_default_config, validate_config
+        from segments.services import analysis_config, analysis_default_config
 
         if frame is None:
             from datasets.services import dataset_create_synthetic
@@ -71,7 +71,7 @@ def finished_analysis():
         config = analysis_default_config(dataset)
         config.update({"n_clusters": n_clusters, "nlp": False})
         analysis = Analysis.objects.for_organization(org).create(
-            dataset=dataset, name=name, config=validate_config(config), created_by=user
+            dataset=dataset, name=name, config=analysis_config(dataset=dataset, config=config), created_by=user
         )
         return _finish(analysis, reuse_key=("synthetic", rows, seed) if frame is None else None)
 

@@ -58,7 +58,7 @@ def test_the_profiles_tab_list_downloads_as_exactly_the_customers_it_matches(peo
     """A win-back list: churn risk at least 50 % and predicted LTV at least 100, found on the Profiles tab."""
     analysis = finished_analysis(people.acme, people.alice)
     client = client_for(people.bob, people.acme)
-    page = client.get(f"/analyses/{analysis.pk}/profiles/?churn_min=50&ltv_min=100").content.decode()
+    page = client.get(f"/analyses/{analysis.pk}/profiles/?churn_risk_min=50&ltv_min=100").content.decode()
     link = page[page.index('data-testid="export-list"') :].split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     assert "churn_risk_min=0.5" in link and "ltv_min=100" in link
     response = client.get(link)
@@ -75,10 +75,10 @@ def test_the_profiles_tab_list_downloads_as_exactly_the_customers_it_matches(peo
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("format=csv&churn_risk_min=50", "churn_risk_min is a fraction between 0 and 1"),
-        ("format=csv&ltv_min=10&ltv_max=5", "ltv_max must be at least ltv_min."),
-        ("format=csv&ltv_min=lots", "ltv_min must be a number"),
-        ("format=pdf&ltv_min=10", "Churn risk and LTV ranges apply to the customers CSV only."),
+        ("format=csv&churn_risk_min=50", "churn_risk_min: Churn risk is a fraction between 0 and 1"),
+        ("format=csv&ltv_min=10&ltv_max=5", "ltv_max: Must be at least ltv_min (10)."),
+        ("format=csv&ltv_min=lots", "ltv_min: Enter a number."),
+        ("format=pdf&ltv_min=10", "Churn risk, LTV and customer id filters apply to the customers CSV only."),
     ],
 )
 def test_a_bad_customer_range_is_refused_with_its_name(people, client_for, finished_analysis, query, message):
@@ -284,4 +284,4 @@ def test_the_service_serves_api_clients_and_records_the_key(people, finished_ana
     with pytest.raises(ExportError):
         export_serve(export=queued.export, api_key=key)
     with pytest.raises(ExportError, match="segment filter applies to the customer exports"):
-        export_request(analysis=analysis, format="pdf", segment=0, api_key=key)
+        export_request(analysis=analysis, format="pdf", params={"segment": "0"}, api_key=key)

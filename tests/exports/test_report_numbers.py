@@ -15,7 +15,7 @@ NOW = datetime(2026, 6, 30, 9, 30, tzinfo=UTC)
 
 
 def _money(x):
-    return f"{x:,.0f}"
+    return f"${x:,.0f}"  # every figure carries its currency
 
 
 def _context(engine_result):

@@ -10,7 +10,7 @@ import pytest
 
 from exports.csv_export import csv_chunks
 from exports.safety import neutralise
-from exports.sources import CUSTOMER_COLUMNS, iter_customer_batches
+from exports.sources import CUSTOMER_COLUMNS, CustomerFilter, iter_customer_batches
 from exports.xlsx_export import write_workbook
 
 NOW = datetime(2026, 6, 30, 9, 30, tzinfo=UTC)
@@ -39,7 +39,8 @@ def test_the_csv_can_hold_one_segment_only(engine_result):
     customers = engine_result.customers
     segment = int(customers["segment"].iloc[0])
     back = pd.read_csv(
-        io.BytesIO(_csv(iter_customer_batches(customers, segment=segment, batch_size=50))), dtype={"customer_id": str}
+        io.BytesIO(_csv(iter_customer_batches(customers, where=CustomerFilter(segment=segment), batch_size=50))),
+        dtype={"customer_id": str},
     )
     expected = customers[customers["segment"] == segment]
     assert len(back) == len(expected) > 0

@@ -64,8 +64,8 @@ def test_a_running_analysis_can_be_cancelled_and_leaves_no_results(
         job.stage
     )
     client = client_for(people.bob, people.acme)
-    response = client.post(f"/analyses/{analysis.pk}/cancel/")
-    assert response.status_code == 302
+    response = client.post(f"/jobs/{job.pk}/cancel/", {"next": f"/analyses/{analysis.pk}/"})
+    assert response.status_code == 302 and response["Location"] == f"/analyses/{analysis.pk}/"
     job = wait_for_job(job)
     assert job.status == "cancelled"
     analysis.refresh_from_db()

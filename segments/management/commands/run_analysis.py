@@ -1,14 +1,14 @@
 """Queue an analysis of a dataset through the same service as the page; optionally wait for it.
 
-python manage.py run_analysis --dataset 12 [--algorithm kmeans] [--k auto|5] [--nlp] [--wait]
+python manage.py run_analysis --dataset 12 [--algorithm kmeans] [--k auto|5] [--nlp] [--role COLUMN=ROLE ...]
+    [--recency-col C] [--frequency-col C] [--tenure-col C] [--wait]
 """
 
 import time
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-ALGORITHMS = ("kmeans", "gmm", "agglomerative", "dbscan")
+from segments.engine.config import ALGORITHMS, BEHAVIOUR_KEYS, ROLES
 
 
 class Command(BaseCommand):
@@ -22,6 +22,16 @@ class Command(BaseCommand):
         parser.add_argument("--k-max", type=int, default=None)
         parser.add_argument("--nlp", action="store_true", default=None, help="text analysis on (the default)")
         parser.add_argument("--no-nlp", dest="nlp", action="store_false", help="text analysis off")
+        parser.add_argument(
+            "--role",
+            action="append",
+            default=[],
+            metavar="COLUMN=ROLE",
+            help=f"a column's role for this run ({', '.join(ROLES)}, auto); repeatable; default: the dataset's roles",
+        )
+        for key in BEHAVIOUR_KEYS:
+            flag = "--" + key.removesuffix("_col") + "-col"
+            parser.add_argument(flag, dest=key, default=None, help=f"the {key.removesuffix('_col')} column")
         parser.add_argument("--name", default="", help="analysis name (default: from the settings)")
         parser.add_argument("--color-scheme", default=None, help="Plotly qualitative palette for the charts")
         parser.add_argument("--wait", action="store_true", help="print each stage until the run finishes")
@@ -30,37 +40,44 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from datasets.models import Dataset
         from segments.models import DEFAULT_COLOR_SCHEME
-        from segments.services import analysis_create, analysis_default_config
+        from segments.services import AnalysisError, analysis_create
 
         dataset = Dataset.objects.unscoped().select_related("organization").filter(pk=opts["dataset"]).first()
         if dataset is None:
             raise CommandError(f"No dataset with id {opts['dataset']}.")
-        config = analysis_default_config(dataset)
+        settings = {}
         if opts["algorithm"]:
-            config["algorithm"] = opts["algorithm"]
+            settings["algorithm"] = opts["algorithm"]
         k = str(opts["k"]).strip().lower()
         if k == "auto":
-            config["n_clusters"] = None
+            settings["n_clusters"] = None
         elif k.isdigit():
-            config["n_clusters"] = int(k)
+            settings["n_clusters"] = int(k)
         else:
             raise CommandError(f"--k must be 'auto' or a whole number, got {opts['k']!r}.")
-        for key in ("k_min", "k_max"):
+        for key in ("k_min", "k_max", "nlp"):
             if opts[key] is not None:
-                config[key] = opts[key]
-        if opts["nlp"] is not None:
-            config["nlp"] = opts["nlp"]
+                settings[key] = opts[key]
+        roles = {}
+        for item in opts["role"]:
+            column, sep, role = item.rpartition("=")
+            if not sep or not column:
+                raise CommandError(f"--role takes COLUMN=ROLE, got {item!r}.")
+            roles[column] = role.strip()
         try:
             analysis = analysis_create(
                 organization=dataset.organization,
                 dataset=dataset,
-                config=config,
+                roles=roles or None,
+                behaviour={key: opts[key] for key in BEHAVIOUR_KEYS if opts[key] is not None},
+                settings=settings,
                 name=opts["name"],
                 created_by=None,
                 color_scheme=opts["color_scheme"] or DEFAULT_COLOR_SCHEME,
             )
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        except AnalysisError as exc:
+            field = f" ({exc.field})" if exc.field else ""
+            raise CommandError(f"{exc}{field}") from exc
         self.stdout.write(
             f"Queued analysis {analysis.pk} “{analysis.name}” (job {analysis.job_id}) "
             f"for organization “{dataset.organization.name}”."

@@ -1,0 +1,142 @@
+"""What every tab's figures share: the look (font, title and legend band), axis and label helpers, the JSON a
+page embeds, and the segment bubbles (LTV against churn risk) drawn by the Visualizations and Insights tabs."""
+
+from __future__ import annotations
+
+import re
+
+from segments.charts.labels import bubble_label_positions
+from segments.engine import formatting as fmt
+
+CURRENCY = fmt.DEFAULT_CURRENCY
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+
+def layout(
+    fig, title: str, *, height: int = 380, legend: bool = True, subtitle: str = "", legend_rows: int = 1, **extra
+) -> None:
+    """Shared look: title (+ subtitle) top left, legend in its own band under the x axis title."""
+    title_spec = {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}}
+    if subtitle:
+        title_spec["subtitle"] = {"text": subtitle, "font": {"size": 11, "color": "#6c757d"}}
+    legend_band = 16 + 20 * legend_rows if legend else 0
+    fig.update_layout(
+        title=title_spec,
+        template="plotly_white",
+        font={"family": FONT, "size": 12},
+        height=height + legend_band,
+        margin={"l": 60, "r": 20, "t": 74 if subtitle else 56, "b": 56 + legend_band},
+        showlegend=legend,
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.005, "x": 0, "font": {"size": 11}},
+        hoverlabel={"font": {"family": FONT}},
+        **extra,
+    )
+
+
+def money(x) -> str:
+    return fmt.money(x, CURRENCY)
+
+
+def sorted_segments(analysis) -> list[dict]:
+    return sorted(analysis.profiles, key=lambda p: p["segment"])
+
+
+def to_json(fig) -> str:
+    """Figure JSON, safe inside a <script type="application/json"> element."""
+    text = fig.to_json(validate=False, engine="json")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _bubble_diameter(size: float, biggest: float, max_px: float, min_px: float) -> float:
+    return max(min_px, max_px * (size / max(biggest, 1)) ** 0.5)
+
+
+def add_segment_bubbles(
+    fig, segs, colors, *, x_range, y_range, max_px, min_px, hovertemplate, obstacles=(), opacity=None, customdata=None
+) -> None:
+    """One bubble per segment at (churn risk %, average LTV), area = size, its name placed where it fits."""
+    import plotly.graph_objects as go
+
+    biggest = max((p["size"] for p in segs), default=1)
+    labels = [wrap(p["name"], 20, 2) for p in segs]
+    positions = bubble_label_positions(
+        [
+            (p["avg_churn_risk"] * 100, p["avg_ltv"], _bubble_diameter(p["size"], biggest, max_px, min_px), label)
+            for p, label in zip(segs, labels, strict=True)
+        ],
+        x_range,
+        y_range,
+        **({"obstacles": list(obstacles)} if obstacles else {}),
+    )
+    for p, label, position in zip(segs, labels, positions, strict=True):
+        marker = {
+            "size": [p["size"]],
+            "sizemode": "area",
+            "sizeref": 2.0 * biggest / (float(max_px) ** 2),
+            "sizemin": min_px,
+            "color": colors[p["segment"]],
+            "line": {"color": "#fff", "width": 1},
+        }
+        if opacity is not None:
+            marker["opacity"] = opacity
+        fig.add_trace(
+            go.Scatter(
+                x=[p["avg_churn_risk"] * 100],
+                y=[p["avg_ltv"]],
+                name=p["name"],
+                mode="markers+text",
+                text=[label],
+                textposition=position,
+                textfont={"size": 11},
+                cliponaxis=False,
+                marker=marker,
+                customdata=customdata(p) if customdata else None,
+                hovertemplate=hovertemplate(p),
+            )
+        )
+
+
+def money_ticks(top: float, n: int = 5) -> dict:
+    """Axis ticks at round amounts from 0 up to `top` (none below zero, where a chart keeps room for labels)."""
+    import math
+
+    raw = max(top, 1) / n
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    values = [i * step for i in range(int(top // step) + 1)]
+    return {"tickmode": "array", "tickvals": values, "ticktext": [money(v) for v in values]}
+
+
+def legend_rows(items, per_row: int = 3) -> int:
+    return max(1, -(-len(items) // per_row))
+
+
+def horizon(analysis) -> str:
+    ltv = analysis.metrics.get("ltv") or {}
+    months = ltv.get("horizon_months") or analysis.config.get("ltv_horizon_months") or 12
+    return f"{months}-month"
+
+
+def short(text: str, n: int = 48) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def wrap(text: str, width: int = 22, lines: int = 3) -> str:
+    """A label on up to `lines` lines of about `width` characters (Plotly breaks lines only at <br>). Lines
+    break after a space, underscore or hyphen ("avg_order_" / "value"); a word longer than a line is cut."""
+    words = [w for w in re.split(r"(?<=[ _-])", str(text)) if w]
+    out: list[str] = []
+    line = ""
+    for word in words:
+        if line and len((line + word).rstrip()) > width:
+            out.append(line)
+            line = ""
+        while len(word.rstrip()) > width:
+            out.append(word[:width])
+            word = word[width:]
+        line += word
+    if line.strip() or not out:
+        out.append(line)
+    if len(out) > lines:
+        out = [*out[: lines - 1], short("".join(out[lines - 1 :]).rstrip(), width)]
+    return "<br>".join(part.rstrip() for part in out)

@@ -1,0 +1,133 @@
+"""The one customer filter: segment, churn-risk and LTV ranges, customer id.
+
+The Profiles tab's search, the API's `customers/` list and the customers CSV export all read their filter through
+`CustomerFilterSet` (django-filter): the same parameters, the same checks, the same messages under the field at
+fault. The page takes churn risk in percent (its inputs say "%"), the API and the export as a fraction 0–1.
+Applied to the database table with `.qs`, and to the per-customer Parquet file with `parquet_filter()`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import django_filters
+from django import forms
+
+from segments.engine.errors import UserFacingError
+from segments.models import CustomerResult
+
+RANGES = (("churn_risk_min", "churn_risk_max"), ("ltv_min", "ltv_max"))
+
+
+class FilterError(UserFacingError):
+    """A customer filter that cannot be applied; `field` names the parameter."""
+
+
+class FiniteFloatField(forms.FloatField):
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not math.isfinite(value):
+            raise forms.ValidationError("Enter a finite number.", code="invalid")
+
+
+class FiniteNumberFilter(django_filters.NumberFilter):
+    field_class = FiniteFloatField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class CustomerFilterForm(forms.Form):
+    churn_scale = 1.0  # the page sets 100 (percent)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("churn_risk_min", "churn_risk_max"):
+            value = data.get(name)
+            if value is None:
+                continue
+            if not 0 <= value <= self.churn_scale:
+                what = "a percentage between 0 and 100" if self.churn_scale == 100 else "a fraction between 0 and 1"
+                self.add_error(
+                    name,
+                    f"Churn risk is {what} (0.5 = 50 %), not {value:g}."
+                    if self.churn_scale == 1
+                    else f"Churn risk is {what}, not {value:g}.",
+                )
+            else:
+                data[name] = value / self.churn_scale
+        for low, high in RANGES:
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                lower = f"“{self.fields[low].label}”" if self.churn_scale == 100 else low
+                self.add_error(high, f"Must be at least {lower} ({self[low].value()}).")
+        return data
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    segment = IntegerFilter(field_name="segment", label="Segment", help_text="Segment id; -1 is noise.")
+    churn_risk_min = FiniteNumberFilter(
+        field_name="churn_risk", lookup_expr="gte", label="Churn risk ≥", help_text="Churn risk at least (0-1)."
+    )
+    churn_risk_max = FiniteNumberFilter(
+        field_name="churn_risk", lookup_expr="lte", label="Churn risk ≤", help_text="Churn risk at most (0-1)."
+    )
+    ltv_min = FiniteNumberFilter(
+        field_name="predicted_ltv", lookup_expr="gte", label="LTV ≥", help_text="Predicted LTV at least."
+    )
+    ltv_max = FiniteNumberFilter(
+        field_name="predicted_ltv", lookup_expr="lte", label="LTV ≤", help_text="Predicted LTV at most."
+    )
+    customer_id = django_filters.CharFilter(
+        field_name="customer_id", max_length=100, label="Customer id", help_text="Exactly this customer id."
+    )
+
+    class Meta:
+        model = CustomerResult
+        fields: list[str] = []
+        form = CustomerFilterForm
+
+    def __init__(self, data=None, queryset=None, *, percent: bool = False, **kwargs):
+        if queryset is None:  # only checking parameters (or filtering a queryset given later): no rows at all
+            queryset = CustomerResult.objects.unscoped().none()
+        super().__init__(data, queryset=queryset, **kwargs)
+        self.form.churn_scale = 100.0 if percent else 1.0
+        self.percent = percent
+
+    @property
+    def values(self) -> dict:
+        """The valid filter's values that are set (churn risk as a fraction), e.g. {"segment": 2}."""
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}
+
+    def filter_values(self, queryset, values: dict):
+        """`queryset` filtered by checked `values` (as `check()` returns them)."""
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def check(self) -> dict:
+        """`values`, or a FilterError naming every parameter at fault (`details`: {"ltv_min": ["Enter a number."]})."""
+        if not self.is_valid():
+            raise FilterError.of(
+                [FilterError(" ".join(messages), field=field) for field, messages in self.errors.items()]
+            )
+        return self.values
+
+    def parquet_filter(self):
+        """The same filter for the per-customer Parquet file (the CSV export)."""
+        from exports.sources import CustomerFilter
+
+        values = self.check()
+        return CustomerFilter(**{k: values[k] for k in CustomerFilter.FIELDS if k in values})
+
+
+def filter_parameters():
+    """The filter's query parameters for the OpenAPI schema (the one definition documents itself)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    types = {"segment": OpenApiTypes.INT, "customer_id": OpenApiTypes.STR}
+    return [
+        OpenApiParameter(name, types.get(name, OpenApiTypes.NUMBER), description=str(f.extra.get("help_text", "")))
+        for name, f in CustomerFilterSet.base_filters.items()
+    ]
