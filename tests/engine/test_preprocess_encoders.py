@@ -93,7 +93,9 @@ def test_the_topics_word_analysis_is_tfidf_s_default_analysis(frame):
 def test_a_saved_text_encoder_keeps_no_memo_and_encodes_the_same(frame):
     encoder = TextEncoder("review", nlp=True)
     encoder.fit(encoder.read(frame["review"], False, None))
-    assert encoder.tfidf_.analyzer._memo
+    assert encoder.tfidf_.analyzer._memo == {}  # forgotten after fitting
+    encoder.transform(encoder.read(frame["review"], False, None))
+    assert encoder.tfidf_.analyzer._memo  # a batch fills it again
     loaded = pickle.loads(pickle.dumps(encoder))  # noqa: S301 (our own object)
     assert loaded.tfidf_.analyzer._memo == {}
     records = frame["review"].head(20).tolist()

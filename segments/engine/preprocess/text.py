@@ -41,7 +41,7 @@ class WordAnalyzer:
     tokens are the default analyzer's: lower-casing, the token pattern and the stop words never look across
     whitespace, so a text's tokens are its chunks' tokens in order."""
 
-    MEMO_LIMIT = 500_000  # chunks remembered (a few tens of MB); the memo starts again beyond it
+    MEMO_LIMIT = 200_000  # chunks remembered (~20 MB) across calls; the memo starts again beyond it
 
     def __init__(self):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -60,6 +60,9 @@ class WordAnalyzer:
                 tokens = memo[chunk] = self._analyze(chunk)
             out.extend(tokens)
         return out
+
+    def forget(self) -> None:
+        self._memo.clear()
 
     def __getstate__(self):  # a saved model keeps no memo (and rebuilds the analysis when loaded)
         return {}
@@ -136,6 +139,7 @@ class TextEncoder(Encoder):
             matrix = tfidf.fit_transform([texts[i] for i in filled])
         except ValueError:  # no term left (every word a stop word)
             return None
+        tfidf.analyzer.forget()  # the training vocabulary's chunks: a fitted model need not carry them
         # fit_transform leaves each row's terms unsorted; sorted, the matrix is the one transform() gives, value
         # for value, so the training rows' topics are those a new record with the same text gets
         matrix.sort_indices()
