@@ -72,8 +72,8 @@ def _run(path: str) -> dict:
         "eligible": result.eligible,
         "chosen": h.get("chosen"),
         "holdout": {
-            k: {f: s.get(f) for f in ("mae", "purchases_error", "spend_error")} | {"coverage": s["ranges"]["coverage"],
-                                                                                    "pit": s["ranges"]["pit_coverage"]}
+            k: {f: s.get(f) for f in ("mae", "purchases_error", "spend_error")}
+            | {"coverage": s["ranges"]["coverage"], "pit": s["ranges"]["pit_coverage"]}
             for k, s in h.get("models", {}).items()
         },
     }
@@ -82,7 +82,12 @@ def _run(path: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, action="append")
-    parser.add_argument("--activity", type=float, default=None, help="purchase-rate multiplier (default: 1.0 below 100k customers, 1.75 above)")
+    parser.add_argument(
+        "--activity",
+        type=float,
+        default=None,
+        help="purchase-rate multiplier (default: 1.0 below 100k customers, 1.75 above)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -106,7 +111,9 @@ def main() -> int:
             tm = r["timings"]
             model_s = tm["total"] - tm["read"] - tm["summarize"]
             model_cpu = r["cpu"]["total"] - r["cpu"]["read"] - r["cpu"]["summarize"]
-            print(f"\n{n:,} customers, {r['orders']:,} orders ({path.stat().st_size / 1e6:,.0f} MB CSV, generated in {gen_s:.0f} s)")
+            print(
+                f"\n{n:,} customers, {r['orders']:,} orders ({path.stat().st_size / 1e6:,.0f} MB CSV, generated in {gen_s:.0f} s)"
+            )
             print(
                 f"  load average before {load_before[0]:.1f} / {load_before[1]:.1f}, after {load_after[0]:.1f} / "
                 f"{load_after[1]:.1f} (1 / 5 min, 2 cores)"

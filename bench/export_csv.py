@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = Path("/tmp/segsaas-bench-export")
 
 SETUP = r"""
-import json, os, sys
+import json, sys
 import django
 django.setup()
 import numpy as np, pandas as pd
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from django.core.files.storage import default_storage
+from segsaas import storage
 from accounts.services import organization_create, user_get_or_create
 from accounts.models import Membership
 from datasets.services import dataset_create_synthetic
@@ -57,7 +57,7 @@ config = analysis_default_config(dataset); config.update({"n_clusters": 5, "nlp"
 base = Analysis.objects.for_organization(org).create(dataset=dataset, name="Base run", config=analysis_config(dataset=dataset, config=config))
 analysis_execute(analysis=base, progress=lambda s, p: None)
 base.refresh_from_db()
-seed_rows = pd.read_parquet(default_storage.path(base.customers_file))
+seed_rows = storage.read_parquet(base.customers_file)
 
 def big_analysis(n, name):
     a = Analysis.objects.for_organization(org).create(dataset=dataset, name=name, config=base.config,
@@ -66,9 +66,7 @@ def big_analysis(n, name):
     reps = -(-n // len(seed_rows))
     frame = pd.concat([seed_rows] * reps, ignore_index=True).iloc[:n].copy()
     frame["customer_id"] = [f"C{i:08d}" for i in range(n)]
-    rel = f"{a.storage_dir}/customers.parquet"
-    os.makedirs(os.path.dirname(default_storage.path(rel)), exist_ok=True)
-    frame.to_parquet(default_storage.path(rel), index=False, row_group_size=100_000)
+    rel = storage.write_parquet(f"{a.storage_dir}/customers.parquet", frame, row_group_size=100_000)
     a.customers_file = rel
     a.job = Job.objects.for_organization(org).create(kind="analysis.run", status="succeeded", progress=100)
     a.save()

@@ -49,24 +49,16 @@ def _json_value(value):
     return str(value)
 
 
-def _engine_roles():
-    try:
-        from segments.engine import infer_behaviour_roles, infer_roles
-    except ImportError:  # the engine package may still be settling its public names
-        from segments.engine.roles import infer_behaviour_roles, infer_roles
-    return infer_roles, infer_behaviour_roles
-
-
 def profile_parquet(path: str, *, progress: Callable[[str, float], None] | None = None) -> dict:
     import numpy as np
     import pandas as pd
     import pyarrow.parquet as pq
 
     from datasets.conversion import _type_name
+    from segments.engine import infer_behaviour_roles, infer_roles
 
     progress = progress or (lambda stage, pct: None)
     started = time.monotonic()
-    infer_roles, infer_behaviour_roles = _engine_roles()
     parquet = pq.ParquetFile(path)
     n = parquet.metadata.num_rows
     names = parquet.schema_arrow.names

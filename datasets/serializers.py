@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from datasets.models import ColumnRole, Dataset
 from jobs.serializers import JobProgressSerializer, job_progress
-from segments.engine.config import BEHAVIOUR_KEYS
+from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -39,10 +39,18 @@ class ColumnSchemaSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="Stored type: integer, float, boolean, date, datetime, text.")
 
 
+def behaviour_column(key: str) -> serializers.CharField:
+    """One of the behaviour columns (recency, frequency, tenure), described once: `BEHAVIOUR_FIELDS`."""
+    label, help_text = next((label, help_text) for k, label, help_text in BEHAVIOUR_FIELDS if k == key)
+    return serializers.CharField(
+        allow_null=True, required=False, help_text=f"{label}: {help_text} (a numeric or date column; null: none)."
+    )
+
+
 class BehaviourRolesSerializer(serializers.Serializer):
-    recency_col = serializers.CharField(allow_null=True, required=False)
-    frequency_col = serializers.CharField(allow_null=True, required=False)
-    tenure_col = serializers.CharField(allow_null=True, required=False)
+    recency_col = behaviour_column("recency_col")
+    frequency_col = behaviour_column("frequency_col")
+    tenure_col = behaviour_column("tenure_col")
 
 
 class DatasetDetailSerializer(DatasetSerializer):
@@ -103,20 +111,11 @@ class DatasetUploadSerializer(serializers.Serializer):
     )
 
 
-class DatasetRolesSerializer(serializers.Serializer):
+class DatasetRolesSerializer(BehaviourRolesSerializer):
     roles = serializers.DictField(
         child=serializers.ChoiceField(choices=ColumnRole.choices),
         required=False,
         help_text="{column: role} for the columns to change; the others keep their role.",
-    )
-    recency_col = serializers.CharField(
-        allow_null=True, required=False, help_text="Column with days since the last purchase (numeric or date)."
-    )
-    frequency_col = serializers.CharField(
-        allow_null=True, required=False, help_text="Column with the number of purchases (numeric)."
-    )
-    tenure_col = serializers.CharField(
-        allow_null=True, required=False, help_text="Column with the customer's age, in days or a sign-up date."
     )
 
     def validate(self, attrs):

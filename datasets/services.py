@@ -13,22 +13,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from datasets import storage
 from datasets.models import ColumnRole, Dataset, DatasetSource, DatasetStatus
 from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
 from segments.engine.config import BEHAVIOUR_KEYS, analysis_roles, behaviour_role_errors, config_from_roles
+from segsaas import storage as files
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +134,23 @@ def dataset_create_from_upload(
     try:
         file.seek(0)
         # Fixed names inside a random directory: the client's file name never reaches the path.
-        content = file if hasattr(file, "temporary_file_path") or hasattr(file, "chunks") else File(file)
-        dataset.original_file.save(storage.ORIGINAL_NAMES[info.kind], content, save=False)
+        dataset.original_file.name = files.save(storage.original_path(dataset, info.kind), file)
+    except BaseException:
+        _discard(dataset)
+        raise
+    return _save_then_process(dataset, "datasets.import", uploaded_by, background, dataset_process_upload)
+
+
+def _save_then_process(dataset: Dataset, kind: str, user, background: bool, process) -> Dataset:
+    """Store the new dataset, then `process` it in this request, or in a job of `kind`. Anything going wrong
+    removes it whole (its row and files): no half-made dataset is ever left."""
+    try:
         with transaction.atomic():
             dataset.save()
             if background:
-                _start_job(dataset, "datasets.import", uploaded_by)
+                _start_job(dataset, kind, user)
         if not background:
-            dataset_process_upload(dataset)
+            process(dataset)
     except BaseException:
         _discard(dataset)
         raise
@@ -162,36 +167,21 @@ def _start_job(dataset: Dataset, kind: str, user) -> None:
     dataset.save(update_fields=["job"])
 
 
-@contextlib.contextmanager
-def _local_path(name: str):
-    """A local file path for a stored file (the file itself on disk storage, a temporary copy otherwise)."""
-    try:
-        yield default_storage.path(name)
-        return
-    except NotImplementedError:
-        pass
-    with tempfile.NamedTemporaryFile(prefix="segsaas-", suffix=os.path.splitext(name)[1]) as tmp:
-        with default_storage.open(name, "rb") as src:
-            shutil.copyfileobj(src, tmp, 1024 * 1024)
-        tmp.flush()
-        yield tmp.name
-
-
 def _store_parquet(dataset: Dataset, writer: Callable[[str], dict]) -> dict:
-    with tempfile.TemporaryDirectory(prefix="segsaas-parquet-") as tmp:
-        target = os.path.join(tmp, storage.DATA_NAME)
+    """`writer(path)` writes the normalised table to a local path; it is then stored as the dataset's data file."""
+    name = storage.data_path(dataset)
+    with files.local_target(name) as target:
         result = writer(target)
-        if dataset.data_file:
-            dataset.data_file.delete(save=False)
-        with open(target, "rb") as fh:
-            dataset.data_file.save(storage.DATA_NAME, File(fh), save=False)
+    if dataset.data_file and dataset.data_file.name != name:
+        files.delete(dataset.data_file.name)
+    dataset.data_file.name = name
     return result
 
 
 def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
     from datasets.profiling import profile_parquet
 
-    with _local_path(dataset.data_file.name) as path:
+    with files.local_copy(dataset.data_file.name) as path:
         profile = profile_parquet(path, progress=progress)
     upload = (dataset.profile or {}).get("upload")
     if upload:
@@ -234,7 +224,7 @@ def dataset_process_upload(dataset: Dataset, *, progress: Progress | None = None
     progress = progress or (lambda stage, pct: None)
     info = dataset.profile["upload"]
     progress("Reading rows", 5)
-    with _local_path(dataset.original_file.name) as source:
+    with files.local_copy(dataset.original_file.name) as source:
         result = _store_parquet(dataset, lambda target: convert_upload(source, info, target, progress=progress))
     if result["row_count"] != info["row_count"]:
         log.warning(
@@ -272,17 +262,7 @@ def dataset_create_synthetic(
         uploaded_by=created_by if getattr(created_by, "pk", None) else None,
         synthetic_params={"rows": rows, "seed": seed, "include_churn_label": True},
     )
-    try:
-        with transaction.atomic():
-            dataset.save()
-            if background:
-                _start_job(dataset, "datasets.synthetic", created_by)
-        if not background:
-            dataset_generate(dataset)
-    except BaseException:
-        _discard(dataset)
-        raise
-    return dataset
+    return _save_then_process(dataset, "datasets.synthetic", created_by, background, dataset_generate)
 
 
 def dataset_generate(dataset: Dataset, *, progress: Progress | None = None) -> Dataset:
@@ -377,12 +357,9 @@ def dataset_analysis_defaults(dataset: Dataset) -> dict:
 
 def dataset_read_dataframe(dataset: Dataset, columns: list[str] | None = None):
     """The normalised table as a pandas DataFrame (all rows; pass `columns` to read fewer)."""
-    import pandas as pd
-
     if dataset.status != DatasetStatus.READY or not dataset.data_file:
         raise DatasetError(f"Dataset {dataset.name!r} is not ready yet ({dataset.get_status_display().lower()}).")
-    with _local_path(dataset.data_file.name) as path:
-        return pd.read_parquet(path, columns=columns)
+    return files.read_parquet(dataset.data_file.name, columns=columns)
 
 
 def dataset_delete(*, dataset: Dataset, actor=None) -> None:

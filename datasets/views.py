@@ -2,7 +2,7 @@
 profile and the roles form, delete. Thin: load through the fence, check, call a service, render."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -282,8 +282,7 @@ def dataset_download_original(request, dataset_id: int):
         target=dataset.name,
         dataset_id=dataset.pk,
     )
-    return FileResponse(
-        dataset.original_file.open("rb"),
-        as_attachment=True,
-        filename=dataset.original_filename or dataset.original_file.name.rsplit("/", 1)[-1],
-    )
+    from segsaas import storage
+
+    name = dataset.original_filename or dataset.original_file.name.rsplit("/", 1)[-1]
+    return storage.download(dataset.original_file.name, filename=name).as_response()

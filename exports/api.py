@@ -82,8 +82,8 @@ class ExportActionMixin:
             actor=request.user,
             api_key=getattr(request._request, "api_key", None),
         )
-        if outcome.response is not None:
-            return outcome.response
+        if outcome.download is not None:
+            return outcome.download.as_response()
         export = outcome.export
         return Response(
             {

@@ -1,8 +1,8 @@
 """Exports: one way to turn a finished analysis into a download, used by the pages and the API alike.
 
-    outcome = export_request(analysis=a, format="pdf", segment=None, actor=request.user)
-    if outcome.response:            # the file, ready to send (streamed for CSV)
-        return outcome.response
+    outcome = export_request(analysis=a, format="pdf", params=request.GET, actor=request.user)
+    if outcome.download:            # the file, ready to send: the view returns outcome.download.as_response()
+        ...
     export = outcome.export          # a background build: poll export.job, then export_serve(export=...)
 
 - CSV streams the per-customer results batch by batch (constant memory at any size); JSON is small.
@@ -19,15 +19,14 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from exports.models import CONTENT_TYPES, Export, ExportFormat
 from exports.naming import export_file_name
 from segments.engine.errors import UserFacingError
+from segsaas import storage
+from segsaas.storage import Download
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ class ExportError(UserFacingError):
 
 @dataclass
 class ExportOutcome:
-    response: HttpResponse | None = None  # send this
+    download: Download | None = None  # send this (a view returns `download.as_response()`)
     export: Export | None = None  # or wait for this export's job
 
 
@@ -82,7 +81,7 @@ def export_validate(*, analysis, format: str, segment=None) -> tuple[str, int | 
 
 
 def export_request(*, analysis, format: str, params=None, actor=None, api_key=None) -> ExportOutcome:
-    """A download of `analysis` in `format`: the response now, or a queued export to wait for.
+    """A download of `analysis` in `format`: the file now, or a queued export to wait for.
 
     `params`: the one customer filter's parameters (`segments.filters.CustomerFilterSet`): `segment` for the
     customer exports (CSV, XLSX); churn-risk and LTV ranges and a customer id for the customers CSV, e.g. the list
@@ -97,18 +96,18 @@ def export_request(*, analysis, format: str, params=None, actor=None, api_key=No
         )
         raise ExportError("Churn risk, LTV and customer id filters apply to the customers CSV only.", field=field)
     if format == ExportFormat.CSV:
-        response = customers_csv_response(analysis=analysis, where=where)
+        download = customers_csv(analysis=analysis, where=where)
         ranges = {k: v for k, v in where.as_dict().items() if k != "segment"}
         _audit_download(analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key, **ranges)
-        return ExportOutcome(response=response)
+        return ExportOutcome(download=download)
     if format == ExportFormat.JSON:
-        response = profiles_json_response(analysis=analysis)
+        download = profiles_json(analysis=analysis)
         _audit_download(analysis=analysis, format=format, segment=segment, actor=actor, api_key=api_key)
-        return ExportOutcome(response=response)
+        return ExportOutcome(download=download)
 
     existing = _reusable_export(analysis=analysis, format=format, segment=segment)
     if existing is not None and existing.is_ready:
-        return ExportOutcome(response=export_serve(export=existing, actor=actor, api_key=api_key))
+        return ExportOutcome(download=export_serve(export=existing, actor=actor, api_key=api_key))
     if existing is not None:  # being built right now: wait for that one
         return ExportOutcome(export=existing)
     export = Export.objects.for_organization(analysis.organization).create(
@@ -124,7 +123,7 @@ def export_request(*, analysis, format: str, params=None, actor=None, api_key=No
     except BaseException:
         export.delete()  # no half-made export is left to be reused
         raise
-    return ExportOutcome(response=export_serve(export=export, actor=actor, api_key=api_key))
+    return ExportOutcome(download=export_serve(export=export, actor=actor, api_key=api_key))
 
 
 def export_needs_job(*, analysis, format: str, segment: int | None = None) -> bool:
@@ -154,7 +153,7 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
         .order_by("-created_at")
     )
     for export in candidates[:5]:
-        if export.is_ready and default_storage.exists(export.file):
+        if export.is_ready and storage.exists(export.file):
             return export
         if export.job_id and export.job.is_active:
             return export
@@ -164,7 +163,8 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
 # --- streaming formats ---------------------------------------------------------------------------------
 
 
-def customers_csv_response(*, analysis, where=None) -> StreamingHttpResponse:
+def customers_csv(*, analysis, where=None) -> Download:
+    """The per-customer results as CSV, made batch by batch while it is sent (constant memory at any size)."""
     from exports.csv_export import csv_chunks
     from exports.sources import iter_customer_batches, open_customers_file
 
@@ -172,18 +172,21 @@ def customers_csv_response(*, analysis, where=None) -> StreamingHttpResponse:
         with open_customers_file(analysis) as fh:
             yield from csv_chunks(iter_customer_batches(fh, where=where))
 
-    response = StreamingHttpResponse(stream(), content_type=CONTENT_TYPES[ExportFormat.CSV])
     name = _file_name(analysis, ExportFormat.CSV, where.segment if where else None)
     if where and (where.has_ranges or where.customer_id is not None):
         name = name.replace(".csv", "-filtered.csv")
-    _attachment(response, name)
-    return response
+    return Download(filename=name, content_type=CONTENT_TYPES[ExportFormat.CSV], chunks=stream())
 
 
-def profiles_json_response(*, analysis) -> JsonResponse:
-    response = JsonResponse(profiles_document_for(analysis), json_dumps_params={"indent": 2, "ensure_ascii": False})
-    _attachment(response, _file_name(analysis, ExportFormat.JSON, None))
-    return response
+def profiles_json(*, analysis) -> Download:
+    import json
+
+    document = json.dumps(profiles_document_for(analysis), indent=2, ensure_ascii=False).encode()
+    return Download(
+        filename=_file_name(analysis, ExportFormat.JSON, None),
+        content_type=CONTENT_TYPES[ExportFormat.JSON],
+        content=document,
+    )
 
 
 def profiles_document_for(analysis) -> dict:
@@ -206,8 +209,6 @@ def profiles_document_for(analysis) -> dict:
 
 def export_build(*, export: Export, progress=None) -> Export:
     """Write the export's file (XLSX or PDF; CSV/JSON too when asked for as a file) and record it."""
-    import tempfile
-
     progress = progress or (lambda stage, pct: None)
     analysis = export.analysis
     now = timezone.now()
@@ -218,22 +219,21 @@ def export_build(*, export: Export, progress=None) -> Export:
         segment=export.segment,
         when=now,
     )
-    with tempfile.NamedTemporaryFile(suffix=f".{export.format}") as tmp:
+    path = f"{analysis.storage_dir}/exports/{export.pk}/{name}"
+    with storage.local_target(path) as target:
         if export.format == ExportFormat.XLSX:
-            _build_xlsx(analysis, export.segment, tmp.name, progress, now)
+            _build_xlsx(analysis, export.segment, target, progress, now)
         elif export.format == ExportFormat.PDF:
-            _build_pdf(analysis, tmp.name, progress, now)
+            _build_pdf(analysis, target, progress, now)
         elif export.format == ExportFormat.CSV:
-            _build_csv(analysis, export.segment, tmp, progress)
+            _build_csv(analysis, export.segment, target, progress)
         else:
             import json
 
-            tmp.write(json.dumps(profiles_document_for(analysis), indent=2, ensure_ascii=False).encode())
-            tmp.flush()
+            with open(target, "w", encoding="utf-8") as fh:
+                json.dump(profiles_document_for(analysis), fh, indent=2, ensure_ascii=False)
         progress("Storing the file", 99)
-        tmp.seek(0)
-        path = default_storage.save(f"{analysis.storage_dir}/exports/{export.pk}/{name}", File(tmp))
-        size = default_storage.size(path)
+    size = storage.size(path)
     Export.objects.for_organization(export.organization).filter(pk=export.pk).update(file=path, size=size, built_at=now)
     export.file, export.size, export.built_at = path, size, now
     return export
@@ -278,28 +278,21 @@ def _build_pdf(analysis, target, progress, now):
     render_pdf(context, target)
 
 
-def _build_csv(analysis, segment, tmp, progress):
+def _build_csv(analysis, segment, target, progress):
     from exports.csv_export import csv_chunks
     from exports.sources import CustomerFilter, iter_customer_batches, open_customers_file
 
-    with open_customers_file(analysis) as fh:
+    with open_customers_file(analysis) as fh, open(target, "wb") as out:
         for chunk in csv_chunks(iter_customer_batches(fh, where=CustomerFilter(segment=segment))):
-            tmp.write(chunk)
-    tmp.flush()
+            out.write(chunk)
 
 
-def export_serve(*, export: Export, actor=None, api_key=None) -> FileResponse:
-    """Send a built export as an attachment; recorded in the audit log."""
+def export_serve(*, export: Export, actor=None, api_key=None) -> Download:
+    """A built export to send as an attachment (streamed, or a redirect to a short-lived signed URL of the object
+    store); recorded in the audit log."""
     if not export.is_ready:
         raise ExportError("This export is not ready yet.")
-    response = FileResponse(
-        default_storage.open(export.file, "rb"),
-        content_type=export.content_type,
-        as_attachment=True,
-        filename=export.file_name,
-    )
-    if export.size:
-        response["Content-Length"] = str(export.size)
+    download = storage.download(export.file, filename=export.file_name, content_type=export.content_type)
     _audit_download(
         analysis=export.analysis,
         format=export.format,
@@ -308,14 +301,14 @@ def export_serve(*, export: Export, actor=None, api_key=None) -> FileResponse:
         api_key=api_key,
         export=export,
     )
-    return response
+    return download
 
 
 def export_on_job_fail(job) -> None:
     """A failed or cancelled build leaves no file behind."""
     export = Export.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("export_id")).first()
     if export is not None and export.file:
-        default_storage.delete(export.file)
+        storage.delete(export.file)
         Export.objects.for_organization(job.organization).filter(pk=export.pk).update(file="", size=0, built_at=None)
 
 
@@ -337,14 +330,6 @@ def _file_name(analysis, format: str, segment: int | None) -> str:
         segment=segment,
         when=timezone.now(),
     )
-
-
-def _attachment(response, filename: str) -> None:
-    from django.utils.http import content_disposition_header
-
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
 
 
 def _audit_download(

@@ -96,7 +96,9 @@ def iter_customer_batches(
         table = pa.Table.from_pandas(source[present], preserve_index=False)
         batches = table.to_batches(max_chunksize=batch_size)
     else:
-        parquet = pq.ParquetFile(source)
+        # No pre-buffering: pyarrow would otherwise fetch every row group's bytes before the first batch (the
+        # whole file, in memory); without it, it reads the column chunks of one row group at a time.
+        parquet = pq.ParquetFile(source, pre_buffer=False)
         present = [c for c in wanted if c in parquet.schema_arrow.names]
         batches = parquet.iter_batches(batch_size=batch_size, columns=present)
     for batch in batches:
@@ -124,9 +126,10 @@ def _complete(batch, wanted: list[str]):
 
 
 def open_customers_file(analysis):
-    """The analysis's per-customer Parquet file, opened through the storage backend (file system or S3)."""
-    from django.core.files.storage import default_storage
+    """The analysis's per-customer Parquet file, opened for reading through `segsaas.storage` (seekable: on S3
+    `iter_customer_batches` fetches one row group at a time, nothing is copied whole)."""
+    from segsaas import storage
 
     if not analysis.customers_file:
         raise FileNotFoundError(f"analysis {analysis.pk} has no per-customer results")
-    return default_storage.open(analysis.customers_file, "rb")
+    return storage.open(analysis.customers_file)

@@ -85,8 +85,8 @@ def download(request, analysis_id: int):
         )
     except UserFacingError as exc:  # a bad format, segment or filter value: the message names it
         return HttpResponseBadRequest(exc.describe())
-    if outcome.response is not None:
-        return outcome.response
+    if outcome.download is not None:
+        return outcome.download.as_response()
     return redirect(with_org(reverse("exports:detail", args=[outcome.export.pk]), request.organization))
 
 
@@ -121,4 +121,4 @@ def file(request, export_id: int):
     )
     if not export.is_ready:
         raise Http404("This export has no file (yet).")
-    return export_serve(export=export, actor=request.user)
+    return export_serve(export=export, actor=request.user).as_response()

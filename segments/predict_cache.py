@@ -7,13 +7,12 @@ the file gets a new key (the stale entry ages out), and a process never holds mo
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+
+from segsaas import storage
 
 
 class ModelCache:
@@ -60,24 +59,19 @@ def _modified_time(name: str) -> float:
     from segments.engine import EngineError
 
     try:
-        return os.stat(default_storage.path(name)).st_mtime
-    except NotImplementedError:  # remote storage (S3): ask the storage
-        return default_storage.get_modified_time(name).timestamp()
+        return storage.modified_time(name)
     except FileNotFoundError as exc:
         raise EngineError("The fitted model of this analysis is missing; re-run the analysis.") from exc
 
 
 def _load(name: str):
-    from segments.engine import load_model
+    from segments.engine import EngineError, load_model
 
     try:
-        return load_model(default_storage.path(name))
-    except NotImplementedError:
-        with default_storage.open(name, "rb") as remote, tempfile.NamedTemporaryFile(suffix=".joblib") as local:
-            for chunk in iter(lambda: remote.read(1 << 20), b""):
-                local.write(chunk)
-            local.flush()
-            return load_model(local.name)
+        with storage.local_copy(name) as path:  # joblib needs a path: on S3 a scratch copy, removed once loaded
+            return load_model(path)
+    except FileNotFoundError as exc:
+        raise EngineError("The fitted model of this analysis is missing; re-run the analysis.") from exc
 
 
 model_cache = ModelCache()

@@ -90,11 +90,12 @@ def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:
     if not (a.customers_file and b.customers_file) or a.customer_count != b.customer_count:
         return None
     import pandas as pd
-    from django.core.files.storage import default_storage
     from sklearn.metrics import adjusted_rand_score
 
-    sa = pd.read_parquet(default_storage.path(a.customers_file), columns=["segment"])["segment"].to_numpy()
-    sb = pd.read_parquet(default_storage.path(b.customers_file), columns=["segment"])["segment"].to_numpy()
+    from segsaas import storage
+
+    sa = storage.read_parquet(a.customers_file, columns=["segment"])["segment"].to_numpy()
+    sb = storage.read_parquet(b.customers_file, columns=["segment"])["segment"].to_numpy()
     table = pd.crosstab(sa, sb)
     return {
         "a_segments": [int(x) for x in table.index],

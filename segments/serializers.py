@@ -10,10 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasets.models import ColumnRole
+from datasets.serializers import BehaviourRolesSerializer
 from jobs.serializers import JobProgressSerializer, job_progress
+from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
 
-ALGORITHMS = ("kmeans", "gmm", "agglomerative", "dbscan")
 MAX_PREDICT_RECORDS = 10_000
 MAX_SEGMENTS = 30
 
@@ -116,10 +117,10 @@ class AnalysisDetailSerializer(AnalysisSerializer):
         }
 
 
-class AnalysisCreateSerializer(serializers.Serializer):
+class AnalysisCreateSerializer(BehaviourRolesSerializer):
     dataset = serializers.IntegerField(help_text="Id of a ready dataset of your organization.")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    algorithm = serializers.ChoiceField(choices=ALGORITHMS, default="kmeans")
+    algorithm = serializers.ChoiceField(choices=algorithm_choices(), default="kmeans")
     n_clusters = serializers.IntegerField(
         min_value=2,
         max_value=MAX_SEGMENTS,
@@ -134,15 +135,6 @@ class AnalysisCreateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=ColumnRole.choices),
         required=False,
         help_text="Column roles {column: role}; omitted: the dataset's confirmed roles.",
-    )
-    recency_col = serializers.CharField(
-        required=False, allow_null=True, help_text="Column with days since the last purchase."
-    )
-    frequency_col = serializers.CharField(
-        required=False, allow_null=True, help_text="Column with the number of purchases."
-    )
-    tenure_col = serializers.CharField(
-        required=False, allow_null=True, help_text="Column with the customer's age in days."
     )
     nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)

@@ -135,10 +135,53 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles") if PRODUCTION else None)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Files (uploads, Parquet tables, models, charts, exports) go through segsaas/storage.py to the local disk under
+# MEDIA_ROOT (the embedded default) or to an S3-compatible object store (STORAGE_BACKEND=s3), shared by every
+# web and worker machine.
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local").strip().lower()
+if STORAGE_BACKEND == "local":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    from boto3.s3.transfer import TransferConfig
+
+    if not env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise environ.ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME (the bucket to use)")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # unset: Amazon S3 itself
+            # Unset keys: boto3's own chain (instance role, ~/.aws, AWS_PROFILE).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default=env.str("AWS_DEFAULT_REGION", default="")) or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,  # "path" for some stores
+            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
+            "location": env.str("AWS_LOCATION", default=""),  # a key prefix inside the bucket
+            "file_overwrite": True,
+            "default_acl": None,  # private objects; people get short-lived signed URLs
+            "querystring_auth": True,
+            # A FieldFile opened for reading spools to disk beyond this size instead of holding the object in memory.
+            "max_memory_size": 8 * 1024 * 1024,
+            # Multipart above 16 MB, in 16 MB parts, at most 4 at a time: an upload holds a few parts in memory.
+            "transfer_config": TransferConfig(
+                multipart_threshold=16 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024, max_concurrency=4
+            ),
+        },
+    }
+else:
+    raise environ.ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {STORAGE_BACKEND!r}")
+# Downloads from S3: a redirect to a signed URL valid this many seconds, or (0) streamed through the web process,
+# for object stores the browsers cannot reach.
+STORAGE_SIGNED_URLS = env.bool("STORAGE_SIGNED_URLS", default=True)
+STORAGE_SIGNED_URL_SECONDS = env.int("STORAGE_SIGNED_URL_SECONDS", default=300)
+# Reads from S3 fetch this many bytes per request (sequential reads; Parquet fetches the ranges it needs).
+STORAGE_READ_BUFFER_BYTES = env.int("STORAGE_READ_BUFFER_BYTES", default=8 * 1024 * 1024)
+# Local copies of stored files for libraries that need a path (S3 only; removed after use): where, and how large.
+STORAGE_SCRATCH_DIR = env.str("STORAGE_SCRATCH_DIR", default="")  # "": the system's temporary directory
+STORAGE_SCRATCH_MAX_BYTES = env.int("STORAGE_SCRATCH_MAX_BYTES", default=4 * 1024**3)
 STORAGES = {
-    "default": {
-        "BACKEND": env.str("DEFAULT_FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
-    },
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

@@ -5,7 +5,7 @@ import io
 import os
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # segsaas.test_settings made this directory (files, broker messages) and shares it with the worker.
 TMP = Path(os.environ.get("SEGSAAS_TEST_TMP") or tempfile.mkdtemp(prefix="segsaas-test-"))
@@ -47,12 +47,12 @@ def wait_for_job(job, timeout=180):
     raise AssertionError(f"job {job.pk} still {job.status} at {job.stage} after {timeout}s; worker log:\n{log}")
 
 
-def stored_files(org) -> list[Path]:
-    """Every file under the organization's part of MEDIA_ROOT."""
-    from django.conf import settings
+def stored_files(org) -> list[PurePosixPath]:
+    """Every stored file of the organization (storage paths: on the local disk or in the S3 bucket)."""
+    from datasets.storage import organization_dir
+    from segsaas import storage
 
-    root = Path(settings.MEDIA_ROOT) / f"org-{org.pk}"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return [PurePosixPath(name) for name in storage.list_tree(organization_dir(org.pk))]
 
 
 def dataset_count(org) -> int:
@@ -83,3 +83,34 @@ def sample_records(dataset, n=3, start=0):
             record[key] = value.isoformat()[:10] if hasattr(value, "isoformat") else value
         records.append(record)
     return records
+
+
+# --- the moto S3 server of tests/storage (its fixture `s3_server` gives the endpoint) ---------------------------
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "segsaas-test", "AWS_SECRET_ACCESS_KEY": "segsaas-test-secret"}  # moto takes any
+S3_REGION = "us-east-1"
+
+
+def s3_client(endpoint: str):
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_REGION,
+        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def new_bucket(endpoint: str) -> str:
+    import uuid
+
+    name = f"segsaas-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def bucket_keys(endpoint: str, bucket: str) -> list[str]:
+    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))

@@ -48,7 +48,7 @@ def tab_figures(analysis, tab: str) -> dict[str, str]:
 
 def _write_figures(analysis, tab: str) -> str:
     text = json.dumps({name: to_json(fig) for name, fig in build_tab(analysis, tab)})
-    files.write_figures(_figures_file(analysis, tab), text)
+    files.write_figures(_figures_file(analysis, tab), text, results=analysis.customers_file)
     return text
 
 

@@ -183,8 +183,10 @@ def cmd_clv(args) -> int:
     customers.to_csv(out / "clv_customers.csv", index=False)
     (out / "clv_metrics.json").write_text(json.dumps(result.metrics, indent=2, default=str))
     m = result.metrics
-    print(f"{m['summary']['customers']:,} customers, {m['ingest']['orders_used']:,} orders "
-          f"({m['periods']['first_order']} to {m['periods']['fitting_period_end']})")
+    print(
+        f"{m['summary']['customers']:,} customers, {m['ingest']['orders_used']:,} orders "
+        f"({m['periods']['first_order']} to {m['periods']['fitting_period_end']})"
+    )
     if not result.eligible:
         print("No lifetime-value model: the log does not support one yet.")
         for r in result.reasons:
@@ -204,7 +206,9 @@ def cmd_clv(args) -> int:
         if "after_calibration_end" in m:
             print("after the calibration end: " + m["after_calibration_end"]["accuracy_sentence"])
         total = pd.to_numeric(customers["clv"]).sum()
-        print(f"expected value over {m['periods']['horizon_days']} days: {total:,.0f} (discount rate {m['discount_rate']:.0%})")
+        print(
+            f"expected value over {m['periods']['horizon_days']} days: {total:,.0f} (discount rate {m['discount_rate']:.0%})"
+        )
     print(f"wrote {out}/clv_customers.csv, clv_metrics.json ({m['timings']['total']:.1f} s)")
     return 0
 
@@ -257,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="YYYY-MM-DD: use orders up to this date and predict from it to the end of the log (or --horizon-days), "
         "to compare with what happened (use --discount-rate 0 to compare clv with actual spend)",
     )
-    c.add_argument("--horizon-days", type=int, default=None, help="default 365 (or the rest of the log after --calibration-end)")
+    c.add_argument(
+        "--horizon-days", type=int, default=None, help="default 365 (or the rest of the log after --calibration-end)"
+    )
     c.add_argument("--discount-rate", type=float, default=0.10, help="yearly, default 0.10")
     c.add_argument("--as-of", default=None, help="YYYY-MM-DD the extract was taken (later orders are future-dated)")
     c.add_argument("--seed", type=int, default=42)

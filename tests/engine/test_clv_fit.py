@@ -50,7 +50,9 @@ def test_every_model_is_scored_on_the_holdout_and_the_best_is_refitted(result):
     h = result.metrics["holdout"]
     assert set(h["models"]) == {"pareto_nbd", "bg_nbd", "mbg_nbd"}
     for s in h["models"].values():
-        assert {"mae", "relative_mae", "purchases_error", "spend_error", "tracking", "conditional_expectation"} <= set(s)
+        assert {"mae", "relative_mae", "purchases_error", "spend_error", "tracking", "conditional_expectation"} <= set(
+            s
+        )
         assert s["ranges"]["coverage"] is not None and s["ranges"]["pit_coverage"] is not None
         assert sum(s["tracking"]["actual"]) == s["purchases_actual"]
         assert sum(s["tracking"]["expected"]) == pytest.approx(s["purchases_expected"])
@@ -147,7 +149,12 @@ def _cli(*args, cwd):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "segments.engine", "clv", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "segments.engine", "clv", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

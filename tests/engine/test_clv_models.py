@@ -28,7 +28,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def cdnow():
     """The 39-week calibration summary computed by our own aggregation from the raw CDNOW orders."""
     raw = pd.read_csv(
-        DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["m", "customer", "date", "n", "amount"], dtype={"date": str}
+        DATA / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["m", "customer", "date", "n", "amount"],
+        dtype={"date": str},
     )
     cfg = CLVConfig(customer_col="customer", date_col="date", amount_col="amount", observation_end="1998-06-30")
     return summarize(read_orders(raw, cfg), to_day("1997-09-30"), to_day("1998-06-30"))
@@ -95,7 +99,9 @@ def test_pareto_nbd_likelihood_equals_its_integral_form():
             assert got[i] == pytest.approx(prefactor + np.log(bracket), rel=1e-7, abs=1e-9)
 
 
-@pytest.mark.parametrize("model", [BGNBD(0.24, 4.4, 0.79, 2.43), MBGNBD(1.6, 5.6, 0.27, 5.2), MBGNBD(0.5, 6.2, 3.0, 4.0)])
+@pytest.mark.parametrize(
+    "model", [BGNBD(0.24, 4.4, 0.79, 2.43), MBGNBD(1.6, 5.6, 0.27, 5.2), MBGNBD(0.5, 6.2, 3.0, 4.0)]
+)
 def test_conditional_expectation_equals_integration_over_the_dropout_probability(model):
     """E[X(T, T+t)] = P(alive) ∫ (1 - (1 + p t/(α+T))^-(r+x)) / p Beta(p; a, b + x (+1 for MBG)) dp, for a < 1
     as well as a > 1 (the closed form holds for every a != 1)."""
@@ -117,7 +123,9 @@ def _simulated_summary(model, n=6000, seed=5):
 
 
 @pytest.mark.parametrize(
-    "truth", [ParetoNBD(1.5, 20.0, 0.7, 30.0), BGNBD(1.5, 20.0, 0.6, 4.0), MBGNBD(1.5, 20.0, 0.6, 4.0)], ids=lambda m: m.name
+    "truth",
+    [ParetoNBD(1.5, 20.0, 0.7, 30.0), BGNBD(1.5, 20.0, 0.6, 4.0), MBGNBD(1.5, 20.0, 0.6, 4.0)],
+    ids=lambda m: m.name,
 )
 def test_parameters_and_holdout_purchases_come_back_from_simulated_data(truth):
     """Purchase rates of about 4 a year: at day resolution, same-day purchases of much heavier buyers merge

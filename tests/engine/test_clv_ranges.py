@@ -28,9 +28,7 @@ def _calibrated(truth, n=5000, seed=1):
     return s, model, gg
 
 
-@pytest.mark.parametrize(
-    "truth", [BGNBD(0.8, 8.0, 0.6, 4.0), ParetoNBD(0.8, 8.0, 0.7, 30.0)], ids=lambda m: m.name
-)
+@pytest.mark.parametrize("truth", [BGNBD(0.8, 8.0, 0.6, 4.0), ParetoNBD(0.8, 8.0, 0.7, 30.0)], ids=lambda m: m.name)
 def test_the_80_percent_range_holds_the_simulated_truth_80_percent_of_the_time(truth):
     """Customers simulated from known parameters; the model is fitted on their first year and the ranges of next
     year's spend (parameter uncertainty included) are checked against what the simulation then did.
@@ -96,6 +94,9 @@ def test_ranges_are_reproducible_and_quiet_customers_get_zero_without_simulation
     np.testing.assert_array_equal(one.low, two.low)
     np.testing.assert_array_equal(one.high, two.high)
     x, t_x, T = s.weeks
-    quiet = model.p_alive(x, t_x, T) * (1 - np.exp((model.r + x) * np.log((model.alpha + T) / (model.alpha + T + 52)))) < 0.05
+    quiet = (
+        model.p_alive(x, t_x, T) * (1 - np.exp((model.r + x) * np.log((model.alpha + T) / (model.alpha + T + 52))))
+        < 0.05
+    )
     assert quiet.any() and one.simulated_share < 1
     assert (one.high[quiet] == 0).all()

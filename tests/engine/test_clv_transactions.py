@@ -145,7 +145,11 @@ def test_timestamps_with_offsets_are_taken_in_utc_days():
 
 def test_a_repeated_order_id_is_one_order_and_its_refund_with_the_same_id_is_kept():
     cfg = CLVConfig(
-        customer_col="customer", date_col="date", amount_col="amount", order_id_col="order", observation_end="2024-12-31"
+        customer_col="customer",
+        date_col="date",
+        amount_col="amount",
+        order_id_col="order",
+        observation_end="2024-12-31",
     )
     df = orders(
         [
@@ -167,7 +171,11 @@ def test_a_repeated_order_id_is_one_order_and_its_refund_with_the_same_id_is_kep
 
 def test_a_log_with_one_row_per_order_line_gets_a_warning():
     cfg = CLVConfig(
-        customer_col="customer", date_col="date", amount_col="amount", order_id_col="order", observation_end="2024-12-31"
+        customer_col="customer",
+        date_col="date",
+        amount_col="amount",
+        order_id_col="order",
+        observation_end="2024-12-31",
     )
     rows = [(f"o{i // 3}", "a", "2024-01-01", 1 + i) for i in range(30)]
     log = read_orders(orders(rows, columns=("order", "customer", "date", "amount")), cfg)
@@ -198,13 +206,20 @@ def test_csv_gzip_parquet_and_dataframe_give_the_same_log(tmp_path):
         df.to_csv(fh, index=False, date_format="%Y-%m-%d")
     df.to_parquet(tmp_path / "o.parquet")
     ref = summarize(read_orders(df, CFG), to_day("2024-05-01"), to_day("2024-07-19")).to_frame()
-    for source in (tmp_path / "o.csv", tmp_path / "o.csv.gz", tmp_path / "o.parquet", io.BytesIO(df.to_csv(index=False).encode())):
+    for source in (
+        tmp_path / "o.csv",
+        tmp_path / "o.csv.gz",
+        tmp_path / "o.parquet",
+        io.BytesIO(df.to_csv(index=False).encode()),
+    ):
         got = summarize(read_orders(source, CFG), to_day("2024-05-01"), to_day("2024-07-19")).to_frame()
         pd.testing.assert_frame_equal(got.reset_index(drop=True), ref.reset_index(drop=True), check_dtype=False)
 
 
 def test_reading_in_many_small_blocks_gives_the_same_summary_as_one_block(tmp_path, monkeypatch):
-    raw = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["m", "customer", "date", "n", "amount"])
+    raw = pd.read_csv(
+        DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["m", "customer", "date", "n", "amount"]
+    )
     raw.to_csv(tmp_path / "cdnow.csv", index=False)
     whole = summarize(read_orders(tmp_path / "cdnow.csv", CFG), to_day("1997-09-30"), to_day("1998-06-30"))
     monkeypatch.setattr(reader, "BLOCK_BYTES", 4096)
@@ -219,7 +234,11 @@ def test_reading_in_many_small_blocks_gives_the_same_summary_as_one_block(tmp_pa
 
 def test_the_cdnow_orders_aggregate_to_the_published_39_week_summary():
     raw = pd.read_csv(
-        DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["m", "customer", "date", "n", "amount"], dtype={"date": str}
+        DATA / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["m", "customer", "date", "n", "amount"],
+        dtype={"date": str},
     )
     log = read_orders(raw, CFG)
     assert log.report.rows == 6919 and log.report.customers == 2357 and log.report.zero_amount_orders == 8
@@ -255,7 +274,9 @@ def test_the_holdout_counts_are_what_the_same_customers_did_after_the_cut():
 
 
 def test_ids_that_differ_as_text_stay_different_customers(tmp_path):
-    (tmp_path / "o.csv").write_text("customer,date,amount\n007,2024-01-01,5\n7,2024-01-02,6\n+7,2024-01-03,7\n7,2024-01-04,8\n")
+    (tmp_path / "o.csv").write_text(
+        "customer,date,amount\n007,2024-01-01,5\n7,2024-01-02,6\n+7,2024-01-03,7\n7,2024-01-04,8\n"
+    )
     log = read_orders(tmp_path / "o.csv", CFG)
     assert sorted(log.customer_ids.tolist()) == ["+7", "007", "7"]
     (tmp_path / "n.csv").write_text("customer,date,amount\n12,2024-01-01,5\n7,2024-01-02,6\n12,2024-01-03,7\n")

@@ -270,13 +270,13 @@ def test_the_service_serves_api_clients_and_records_the_key(people, finished_ana
     analysis = finished_analysis(people.acme, people.alice)
     key, _ = api_key_create(organization=people.acme, name="CRM", scopes=["export"], created_by=people.alice)
     outcome = export_request(analysis=analysis, format="json", api_key=key)
-    assert outcome.response is not None and outcome.export is None
+    assert outcome.download is not None and outcome.export is None
     event = AuditEvent.objects.for_organization(people.acme).get(action="export.downloaded")
     assert event.api_key == key and event.actor is None and event.details["via"] == "api"
 
     settings.EXPORT_SYNC_MAX_CUSTOMERS = 10
     queued = export_request(analysis=analysis, format="xlsx", api_key=key)
-    assert queued.response is None and queued.export.job.kind == "export.build"
+    assert queued.download is None and queued.export.job.kind == "export.build"
     body = queued.export.as_dict()
     assert body["status"] == "queued" and body["job"]["id"] == queued.export.job.pk and body["file_name"] is None
     # asking again while it is being built returns the same export instead of queuing another

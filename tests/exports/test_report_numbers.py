@@ -69,6 +69,7 @@ def test_the_pdf_pages_print_the_same_potential_and_readable_methods(engine_resu
     insights = engine_result.metrics["insights"]
     develop = {u["segment"]: u["development_potential"] for u in insights["underperforming"]}
     segments = sorted(engine_result.profiles, key=lambda p: p["segment"])
+    assert develop, "the fixture must have a development opportunity, or the pages' check below checks nothing"
 
     def page(n):
         out = subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(path), "-"], capture_output=True, text=True)

@@ -67,7 +67,7 @@ def test_every_tab_renders_its_charts_with_titles_axes_and_the_chosen_colours(pe
 
 
 def test_the_scatter_sample_is_capped_per_segment_and_says_so(people, client_for, finished_analysis, monkeypatch):
-    monkeypatch.setattr("segments.services.CHART_SAMPLE_PER_SEGMENT", 100)
+    monkeypatch.setattr("segments.services.summaries.CHART_SAMPLE_PER_SEGMENT", 100)
     analysis = finished_analysis(people.acme, people.alice, rows=1_000)
     viz = _figures(
         client_for(people.alice, people.acme).get(f"/analyses/{analysis.pk}/visualizations/").content.decode()
@@ -171,13 +171,13 @@ def test_a_failure_while_storing_results_leaves_no_half_result(people, make_data
     from jobs.services import job_execute
     from segments import services
 
-    real_insert = services.bulk_insert_customers
+    real_insert = services.results.bulk_insert_customers
 
     def insert_then_fail(analysis, customers, **kwargs):
         real_insert(analysis, customers, **kwargs)  # every row written (SQLite: already committed, in batches)...
         raise OSError("disk full")  # ...then the end of the run fails
 
-    monkeypatch.setattr(services, "bulk_insert_customers", insert_then_fail)
+    monkeypatch.setattr("segments.services.execute.bulk_insert_customers", insert_then_fail)
     dataset = make_dataset(people.acme, people.alice, rows=600)
     analysis = services.analysis_create(
         organization=people.acme,

@@ -117,7 +117,9 @@ def _model_info(model, n_customers: int) -> dict:
 
 def _history_frame(s: CustomerSummary) -> pd.DataFrame:
     frame = s.to_frame()
-    return frame[["customer_id", "frequency", "recency", "T", "monetary", "first_purchase", "last_purchase", "total_spend"]]
+    return frame[
+        ["customer_id", "frequency", "recency", "T", "monetary", "first_purchase", "last_purchase", "total_spend"]
+    ]
 
 
 def fit_clv(

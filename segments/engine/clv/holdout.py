@@ -219,7 +219,9 @@ def score(model, gg, cal: CustomerSummary, config, *, draws: int, seed: int) -> 
 
 def choose(scores: dict[str, dict]) -> tuple[str | None, str]:
     usable = {
-        k: s for k, s in scores.items() if "error" not in s and s["converged"] and s["direction_check"]["ok"] is not False
+        k: s
+        for k, s in scores.items()
+        if "error" not in s and s["converged"] and s["direction_check"]["ok"] is not False
     }
     if not usable:
         return None, "no model converged with P(active) falling with time since the last purchase"

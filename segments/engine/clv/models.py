@@ -171,7 +171,11 @@ class _MLE:
         best = None
         for start in starts:
             res = minimize(
-                fun_and_grad, np.asarray(start, float), jac=jac, method="L-BFGS-B", bounds=bounds,
+                fun_and_grad,
+                np.asarray(start, float),
+                jac=jac,
+                method="L-BFGS-B",
+                bounds=bounds,
                 options={"maxiter": 500},
             )
             if best is None or res.fun < best.fun:
@@ -218,7 +222,10 @@ def _hessian_from_values(fun, theta: np.ndarray, step: float = 1e-3) -> np.ndarr
         H[i, i] = (fun(theta + E[i]) - 2 * f0 + fun(theta - E[i])) / step**2
         for j in range(i):
             H[i, j] = H[j, i] = (
-                fun(theta + E[i] + E[j]) - fun(theta + E[i] - E[j]) - fun(theta - E[i] + E[j]) + fun(theta - E[i] - E[j])
+                fun(theta + E[i] + E[j])
+                - fun(theta + E[i] - E[j])
+                - fun(theta - E[i] + E[j])
+                + fun(theta - E[i] - E[j])
             ) / (4 * step**2)
     return H
 
@@ -456,8 +463,13 @@ class GammaGamma(_MLE):
         p, q, v = np.exp(theta)
         pn = p * n
         return (
-            gammaln(pn + q) - gammaln(pn) - gammaln(q) + q * np.log(v)
-            + (pn - 1) * np.log(m) + pn * np.log(n) - (pn + q) * np.log(n * m + v)
+            gammaln(pn + q)
+            - gammaln(pn)
+            - gammaln(q)
+            + q * np.log(v)
+            + (pn - 1) * np.log(m)
+            + pn * np.log(n)
+            - (pn + q) * np.log(n * m + v)
         )
 
     @staticmethod
@@ -490,7 +502,11 @@ class GammaGamma(_MLE):
 
         bounds = [(-6.0, 8.0), (np.log(1.01), 10.0), (-10.0, 20.0)]  # q > 1: the mean spend must exist
         return self._optimise(
-            fun, ([0.0, 1.0, np.log(scale)],), bounds, jac=True, total_weight=total,
+            fun,
+            ([0.0, 1.0, np.log(scale)],),
+            bounds,
+            jac=True,
+            total_weight=total,
             grad_only=lambda th: self._grad(th, n, m, wn),
         )
 

@@ -223,4 +223,3 @@ def summarize(log: OrderLog, cut: int, end: int | None = None) -> CustomerSummar
         end=int(end),
         stats=stats,
     )
-

@@ -1,0 +1,213 @@
+"""Analyses as people ask for them: the settings a run may have (one set of rules for the page, the API and
+the `run_analysis` command), creating a run (it is queued as an `analysis.run` job), cancelling and deleting one."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from segments.engine.errors import UserFacingError
+from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
+from segsaas import storage
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "analysis.run"
+# The settings of a run that are not column roles (the form's, the API's and the command's options), and their
+# defaults.
+DEFAULT_SETTINGS = {"algorithm": "kmeans", "n_clusters": None, "k_min": 2, "k_max": 10, "nlp": True, "random_state": 42}
+
+
+class AnalysisError(UserFacingError):
+    """An analysis that cannot be started as asked; `field` names the setting at fault."""
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def analysis_default_config(dataset) -> dict:
+    """The engine config a new analysis of this dataset starts from: its confirmed (or detected) column roles."""
+    from datasets.services import dataset_analysis_defaults
+
+    return {**DEFAULT_SETTINGS, **dataset_analysis_defaults(dataset)}
+
+
+def analysis_config(
+    *,
+    dataset,
+    roles: dict | None = None,
+    behaviour: dict | None = None,
+    settings: dict | None = None,
+    config: dict | None = None,
+) -> dict:
+    """The engine config of a run, checked against the dataset up front: the same rules for the page, the API
+    and the command. `roles` ({column: role or "auto"}, for all columns or some) and `behaviour` (the recency,
+    frequency and tenure columns) go on top of `config` (default: the dataset's own roles); `settings` on
+    top of that. Raises AnalysisError naming the field: an unknown column, two customer ids or churn labels, a
+    column with two roles, a behaviour column that is neither a number nor a date, a setting out of range."""
+    from segments.engine import (
+        AUTO,
+        BEHAVIOUR_KEYS,
+        AnalysisConfig,
+        EngineError,
+        analysis_roles,
+        behaviour_role_errors,
+        config_from_roles,
+        roles_from_config,
+    )
+    from segments.engine.config import declared_columns
+
+    columns = dataset.column_names
+    config = dict(config) if config is not None else analysis_default_config(dataset)
+    behaviour = behaviour or {}
+    unknown = [
+        AnalysisError(f"Column {c!r} is not in dataset “{dataset.name}”.", field="roles")
+        for c in roles or {}
+        if c not in columns
+    ] + [
+        AnalysisError(f"{behaviour[key]!r} is not a column of dataset “{dataset.name}”.", field=key)
+        for key in BEHAVIOUR_KEYS
+        if behaviour.get(key) and behaviour[key] not in columns
+    ]
+    if unknown:
+        raise AnalysisError.of(unknown)
+    chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_KEYS}
+    try:
+        if roles is not None:
+            current = roles_from_config(config, columns) if config is not None else dataset.roles or {}
+            current = dataset.in_column_order({c: r for c, r in current.items() if r != AUTO})
+            merged = analysis_roles(current, dataset.in_column_order(roles))
+            config.update(config_from_roles(dataset.in_column_order(merged), chosen))
+        else:
+            config.update(chosen)
+        config.update({key: value for key, value in (settings or {}).items() if key in DEFAULT_SETTINGS})
+        clean = AnalysisConfig.from_dict(config).to_dict()
+    except EngineError as exc:
+        raise AnalysisError(exc.message, field=exc.field) from exc
+    undeclared = [c for c in declared_columns(clean) if c not in columns]
+    if undeclared:
+        raise AnalysisError(f"Column {undeclared[0]!r} is not in dataset “{dataset.name}”.", field="roles")
+    declared = roles_from_config(clean, columns)
+    effective = {c: dataset.column_role(c, declared.get(c)) for c in columns}
+    errors = behaviour_role_errors(effective, chosen)
+    if errors:
+        raise AnalysisError.of(errors)
+    return clean
+
+
+# --- create / cancel / delete --------------------------------------------------------------------
+
+
+def analysis_create(
+    *,
+    organization,
+    dataset,
+    roles: dict | None = None,
+    behaviour: dict | None = None,
+    settings: dict | None = None,
+    config: dict | None = None,
+    name: str = "",
+    created_by=None,
+    color_scheme: str = DEFAULT_COLOR_SCHEME,
+    rerun_of: Analysis | None = None,
+) -> Analysis:
+    """Check the run's settings (`analysis_config`), store the analysis and queue its job (dispatched once the
+    transaction commits). Raises AnalysisError, with the field at fault, before anything is stored."""
+    from jobs.services import job_create
+
+    if dataset.organization_id != organization.pk:
+        raise AnalysisError("This dataset belongs to another organization.", field="dataset")
+    if dataset.status != "ready":
+        raise AnalysisError(f"Dataset “{dataset.name}” is not ready yet (status: {dataset.status}).", field="dataset")
+    if color_scheme not in COLOR_SCHEMES:
+        raise AnalysisError(
+            f"Unknown colour scheme {color_scheme!r}; choose one of {', '.join(COLOR_SCHEMES)}.", field="color_scheme"
+        )
+    if rerun_of is not None and rerun_of.organization_id != organization.pk:
+        raise AnalysisError("Cannot re-run another organization's analysis.")
+    clean = analysis_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
+    name = (name or "").strip()
+    if not name or is_default_name(name, dataset):
+        # An automatic name describes the run's own settings: one carried over from another run (a re-run with
+        # changed settings) is replaced. A name a person typed is kept.
+        name = default_name(dataset, clean)
+    with transaction.atomic():
+        analysis = Analysis.objects.for_organization(organization).create(
+            dataset=dataset,
+            name=name[:200],
+            config=clean,
+            color_scheme=color_scheme,
+            created_by=created_by if getattr(created_by, "pk", None) else None,
+            rerun_of=rerun_of,
+        )
+        analysis.job = job_create(
+            organization=organization, kind=JOB_KIND, params={"analysis_id": analysis.pk}, created_by=created_by
+        )
+        analysis.save(update_fields=["job"])
+    return analysis
+
+
+_RERUN_SUFFIX = " (re-run)"
+# Algorithm names in automatic analysis names before they were the vocabulary's labels (still recognised).
+_OLD_ALGORITHM_NAMES = ("k-means", "agglomerative")
+
+
+def default_name(dataset, config: dict) -> str:
+    """The automatic name of a run: the dataset and the run's own settings."""
+    from segments.engine.vocabulary import algorithm_label
+
+    algorithm = config.get("algorithm", "kmeans")
+    label = algorithm_label(algorithm)
+    if algorithm == "dbscan":
+        return f"{dataset.name} · {label}"
+    if config.get("n_clusters"):
+        k = f"k={config['n_clusters']}"
+    else:
+        k = f"auto k ({config.get('k_min', 2)}–{config.get('k_max', 10)})"
+    return f"{dataset.name} · {label} · {k}"
+
+
+def is_default_name(name: str, dataset) -> bool:
+    """Whether `name` is an automatic name (of any settings, with any number of " (re-run)" suffixes,
+    older formats included) rather than one a person typed."""
+    import re
+
+    from segments.engine.vocabulary import ALGORITHMS
+
+    algorithms = {*ALGORITHMS, *(a.label for a in ALGORITHMS.values()), *_OLD_ALGORITHM_NAMES}
+    pattern = (
+        rf"{re.escape(dataset.name)} · (?:{'|'.join(re.escape(a) for a in sorted(algorithms))})"
+        r"(?: · (?:k=\d+|auto k(?: \(\d+–\d+\))?))?"
+        rf"(?:{re.escape(_RERUN_SUFFIX)})*"
+    )
+    return re.fullmatch(pattern, (name or "").strip()) is not None
+
+
+def analysis_cancel(*, analysis: Analysis) -> Analysis:
+    from jobs.services import job_cancel
+
+    if analysis.job_id and analysis.job.is_active:
+        job_cancel(analysis.job)
+        analysis.job.refresh_from_db()
+    return analysis
+
+
+def analysis_delete(*, analysis: Analysis, actor=None) -> None:
+    """Stop the run if it is still going, remove its files, rows and the record; audited."""
+    from accounts.services import audit
+
+    analysis_cancel(analysis=analysis)
+    organization, name = analysis.organization, analysis.name
+    remove_analysis_files(analysis)
+    with transaction.atomic():
+        job = analysis.job
+        analysis.delete()
+        if job is not None and not job.is_active:
+            job.delete()
+    audit(organization=organization, action="analysis.deleted", actor=actor, target=name)
+
+
+def remove_analysis_files(analysis: Analysis) -> None:
+
+    storage.delete_tree(analysis.storage_dir)

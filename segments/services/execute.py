@@ -1,0 +1,153 @@
+"""Running an analysis in the worker: read the dataset, call the engine with the job's progress callback (so a
+cancel stops it at the next stage), write the fitted model, the per-customer table and the chart sample through
+the storage module, then store metrics, profiles and one `CustomerResult` row per customer in ONE transaction: a
+failure or a cancel leaves no half result (`analysis_on_job_fail` removes what a failed run wrote)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from segments.models import Analysis, CustomerResult
+from segments.services.analyses import remove_analysis_files
+from segments.services.results import bulk_insert_customers
+from segments.services.summaries import chart_sample, feature_zscores, summarise
+from segsaas import storage
+
+log = logging.getLogger(__name__)
+
+
+def dataset_dataframe(dataset):
+    """The dataset's normalised table (Parquet) as a DataFrame."""
+    from datasets.services import dataset_read_dataframe
+
+    return dataset_read_dataframe(dataset)
+
+
+# Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
+CUSTOMERS_ROW_GROUP = 100_000
+
+
+def analysis_execute(*, analysis: Analysis, progress) -> dict:
+    """Run the engine for this analysis and store its results. `progress(stage, percent)` may raise to cancel."""
+    from segments.engine import AnalysisConfig, analyze
+
+    started = time.monotonic()
+    progress("Loading the dataset", 1)
+    df = dataset_dataframe(analysis.dataset)
+    progress(f"Loaded {len(df):,} rows", 4)
+    config = AnalysisConfig.from_dict(analysis.config)
+
+    def engine_progress(stage: str, percent: float) -> None:
+        # The engine's own "Done" is not the end of the run: storing the results follows.
+        progress("Segmentation finished" if stage == "Done" else stage, 4 + 0.86 * max(0.0, min(float(percent), 100.0)))
+
+    result = analyze(df, config, progress=engine_progress)
+    feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
+    del df
+    progress("Saving the model and per-customer results", 91)
+
+    model_rel = f"{analysis.storage_dir}/model.joblib"
+    customers_rel = f"{analysis.storage_dir}/customers.parquet"
+    charts_rel = f"{analysis.storage_dir}/chart_sample.parquet"
+    with storage.local_target(model_rel) as path:
+        result.model.save(path)
+    customers = result.customers.reset_index(drop=True)
+    storage.write_parquet(customers_rel, customers, row_group_size=CUSTOMERS_ROW_GROUP)
+    storage.write_parquet(charts_rel, chart_sample(customers))
+    summary = summarise(customers, result.profiles)
+    summary["feature_z"] = feature_z
+    progress("Storing customer results", 94)
+    metrics = dict(result.metrics)
+    metrics.setdefault("timings", {})
+    quality = metrics.get("quality") or {}
+    silhouette = quality.get("silhouette") if isinstance(quality, dict) else None
+    rows = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
+    # SQLite has ONE write lock for the whole database: a million rows in one transaction would hold it for
+    # ~20 s and stall every other writer (other jobs' progress, logins). There the rows go in first, in short
+    # transactions; they stay invisible (selectors read only a finished analysis's rows) until the analysis
+    # row is marked finished below, and the fail hook deletes them if the run never gets there.
+    # PostgreSQL writes everything in the one final transaction (COPY, no global lock).
+    staged = connection.vendor == "sqlite"
+    t0 = time.monotonic()
+    if staged:
+        rows.delete()  # a retry
+        bulk_insert_customers(analysis, customers, progress=progress)
+    with transaction.atomic():
+        locked = (
+            Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
+        )
+        if locked is None:  # deleted while running
+            rows.delete()
+            remove_analysis_files(analysis)
+            return {"analysis_id": analysis.pk, "deleted": True}
+        if not staged:
+            rows.delete()  # a retry
+            bulk_insert_customers(analysis, customers)
+        insert_seconds = time.monotonic() - t0
+        metrics["timings"]["store_customers_seconds"] = round(insert_seconds, 2)
+        Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
+            metrics=metrics,
+            profiles=result.profiles,
+            summary=summary,
+            n_segments=len([p for p in result.profiles if p.get("segment", 0) >= 0]),
+            customer_count=len(customers),
+            silhouette=silhouette,
+            engine_version=_engine_version(),
+            model_file=model_rel,
+            customers_file=customers_rel,
+            charts_file=charts_rel,
+            finished_at=timezone.now(),
+        )
+    # Committed: from here on nothing may cancel or fail the run (no more progress calls, which raise on cancel).
+    _refresh_planner_statistics(len(customers))
+    _prebuild_figures(analysis)
+    return {
+        "analysis_id": analysis.pk,
+        "segments": len(result.profiles),
+        "customers": len(customers),
+        "seconds": round(time.monotonic() - started, 1),
+        "store_customers_seconds": round(insert_seconds, 2),
+    }
+
+
+def _refresh_planner_statistics(new_rows: int) -> None:
+    """After a large COPY, PostgreSQL plans the first customer-page queries on stale statistics until autovacuum
+    gets round to the table; ANALYZE samples it now (well under a second at a million rows)."""
+    if connection.vendor != "postgresql" or new_rows < 50_000:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {CustomerResult._meta.db_table}")
+    except Exception:  # noqa: BLE001 - only an optimisation; autovacuum will analyse the table later
+        log.exception("ANALYZE after storing %s customer rows failed", new_rows)
+
+
+def _prebuild_figures(analysis: Analysis) -> None:
+    """Charts built once now so page views never pay for it; a failure here only means pages build them later."""
+    from segments.charts import prebuild_figures
+
+    try:
+        analysis.refresh_from_db()
+        prebuild_figures(analysis)
+    except Exception:  # noqa: BLE001 - results are stored; the pages rebuild figures on demand
+        log.exception("Could not pre-build the charts of analysis %s", analysis.pk)
+
+
+def _engine_version() -> str:
+    from segments.engine import ENGINE_VERSION
+
+    return ENGINE_VERSION
+
+
+def analysis_on_job_fail(job) -> None:
+    """A failed or cancelled run leaves no files behind (its DB results were never written)."""
+    analysis = (
+        Analysis.objects.for_organization(job.organization).filter(pk=(job.params or {}).get("analysis_id")).first()
+    )
+    if analysis is not None and not analysis.customers_file:
+        CustomerResult.objects.for_organization(job.organization).filter(analysis=analysis).delete()
+        remove_analysis_files(analysis)

@@ -1,0 +1,63 @@
+"""Storing one `CustomerResult` row per customer: PostgreSQL's COPY inside the run's final transaction, or
+batched INSERTs elsewhere."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from segments.models import Analysis, CustomerResult
+
+
+def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
+    """One row per customer. PostgreSQL: COPY into the caller's transaction. Elsewhere batched INSERTs; with
+    `progress`, each batch commits on its own (and `progress` may raise to cancel between batches)."""
+    import pandas as pd
+
+    n = len(customers)
+    frame = pd.DataFrame(
+        {
+            "organization_id": analysis.organization_id,
+            "analysis_id": analysis.pk,
+            "row_index": range(n),
+            "customer_id": customers["customer_id"].astype(str).str.slice(0, 100)
+            if "customer_id" in customers
+            else [str(i) for i in range(n)],
+            "segment": customers["segment"].astype("int64"),
+            "churn_risk": pd.to_numeric(customers.get("churn_risk", 0.0), errors="coerce")
+            .fillna(0.0)
+            .astype("float64"),
+            "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", 0.0), errors="coerce")
+            .fillna(0.0)
+            .astype("float64"),
+            "value_tier": _text_col(customers, "value_tier", n),
+            "risk_level": _text_col(customers, "risk_level", n),
+            "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),
+        }
+    )
+    table = CustomerResult._meta.db_table
+    columns = list(frame.columns)
+    if connection.vendor == "postgresql":
+        import io
+
+        with connection.cursor() as cursor:
+            for start in range(0, n, 250_000):
+                buf = io.StringIO()
+                frame.iloc[start : start + 250_000].to_csv(buf, index=False, header=False)
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(buf.getvalue())
+        return
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed identifiers
+    for start in range(0, n, 50_000):
+        chunk = frame.iloc[start : start + 50_000]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, list(chunk.itertuples(index=False, name=None)))
+        if progress is not None:
+            done = min(start + 50_000, n)
+            progress(f"Storing customer results ({done:,} of {n:,})", 94 + 3 * done / max(n, 1))
+
+
+def _text_col(customers, name: str, n: int):
+    if name not in customers:
+        return [""] * n
+    return customers[name].astype(str).fillna("").str.slice(0, 20)
