@@ -11,6 +11,9 @@ imported libraries), rows/s. Library import time is reported separately: a Celer
                 supervised classifier (gradient boosting on the engine's features) trained on the true labels
                 of half the customers and scored on the other half. Also checks churn risk against the
                 simulated future churn label and predicted LTV against simulated 12-month spend.
+--micro         instead of an analysis, the small figures the tests used to time: generating 100,000 customers,
+                inferring roles on them, scoring one record and 10,000 records with predict_segment, and the
+                text encoder's sentiment per distinct text against TextBlob's.
 --compare-full  repeats the analysis with every row used for choosing k and fitting (fit_sample_size=None;
                 silhouette stays on its fixed 6,000-row sample, an all-pairs silhouette on 100k rows is
                 10^10 distances per k) and reports whether k matches and the ARI between the two labelings.
@@ -86,6 +89,10 @@ def _run(args) -> dict:
         "churn_method": m["churn"]["method"],
         "ltv_method": m["ltv"]["method"],
         "ltv_r2_vs_target": m["ltv"].get("r2"),
+        "peak_rss_mb_after_stage": m["peak_memory_mb_after_stage"],
+        "distinct_texts": {
+            c: int(df[c].nunique()) for c, role in m["roles"].items() if role == "text" and c in df.columns
+        },
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in load_after],
     }
@@ -123,6 +130,48 @@ def _run(args) -> dict:
     return out
 
 
+def _micro(rows: int, seed: int) -> None:
+    """Small figures, each the median of a few repeats (the single-record call: of 50)."""
+    import statistics
+
+    import pandas as pd
+    from textblob import TextBlob
+
+    from segments.engine import AnalysisConfig, analyze, generate_synthetic, infer_roles, predict_segment
+    from segments.engine.preprocess.sentiment import pattern_sentiment
+
+    def timed(fn, repeat=3):
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times), out
+
+    print(f"load average {[round(x, 2) for x in os.getloadavg()]}")
+    secs, df = timed(lambda: generate_synthetic(rows, seed=seed))
+    print(f"  generate_synthetic({rows:,})        {secs:8.3f} s   ({rows / secs:,.0f} rows/s)")
+    secs, _ = timed(lambda: infer_roles(df))
+    print(f"  infer_roles on {rows:,} rows      {secs:8.3f} s")
+    model = analyze(df.head(3000), AnalysisConfig(n_clusters=5)).model
+    record = df.drop(columns=["customer_id"]).iloc[3].to_dict()
+    record = {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
+    predict_segment(model, record)
+    one = [timed(lambda: predict_segment(model, record), repeat=1)[0] for _ in range(50)]
+    print(f"  predict_segment, one record      {statistics.median(one) * 1000:8.2f} ms (median of 50)")
+    batch = df.head(10_000)
+    secs, _ = timed(lambda: predict_segment(model, batch))
+    print(f"  predict_segment, 10,000 records  {secs:8.3f} s")
+    texts = [t for t in pd.unique(df["review"].dropna())][:2000]
+    sentiment = pattern_sentiment()
+    secs, _ = timed(lambda: sentiment(texts))
+    tb, _ = timed(lambda: [TextBlob(t).sentiment for t in texts], repeat=1)
+    print(
+        f"  sentiment per distinct text      {secs / len(texts) * 1e6:8.1f} us (TextBlob(t).sentiment: "
+        f"{tb / len(texts) * 1e6:.1f} us, {tb / secs:.1f}x)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -130,10 +179,14 @@ def main() -> int:
     parser.add_argument("--algorithm", default="kmeans", choices=["kmeans", "gmm", "agglomerative", "dbscan"])
     parser.add_argument("--recovery", action="store_true", help="measure ARI vs hidden segments and the ceiling")
     parser.add_argument("--compare-full", action="store_true", help="compare with an all-rows run")
+    parser.add_argument("--micro", action="store_true", help="small figures instead of an analysis (see above)")
     parser.add_argument("--threads", type=int, default=None, help="OpenMP/BLAS threads (default: engine's rule)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--data", help=argparse.SUPPRESS)  # internal: run the measurement on this Parquet file
     args = parser.parse_args()
+    if args.micro:
+        _micro(args.rows, args.seed)
+        return 0
     if args.data:
         print(json.dumps(_run(args)))
         return 0
@@ -176,6 +229,10 @@ def main() -> int:
         f"  {'CPU time (user+sys)':<28} {res['cpu_seconds']:8.2f} s   (with one thread: the wall time on an idle box)"
     )
     print(f"  peak RSS                     {res['peak_rss_mb']:8,} MB")
+    after = ", ".join(f"{stage} {mb:,.0f}" for stage, mb in res["peak_rss_mb_after_stage"].items())
+    print(f"  peak RSS after each stage (MB): {after}")
+    for column, distinct in res["distinct_texts"].items():
+        print(f"  text column {column!r}: {distinct:,} distinct texts in {res['rows']:,} rows")
     print(f"  k = {res['k']}: {res['chosen_by']}")
     q = res["quality"]
     print(

@@ -15,7 +15,8 @@ Public API
                               ``.model`` (FittedPipeline).
 ``FittedPipeline``            ``.save(path)`` writes one joblib file with ENGINE_VERSION and the expected schema.
 ``load_model(path)``          -> FittedPipeline; EngineError when the file is not a model or the version is
-                              incompatible (different major version).
+                              incompatible (another major version, or older than ``OLDEST_LOADABLE`` in
+                              pipeline.py: 1.0 models, saved before the per-role encoders).
 ``predict_segment(model, record_or_records)``
                               dict -> dict; list/DataFrame -> list of dicts with segment, segment_name,
                               churn_risk, predicted_ltv, recommendations (top 3), key_features.

@@ -2,7 +2,14 @@
 
 sklearn's predictor dispatches every tree through OpenMP; for one API record that costs
 ~0.1-0.2 ms per tree on a busy 2-core machine. Walking the ~80 small trees in Python costs
-a fraction of a millisecond. Results equal sklearn's (same thresholds and missing-value rule).
+a fraction of a millisecond. Results equal sklearn's (same thresholds, missing-value rule and order of
+summation): tests/engine/test_oracles.py compares them with ``decision_function`` / ``predict`` /
+``predict_proba`` on random data.
+
+The walk reads private attributes of scikit-learn's fitted model (``_predictors``, ``_baseline_prediction`` and
+the fields of each predictor's ``nodes`` array). Their presence is checked when a model is wrapped (a renamed or
+removed attribute raises ``FastTreesUnsupported`` naming it, rather than scoring wrongly), and the test suite
+fails on a scikit-learn version not in ``VERIFIED_SKLEARN`` until the oracle tests have been run against it.
 """
 
 from __future__ import annotations
@@ -11,17 +18,53 @@ import math
 
 import numpy as np
 
+VERIFIED_SKLEARN = ("1.9",)  # major.minor versions the oracle tests passed on
+NODE_FIELDS = (
+    "value",
+    "feature_idx",
+    "num_threshold",
+    "missing_go_to_left",
+    "left",
+    "right",
+    "is_leaf",
+    "is_categorical",
+)
+
+
+class FastTreesUnsupported(RuntimeError):
+    """The fitted model is not one this walk can score exactly (another layout, several outputs, categories)."""
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
 
 class FastTrees:
     def __init__(self, hgb):
-        if getattr(hgb, "_predictors", None) is None or hgb.n_trees_per_iteration_ != 1:
-            raise ValueError("only single-output fitted HistGradientBoosting models are supported")
+        for attribute in ("_predictors", "_baseline_prediction", "n_trees_per_iteration_"):
+            if not hasattr(hgb, attribute):
+                raise FastTreesUnsupported(
+                    f"scikit-learn {_sklearn_version()}: a fitted {type(hgb).__name__} has no {attribute!r}; "
+                    "segments/engine/fasttrees.py reads it to score small batches: re-check the walk against "
+                    "tests/engine/test_oracles.py"
+                )
+        if hgb.n_trees_per_iteration_ != 1:
+            raise FastTreesUnsupported("only single-output fitted HistGradientBoosting models are supported")
         self.baseline = float(np.ravel(hgb._baseline_prediction)[0])
         self.trees = []
         for (predictor,) in hgb._predictors:
             nodes = predictor.nodes
+            missing = [f for f in NODE_FIELDS if f not in (nodes.dtype.names or ())]
+            if missing:
+                raise FastTreesUnsupported(
+                    f"scikit-learn {_sklearn_version()}: HistGradientBoosting's tree nodes have no field "
+                    f"{', '.join(map(repr, missing))}; segments/engine/fasttrees.py reads them to score small "
+                    "batches: re-check the walk against tests/engine/test_oracles.py"
+                )
             if nodes["is_categorical"].any():
-                raise ValueError("categorical splits are not supported")
+                raise FastTreesUnsupported("categorical splits are not supported")
             self.trees.append(
                 (
                     nodes["value"].tolist(),

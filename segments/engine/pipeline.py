@@ -18,11 +18,13 @@ from .config import AnalysisConfig
 from .errors import EngineError
 from .predictive import feature_importance, fit_churn, fit_ltv
 from .preprocess import Preprocessor
-from .profiles import build_profiles, lifecycle_stages
+from .profiles import ProfileInputs, build_profiles, lifecycle_stages
 from .roles import infer_behaviour_roles, infer_roles, pick_id_column
 from .vocabulary import algorithm_label
 
-ENGINE_VERSION = "1.0.0"
+# 1.1: preprocessing is stored as one encoder per role (Preprocessor.encoders_); models saved by 1.0 cannot load
+ENGINE_VERSION = "1.1.0"
+OLDEST_LOADABLE = (1, 1)  # (major, minor) of the oldest saved model this engine reads
 MODEL_KIND = "segsaas-engine-model"
 MIN_ROWS = 10
 
@@ -83,22 +85,33 @@ class FittedPipeline:
         )
 
 
+def _major_minor(version: str) -> tuple[int, int]:
+    major, minor = ([int(p) if p.isdigit() else -1 for p in version.split(".")] + [0, 0])[:2]
+    return major, minor
+
+
 def load_model(path) -> FittedPipeline:
     import joblib
 
+    rerun = "Re-run the analysis to rebuild the model."
     try:
         payload = joblib.load(path)
     except FileNotFoundError as exc:
         raise EngineError(f"model file {str(path)!r} does not exist") from exc
+    except (AttributeError, ImportError) as exc:  # a class the file names has moved or gone: another layout
+        raise EngineError(
+            f"model {str(path)!r} was saved by an engine whose model layout this engine ({ENGINE_VERSION}) cannot "
+            f"read. {rerun}"
+        ) from exc
     except Exception as exc:  # joblib raises many types for foreign files
         raise EngineError(f"{str(path)!r} is not a SegSaaS model file ({type(exc).__name__})") from exc
     if not isinstance(payload, dict) or payload.get("kind") != MODEL_KIND:
         raise EngineError(f"{str(path)!r} is not a SegSaaS model file")
     version = str(payload.get("engine_version"))
-    if version.split(".")[0] != ENGINE_VERSION.split(".")[0]:
+    saved = _major_minor(version)
+    if saved[0] != _major_minor(ENGINE_VERSION)[0] or saved < OLDEST_LOADABLE:
         raise EngineError(
-            f"model {str(path)!r} was built by engine {version}; this engine ({ENGINE_VERSION}) cannot load it. "
-            "Re-run the analysis to rebuild the model."
+            f"model {str(path)!r} was built by engine {version}; this engine ({ENGINE_VERSION}) cannot load it. {rerun}"
         )
     return payload["pipeline"]
 
@@ -308,19 +321,21 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     stage("Profiles", 84)
     stage_labels = lifecycle_stages(beh, churn)
     profiles, insight, levels = build_profiles(
-        labels,
-        X,
-        pre.feature_names_,
-        pre.weights_,
-        pre.mean_,
-        pre.std_,
-        profile_frame,
-        beh,
-        churn,
-        ltv,
-        pre.revenue_column(),
-        churn_metrics["method"],
-        stage_labels,
+        ProfileInputs(
+            labels=labels,
+            features=X,
+            feature_names=pre.feature_names_,
+            weights=pre.weights_,
+            means=pre.mean_,
+            stds=pre.std_,
+            readable=profile_frame,
+            behaviour=beh,
+            churn=churn,
+            ltv=ltv,
+            revenue_column=pre.revenue_column(),
+            churn_method=churn_metrics["method"],
+            lifecycle=stage_labels,
+        )
     )
     done("Profiles")
 
@@ -354,7 +369,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             "top_recommendation": per_segment([by_id[s]["recommendations"][0]["action"] for s in seg_ids]),
         }
     )
-    key_features = [d["feature"] for d in importance[:6]] or [p.name for p in pre.plans_[:6]]
+    key_features = [d["feature"] for d in importance[:6]] or [e.column for e in pre.encoders_[:6]]
     model = FittedPipeline(
         engine_version=ENGINE_VERSION,
         config=config.to_dict(),

@@ -19,7 +19,7 @@ def input_fields(model: FittedPipeline) -> list[str]:
     churn label and other columns of the training table are accepted in a record but not used, so they are not
     listed as expected: a partner scoring a new customer has no churn label for it."""
     pre = model.preprocessor
-    used = [p.name for p in pre.plans_] + [c for c in pre.behaviour_.values() if c]
+    used = [e.column for e in pre.encoders_] + [c for c in pre.behaviour_.values() if c]
     return sorted(dict.fromkeys(used))
 
 
@@ -57,7 +57,7 @@ def _check_fields(model: FittedPipeline, records: list[Mapping]) -> None:
 
 def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
     pre = model.preprocessor
-    wanted = [p.name for p in pre.plans_] + [c for c in pre.behaviour_.values() if c]
+    wanted = [e.column for e in pre.encoders_] + [c for c in pre.behaviour_.values() if c]
     return {c: [r.get(c) for r in records] for c in dict.fromkeys(wanted)}
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .config import BEHAVIOUR_KEYS
 from .recommend import segment_recommendations
 
 NEW_DAYS = 90
@@ -110,33 +112,46 @@ def _segment_means(values: np.ndarray, k_off: np.ndarray, n_slots: int):
     return seg_mean, pop_mean, pop_std, np.where(np.isfinite(z), z, 0.0)
 
 
-def build_profiles(
-    labels,
-    X,
-    feature_names,
-    weights,
-    means,
-    stds,
-    profile_frame: pd.DataFrame,
-    beh,
-    churn,
-    ltv,
-    revenue_col: str | None,
-    churn_method: str,
-    stage: np.ndarray,
-) -> tuple[list[dict], dict, dict[str, np.ndarray]]:
+@dataclass
+class ProfileInputs:
+    """What segment profiles are computed from, one entry per customer where it is an array.
+
+    ``readable`` holds the values a person reads (recorded values; NaN where a value was missing, so averages
+    are over the customers who have one). ``features`` is the model's standardised and weighted matrix, described
+    by ``feature_names``, ``weights``, ``means`` and ``stds`` (Preprocessor.feature_names_, weights_, mean_,
+    std_)."""
+
+    labels: np.ndarray  # segment per customer (-1: unclustered)
+    features: np.ndarray
+    feature_names: list[str]
+    weights: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+    readable: pd.DataFrame
+    behaviour: dict[str, np.ndarray]  # recency, frequency, tenure (days, counts), monetary
+    churn: np.ndarray  # churn risk
+    ltv: np.ndarray  # predicted lifetime value
+    revenue_column: str | None
+    churn_method: str
+    lifecycle: np.ndarray  # lifecycle stage per customer (lifecycle_stages)
+
+
+def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, np.ndarray]]:
     """Segment profiles, insights, and each customer's own risk level and value tier.
 
-    ``profile_frame`` holds the values a person reads (recorded values; NaN where a value was missing, so
-    averages are over the customers who have one). Every "z" / "SD" figure is (segment mean - population mean)
-    / population SD of exactly those values, the same numbers printed beside it."""
+    Every "z" / "SD" figure is (segment mean - population mean) / population SD of exactly the readable values,
+    the same numbers printed beside it."""
+    labels, X, feature_names = inputs.labels, inputs.features, inputs.feature_names
+    weights, means, stds = inputs.weights, inputs.means, inputs.stds
+    profile_frame, beh, churn, ltv = inputs.readable, inputs.behaviour, inputs.churn, inputs.ltv
+    revenue_col, churn_method, stage = inputs.revenue_column, inputs.churn_method, inputs.lifecycle
     n = len(labels)
     seg_ids = sorted(int(s) for s in np.unique(labels))
     frame = profile_frame.copy()
     frame["churn_risk"] = churn
     if np.isfinite(ltv).any():
         frame["predicted_ltv"] = ltv
-    for key in ("recency", "frequency", "tenure"):
+    for key in (k.removesuffix("_col") for k in BEHAVIOUR_KEYS):
         if key in beh:
             frame[f"_{key}"] = beh[key]
     k_off = labels - min(seg_ids)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .coerce import date_parse_share, has_currency, is_missing_token, numeric_parse_share
-from .config import AUTO, AnalysisConfig, roles_from_config
+from .config import AUTO, BEHAVIOUR_KEYS, AnalysisConfig, roles_from_config
 from .errors import EngineError
 
 SAMPLE_ROWS = 5_000
@@ -131,22 +131,24 @@ def _match(patterns, candidates: list[str]) -> str | None:
 def infer_behaviour_roles(
     df: pd.DataFrame, roles: dict[str, str] | None = None, config: AnalysisConfig | None = None
 ) -> dict[str, str | None]:
-    """{"recency_col", "frequency_col", "tenure_col"}: from the config when given, else from column
-    names (numeric columns such as days_since_last_purchase / orders / tenure_days, or date columns
-    such as last_purchase_date / signup_date, which become days before the reference date)."""
+    """{key: column or None} for each of BEHAVIOUR_KEYS (recency, frequency, tenure): from the config when given,
+    else from column names (numeric columns such as days_since_last_purchase / orders / tenure_days, or date
+    columns such as last_purchase_date / signup_date, which become days before the reference date)."""
     config = config or AnalysisConfig()
     roles = roles if roles is not None else infer_roles(df, config)
     numeric = [c for c, r in roles.items() if r in ("numeric", "monetary")]
     dates = [c for c, r in roles.items() if r == "date"]
-    out: dict[str, str | None] = {
-        "recency_col": config.recency_col
-        or _match(_RECENCY_NUM[:1], numeric)
-        or _match(_RECENCY_DATE[:1], dates)
-        or _match(_RECENCY_NUM[1:], numeric)
-        or _match(_RECENCY_DATE[1:], dates),
-        "frequency_col": config.frequency_col or _match(_FREQ, [c for c in numeric if roles[c] == "numeric"]),
-        "tenure_col": config.tenure_col or _match(_TENURE_NUM, numeric) or _match(_TENURE_DATE, dates),
+    by_name = {  # the column names each behaviour role is recognised by, in order of preference
+        "recency_col": lambda: (
+            _match(_RECENCY_NUM[:1], numeric)
+            or _match(_RECENCY_DATE[:1], dates)
+            or _match(_RECENCY_NUM[1:], numeric)
+            or _match(_RECENCY_DATE[1:], dates)
+        ),
+        "frequency_col": lambda: _match(_FREQ, [c for c in numeric if roles[c] == "numeric"]),
+        "tenure_col": lambda: _match(_TENURE_NUM, numeric) or _match(_TENURE_DATE, dates),
     }
+    out: dict[str, str | None] = {key: getattr(config, key) or by_name[key]() for key in BEHAVIOUR_KEYS}
     for key, col in out.items():
         if col is not None and col not in df.columns:
             raise EngineError(f"column {col!r} given as {key.removesuffix('_col')} is not in the data")

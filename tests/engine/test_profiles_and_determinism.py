@@ -1,9 +1,11 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from segments.engine import AnalysisConfig, analyze
+from segments.engine.profiles import ProfileInputs, build_profiles
 
 PROFILE_KEYS = {
     "segment",
@@ -140,3 +142,35 @@ def test_progress_reports_stages_and_can_cancel(small_customers):
 
     with pytest.raises(Cancelled):
         analyze(small_customers, AnalysisConfig(n_clusters=3), progress=cancel)
+
+
+def test_a_segment_s_mean_and_distance_from_average_come_from_its_readable_values():
+    """build_profiles on a hand-made population: two segments of two customers, spend 1 and 3 on average."""
+    labels = np.array([0, 0, 1, 1])
+    spend = np.array([1.0, 1.0, 3.0, 3.0])
+    X = ((spend - 2.0) / 1.0)[:, None].astype(np.float32)
+    profiles, insights, levels = build_profiles(
+        ProfileInputs(
+            labels=labels,
+            features=X,
+            feature_names=["spend"],
+            weights=np.array([1.0]),
+            means=np.array([2.0]),
+            stds=np.array([1.0]),
+            readable=pd.DataFrame({"spend": spend.astype(np.float32)}),
+            behaviour={"monetary": spend},
+            churn=np.array([0.1, 0.1, 0.6, 0.6]),
+            ltv=np.array([10.0, 10.0, 30.0, 30.0]),
+            revenue_column="spend",
+            churn_method="supervised",
+            lifecycle=np.array(["active", "active", "at_risk", "at_risk"], dtype=object),
+        )
+    )
+    low, high = profiles
+    assert (low["stats"]["spend"]["mean"], low["stats"]["spend"]["z"]) == (1.0, -1.0)
+    assert (high["stats"]["spend"]["mean"], high["stats"]["spend"]["z"]) == (3.0, 1.0)
+    assert low["total_revenue"] == 2.0 and high["revenue_share"] == 0.75
+    assert (low["value_tier"], high["value_tier"]) == ("low", "high")  # LTV 10 and 30 against an average of 20
+    assert (low["risk_level"], high["risk_level"]) == ("low", "high")
+    assert levels["risk_level"].tolist() == ["low", "low", "high", "high"]
+    assert insights["population"]["likely_to_leave"]["customers"] == 2

@@ -1,5 +1,3 @@
-import time
-
 import pandas as pd
 
 from segments.engine import generate_synthetic, infer_behaviour_roles
@@ -31,7 +29,6 @@ def test_synthetic_customers_have_the_promised_columns():
     assert df["customer_id"].is_unique
     missing = df[["total_spend", "region", "review"]].isna().mean()
     assert ((missing > 0.01) & (missing < 0.04)).all()
-    assert df["review"].nunique() < 300  # finite templates, sentiment computed once per distinct text
     assert infer_behaviour_roles(df)["recency_col"] == "last_purchase_date"
 
 
@@ -53,8 +50,20 @@ def test_review_sentiment_follows_the_segment():
     assert by_seg[0] > by_seg[1]  # VIP loyalists happier than at-risk budget buyers
 
 
-def test_a_hundred_thousand_rows_generate_quickly():
-    t = time.perf_counter()
-    df = generate_synthetic(100_000, seed=5)
-    assert len(df) == 100_000
-    assert time.perf_counter() - t < 5
+def test_reviews_vary_like_a_real_review_column():
+    """Real review columns are mostly distinct, short and long, positive, neutral, negative and mixed, with
+    negations, typos and non-ASCII: the text encoder is measured (bench/engine.py) on text like that."""
+    reviews = generate_synthetic(20_000, seed=3)["review"].dropna()
+    assert reviews.nunique() > 0.6 * len(reviews)
+    assert reviews.value_counts().iloc[0] > 0.01 * len(reviews)  # a few short reviews repeat word for word
+    words = reviews.str.split().str.len()
+    assert words.min() == 1 and words.max() >= 20
+    assert reviews.str.contains(r"\b(?:but|although|however|yet)\b", case=False).mean() > 0.02  # mixed
+    assert reviews.str.contains(r"\b(?:not|never)\b", case=False).mean() > 0.05
+    assert not reviews.map(str.isascii).all()
+
+
+def test_distinct_reviews_grow_with_the_table_but_more_slowly():
+    small = generate_synthetic(10_000, seed=3)["review"].nunique()
+    large = generate_synthetic(100_000, seed=3)["review"].nunique()
+    assert 0.45 * 100_000 < large < 8 * small  # about half distinct at 100k rows; the one-clause texts repeat
