@@ -61,7 +61,10 @@ def test_a_table_without_money_analyses_and_says_why_there_is_no_ltv(people, wor
         response = client.get(f"/analyses/{analysis.pk}/{tab}")
         assert response.status_code == 200, tab
         text = re.sub(r"<[^>]+>", " ", response.content.decode())
-        assert not re.search(r"\bNaN\b|\bnan\b|\bNone\b|\$0(?![.,\d])", text), (tab, re.findall(r".{40}(?:NaN|nan|None|\$0).{40}", text))
+        assert not re.search(r"\bNaN\b|\bnan\b|\bNone\b|\$0(?![.,\d])", text), (
+            tab,
+            re.findall(r".{40}(?:NaN|nan|None|\$0).{40}", text),
+        )
     data_tab = client.get(f"/analyses/{analysis.pk}/").content.decode()
     assert "lifetime value cannot be estimated" in data_tab
 
