@@ -65,7 +65,9 @@ def k_selection_figure(analysis):
         height=380,
         subtitle="silhouette, elbow of the inertia curve and stability across resamples",
     )
-    fig.update_xaxes(title_text="Number of segments (k)", dtick=1)
+    # Half a step of room at both ends: a tick at the very corner would sit on the y axes' lowest labels.
+    span = [min(ks) - 0.5, max(ks) + 0.5] if ks else None
+    fig.update_xaxes(title_text="Number of segments (k)", dtick=1, range=span)
     fig.update_yaxes(title_text="Silhouette / stability (ARI, 0–1)", secondary_y=False)
     fig.update_yaxes(
         title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)", secondary_y=True, showgrid=False
