@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from segments.models import Analysis, CustomerResult
 
-COUNT_CAP = 10_000  # beyond this a filtered count is shown as "10,000+" instead of counting a million rows
+COUNT_CAP = 10_000
+DASHBOARD_SEGMENTS = 6  # the dashboard lists the latest analysis's largest segments, and says how many it leaves out  # beyond this a filtered count is shown as "10,000+" instead of counting a million rows
 
 
 def analysis_list(*, organization, dataset=None, status: str | None = None) -> QuerySet[Analysis]:
@@ -139,10 +140,11 @@ def dashboard(*, organization) -> dict:
     latest = (
         Analysis.objects.for_organization(organization)
         .filter(job__status="succeeded", n_segments__isnull=False)
-        .only("id", "name", "profiles", "customer_count")
+        .only("id", "name", "profiles", "customer_count", "n_segments")
         .order_by("-created_at")
         .first()
     )
+    shown = sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:DASHBOARD_SEGMENTS] if latest else []
     return {
         "member_count": Membership.objects.for_organization(organization).count(),
         "dataset_count": Dataset.objects.for_organization(organization).count(),
@@ -152,5 +154,6 @@ def dashboard(*, organization) -> dict:
         .count(),
         "recent_analyses": analyses[:6],
         "latest": latest,
-        "latest_segments": sorted(latest.profiles, key=lambda p: -p.get("size", 0))[:6] if latest else [],
+        "latest_segments": shown,
+        "latest_hidden": len(latest.profiles) - len(shown) if latest else 0,
     }

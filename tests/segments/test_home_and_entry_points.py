@@ -19,9 +19,19 @@ def test_the_dashboard_counts_datasets_and_analyses_and_lists_the_latest_segment
     for profile in analysis.profiles:
         assert profile["name"] in latest
         assert f"/analyses/{analysis.pk}/profiles/#segment-{profile['segment']}" in latest
+    assert "more-segments" not in latest  # all 4 are listed: nothing to say
     # Globex sees none of Acme's work.
     globex = client_for(people.charlie, people.globex).get("/").content.decode()
     assert re.search(r'data-testid="analysis-count">\s*0\s*<', globex) and "latest-segments" not in globex
+
+
+def test_the_dashboard_says_when_it_lists_only_the_largest_segments(people, finished_analysis, client_for):
+    analysis = finished_analysis(people.acme, people.alice, n_clusters=8)
+    html = client_for(people.vera, people.acme).get("/").content.decode()
+    latest = html[html.index('data-testid="latest-segments"') :]
+    largest = sorted(analysis.profiles, key=lambda p: -p["size"])
+    assert all(p["name"] in latest for p in largest[:6])
+    assert "The 6 largest of 8 segments" in latest and f"/analyses/{analysis.pk}/profiles/" in latest
 
 
 def test_the_dashboard_lists_runs_that_have_not_finished_and_counts_only_analyses(people, make_dataset, client_for):
