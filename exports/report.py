@@ -12,7 +12,7 @@ from datetime import datetime
 
 from exports import charts
 from segments.engine import formatting as fmt
-from segments.engine.vocabulary import algorithm_phrase
+from segments.engine.vocabulary import algorithm_phrase, lifecycle_label
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -209,7 +209,8 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str],
     lifecycle = p.get("lifecycle") or {}
     total = sum(v for v in lifecycle.values() if isinstance(v, int | float)) or 0
     lifecycle_rows = [
-        {"stage": k.replace("_", " "), "count": v, "share": (v / total) if total else 0} for k, v in lifecycle.items()
+        {"stage": lifecycle_label(k).lower(), "count": v, "share": (v / total) if total else 0}
+        for k, v in lifecycle.items()
     ]
     recs = sorted(p.get("recommendations") or [], key=lambda r: PRIORITY_ORDER.get(r.get("priority"), 3))
     return {

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from exports.sources import CUSTOMER_COLUMNS
-from segments.engine.vocabulary import algorithm_label
+from segments.engine.vocabulary import algorithm_label, lifecycle_label
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # one header row
@@ -227,7 +227,7 @@ def _profiles_sheet(book, fmt, profiles):
             if stage not in stages:
                 stages.append(stage)
     titles = [t for _, t, _, _ in PROFILE_FIELDS] + ["Distinguishing features"]
-    titles += [f"Lifecycle: {s.replace('_', ' ')}" for s in stages]
+    titles += [f"Lifecycle: {lifecycle_label(s).lower()}" for s in stages]
     titles += [f"{f} (mean)" for f in stats] + [f"{f} (median)" for f in stats]
     for col, (_, _, _, width) in enumerate(PROFILE_FIELDS):
         ws.set_column(col, col, width)
@@ -332,6 +332,8 @@ def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progres
                     continue
                 if name in kinds:
                     write_number(row, col, value, kinds[name])
+                elif name == "lifecycle_stage":
+                    write_string(row, col, lifecycle_label(value), text)
                 else:
                     write_string(row, col, str(value), text)
         seen += n

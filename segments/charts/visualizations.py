@@ -14,8 +14,9 @@ from segments.charts.common import (
     sorted_segments,
     wrap,
 )
+from segments.engine.vocabulary import LIFECYCLE_STAGES
 
-LIFECYCLE_LABELS = {"new": "New", "active": "Active", "at_risk": "At risk", "dormant": "Dormant"}
+LIFECYCLE_LABELS = LIFECYCLE_STAGES
 LIFECYCLE_COLORS = {"new": "#4dabf7", "active": "#40c057", "at_risk": "#fab005", "dormant": "#868e96"}
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .config import BEHAVIOUR_KEYS
 from .recommend import segment_recommendations
+from .vocabulary import LIFECYCLE_STAGES
 
 NEW_DAYS = 90
 DORMANT_DAYS = 180
@@ -247,7 +248,7 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         engagement_level = "high" if engagement > 0.3 else "low" if engagement < -0.3 else "medium"
         mask = labels == s
         seg_stage = stage[mask]
-        lifecycle = {st: int((seg_stage == st).sum()) for st in ("new", "active", "at_risk", "dormant")}
+        lifecycle = {st: int((seg_stage == st).sum()) for st in LIFECYCLE_STAGES}
         seg_revenue = float(np.nansum(revenue[mask])) if revenue is not None else None
         sentiment_cols = [c for c in profile_frame.columns if c.endswith("(sentiment)")]
 

@@ -36,6 +36,16 @@ def algorithm_choices(*, with_notes: bool = False) -> list[tuple[str, str]]:
     return [(key, f"{a.label} ({a.note})" if with_notes and a.note else a.label) for key, a in ALGORITHMS.items()]
 
 
+# A customer's lifecycle stage, in the order customers move through them: key -> label.
+LIFECYCLE_STAGES = {"new": "New", "active": "Active", "at_risk": "At risk", "dormant": "Dormant"}
+
+
+def lifecycle_label(key: str | None) -> str:
+    if not key:
+        return "—"
+    return LIFECYCLE_STAGES.get(key, str(key).replace("_", " ").capitalize())
+
+
 # The churn and LTV models' `method` keys (stored in the metrics with a `method_label`).
 METHOD_LABELS = {
     "churn": {

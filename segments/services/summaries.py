@@ -35,7 +35,6 @@ def chart_sample(customers, per_segment: int | None = None, seed: int = 42):
     return sample.reset_index(drop=True)
 
 
-LIFECYCLE_ORDER = ["new", "active", "at_risk", "dormant"]
 HEATMAP_MAX_FEATURES = 14
 
 
@@ -99,8 +98,10 @@ def summarise(customers, profiles: list[dict]) -> dict:
     out["segment_sizes"] = {str(int(k)): int(v) for k, v in seg.value_counts().sort_index().items()}
     if "lifecycle_stage" in customers:
         table = pd.crosstab(seg, customers["lifecycle_stage"].astype(str))
-        stages = [s for s in LIFECYCLE_ORDER if s in table.columns] + [
-            s for s in table.columns if s not in LIFECYCLE_ORDER
+        from segments.engine.vocabulary import LIFECYCLE_STAGES
+
+        stages = [s for s in LIFECYCLE_STAGES if s in table.columns] + [
+            s for s in table.columns if s not in LIFECYCLE_STAGES
         ]
         out["lifecycle"] = {
             "stages": stages,

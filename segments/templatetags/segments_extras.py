@@ -43,6 +43,20 @@ def human(value):
     return str(value or "").replace("_", " ")
 
 
+@register.filter
+def lifecycle_label(key):
+    from segments.engine.vocabulary import lifecycle_label as label
+
+    return label(key)
+
+
+@register.filter
+def algorithm_label(key):
+    from segments.engine.vocabulary import algorithm_label as label
+
+    return label(key)
+
+
 # --- human labels and number formats (one module: segments.engine.formatting) ----------------------------------
 
 

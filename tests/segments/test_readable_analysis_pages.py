@@ -279,3 +279,16 @@ def test_a_running_analysis_offers_one_cancel_button(people, client_for, make_da
     html = client_for(people.bob, people.acme).get(f"/analyses/{analysis.pk}/").content.decode()
     assert 'data-testid="job-progress"' in html
     assert len(re.findall(r"<button[^>]*>\s*Cancel( run)?\s*</button>", html)) == 1
+
+
+def test_no_page_shows_an_engine_key_nan_or_none(people, client_for, finished_analysis):
+    """What a person reads is labels and numbers: never `gmm`, `at_risk`, `numeric_cols`, NaN or None."""
+    analysis = finished_analysis(people.acme, people.alice, algorithm="gmm", n_clusters=3)
+    client = client_for(people.vera, people.acme)
+    pages = ["/", "/analyses/", *(f"/analyses/{analysis.pk}/{tab}" for tab in ("", "profiles/", "insights/"))]
+    for page in pages:
+        html = client.get(page).content.decode()
+        visible = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+        found = re.findall(r"\b(?:gmm|kmeans|dbscan|at_risk|[a-z]+_cols|NaN|nan|None)\b", visible)
+        assert not found, (page, found)
+    assert "Gaussian mixture" in client.get("/analyses/").content.decode()
