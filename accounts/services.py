@@ -4,7 +4,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Invitation, Membership, Organization, OrganizationAPIKey, User
+from accounts.models import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    User,
+    _invitation_expiry,
+)
 from accounts.permissions import API_SCOPES, Role, roles_assignable_by
 from segments.engine.errors import UserFacingError
 
@@ -14,6 +22,12 @@ class AccountsError(UserFacingError):
 
 
 def audit(*, organization, action: str, actor=None, api_key=None, target: str = "", **details) -> AuditEvent:
+    """Record a write an owner may ask about. `actor` is the person (an API key passed as `actor` is recorded as
+    the key); anonymous or missing actors are recorded as the system."""
+    if isinstance(actor, OrganizationAPIKey):
+        actor, api_key = None, actor
+    elif isinstance(getattr(actor, "api_key", None), OrganizationAPIKey):  # the API's stand-in for request.user
+        actor, api_key = None, actor.api_key
     if actor is not None and not getattr(actor, "pk", None):
         actor = None
     return AuditEvent.objects.for_organization(organization).create(
@@ -50,12 +64,46 @@ def _mark_email_verified(user: User) -> None:
 def invitation_create(*, organization, email: str, role: str, invited_by, inviter_role: str) -> Invitation:
     email = email.strip().lower()
     if role not in roles_assignable_by(inviter_role):
-        raise AccountsError(f"You cannot invite someone as {Role(role).label}.")
+        raise AccountsError(f"You cannot invite someone as {Role(role).label}.", field="role")
     if Membership.objects.for_organization(organization).filter(user__email__iexact=email).exists():
-        raise AccountsError(f"{email} is already a member of {organization.name}.")
-    invitation = Invitation.objects.for_organization(organization).create(email=email, role=role, invited_by=invited_by)
+        raise AccountsError(f"{email} is already a member of {organization.name}.", field="email")
+    with transaction.atomic():
+        pending = [
+            i
+            for i in Invitation.objects.for_organization(organization).select_for_update().filter(email__iexact=email)
+            if i.is_usable
+        ]
+        if pending:
+            # One pending invitation per address: inviting again updates it (role, inviter, a fresh week).
+            invitation, extra = pending[0], pending[1:]
+            old_role = invitation.role
+            for stale in extra:
+                stale.delete()
+            invitation.role, invitation.invited_by = role, invited_by
+            invitation.expires_at = _invitation_expiry()
+            invitation.save(update_fields=["role", "invited_by", "expires_at"])
+            audit(
+                organization=organization,
+                action="member.invitation_updated",
+                actor=invited_by,
+                target=email,
+                old_role=old_role,
+                role=role,
+            )
+            invitation.was_updated = True
+            return invitation
+        invitation = Invitation.objects.for_organization(organization).create(
+            email=email, role=role, invited_by=invited_by
+        )
     audit(organization=organization, action="member.invited", actor=invited_by, target=email, role=role)
+    invitation.was_updated = False
     return invitation
+
+
+def invitation_revoke(*, invitation: Invitation, actor) -> None:
+    organization, email = invitation.organization, invitation.email
+    invitation.delete()
+    audit(organization=organization, action="member.invitation_revoked", actor=actor, target=email)
 
 
 def invitation_send(invitation: Invitation, *, request) -> str:

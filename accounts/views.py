@@ -6,14 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.context import actor_can, org_required, require
 from accounts.forms import AcceptInvitationForm, APIKeyForm, InviteForm, RoleForm
 from accounts.middleware import switch_organization
-from accounts.models import AuditEvent, Invitation, Membership, OrganizationAPIKey, User
+from accounts.models import Invitation, Membership, OrganizationAPIKey, User
 from accounts.permissions import Perm, Role, roles_assignable_by
 from accounts.scoping import get_object_for_org
 
@@ -66,7 +66,14 @@ def members(request):
                 invite_form.add_error("email", str(exc))
             else:
                 url = services.invitation_send(invitation, request=request)
-                messages.success(request, f"Invitation sent to {invitation.email}. Link: {url}")
+                if invitation.was_updated:
+                    messages.success(
+                        request,
+                        f"{invitation.email} already had a pending invitation: it now offers the role "
+                        f"{invitation.get_role_display()} and was sent again. Link: {url}",
+                    )
+                else:
+                    messages.success(request, f"Invitation sent to {invitation.email}. Link: {url}")
                 return redirect("accounts:members")
     memberships = Membership.objects.for_organization(org).select_related("user").order_by("user__email")
     invitations = [i for i in Invitation.objects.for_organization(org).filter(accepted_at=None) if i.is_usable]
@@ -120,13 +127,7 @@ def member_remove(request, membership_id: int):
 @require_POST
 def invitation_revoke(request, invitation_id: int):
     invitation = get_object_for_org(Invitation, request.organization, pk=invitation_id)
-    invitation.delete()
-    services.audit(
-        organization=request.organization,
-        action="member.invitation_revoked",
-        actor=request.user,
-        target=invitation.email,
-    )
+    services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, f"Invitation to {invitation.email} revoked.")
     return redirect("accounts:members")
 
@@ -190,7 +191,40 @@ def api_key_revoke(request, key_id: str):
     return redirect("accounts:api_keys")
 
 
+AUDIT_PAGE_ROWS = 500
+
+
 @org_required(Perm.VIEW_AUDIT_LOG)
 def audit_log(request):
-    events = AuditEvent.objects.for_organization(request.organization).select_related("actor", "api_key")[:500]
-    return render(request, "accounts/audit_log.html", {"events": events})
+    """The audit log, filterable by action, actor and date range; `?format=csv` downloads the filtered rows."""
+    from accounts import selectors
+
+    org = request.organization
+    errors: dict[str, list[str]] = {}
+    try:
+        where = selectors.audit_filter_from(request.GET)
+    except selectors.AuditFilterError as exc:
+        errors, where = exc.details, selectors.AuditFilter()
+    events = selectors.audit_events(organization=org, where=where)
+    if request.GET.get("format") == "csv" and not errors:
+        services.audit(organization=org, action="audit_log.exported", actor=request.user, **where.as_query())
+        from django.http import StreamingHttpResponse
+
+        response = StreamingHttpResponse(selectors.audit_csv_rows(events), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{org.slug}-audit-log.csv"'
+        return response
+    total = events.count()
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "events": events[:AUDIT_PAGE_ROWS],
+            "total": total,
+            "shown": min(total, AUDIT_PAGE_ROWS),
+            "where": where,
+            "query": request.GET,
+            "errors": errors,
+            "actions": selectors.audit_actions(organization=org),
+            "csv_query": urlencode({**where.as_query(), "format": "csv"}),
+        },
+    )

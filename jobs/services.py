@@ -130,11 +130,24 @@ def _skip_locked_supported() -> bool:
     return connection.features.has_select_for_update_skip_locked
 
 
-def job_cancel(job: Job) -> Job:
-    """Ask a job to stop. A job that has not started is cancelled at once."""
+def job_cancel(job: Job, *, actor=None, target: str = "") -> Job:
+    """Ask a job to stop. A job that has not started is cancelled at once. Audited (`job.cancelled`) when the
+    job was still queued or running; `target` names what the job works on (an analysis, a dataset)."""
+    from accounts.services import audit
+
     now = timezone.now()
     with transaction.atomic():
         job = Job.objects.unscoped().select_for_update().get(pk=job.pk)
+        if job.status in ACTIVE_STATUSES:
+            audit(
+                organization=job.organization,
+                action="job.cancelled",
+                actor=actor,
+                target=target or job.kind,
+                job_id=job.pk,
+                kind=job.kind,
+                was=job.status,
+            )
         if job.status == JobStatus.QUEUED:
             job.status, job.cancel_requested, job.finished_at, job.stage = JobStatus.CANCELLED, True, now, "Cancelled"
             job.save(update_fields=["status", "cancel_requested", "finished_at", "stage"])

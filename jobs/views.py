@@ -24,7 +24,7 @@ def job_status(request, job_id: int):
 def job_cancel_view(request, job_id: int):
     job = get_object_for_org(Job, request.organization, pk=job_id)
     require(request, job_permission(job.kind))
-    job = job_cancel(job)
+    job = job_cancel(job, actor=request.user)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse(job_progress(job))
     target = request.POST.get("next") or ""

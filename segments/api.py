@@ -204,7 +204,7 @@ class AnalysisViewSet(
                 {"status": analysis.status},
                 http_status=status.HTTP_409_CONFLICT,
             )
-        analysis = analysis_cancel(analysis=analysis)
+        analysis = analysis_cancel(analysis=analysis, actor=request.user)
         return Response({"id": analysis.pk, "progress": progress_of(analysis)}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
