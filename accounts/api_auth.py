@@ -110,6 +110,9 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
         django_request.api_key = key
         django_request.organization = key.organization
         django_request.membership = None
+        from segments.engine.formatting import activate_currency
+
+        activate_currency(key.organization.currency)  # reset by ActiveOrganizationMiddleware when the request ends
         return APIKeyActor(key), key
 
     def authenticate_header(self, request):

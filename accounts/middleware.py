@@ -1,5 +1,7 @@
 """Sets `request.organization` / `request.membership` from the user's chosen active organization."""
 
+from segments.engine.formatting import activate_currency, deactivate_currency
+
 SESSION_KEY = "active_organization_id"
 
 
@@ -28,7 +30,13 @@ class ActiveOrganizationMiddleware:
                 request.organization = chosen.organization
         else:
             request.memberships = []
-        return self.get_response(request)
+        # Money figures of this request (pages, charts, exports) are in the organization's currency. An API key's
+        # organization is known only once DRF authenticates: `OrganizationAPIKeyAuthentication` activates it then.
+        token = activate_currency(request.organization.currency if request.organization else None)
+        try:
+            return self.get_response(request)
+        finally:
+            deactivate_currency(token)
 
 
 def switch_organization(request, organization_id: int) -> bool:

@@ -61,12 +61,29 @@ class Organization(models.Model):
     max_rows = models.PositiveIntegerField(default=2_000_000)
     max_columns = models.PositiveIntegerField(default=200)
     max_concurrent_jobs = models.PositiveSmallIntegerField(default=2)
+    # Settings an owner changes (accounts.services.organization_update): every money figure's currency (ISO 4217)
+    # and the report's look. `settings_changed_at` tells built reports and workbooks they are out of date.
+    currency = models.CharField(max_length=3, default="USD")
+    report_logo = models.CharField(max_length=400, blank=True)  # storage path (segsaas.storage)
+    report_primary_colour = models.CharField(max_length=7, default="#1F3A5F")
+    report_accent_colour = models.CharField(max_length=7, default="#2A9D8F")
+    settings_changed_at = models.DateTimeField(null=True, blank=True)
+    # Leaving: an owner asked to delete the organization; it is purged after `purge_after` unless restored.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    purge_after = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_pending_deletion(self) -> bool:
+        return self.deletion_requested_at is not None
 
     @classmethod
     def unique_slug_for(cls, name: str) -> str:

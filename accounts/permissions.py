@@ -20,13 +20,14 @@ class Perm(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", "Invite members and change roles"
     MANAGE_API_KEYS = "manage_api_keys", "Create and revoke API keys"
     VIEW_AUDIT_LOG = "view_audit_log", "See the audit log"
+    MANAGE_ORGANIZATION = "manage_organization", "Change the organization's settings, take its data out, delete it"
 
 
 _ALL = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_ALL),
-    Role.ADMIN: frozenset(_ALL),
+    Role.ADMIN: frozenset(_ALL - {Perm.MANAGE_ORGANIZATION}),  # settings, archive and deletion: owners only
     Role.ANALYST: frozenset({Perm.VIEW, Perm.MANAGE_DATASETS, Perm.RUN_ANALYSES, Perm.PREDICT, Perm.EXPORT}),
     Role.ACCOUNT_MANAGER: frozenset({Perm.VIEW, Perm.PREDICT, Perm.EXPORT}),
     Role.VIEWER: frozenset({Perm.VIEW}),
@@ -46,6 +47,7 @@ JOB_PERMISSIONS: dict[str, str] = {
     "analysis": Perm.RUN_ANALYSES,
     "export": Perm.EXPORT,
     "datasets": Perm.MANAGE_DATASETS,
+    "organization": Perm.MANAGE_ORGANIZATION,
 }
 
 

@@ -132,7 +132,9 @@ def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict
     span = (max(ys) - min(ys)) or max(ys) or 1
     ax.set_ylim(min(ys) - 0.25 * span, max(ys) + 0.25 * span)
     ax.set_xlabel("Average churn risk (%)")
-    ax.set_ylabel("Average predicted LTV")
+    from segments.engine.formatting import currency_symbol
+
+    ax.set_ylabel(f"Average predicted LTV ({currency_symbol().strip()})")
     ax.yaxis.set_major_formatter(_thousands(hide_negative=True))
     ax.xaxis.set_major_formatter(_thousands(hide_negative=True))
     ax.grid(color=GRID, linewidth=0.6)

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from segments.engine.formatting import using_currency
 from segments.engine.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,9 @@ def job_execute(job_id: int) -> str:
         return "skipped"
     ctx = JobContext(job=job)
     try:
-        result = _HANDLERS[job.kind](ctx) or {}
+        # every money figure the job writes (recommendations, charts, exports) is in the organization's currency
+        with using_currency(getattr(job.organization, "currency", None)):
+            result = _HANDLERS[job.kind](ctx) or {}
     except JobCancelled:
         _finish(job, JobStatus.CANCELLED, stage="Cancelled")
         return "cancelled"

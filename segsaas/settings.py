@@ -227,6 +227,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     )
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
+    "purge-deleted-organizations": {"task": "accounts.tasks.purge_deleted_organizations", "schedule": timedelta(hours=1)},
 }
 # Extra modules that register job handlers (the test suite adds its own kinds for the real worker).
 JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
@@ -243,6 +244,11 @@ DATASETS_DECOMPRESSION_FACTOR = env.int("DATASETS_DECOMPRESSION_FACTOR", default
 EXPORT_SYNC_MAX_CUSTOMERS = env.int("EXPORT_SYNC_MAX_CUSTOMERS", default=50_000)
 # Fitted models kept in memory per process for predict_segment (least recently used dropped first).
 PREDICT_MODEL_CACHE_SIZE = env.int("PREDICT_MODEL_CACHE_SIZE", default=8)
+
+# Organizations: an organization an owner deleted can be restored for this many days, then it is purged (every row
+# and file); logos for the report up to this size.
+ORGANIZATION_DELETION_GRACE_DAYS = env.int("ORGANIZATION_DELETION_GRACE_DAYS", default=7)
+ORGANIZATION_LOGO_MAX_BYTES = env.int("ORGANIZATION_LOGO_MAX_BYTES", default=1024 * 1024)
 
 # A verified API key is trusted by the process that checked it for this many seconds (0: check every request).
 # Revoking on the API keys page takes effect at once in that process and within these seconds everywhere.

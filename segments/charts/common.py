@@ -8,7 +8,6 @@ import re
 from segments.charts.labels import bubble_label_positions
 from segments.engine import formatting as fmt
 
-CURRENCY = fmt.DEFAULT_CURRENCY
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -34,7 +33,18 @@ def layout(
 
 
 def money(x) -> str:
-    return fmt.money(x, CURRENCY)
+    """In the active currency (the organization's: `fmt.using_currency`)."""
+    return fmt.money(x)
+
+
+def currency() -> str:
+    """The active currency's symbol, as a figure's tick prefix or hover text ("$", "€", "CHF ")."""
+    return fmt.currency_symbol()
+
+
+def currency_label() -> str:
+    """The active currency as an axis title names it: "$", "€", "CHF"."""
+    return fmt.currency_symbol().strip()
 
 
 def sorted_segments(analysis) -> list[dict]:

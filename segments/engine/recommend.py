@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .formatting import number
+from .formatting import money
 
 
 def _money(x) -> str:
-    return number(x)
+    return money(x)  # in the active currency: the organization's, set by the job that runs the analysis
 
 
 def segment_recommendations(p: dict, population: dict) -> list[dict]:
