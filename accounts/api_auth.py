@@ -102,6 +102,8 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         if key.has_expired:
             raise exceptions.AuthenticationFailed("This API key has expired.")
+        if key.organization.deletion_requested_at is not None:
+            raise exceptions.AuthenticationFailed("This API key's organization is scheduled for deletion.")
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             type(key).objects.unscoped().filter(pk=key.pk).update(last_used_at=now)

@@ -6,7 +6,9 @@ SESSION_KEY = "active_organization_id"
 
 
 def _memberships(request):
-    return list(request.user.memberships.select_related("organization").order_by("organization__name"))
+    """The user's memberships; of an organization scheduled for deletion only an owner's (to restore it)."""
+    memberships = request.user.memberships.select_related("organization").order_by("organization__name")
+    return [m for m in memberships if m.organization.deletion_requested_at is None or m.role == "owner"]
 
 
 class ActiveOrganizationMiddleware:
