@@ -207,7 +207,8 @@ def audit_log(request):
         errors, where = exc.details, selectors.AuditFilter()
     events = selectors.audit_events(organization=org, where=where)
     if request.GET.get("format") == "csv" and not errors:
-        services.audit(organization=org, action="audit_log.exported", actor=request.user, **where.as_query())
+        filters = {f"filter_{k}": v for k, v in where.as_query().items() if v}
+        services.audit(organization=org, action="audit_log.exported", actor=request.user, **filters)
         from django.http import StreamingHttpResponse
 
         response = StreamingHttpResponse(selectors.audit_csv_rows(events), content_type="text/csv; charset=utf-8")

@@ -23,4 +23,11 @@ def _register_app_routes():
 
 _register_app_routes()
 
-urlpatterns = [path("", include(router.urls))]
+
+def _organization_view():
+    from accounts.api_organization import OrganizationView
+
+    return OrganizationView.as_view()
+
+
+urlpatterns = [path("organization/", _organization_view(), name="api-organization"), path("", include(router.urls))]

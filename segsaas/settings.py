@@ -227,7 +227,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     )
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
-    "purge-deleted-organizations": {"task": "accounts.tasks.purge_deleted_organizations", "schedule": timedelta(hours=1)},
+    "purge-deleted-organizations": {
+        "task": "accounts.tasks.purge_deleted_organizations",
+        "schedule": timedelta(hours=1),
+    },
 }
 # Extra modules that register job handlers (the test suite adds its own kinds for the real worker).
 JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
