@@ -45,8 +45,14 @@ def test_an_expired_invitation_does_not_block_a_new_one(people):
 
 
 def test_every_write_an_owner_asks_about_is_audited(people, client_for, make_user):
-    from accounts.services import api_key_create, api_key_revoke, invitation_create, membership_change_role
-    from accounts.services import membership_remove, organization_update
+    from accounts.services import (
+        api_key_create,
+        api_key_revoke,
+        invitation_create,
+        membership_change_role,
+        membership_remove,
+        organization_update,
+    )
     from datasets.services import dataset_create_from_upload, dataset_create_synthetic, dataset_delete
     from segments.services import analysis_cancel, analysis_create, analysis_delete
 
@@ -111,7 +117,11 @@ def _seed_events(org, alice, bob):
     from accounts.services import audit
 
     now = timezone.now()
-    for days, action, actor in [(10, "dataset.uploaded", alice), (3, "analysis.started", bob), (0, "export.downloaded", bob)]:
+    for days, action, actor in [
+        (10, "dataset.uploaded", alice),
+        (3, "analysis.started", bob),
+        (0, "export.downloaded", bob),
+    ]:
         event = audit(organization=org, action=action, actor=actor, target=f"{action} target")
         AuditEvent.objects.for_organization(org).filter(pk=event.pk).update(created_at=now - timedelta(days=days))
 
