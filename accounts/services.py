@@ -213,28 +213,30 @@ def _clean_logo(logo) -> tuple[bytes, str]:
     import io
 
     from django.conf import settings
+    from django.template.defaultfilters import filesizeformat
     from PIL import Image, UnidentifiedImageError
 
     limit = settings.ORGANIZATION_LOGO_MAX_BYTES
-    name = getattr(logo, "name", "") or "the file"
+    name = f"The logo {getattr(logo, 'name', '') or ''}".strip()
     data = logo.read(limit + 1)
     if len(data) > limit:
         raise AccountsError(
-            f"The logo {name} is larger than {limit // 1024:,} KB; use a smaller PNG or JPEG.", field="logo"
+            f"{name} is larger than {filesizeformat(limit)}; use a smaller PNG or JPEG.".replace("\xa0", " "),
+            field="logo",
         )
     if not data:
-        raise AccountsError(f"The logo {name} is empty.", field="logo")
+        raise AccountsError(f"{name} is empty.", field="logo")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
             kind, (width, height) = image.format, image.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise AccountsError(f"The logo {name} is not a PNG or JPEG image.", field="logo") from exc
+        raise AccountsError(f"{name} is not a PNG or JPEG image.", field="logo") from exc
     if kind not in LOGO_FORMATS:
-        raise AccountsError(f"The logo {name} is a {kind} image; upload a PNG or JPEG.", field="logo")
+        raise AccountsError(f"{name} is a {kind} image; upload a PNG or JPEG.", field="logo")
     if max(width, height) > LOGO_MAX_PIXELS:
         raise AccountsError(
-            f"The logo {name} is {width}×{height} pixels; at most {LOGO_MAX_PIXELS}×{LOGO_MAX_PIXELS}.", field="logo"
+            f"{name} is {width}×{height} pixels; at most {LOGO_MAX_PIXELS}×{LOGO_MAX_PIXELS}.", field="logo"
         )
     return data, LOGO_FORMATS[kind]
 
