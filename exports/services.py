@@ -282,6 +282,7 @@ def _build_pdf(analysis, target, progress, now):
         metrics=analysis.metrics or {},
         organization_name=organization.name,
         branding=organization_branding(organization),
+        money_columns=analysis.config.get("monetary_cols") or [],
         analysis_name=analysis.name,
         dataset_name=analysis.dataset.name,
         generated_at=now,

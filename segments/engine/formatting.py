@@ -45,6 +45,7 @@ CURRENCIES: dict[str, tuple[str, str]] = {
 }
 _ACTIVE_CURRENCY: contextvars.ContextVar[str] = contextvars.ContextVar("currency", default=DEFAULT_CURRENCY)
 _YEAR_NAME = re.compile(r"(?<![a-z])(year|yr)s?(?![a-z])", re.I)
+_DAYS_NAME = re.compile(r"(?<![a-z])days?(?![a-z])", re.I)
 
 
 def finite(value) -> float | None:
@@ -160,8 +161,8 @@ def is_year_column(name: str, *, minimum=None, maximum=None, stored_type: str = 
 
 
 def feature_kind(feature: str, money_columns=()) -> str:
-    """How a feature's statistics read: "money", "year", "share" (a 0/1 column: one-hot level or missing flag)
-    or "number"."""
+    """How a feature's statistics read: "money", "year", "share" (a 0/1 column: one-hot level or missing flag),
+    "days" / "days_ago" (durations: tenure_days, "signup_date (days ago)") or "number"."""
     name = str(feature or "")
     if name in money_columns:
         return "money"
@@ -169,7 +170,21 @@ def feature_kind(feature: str, money_columns=()) -> str:
         return "year"
     if "=" in name or name.endswith(" (missing)"):
         return "share"
+    if name.endswith("(days ago)"):
+        return "days_ago"
+    if _DAYS_NAME.search(name):  # tenure_days, days_since_last_visit
+        return "days"
     return "number"
+
+
+def days(value, *, ago: bool = False) -> str:
+    """A duration in days: 51 days · 1 day · 0.5 days · "51 days ago" with `ago`."""
+    v = finite(value)
+    if v is None:
+        return MISSING
+    text = f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.1f}"
+    unit = "day" if text == "1" else "days"
+    return f"{text} {unit}{' ago' if ago else ''}"
 
 
 def format_value(value, kind: str = "number", currency: str | None = None) -> str:
@@ -180,4 +195,6 @@ def format_value(value, kind: str = "number", currency: str | None = None) -> st
         return year(value)
     if kind == "share":  # the mean of a 0/1 column: the share of customers with it
         return percent(value, 0)
+    if kind in ("days", "days_ago"):
+        return days(value, ago=kind == "days_ago")
     return number(value)

@@ -75,3 +75,22 @@ def metrics_method_label(model: str, metrics: dict | None) -> str:
     """The label a model's stored metrics carry (`method_label`), else the one of its `method` key."""
     metrics = metrics or {}
     return str(metrics.get("method_label") or method_label(model, metrics.get("method")))
+
+
+def feature_label(feature: str | None) -> str:
+    """A derived feature as people read it: "signup_date (year)" -> "Signup date (year)", "device=mobile" ->
+    "Device: mobile", "total_spend (missing)" -> "Total spend missing". A column someone named with capitals or
+    spaces keeps its own spelling."""
+    name = str(feature or "")
+    if "=" in name:
+        column, _, level = name.partition("=")
+        return f"{feature_label(column)}: {level}"
+    if name.endswith(" (missing)"):
+        return f"{feature_label(name[: -len(' (missing)')])} missing"
+    if name.endswith(" (days ago)"):  # its figures read "23 days ago"
+        return feature_label(name[: -len(" (days ago)")])
+    base, paren, rest = name.partition(" (")
+    if base and base == base.lower() and " " not in base:
+        base = base.replace("_", " ").strip()
+        base = base[:1].upper() + base[1:]
+    return f"{base}{paren}{rest}"
