@@ -65,8 +65,8 @@ def test_the_archive_holds_everything_and_the_purge_leaves_nothing(people, worke
     assert built.status_code == 200
     b"".join(built.streaming_content)
 
-    held = [p for p in stored_files(acme)]
-    job, archive = _archive(owner, acme)
+    held = list(stored_files(acme))
+    _, archive = _archive(owner, acme)
     names = set(archive.namelist())
     org_doc = json.loads(archive.read("organization.json"))
     assert org_doc["name"] == "Acme" and org_doc["currency"] == "EUR"
