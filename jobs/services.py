@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
-from segments.engine.formatting import using_currency
 from segments.engine.errors import UserFacingError
+from segments.engine.formatting import using_currency
 
 log = logging.getLogger(__name__)
 
