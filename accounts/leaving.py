@@ -254,6 +254,7 @@ def organization_delete_request(*, organization: Organization, actor, confirm_na
     organization.purge_after = now + timedelta(days=settings.ORGANIZATION_DELETION_GRACE_DAYS)
     organization.save(update_fields=["deletion_requested_at", "deletion_requested_by", "purge_after"])
     _cancel_running_jobs(organization, actor)
+    _forget_cached_keys(organization)
     audit(
         organization=organization,
         action="organization.deletion_scheduled",
@@ -262,6 +263,22 @@ def organization_delete_request(*, organization: Organization, actor, confirm_na
         purge_after=organization.purge_after.strftime("%Y-%m-%d %H:%M UTC"),
     )
     return organization
+
+
+def _forget_cached_keys(organization) -> None:
+    """Keys this process verified carry their organization as it was: drop them now and once committed, so the
+    deletion (or the restore) applies to the next request."""
+    from accounts.api_auth import verified_keys
+    from accounts.models import OrganizationAPIKey
+
+    keys = list(OrganizationAPIKey.objects.for_organization(organization))
+
+    def forget():
+        for key in keys:
+            verified_keys.forget(key)
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def _cancel_running_jobs(organization, actor) -> None:
@@ -277,6 +294,7 @@ def organization_restore(*, organization: Organization, actor) -> Organization:
         raise AccountsError(f"{organization.name} is not scheduled for deletion.")
     organization.deletion_requested_at = organization.deletion_requested_by = organization.purge_after = None
     organization.save(update_fields=["deletion_requested_at", "deletion_requested_by", "purge_after"])
+    _forget_cached_keys(organization)
     audit(organization=organization, action="organization.deletion_cancelled", actor=actor, target=organization.name)
     return organization
 
