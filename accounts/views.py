@@ -248,7 +248,7 @@ def _settings_context(request, form, **extra):
         "archives": archives,
         "archive_running": next((j for j in archives if j.status in ACTIVE_STATUSES), None),
         "grace_days": django_settings.ORGANIZATION_DELETION_GRACE_DAYS,
-        "logo_max_kb": django_settings.ORGANIZATION_LOGO_MAX_BYTES // 1024,
+        "logo_max_bytes": django_settings.ORGANIZATION_LOGO_MAX_BYTES,
         **extra,
     }
 
@@ -287,7 +287,10 @@ def organization_settings(request):
         else:
             messages.success(request, "Settings saved.")
             return redirect("accounts:organization_settings")
-    return render(request, "accounts/organization_settings.html", _settings_context(request, form))
+    refused = request.method == "POST" and bool(form.errors)
+    return render(
+        request, "accounts/organization_settings.html", _settings_context(request, form), status=400 if refused else 200
+    )
 
 
 @org_required(Perm.VIEW)

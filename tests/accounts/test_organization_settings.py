@@ -81,7 +81,7 @@ def test_a_logo_is_stored_and_a_bad_one_refused_beside_the_field(people, client_
     before = people.acme.report_logo
     fake = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
     page = client.post(url, {**_form(people.acme, name="Renamed"), "logo": fake})
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert "The logo logo.png is not a PNG or JPEG image." in page.content.decode()
     people.acme.refresh_from_db()
     assert people.acme.report_logo == before and people.acme.name == "Acme"  # nothing changed
