@@ -306,10 +306,13 @@ def _report_context(
     brand,
     money_columns,
 ) -> dict:
-    profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
-    colours = charts.segment_colours(profiles, color_scheme)
+    from segments.engine.recommend import recommendations_in_active_currency
+
     insights = metrics.get("insights") or {}
     population = insights.get("population") or {}
+    profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
+    profiles = recommendations_in_active_currency(profiles, population)
+    colours = charts.segment_colours(profiles, color_scheme)
     importance_order = [d.get("feature") for d in metrics.get("feature_importance") or []]
     detail_order = [d.get("feature") for d in metrics.get("feature_importance_detail") or []]
     segments = [p for p in profiles if p.get("segment", 0) >= 0]

@@ -92,3 +92,18 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     order = {"high": 0, "medium": 1, "low": 2}
     recs.sort(key=lambda r: order[r["priority"]])
     return recs
+
+
+def recommendations_in_active_currency(profiles: list[dict], population: dict) -> list[dict]:
+    """The profiles with their recommendations written again now: the rules are the same, so the actions are too,
+    and the reasons quote money in the active currency (the organization's today, not the one of the run). A profile
+    stored without the fields the rules read keeps its stored recommendations."""
+    out = []
+    for p in profiles:
+        if p.get("segment", 0) >= 0 and p.get("recommendations"):
+            try:
+                p = {**p, "recommendations": segment_recommendations(p, population or {})}
+            except (KeyError, TypeError):
+                pass
+        out.append(p)
+    return out

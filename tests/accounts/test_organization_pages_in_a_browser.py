@@ -1,7 +1,6 @@
 """The organization settings, the audit log's filter and the delete / restore flow, driven in Debian's Chromium;
 screenshots land in test-artifacts/."""
 
-import io
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,10 @@ def test_an_owner_renames_sets_the_currency_and_uploads_a_logo(people, live_serv
     page.set_input_files("#id_logo", _logo(tmp_path))
     page.click("text=Save settings")
     # the bad colour is refused beside its field and nothing is saved
-    assert "is not a colour" in page.locator("#id_report_primary_colour ~ .invalid-feedback, .invalid-feedback").first.inner_text()
+    assert (
+        "is not a colour"
+        in page.locator("#id_report_primary_colour ~ .invalid-feedback, .invalid-feedback").first.inner_text()
+    )
     page.screenshot(path=str(ARTIFACTS / "org-settings-refused.png"), full_page=True)
     people.acme.refresh_from_db()
     assert people.acme.name == "Acme" and people.acme.currency == "USD"
@@ -77,7 +79,11 @@ def test_an_owner_renames_sets_the_currency_and_uploads_a_logo(people, live_serv
 def test_the_audit_log_filters_by_actor_and_action(people, live_server, page):
     from accounts.services import audit
 
-    for action, actor in [("dataset.uploaded", people.alice), ("analysis.started", people.bob), ("job.cancelled", people.bob)]:
+    for action, actor in [
+        ("dataset.uploaded", people.alice),
+        ("analysis.started", people.bob),
+        ("job.cancelled", people.bob),
+    ]:
         audit(organization=people.acme, action=action, actor=actor, target="Spring customers")
     _login(page, live_server, "alice@example.com")
     page.goto(live_server.url + "/audit/")
