@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from .formatting import money
 
 
@@ -101,9 +103,7 @@ def recommendations_in_active_currency(profiles: list[dict], population: dict) -
     out = []
     for p in profiles:
         if p.get("segment", 0) >= 0 and p.get("recommendations"):
-            try:
+            with contextlib.suppress(KeyError, TypeError):
                 p = {**p, "recommendations": segment_recommendations(p, population or {})}
-            except (KeyError, TypeError):
-                pass
         out.append(p)
     return out
