@@ -135,3 +135,28 @@ def test_an_owner_deletes_then_restores_the_organization(people, live_server, pa
     people.acme.refresh_from_db()
     assert people.acme.deletion_requested_at is None
     assert _unexpected(page.console_errors) == []
+
+
+def test_the_last_owner_is_told_to_hand_over_before_deleting_their_account(people, live_server, page):
+    _login(page, live_server, "alice@example.com")
+    page.click("[data-testid=user-menu]")
+    page.click("text=Your account")
+    page.fill("#id_confirm_email", "alice@example.com")
+    page.click("text=Delete my account")
+    error = page.locator("[data-testid=account-error]")
+    assert "You are the last owner of Acme" in error.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "account-delete-refused.png"), full_page=True)
+    # hand over: make Bob an owner on the Members page, then delete
+    page.goto(live_server.url + "/members/")
+    page.select_option("select[aria-label='Role of bob@example.com']", "owner")
+    page.locator("form:has(select[aria-label='Role of bob@example.com']) button").click()
+    page.wait_for_selector("text=bob@example.com is now Owner.")
+    page.goto(live_server.url + "/account/")
+    page.fill("#id_confirm_email", "alice@example.com")
+    page.click("text=Delete my account")
+    page.wait_for_url("**/accounts/login/")
+    assert "Your account was deleted." in page.content()
+    from accounts.models import User
+
+    assert not User.objects.filter(email="alice@example.com").exists()
+    assert _unexpected(page.console_errors) == []
