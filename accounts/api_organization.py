@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.api_auth import HasOrgPermission
 from accounts.permissions import Perm
-from segsaas.api_errors import error_responses
+from segsaas.api_errors import BodySizeLimitMixin, error_responses
 
 
 class PlanLimitsSerializer(serializers.Serializer):
@@ -62,7 +62,7 @@ def organization_document(org) -> dict:
     }
 
 
-class OrganizationView(APIView):
+class OrganizationView(BodySizeLimitMixin, APIView):
     permission_classes = [HasOrgPermission]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
