@@ -109,8 +109,9 @@ def using_currency(code: str | None):
         deactivate_currency(token)
 
 
-def money(value, currency: str | None = None, *, compact: bool = False) -> str:
-    """$1,234 (no cents from 100 up) · €12.50 · −£40 · with `compact`, $12.3M from a million up (headlines).
+def money(value, currency: str | None = None, *, compact: bool = False, whole: bool = False) -> str:
+    """$1,234 (no cents from 100 up) · €12.50 · −£40 · with `compact`, $12.3M from a million up (headlines);
+    with `whole`, never cents (the ticks of an axis in whole amounts: $0, $50, $100).
     `currency`: an ISO code or a symbol; None: the active currency (`using_currency`)."""
     v = finite(value)
     if v is None:
@@ -120,7 +121,7 @@ def money(value, currency: str | None = None, *, compact: bool = False) -> str:
     magnitude = abs(v)
     if compact and magnitude >= 1_000_000:
         text = f"{magnitude / 1_000_000:,.1f}M"
-    elif magnitude >= 100:
+    elif magnitude >= 100 or whole:
         text = f"{magnitude:,.0f}"
     else:
         text = f"{magnitude:,.2f}"
