@@ -343,5 +343,5 @@ def user_delete(*, user: User, confirm_email: str) -> None:
         )
     with transaction.atomic():
         for m in memberships:
-            audit(organization=m.organization, action="member.left", actor=None, target=user.email, role=m.role)
+            audit(organization=m.organization, action="member.left", actor=user, target=user.email, role=m.role)
         user.delete()

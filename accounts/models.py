@@ -206,6 +206,8 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     api_key = models.ForeignKey(OrganizationAPIKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # who acted, kept when the person's account (or the key) is deleted later: the log still names them
+    actor_label = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=60)
     target = models.CharField(max_length=200, blank=True)
     details = models.JSONField(default=dict, blank=True)

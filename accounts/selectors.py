@@ -81,9 +81,13 @@ def audit_events(*, organization, where: AuditFilter | None = None):
         qs = qs.filter(action=where.action)
     if where.actor:
         if where.actor == "system":
-            qs = qs.filter(actor=None, api_key=None)
+            qs = qs.filter(actor=None, api_key=None, actor_label="")
         else:
-            qs = qs.filter(Q(actor__email__icontains=where.actor) | Q(api_key__prefix__startswith=where.actor))
+            qs = qs.filter(
+                Q(actor__email__icontains=where.actor)
+                | Q(actor_label__icontains=where.actor)
+                | Q(api_key__prefix__startswith=where.actor)
+            )
     tz = timezone.get_current_timezone()
     if where.date_from:
         qs = qs.filter(created_at__gte=datetime.combine(where.date_from, time.min, tzinfo=tz))
@@ -105,6 +109,8 @@ def actor_label(event: AuditEvent) -> str:
         return event.actor.email
     if event.api_key_id:
         return f"API key {event.api_key.prefix}"
+    if event.actor_label:  # the person's account or the key was deleted since
+        return f"{event.actor_label} (deleted)"
     return "system"
 
 

@@ -32,8 +32,9 @@ def audit(*, organization, action: str, actor=None, api_key=None, target: str = 
         actor, api_key = None, actor.api_key
     if actor is not None and not getattr(actor, "pk", None):
         actor = None
+    label = actor.email if actor is not None else (f"API key {api_key.prefix}" if api_key is not None else "")
     return AuditEvent.objects.for_organization(organization).create(
-        actor=actor, api_key=api_key, action=action, target=target[:200], details=details
+        actor=actor, api_key=api_key, actor_label=label, action=action, target=target[:200], details=details
     )
 
 

@@ -67,6 +67,10 @@ def test_the_last_owner_hands_over_before_deleting_their_account(people, client_
     assert Membership.objects.for_organization(people.acme).filter(user__email="alice@example.com").count() == 0
     event = AuditEvent.objects.for_organization(people.acme).get(action="member.left")
     assert event.target == "alice@example.com" and event.details == {"role": "owner"}
+    # the log still names her after her account is gone
+    page = client_for(people.vera, people.acme).get("/audit/", {"actor": "alice@"}).content.decode()
+    assert page.count("alice@example.com <span") == 1  # her leaving, by her
+    assert "(deleted)" in page
     assert Organization.objects.filter(pk=people.acme.pk).exists()
 
 
