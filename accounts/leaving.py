@@ -214,7 +214,20 @@ def organization_archive_build(*, organization: Organization, job, progress) -> 
         )
         count = AuditEvent.objects.for_organization(organization).count()
     progress("Storing the archive", 98)
+    _drop_old_archives(organization, keep_job=job)
     return {"file": path, "file_name": file_name, "size": storage.size(path), "audit_events": count}
+
+
+ARCHIVES_KEPT = 3
+
+
+def _drop_old_archives(organization, *, keep_job) -> None:
+    """Keep the newest ARCHIVES_KEPT archives (this one included): each is a full copy of the organization."""
+    from segsaas import storage
+
+    older = [j for j in archive_jobs(organization=organization).filter(status="succeeded") if j.pk != keep_job.pk]
+    for job in older[ARCHIVES_KEPT - 1 :]:
+        storage.delete_tree(f"{_archive_dir(organization)}/{job.pk}")
 
 
 def organization_archive_download(*, organization: Organization, job, actor):

@@ -241,7 +241,7 @@ def _settings_context(request, form, **extra):
     from jobs.models import ACTIVE_STATUSES
 
     org = request.organization
-    archives = list(leaving.archive_jobs(organization=org)[:5])
+    archives = list(leaving.archive_jobs(organization=org)[: leaving.ARCHIVES_KEPT])
     return {
         "form": form,
         "org": org,

@@ -80,3 +80,28 @@ def test_a_member_who_owns_nothing_deletes_their_account(people, client_for):
     assert not User.objects.filter(email="mia@example.com").exists()
     for org in (people.acme, people.globex):
         assert AuditEvent.objects.for_organization(org).filter(action="member.left").count() == 1
+
+
+def test_only_the_newest_three_archives_are_kept(people):
+    import io
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.leaving import ARCHIVE_JOB_KIND, _drop_old_archives
+    from jobs.models import Job
+    from segsaas import storage
+
+    storage.delete_tree(f"org-{people.acme.pk}/archives")  # files an earlier test left under the same id
+    now = timezone.now()
+    jobs = [
+        Job.objects.for_organization(people.acme).create(
+            kind=ARCHIVE_JOB_KIND, status="succeeded", created_at=now - timedelta(hours=10 - i)
+        )
+        for i in range(4)
+    ]
+    for job in jobs:
+        storage.save(f"org-{people.acme.pk}/archives/{job.pk}/acme.zip", io.BytesIO(b"zip"))
+    _drop_old_archives(people.acme, keep_job=jobs[-1])
+    left = {p.split("/")[2] for p in storage.list_tree(f"org-{people.acme.pk}/archives")}
+    assert left == {str(j.pk) for j in jobs[1:]}
