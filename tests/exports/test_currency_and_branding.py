@@ -92,6 +92,9 @@ def test_a_currency_change_reaches_pages_charts_json_workbook_and_pdf(people, cl
     client = client_for(people.alice, people.acme)
     before = client.get(f"/analyses/{analysis.pk}/").content.decode()
     assert "$" in before
+    old_pdf = tmp_path / "before.pdf"
+    old_pdf.write_bytes(_body(client.get(_url(analysis, "pdf"))))  # built now, in dollars, and kept for reuse
+    assert "$" in _text(old_pdf) and "£" not in _text(old_pdf)
     organization_update(
         organization=people.acme,
         actor=people.alice,
@@ -114,7 +117,8 @@ def test_a_currency_change_reaches_pages_charts_json_workbook_and_pdf(people, cl
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(_body(client.get(_url(analysis, "pdf"))))
     text = _text(pdf)
-    assert "£" in text and "Acme Retail" in text
+    assert "£" in text and "Acme Retail" in text  # the dollar report built before the change is not reused
+    assert "$" not in text
 
 
 def _url(analysis, fmt_):
