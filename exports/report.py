@@ -327,6 +327,7 @@ def _report_context(
         "currency_symbol": fmt.currency_symbol(brand["currency"]).strip(),
         "organization_name": organization_name,
         "analysis_name": analysis_name,
+        "analysis_title": analysis_name.replace("-", "\u2011"),  # the cover never breaks "K-means" at its hyphen
         "dataset_name": dataset_name,
         "generated_at": generated_at,
         "customer_count": total,
