@@ -307,8 +307,11 @@ def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progres
         "predicted_ltv": 14,
         "value_tier": 10,
         "risk_level": 10,
+        "engagement_level": 11,
         "lifecycle_stage": 13,
-        "top_recommendation": 70,
+        "top_recommendation": 50,
+        "recommendation": 50,
+        "recommendation_reason": 50,
     }
     kinds = {"segment": fmt["int"], "churn_risk": fmt["pct"], "predicted_ltv": fmt["money"]}
     for col, name in enumerate(names):

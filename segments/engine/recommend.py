@@ -1,8 +1,24 @@
-"""Rule-based marketing recommendations, each with the reason that triggered it."""
+"""Rule-based marketing recommendations, each with the reason that triggered it: for a segment (from its
+averages and levels) and for each customer (from their own churn risk, value and engagement).
+
+The seed's rules: high value -> loyalty / VIP; high risk -> retention / win-back; low engagement -> tutorials,
+gamification; low value -> bundles, upsell. The actions are written once (ACTIONS) for both."""
 
 from __future__ import annotations
 
-from .formatting import number
+import numpy as np
+
+from .formatting import number, percent
+
+ACTIONS = {
+    "loyalty": "Enrol in a VIP loyalty programme: early access, dedicated support, premium perks",
+    "retention": "Run a retention / win-back campaign: personal outreach and a time-limited incentive",
+    "protect": "Protect revenue with proactive check-ins and satisfaction surveys",
+    "engagement": "Re-engage with onboarding tutorials, how-to content and gamified challenges",
+    "upsell": "Offer bundles and upsell entry-level upgrades to lift basket size",
+    "growth": "Cross-sell complementary products and invite referrals",
+    "maintain": "Keep in regular lifecycle communication and test personalised offers",
+}
 
 
 def _money(x) -> str:
@@ -16,7 +32,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["value_tier"] == "high":
         recs.append(
             {
-                "action": "Enrol in a VIP loyalty programme: early access, dedicated support, premium perks",
+                "action": ACTIONS["loyalty"],
                 "category": "loyalty",
                 "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} for all customers",
                 "priority": "high",
@@ -25,7 +41,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["risk_level"] == "high":
         recs.append(
             {
-                "action": "Run a retention / win-back campaign: personal outreach and a time-limited incentive",
+                "action": ACTIONS["retention"],
                 "category": "retention",
                 "reason": f"average churn risk {churn:.0%} vs {pop_churn:.0%} overall"
                 if churn is not None
@@ -36,7 +52,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     elif p["risk_level"] == "medium" and p["value_tier"] == "high":
         recs.append(
             {
-                "action": "Protect revenue with proactive check-ins and satisfaction surveys",
+                "action": ACTIONS["protect"],
                 "category": "retention",
                 "reason": f"valuable segment with churn risk {churn:.0%}",
                 "priority": "medium",
@@ -45,16 +61,17 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["engagement_level"] == "low":
         recs.append(
             {
-                "action": "Re-engage with onboarding tutorials, how-to content and gamified challenges",
+                "action": ACTIONS["engagement"],
                 "category": "engagement",
-                "reason": f"engagement {abs(p['engagement_score']):.2f} standard deviations below the average customer's",
+                "reason": f"engagement {abs(p['engagement_score']):.2f} standard deviations below the average customer's "
+                f"(on {', '.join(population.get('engagement_columns') or {}) or 'the engagement columns'})",
                 "priority": "medium",
             }
         )
     if p["value_tier"] == "low":
         recs.append(
             {
-                "action": "Offer bundles and upsell entry-level upgrades to lift basket size",
+                "action": ACTIONS["upsell"],
                 "category": "upsell",
                 "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} overall",
                 "priority": "medium" if p["risk_level"] != "high" else "low",
@@ -72,7 +89,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["risk_level"] == "low" and p["value_tier"] in ("medium", "high"):
         recs.append(
             {
-                "action": "Cross-sell complementary products and invite referrals",
+                "action": ACTIONS["growth"],
                 "category": "growth",
                 "reason": f"low churn risk ({churn:.0%}) and {p['value_tier']} value: room to grow share of wallet"
                 if churn is not None
@@ -83,7 +100,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if not recs:
         recs.append(
             {
-                "action": "Keep in regular lifecycle communication and test personalised offers",
+                "action": ACTIONS["maintain"],
                 "category": "maintain",
                 "reason": "no segment trait stands out from the population",
                 "priority": "low",
@@ -92,3 +109,54 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     order = {"high": 0, "medium": 1, "low": 2}
     recs.sort(key=lambda r: order[r["priority"]])
     return recs
+
+
+def customer_recommendations(*, churn, value, levels: dict, population: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's own top action and its reason, from their own churn risk, value (predicted LTV) and
+    engagement level, by the seed's rules in order of urgency: high risk -> retention (citing their risk);
+    low engagement -> tutorials; high value -> VIP loyalty; low value -> bundles; low risk -> cross-sell;
+    otherwise regular communication. Returns (actions, reasons), one per customer."""
+    churn = np.asarray(churn, dtype=float)
+    value = np.asarray(value, dtype=float)
+    n = len(churn)
+    risk, tier = levels["risk_level"], levels["value_tier"]
+    engaged = levels.get("engagement_level", np.full(n, "unknown", dtype=object))
+    pop_churn, pop_value = population.get("avg_churn_risk"), population.get("avg_value")
+    money_word = "predicted LTV" if population.get("value_measure") == "predicted_ltv" else "spend"
+    actions = np.full(n, ACTIONS["maintain"], dtype=object)
+    reasons = np.full(n, "no figure of this customer's stands out from the average customer's", dtype=object)
+    pct_churn = _texts(lambda v: percent(v, 0), np.round(churn, 2))
+    value_text = _texts(number, value)
+    avg_churn, avg_value = percent(pop_churn, 0), number(pop_value)
+    on_columns = ", ".join(population.get("engagement_columns") or {})
+    rules = [  # the first rule a customer meets decides (urgency order)
+        ("retention", risk == "high", lambda i: "own churn risk " + pct_churn[i] + f" vs {avg_churn} for the average "
+         "customer"),
+        ("engagement", engaged == "low", lambda i: np.full(len(i), "own engagement well below the average "
+         f"customer's (on {on_columns})", dtype=object)),
+        ("loyalty", tier == "high", lambda i: f"own {money_word} " + value_text[i] + f" vs {avg_value} for the "
+         "average customer"),
+        ("upsell", tier == "low", lambda i: f"own {money_word} " + value_text[i] + f" vs {avg_value} for the "
+         "average customer"),
+        ("growth", (risk == "low") & (tier == "medium"), lambda i: "own churn risk " + pct_churn[i] + " (below the "
+         f"average {avg_churn}) and average value: room to grow share of wallet"),
+    ]  # fmt: skip
+    decided = np.zeros(n, dtype=bool)
+    for category, mask, reason in rules:
+        pick = np.asarray(mask, dtype=bool) & ~decided
+        if not pick.any():
+            continue
+        idx = np.flatnonzero(pick)
+        actions[idx] = ACTIONS[category]
+        reasons[idx] = reason(idx)
+        decided |= pick
+    return actions, reasons
+
+
+def _texts(fmt, values: np.ndarray) -> np.ndarray:
+    """fmt applied to each value, once per distinct value (a million customers share far fewer figures)."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return np.empty(0, dtype=object)
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return np.asarray([fmt(u) for u in uniq], dtype=object)[inverse]
