@@ -333,7 +333,7 @@ def customer_advice(*, churn, value, readable: dict, reference: dict) -> dict[st
 
 
 _VALUE_WORD = {"high": "High-Value", "medium": "Mid-Value", "low": "Budget", "unknown": "Customers"}
-NOISE_NAME = "Unclustered customers"
+NOISE_NAME = "Unclustered (noise)"  # a group to look at, not a segment: no plan, no potentials
 STAGE_STANDING = 1.5  # a stage names a segment when it is the segment's most common one and this x the overall share
 
 
