@@ -195,7 +195,15 @@ class CustomerResultSerializer(serializers.Serializer):
     predicted_ltv = serializers.FloatField()
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
+    engagement_level = serializers.CharField(
+        allow_blank=True,
+        help_text="high, medium or low against the average customer; unknown without engagement columns.",
+    )
     lifecycle_stage = serializers.CharField(allow_blank=True)
+    recommendation = serializers.CharField(
+        allow_blank=True, help_text="The action chosen from this customer's own churn risk, value and engagement."
+    )
+    recommendation_reason = serializers.CharField(allow_blank=True, help_text="This customer's own figures behind it.")
 
 
 # --- predict -----------------------------------------------------------------------------------------
