@@ -39,6 +39,7 @@ BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
 BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
 # Engagement columns: {column: "more" | "less"} (engagement.DIRECTIONS); None in a config = inferred from names.
 ENGAGEMENT_KEY = "engagement_cols"
+ENGAGEMENT_DIRECTIONS = {"more": "More means more engaged", "less": "More means less engaged"}
 
 
 @dataclass
@@ -120,17 +121,16 @@ class AnalysisConfig:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise EngineError(f"config {name!r}: must be a list of column names", field=name)
             setattr(self, name, list(value))
-        if self.engagement_cols is not None:
-            from .engagement import DIRECTIONS
-
-            if not isinstance(self.engagement_cols, dict) or not all(
-                isinstance(c, str) and d in DIRECTIONS for c, d in self.engagement_cols.items()
-            ):
-                raise EngineError(
-                    "config 'engagement_cols': must map column names to a direction "
-                    f"({' or '.join(repr(d) for d in DIRECTIONS)})",
-                    field=ENGAGEMENT_KEY,
-                )
+        engagement = self.engagement_cols
+        valid = isinstance(engagement, dict) and all(
+            isinstance(c, str) and d in ENGAGEMENT_DIRECTIONS for c, d in engagement.items()
+        )
+        if engagement is not None and not valid:
+            raise EngineError(
+                "config 'engagement_cols': must map column names to a direction "
+                f"({' or '.join(repr(d) for d in ENGAGEMENT_DIRECTIONS)})",
+                field=ENGAGEMENT_KEY,
+            )
         seen: dict[str, str] = {}
         for role, key in (*LIST_KEYS.items(), *SINGLE_KEYS.items()):
             value = getattr(self, key)
@@ -211,7 +211,8 @@ def config_from_roles(roles: Mapping[str, str], behaviour: Mapping[str, str | No
     for key in BEHAVIOUR_KEYS:
         config[key] = (behaviour or {}).get(key) or None
     engagement = (behaviour or {}).get(ENGAGEMENT_KEY)
-    config[ENGAGEMENT_KEY] = dict(engagement) if isinstance(engagement, dict) else None
+    if isinstance(engagement, dict):  # confirmed (possibly none); absent: inferred by the engine from names
+        config[ENGAGEMENT_KEY] = dict(engagement)
     return config
 
 

@@ -15,11 +15,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-# direction key -> how it reads (dataset roles form, API docs)
-DIRECTIONS = {
-    "more": "More means more engaged",
-    "less": "More means less engaged",
-}
+from .config import ENGAGEMENT_DIRECTIONS as DIRECTIONS  # direction key -> how it reads (roles form, API)
+
 UNKNOWN = "unknown"
 # a segment's or customer's engagement score (mean of signed SDs from the average) -> level, with a dead band:
 # above +HIGH high, below -HIGH low, in between medium
