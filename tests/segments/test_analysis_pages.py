@@ -262,11 +262,11 @@ def test_the_strategy_panel_shows_a_potential_only_for_a_segment_in_the_opportun
         pane = panes[str(p["segment"])]
         rows = re.findall(r'data-testid="segment-potential"><th[^>]*>([^<]+)</th><td>([^<]+)</td>', pane)
         if p["segment"] in growth:
-            assert rows == [("Growth potential", f"${growth[p['segment']]:,.0f}")]
+            assert rows == [("Growth ceiling", f"${growth[p['segment']]:,.0f} ")]  # then "(upper bound)"
         elif p["segment"] in develop:
-            assert rows == [("Development potential", f"${develop[p['segment']]:,.0f}")]
+            assert rows == [("Development ceiling", f"${develop[p['segment']]:,.0f} ")]
         else:
-            assert rows == [] and "potential" not in pane.lower()
+            assert rows == [] and "ceiling" not in pane.lower()
 
 
 def test_stored_customers_carry_their_own_risk_level_and_value_tier(people, finished_analysis):
