@@ -70,6 +70,10 @@ def is_trait(feature: str, glossary: dict) -> bool:
     return kind not in ("date_year", "date_month")
 
 
+def _days(value) -> str:
+    return number(round(value)) if value is not None else number(None)
+
+
 def _num(value, kind: str) -> str:
     return money(value) if kind == "money" else number(value)
 
@@ -90,7 +94,7 @@ def describe(d: dict, glossary: dict) -> str:
     if feature.endswith(" (missing)"):
         return f"{percent(seg, 0)} without a recorded {words(feature.removesuffix(' (missing)'))} (vs {percent(pop, 0)} overall)"
     if kind == "date_days_ago":
-        return f"{col}: {number(seg)} days ago on average (vs {number(pop)} overall)"
+        return f"{col}: {_days(seg)} days ago on average (vs {_days(pop)} overall)"
     if kind == "text_topic":
         about = ", ".join(info.get("words") or []) or "one recurring theme"
         more = "more often" if z > 0 else "less often"
@@ -108,7 +112,7 @@ def describe(d: dict, glossary: dict) -> str:
 
 def short_phrase(d: dict, glossary: dict) -> str:
     """A few words for a segment's name: 'voice mail plan', 'no voice mail plan', 'mostly mobile device',
-    'recent last purchase date', 'fewer support tickets', 'reviews on late, refund'."""
+    'recent last purchase', 'low support tickets', 'review on late, refund'."""
     feature, z = d["feature"], d.get("z") or 0.0
     info = glossary.get(feature, {})
     kind = info.get("kind", "number")
@@ -119,8 +123,8 @@ def short_phrase(d: dict, glossary: dict) -> str:
         return f"{'more' if z > 0 else 'fewer'} {col} {info['level']}"
     if kind == "level":
         return f"{'mostly' if z > 0 else 'few'} {info['level']} {col}"
-    if kind == "date_days_ago":
-        return f"{'older' if z > 0 else 'recent'} {col}"
+    if kind == "date_days_ago":  # "last purchase date" -> "old last purchase" (a name stays short)
+        return f"{'old' if z > 0 else 'recent'} {col.removesuffix(' date').removesuffix(' at')}"
     if kind == "text_topic":
         return f"{col} on {', '.join((info.get('words') or [])[:2]) or 'a theme'}"
     if kind == "text_sentiment":
