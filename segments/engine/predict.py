@@ -175,7 +175,7 @@ _CONTRADICTED = {
 
 def _advice_fields(own: dict, i: int, segment_recs: list[dict]) -> dict:
     """A result's own levels (engagement only when known) and its recommendations: the record's own first
-    (`"for": "customer"`, the reason citing its own figures), then its segment's."""
+    (`"applies_to": "customer"`, the reason citing its own figures), then its segment's."""
     from .recommend import ACTIONS
 
     category = {action: key for key, action in ACTIONS.items()}
@@ -188,13 +188,13 @@ def _advice_fields(own: dict, i: int, segment_recs: list[dict]) -> dict:
         "category": category.get(action, "maintain"),
         "reason": str(own["recommendation_reason"][i]),
         "priority": "high" if fields["risk_level"] == "high" else "medium",
-        "for": "customer",
+        "applies_to": "customer",
     }
     contradicted = _CONTRADICTED.get(("risk", fields["risk_level"]), set()) | _CONTRADICTED.get(
         ("value", fields["value_tier"]), set()
     )
     others = [
-        {**r, "for": "segment"}
+        {**r, "applies_to": "segment"}
         for r in segment_recs
         if r.get("action") != action and r.get("category") not in contradicted
     ]

@@ -236,7 +236,7 @@ def test_a_high_risk_customer_in_a_low_risk_segment_gets_a_retention_action_citi
     out = predict_segment(result.model, record)
     assert out["risk_level"] == "high" and "engagement_level" not in out
     first = out["recommendations"][0]
-    assert first["for"] == "customer" and first["category"] == "retention" and "own churn risk" in first["reason"]
+    assert first["applies_to"] == "customer" and first["category"] == "retention" and "own churn risk" in first["reason"]
     assert all(r["category"] not in ("growth", "loyalty") for r in out["recommendations"][1:])
 
 
