@@ -39,7 +39,7 @@ BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
 BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
 # Engagement columns: {column: "more" | "less"} (engagement.DIRECTIONS); None in a config = inferred from names.
 ENGAGEMENT_KEY = "engagement_cols"
-ENGAGEMENT_DIRECTIONS = {"more": "More means more engaged", "less": "More means less engaged"}
+ENGAGEMENT_DIRECTIONS = {"more": "Higher means more engaged", "less": "Higher (a date: longer ago) means less engaged"}
 
 
 @dataclass

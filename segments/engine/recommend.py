@@ -126,7 +126,7 @@ def customer_recommendations(*, churn, value, levels: dict, population: dict) ->
     actions = np.full(n, ACTIONS["maintain"], dtype=object)
     reasons = np.full(n, "no figure of this customer's stands out from the average customer's", dtype=object)
     pct_churn = _texts(lambda v: percent(v, 0), np.round(churn, 2))
-    value_text = _texts(number, value)
+    value_text = _texts(lambda v: number(round(v) if abs(v) >= 100 else v), value)
     avg_churn, avg_value = percent(pop_churn, 0), number(pop_value)
     on_columns = ", ".join(population.get("engagement_columns") or {})
     rules = [  # the first rule a customer meets decides (urgency order)
