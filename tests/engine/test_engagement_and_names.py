@@ -252,3 +252,10 @@ def test_each_customer_s_advice_follows_their_own_levels():
     assert c.loc[low_eng, "recommendation"].str.contains("tutorials").all()
     within = c.groupby("segment")["recommendation"].nunique()
     assert (within > 1).any()  # not the segment's action copied down
+
+
+def test_a_figure_that_rounds_to_zero_never_reads_negative():
+    from segments.engine.formatting import number, percent, signed
+
+    assert signed(-0.001) == "+0.00" and signed(-0.5) == "-0.50"
+    assert number(-0.0) == "0" and percent(-0.00001) == "0.0%"
