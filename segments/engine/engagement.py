@@ -22,6 +22,8 @@ UNKNOWN = "unknown"
 # above +HIGH high, below -HIGH low, in between medium
 LEVEL_SD = 0.3
 
+_LEVELS = np.array(["low", "medium", "high", UNKNOWN], dtype=object)
+
 _ACTIVITY = {
     "session", "sessions", "visit", "visits", "login", "logins", "logon", "logons", "signin", "signins",
     "open", "opens", "click", "clicks", "pageview", "pageviews", "view", "views", "order", "orders",
@@ -111,11 +113,11 @@ def readable_column(col: str, readable_columns: Iterable[str]) -> str | None:
 def level(score) -> np.ndarray:
     """Engagement score(s) (mean signed SD from the average) -> "high" / "medium" / "low" ("unknown" for NaN)."""
     s = np.asarray(score, dtype=float)
-    out = np.full(s.shape, "medium", dtype=object)
-    out[s > LEVEL_SD] = "high"
-    out[s < -LEVEL_SD] = "low"
-    out[np.isnan(s)] = UNKNOWN
-    return out
+    code = np.ones(s.shape, dtype=np.int8)
+    code[s > LEVEL_SD] = 2
+    code[s < -LEVEL_SD] = 0
+    code[np.isnan(s)] = 3
+    return _LEVELS[code]
 
 
 def customer_scores(values: Mapping[str, np.ndarray], reference: Mapping[str, dict]) -> np.ndarray:

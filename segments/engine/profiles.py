@@ -39,6 +39,9 @@ RULES = {
 }
 
 
+_LEVELS = np.array(["low", "medium", "high", "unknown"], dtype=object)  # by code: a million labels by one take
+
+
 def _risk_margin(population_avg: float) -> float:
     return max(RISK_MARGIN_POINTS, RISK_MARGIN_SHARE * population_avg)
 
@@ -48,14 +51,14 @@ def risk_levels(churn, population_avg: float | None, churn_method: str) -> np.nd
     population's average (see RULES); "unknown" when churn could not be estimated."""
     churn = np.asarray(churn, dtype=float)
     if churn_method == "unavailable" or population_avg is None:
-        return np.full(churn.shape, "unknown", dtype=object)
+        return _LEVELS[np.full(churn.shape, 3, dtype=np.int8)]
     pop = float(population_avg)
     margin = _risk_margin(pop)
-    out = np.full(churn.shape, "medium", dtype=object)
-    out[churn <= pop - margin] = "low"
-    out[(churn >= pop + margin) | (churn >= RISK_HIGH_CAP)] = "high"
-    out[np.isnan(churn)] = "unknown"
-    return out
+    code = np.ones(churn.shape, dtype=np.int8)  # medium
+    code[churn <= pop - margin] = 0
+    code[(churn >= pop + margin) | (churn >= RISK_HIGH_CAP)] = 2
+    code[np.isnan(churn)] = 3
+    return _LEVELS[code]
 
 
 def value_tiers(value, population_avg: float | None) -> np.ndarray:
@@ -63,13 +66,13 @@ def value_tiers(value, population_avg: float | None) -> np.ndarray:
     population's average (see RULES). Without a value measure the tier is "unknown"."""
     value = np.asarray(value, dtype=float)
     if population_avg is None or not np.isfinite(population_avg) or population_avg <= 0:
-        return np.full(value.shape, "unknown", dtype=object)
+        return _LEVELS[np.full(value.shape, 3, dtype=np.int8)]
     ratio = value / float(population_avg)
-    out = np.full(value.shape, "medium", dtype=object)
-    out[ratio >= VALUE_HIGH_RATIO] = "high"
-    out[ratio <= VALUE_LOW_RATIO] = "low"
-    out[np.isnan(ratio)] = "unknown"
-    return out
+    code = np.ones(value.shape, dtype=np.int8)
+    code[ratio >= VALUE_HIGH_RATIO] = 2
+    code[ratio <= VALUE_LOW_RATIO] = 0
+    code[np.isnan(ratio)] = 3
+    return _LEVELS[code]
 
 
 def lifecycle_stages(beh: dict[str, np.ndarray], churn: np.ndarray) -> np.ndarray:
@@ -326,7 +329,7 @@ def customer_advice(*, churn, value, readable: dict, reference: dict) -> dict[st
     if ref:
         levels["engagement_level"] = eng.level(eng.customer_scores(readable, ref))
     else:
-        levels["engagement_level"] = np.full(n, eng.UNKNOWN, dtype=object)
+        levels["engagement_level"] = _LEVELS[np.full(n, 3, dtype=np.int8)]
     action, reason = customer_recommendations(churn=churn, value=value, levels=levels, population=reference)
     levels["recommendation"], levels["recommendation_reason"] = action, reason
     return levels

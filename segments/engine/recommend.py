@@ -115,48 +115,55 @@ def customer_recommendations(*, churn, value, levels: dict, population: dict) ->
     """Each customer's own top action and its reason, from their own churn risk, value (predicted LTV) and
     engagement level, by the seed's rules in order of urgency: high risk -> retention (citing their risk);
     low engagement -> tutorials; high value -> VIP loyalty; low value -> bundles; low risk -> cross-sell;
-    otherwise regular communication. Returns (actions, reasons), one per customer."""
+    otherwise regular communication. Returns (actions, reasons), one per customer.
+
+    A million customers share few printed figures (a churn risk in whole percent, a value as printed), so each
+    reason is written once per distinct figure and taken by index."""
     churn = np.asarray(churn, dtype=float)
     value = np.asarray(value, dtype=float)
     n = len(churn)
     risk, tier = levels["risk_level"], levels["value_tier"]
-    engaged = levels.get("engagement_level", np.full(n, "unknown", dtype=object))
+    engaged = levels.get("engagement_level")
     pop_churn, pop_value = population.get("avg_churn_risk"), population.get("avg_value")
     money_word = "predicted LTV" if population.get("value_measure") == "predicted_ltv" else "spend"
-    actions = np.full(n, ACTIONS["maintain"], dtype=object)
-    reasons = np.full(n, "no figure of this customer's stands out from the average customer's", dtype=object)
-    pct_churn = _texts(lambda v: percent(v, 0), np.round(churn, 2))
-    value_text = _texts(lambda v: number(round(v) if abs(v) >= 100 else v), value)
     avg_churn, avg_value = percent(pop_churn, 0), number(pop_value)
     on_columns = ", ".join(population.get("engagement_columns") or {})
+    churn_codes, churn_texts = _distinct_texts(lambda v: percent(v, 0), np.round(churn, 2))
+    shown = np.where(np.abs(value) >= 100, np.round(value), np.round(value, 2))  # rounded as printed
+    value_codes, value_texts = _distinct_texts(number, shown)
+    own_risk = (churn_codes, [f"own churn risk {t} vs {avg_churn} for the average customer" for t in churn_texts])
+    own_value = (value_codes, [f"own {money_word} {t} vs {avg_value} for the average customer" for t in value_texts])
+    growth = (
+        churn_codes,
+        [f"own churn risk {t} (below the average {avg_churn}) and average value: room to grow share of wallet"
+         for t in churn_texts],
+    )  # fmt: skip
+    engagement = (np.zeros(n, np.int32), [f"own engagement well below the average customer's (on {on_columns})"])
     rules = [  # the first rule a customer meets decides (urgency order)
-        ("retention", risk == "high", lambda i: "own churn risk " + pct_churn[i] + f" vs {avg_churn} for the average "
-         "customer"),
-        ("engagement", engaged == "low", lambda i: np.full(len(i), "own engagement well below the average "
-         f"customer's (on {on_columns})", dtype=object)),
-        ("loyalty", tier == "high", lambda i: f"own {money_word} " + value_text[i] + f" vs {avg_value} for the "
-         "average customer"),
-        ("upsell", tier == "low", lambda i: f"own {money_word} " + value_text[i] + f" vs {avg_value} for the "
-         "average customer"),
-        ("growth", (risk == "low") & (tier == "medium"), lambda i: "own churn risk " + pct_churn[i] + " (below the "
-         f"average {avg_churn}) and average value: room to grow share of wallet"),
-    ]  # fmt: skip
-    decided = np.zeros(n, dtype=bool)
-    for category, mask, reason in rules:
-        pick = np.asarray(mask, dtype=bool) & ~decided
-        if not pick.any():
-            continue
-        idx = np.flatnonzero(pick)
-        actions[idx] = ACTIONS[category]
-        reasons[idx] = reason(idx)
-        decided |= pick
+        ("retention", risk == "high", own_risk),
+        ("engagement", engaged == "low" if engaged is not None else np.zeros(n, bool), engagement),
+        ("loyalty", tier == "high", own_value),
+        ("upsell", tier == "low", own_value),
+        ("growth", (risk == "low") & (tier == "medium"), growth),
+    ]
+    categories = ["maintain", *[category for category, _, _ in rules]]
+    reason_texts = ["no figure of this customer's stands out from the average customer's"]
+    rule = np.zeros(n, dtype=np.int8)  # 0: maintain
+    reason_code = np.zeros(n, dtype=np.int64)
+    for number_of_rule, (_, mask, (codes, texts)) in enumerate(rules, start=1):
+        pick = np.asarray(mask, dtype=bool) & (rule == 0)
+        rule[pick] = number_of_rule
+        reason_code[pick] = codes[pick] + len(reason_texts)
+        reason_texts.extend(texts)
+    actions = np.asarray([ACTIONS[c] for c in categories], dtype=object)[rule]
+    reasons = np.asarray(reason_texts, dtype=object)[reason_code]
     return actions, reasons
 
 
-def _texts(fmt, values: np.ndarray) -> np.ndarray:
-    """fmt applied to each value, once per distinct value (a million customers share far fewer figures)."""
+def _distinct_texts(fmt, values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(code per value, fmt of each distinct value): fmt runs once per distinct figure."""
     values = np.asarray(values, dtype=float)
     if values.size == 0:
-        return np.empty(0, dtype=object)
+        return np.zeros(0, dtype=np.int64), []
     uniq, inverse = np.unique(values, return_inverse=True)
-    return np.asarray([fmt(u) for u in uniq], dtype=object)[inverse]
+    return inverse.astype(np.int64), [fmt(u) for u in uniq]
