@@ -124,6 +124,7 @@ def _tab_context(request, analysis, tab: str) -> dict:
         "tab": tab,
         "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in TABS],
         "profiles": _colored(analysis),
+        "population": ((analysis.metrics or {}).get("insights") or {}).get("population") or {},
         "siblings": siblings[:50],
     }
 
@@ -320,6 +321,9 @@ def analysis_profiles_view(request, analysis_id: int):
                     "sort": sort,
                     "sort_links": _sort_links(query, sort),
                     "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                    "has_engagement": bool(
+                        ((analysis.metrics.get("insights") or {}).get("population") or {}).get("engagement_columns")
+                    ),
                     "base_query": query.urlencode(),
                     "selected_segment": values.get("segment"),
                 }
