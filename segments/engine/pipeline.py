@@ -303,7 +303,12 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         recency_col=behaviour.get("recency_col"),
     )
     if train_mask is not None and not train_mask.all():
-        churn = churn_model.predict(X, beh)
+        # labelled customers keep their out-of-sample scores; the unlabelled ones are scored by the model
+        full = churn_model.predict(X, beh)
+        full[train_mask] = churn
+        churn = full
+    if churn_metrics.get("leakage"):
+        warnings.append(churn_metrics["leakage"]["message"])
     # rounded as stored and shown, so labels and counts derived from it agree with the printed figure
     churn = np.round(np.clip(np.asarray(churn, float), 0.0, 1.0), 6)
     if label_col:

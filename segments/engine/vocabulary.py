@@ -49,11 +49,17 @@ def lifecycle_label(key: str | None) -> str:
 # The churn and LTV models' `method` keys (stored in the metrics with a `method_label`).
 METHOD_LABELS = {
     "churn": {
-        "supervised": "Gradient boosting trained on the churn label",
+        "supervised": "Model trained on the churn label",
         "mbg_nbd": "MBG/NBD buy-till-you-die model",
         "recency_rank": "Recency ranking",
         "recency_plus_behaviour": "Recency ranking combined with a behaviour model",
         "unavailable": "Not available (no recency, frequency or churn label column)",
+    },
+    # the supervised churn model kept by cross-validation (metrics["churn"]["model"])
+    "churn_model": {
+        "logistic": "Regularised logistic regression",
+        "gradient_boosting": "Gradient boosting",
+        "blend": "Average of logistic regression and gradient boosting",
     },
     "ltv": {
         "gradient_boosting_on_mbg_nbd_gamma_gamma": "Gradient boosting trained on an MBG/NBD and Gamma-Gamma forecast",
