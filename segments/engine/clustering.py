@@ -556,3 +556,132 @@ def _num(x):
 
 def _clean(values) -> list:
     return [_num(v) for v in values]
+
+
+# Segment structure: is there grouping to find, or are the segments slices of a continuum?
+CLEAR_STABILITY = 0.8  # the same segments come back from other samples
+CLEAR_SILHOUETTE = 0.15  # customers sit closer to their own segment than to the next
+CLEAR_GAIN = 0.08  # ... and clearly more so than in a structureless cloud of the same shape
+NONE_GAIN = 0.02
+NONE_STABILITY = 0.3
+CONTINUUM = "these segments are slices of a continuum; treat them as tiers"
+
+
+def reference_silhouette(A: np.ndarray, k: int, seed: int, size: int = 2_000) -> float | None:
+    """Silhouette of k-means with the same k on a structureless reference: a Gaussian cloud with the same
+    means and covariance as the customers (their principal axes and spreads), so an elongated cloud cut into
+    slices scores what slicing alone scores."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(seed + 13)
+    A = np.asarray(A[sample_indices(len(A), size, rng)], np.float64)
+    if k < 2 or len(A) <= k + 2:
+        return None
+    C = A - A.mean(0)
+    _, s, vt = np.linalg.svd(C, full_matrices=False)
+    Z = (rng.standard_normal((len(A), len(s))) * (s / np.sqrt(len(A)))) @ vt
+    lab = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(Z)
+    return _num(silhouette_from_distances(pairwise_sq_free_distances(Z), lab))
+
+
+def segment_structure(
+    A: np.ndarray, k: int, k_selection: dict, quality: dict, algorithm: str, noise_share: float, seed: int
+) -> dict:
+    """{"strength": "none" | "weak" | "clear", "evidence": {...}, "summary", "advice"} from the chosen k's
+    stability (ARI between fits on resamples), its silhouette against a structureless reference of the same
+    shape, and whether the k curves show any stable k and a knee."""
+    stab = quality.get("stability_ari")
+    sil = quality.get("silhouette")
+    ref = None if algorithm in ("dbscan", "hdbscan") or sil is None else reference_silhouette(A, k, seed)
+    gain = None if ref is None or sil is None else sil - ref
+    ks = k_selection.get("k_values") or []
+    stabilities = k_selection.get("stability") or []
+    stable_k = [kk for kk, s in zip(ks, stabilities, strict=False) if s is not None and s >= CLEAR_STABILITY]
+    inertia = k_selection.get("inertia") or []
+    knee = knee_point(ks, inertia) if len(ks) >= 3 and len(inertia) == len(ks) else None
+    evidence = {
+        "k": k,
+        "stability_ari": stab,
+        "silhouette": sil,
+        "reference_silhouette": ref,
+        "silhouette_gain": gain,
+        "stable_k": stable_k if len(ks) > 1 else None,
+        "inertia_knee": knee,
+        "noise_share": noise_share,
+    }
+    if sil is None or stab is None:
+        strength = "none"
+        why = "no two segments to compare" if sil is None else "stability could not be measured"
+    elif (gain is not None and gain <= NONE_GAIN) or stab < NONE_STABILITY:
+        strength = "none"
+        why = (
+            f"the segments do not come back from another sample of customers (stability ARI {stab:.2f})"
+            if stab < NONE_STABILITY
+            else f"customers are no closer to their own segment than in a structureless cloud of the same shape "
+            f"(silhouette {sil:.2f} vs {ref:.2f})"
+        )
+    elif (
+        stab >= CLEAR_STABILITY
+        and sil >= CLEAR_SILHOUETTE
+        and (gain is None or gain >= CLEAR_GAIN)
+        and noise_share <= 0.2
+    ):
+        strength = "clear"
+        why = f"the segments come back from other samples (stability ARI {stab:.2f}) and are well separated " + (
+            f"(silhouette {sil:.2f}, {ref:.2f} for a structureless cloud of the same shape)"
+            if ref is not None
+            else f"(silhouette {sil:.2f})"
+        )
+    else:
+        strength = "weak"
+        parts = [f"stability ARI {stab:.2f}", f"silhouette {sil:.2f}"]
+        if ref is not None:
+            parts[-1] += f" ({ref:.2f} for a structureless cloud of the same shape)"
+        if noise_share > 0.2:
+            parts.append(f"{noise_share:.0%} of customers in no group")
+        why = "the segments overlap: " + ", ".join(parts)
+    if len(ks) > 1 and not stable_k and strength != "clear":
+        why += f"; no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample (ARI >= 0.8)"
+    advice = []
+    if strength != "clear":
+        if k > 2 and algorithm not in ("dbscan", "hdbscan"):
+            advice.append(
+                "Ask for fewer segments (k = 2 or 3) and read them as tiers (low, middle, high) rather than as "
+                "distinct kinds of customer."
+            )
+        advice.append(
+            "Segment on other columns: leave out columns that only add spread (usage minutes, counts that move "
+            "together), or add ones that describe behaviour or needs (products held, channels, plan type)."
+        )
+    summary = {
+        "clear": f"Clear segment structure: {why}.",
+        "weak": f"Weak segment structure: {why}. {CONTINUUM[0].upper()}{CONTINUUM[1:]}.",
+        "none": f"No segment structure: {why}. {CONTINUUM[0].upper()}{CONTINUUM[1:]}.",
+    }[strength]
+    return {"strength": strength, "evidence": evidence, "summary": summary, "advice": advice}
+
+
+NOISE_WARN_SHARE = 0.2
+DOMINANT_WARN_SHARE = 0.6
+
+
+def segment_balance_warnings(labels: np.ndarray) -> list[str]:
+    """Runs that leave over 20 % of customers in no group, or put over 60 % in one segment, say so."""
+    out = []
+    n = len(labels)
+    noise = int((labels < 0).sum())
+    if n and noise / n > NOISE_WARN_SHARE:
+        out.append(
+            f"{noise:,} customers ({noise / n:.0%}) belong to no dense group (noise): the density clustering "
+            "describes only the rest. Look at the unclustered customers as a group of their own, or choose "
+            "another algorithm."
+        )
+    if n:
+        counts = np.bincount(labels[labels >= 0])
+        if len(counts) and counts.max() / n > DOMINANT_WARN_SHARE:
+            big = int(counts.argmax())
+            out.append(
+                f"One segment (segment {big}) holds {counts.max():,} customers ({counts.max() / n:.0%}): the "
+                "segments split off small groups from one large mass rather than dividing the customers."
+            )
+    return out

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .clustering import sample_indices, segment
+from .clustering import sample_indices, segment, segment_balance_warnings, segment_structure
 from .coerce import MISSING_TOKENS
 from .config import AnalysisConfig
 from .errors import EngineError
@@ -262,6 +262,17 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     stage(seg_stage, 10)
     outcome = segment(X, config, progress)
     labels = outcome.labels
+    noise_share = float((labels < 0).mean())
+    structure = segment_structure(
+        X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))],
+        int(outcome.k),
+        outcome.k_selection,
+        outcome.quality,
+        config.algorithm,
+        noise_share,
+        config.random_state,
+    )
+    warnings.extend(segment_balance_warnings(labels))
     done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
     # ---- PCA
@@ -400,6 +411,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "noise_customers": int((labels == -1).sum()),
         "k_selection": outcome.k_selection,
         "quality": outcome.quality,
+        "segment_structure": structure,
         "pca": {"explained_variance": pca.explained_variance_ratio_.tolist()},
         "feature_importance": importance,
         "feature_importance_detail": importance_detail[:30],

@@ -26,7 +26,7 @@ import numpy as np
 
 from .clustering import sample_indices
 from .clv.models import MBGNBD, GammaGamma
-from .vocabulary import METHOD_LABELS, method_label
+from .vocabulary import LTV_ACCURACY_UNKNOWN, METHOD_LABELS, ltv_fidelity, method_label
 
 DAYS_PER_WEEK = 7.0
 SMALL_BATCH = 16  # up to this many rows, trees are walked in Python (see fasttrees.py)
@@ -507,6 +507,10 @@ def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple
         "note": "R2 and MAE compare the per-customer model with the target on held-out customers; the target is "
         "itself an estimate (no observed future spend in a customer table).",
     }
+    # what the R² is: a fit to a formula's estimate, not accuracy (one wording: vocabulary.ltv_fidelity)
+    metrics["fidelity"] = ltv_fidelity(metrics)
+    metrics["accuracy"] = None
+    metrics["accuracy_note"] = LTV_ACCURACY_UNKNOWN
     if "params" in info:
         metrics["params"] = info["params"]
     return lm, values, metrics

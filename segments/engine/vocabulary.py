@@ -81,3 +81,31 @@ def metrics_method_label(model: str, metrics: dict | None) -> str:
     """The label a model's stored metrics carry (`method_label`), else the one of its `method` key."""
     metrics = metrics or {}
     return str(metrics.get("method_label") or method_label(model, metrics.get("method")))
+
+
+# What an LTV model's fit is a fit *to*: the target is itself an estimate, so R² against it measures how well the
+# per-customer model reproduces that estimate, never accuracy. Keyed by the target part of the LTV `method`.
+LTV_TARGETS = {
+    "mbg_nbd_gamma_gamma": "the MBG/NBD × Gamma-Gamma estimate",
+    "run_rate": "the spend run-rate estimate",
+    "retained_spend": "the historical spend × (1 − churn risk) estimate",
+}
+LTV_ACCURACY_UNKNOWN = "not measured: a customer table has no observed future spend to score it against"
+
+# How strong the segments are (metrics["segment_structure"]["strength"]).
+STRUCTURE_LABELS = {"clear": "Clear", "weak": "Weak", "none": "None found"}
+
+
+def ltv_target_phrase(metrics: dict | None) -> str:
+    """ "the MBG/NBD × Gamma-Gamma estimate" for an LTV model's stored metrics ("its target estimate" if unknown)."""
+    method = str((metrics or {}).get("method") or "")
+    key = method.removeprefix("gradient_boosting_on_")
+    return LTV_TARGETS.get(key) or "its target estimate"
+
+
+def ltv_fidelity(metrics: dict | None) -> str:
+    """ "reproduces the MBG/NBD × Gamma-Gamma estimate, R² 0.99" — what an LTV model's R² is ("—" without one)."""
+    r2 = (metrics or {}).get("r2")
+    if r2 is None:
+        return "—"
+    return f"reproduces {ltv_target_phrase(metrics)}, R² {r2:.2f}"
