@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import formatting as fmt
 from .errors import EngineError
+from .vocabulary import ALGORITHMS
 
 
 def _list(value: str | None) -> list[str]:
@@ -91,7 +92,10 @@ def cmd_analyze(args) -> int:
         nlp=args.nlp,
         random_state=args.seed,
         ltv_horizon_months=args.horizon,
+        dbscan_eps=args.eps,
     )
+    if args.eps is not None and args.algorithm != "dbscan":
+        raise EngineError("--eps is DBSCAN's radius: use it with --algorithm dbscan", field="dbscan_eps")
 
     def progress(stage: str, pct: float) -> None:
         if args.verbose:
@@ -219,8 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="segment a CSV of customers")
     a.add_argument("input")
     a.add_argument("--out", required=True)
-    a.add_argument("--algorithm", default="kmeans", choices=["kmeans", "gmm", "agglomerative", "dbscan"])
+    a.add_argument("--algorithm", default="kmeans", choices=list(ALGORITHMS))
     a.add_argument("--k", default="auto", help="auto or a number of segments")
+    a.add_argument("--eps", type=float, default=None, help="DBSCAN's radius (default: chosen from the data)")
     a.add_argument("--k-min", type=int, default=2)
     a.add_argument("--k-max", type=int, default=10)
     for name in ("categorical", "text", "date", "numeric", "monetary", "ignore"):

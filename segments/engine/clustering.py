@@ -98,14 +98,14 @@ class ClusterModel:
     projection: tuple | None = None  # (mean, components) for gmm: mixtures are fitted on principal components
     core_points: np.ndarray | None = None  # dbscan
     core_labels: np.ndarray | None = None
-    eps: float | None = None
+    eps: float | np.ndarray | None = None  # dbscan: one radius; hdbscan: each core point's core distance
     relabel: np.ndarray | None = None  # raw label -> canonical segment id
 
     def predict_raw(self, X: np.ndarray) -> np.ndarray:
         if self.algorithm == "gmm":
             mean, components = self.projection
             return self.gmm.predict((X - mean) @ components.T)
-        if self.algorithm == "dbscan":
+        if self.algorithm in ("dbscan", "hdbscan"):
             out = np.empty(len(X), np.int64)
             for start in range(0, len(X), 4_000):  # 4,000 x 3,000 core samples: ~50 MB per temporary
                 chunk = X[start : start + 4_000]
@@ -118,7 +118,8 @@ class ClusterModel:
                 )
                 j = d2.argmin(1)
                 dist = np.sqrt(np.maximum(d2[np.arange(len(chunk)), j], 0))
-                out[start : start + len(chunk)] = np.where(dist <= self.eps, self.core_labels[j], -1)
+                radius = self.eps if np.ndim(self.eps) == 0 else self.eps[j]  # hdbscan: each core point's own
+                out[start : start + len(chunk)] = np.where(dist <= radius, self.core_labels[j], -1)
             return out
         return nearest_center(X, self.centers)
 
@@ -185,6 +186,8 @@ def segment(X: np.ndarray, config: AnalysisConfig, progress=None) -> ClusterOutc
         return _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress)
     if algo == "agglomerative":
         return _segment_agglomerative(X, config, k_values, rng, seed, progress)
+    if algo == "hdbscan":
+        return _segment_hdbscan(X, config, rng, seed, progress)
     return _segment_dbscan(X, config, rng, seed, progress)
 
 
@@ -343,18 +346,40 @@ def _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterO
     bic = []
     for kk in k_values if len(k_values) > 1 else []:
         bic.append(float(make(kk).fit(Z_sel).bic(Z_sel)))
+    k_stab = None
     if len(k_values) > 1:
         best_bic = k_values[int(np.argmin(bic))]
-        why = (
-            f"{km_out.k_selection['chosen_by']} [KMeans evidence; the mixture BIC is lowest at k={best_bic} "
-            "and is reported for reference]"
-        )
+        bic_stab = None
+        if best_bic not in (k_values[0], k_values[-1]):
+            bic_stab = _stability(
+                lambda A: make(best_bic).fit(A), Z_sel, Z_eval, rng, min(config.stability_sample_size, 2_500)
+            )
+        if bic_stab is not None and bic_stab >= 0.8:
+            k, k_stab = best_bic, bic_stab
+            why = (
+                f"k={k}: lowest BIC of the mixture on {len(Z_sel):,} customers, reproducible across resamples "
+                f"(ARI {bic_stab:.2f})"
+            )
+        else:
+            reason = (
+                f"its lowest BIC, at k={best_bic}, does not come back from other samples (ARI {bic_stab:.2f})"
+                if bic_stab is not None
+                else f"its BIC kept falling to the end of the range (lowest at k={best_bic}): no minimum to choose"
+            )
+            why = (
+                f"{km_out.k_selection['chosen_by']} [the mixture did not choose its own k: {reason}; k comes from "
+                "the k-means elbow and stability evidence]"
+            )
     else:
         why = f"k={k} set by the user"
     _report(progress, "Clustering", 38)
-    centres = km_out.model.centers[np.argsort(km_out.model.relabel)]  # raw KMeans centre order
-    gm = make(k, means_init=project(centres)).fit(project(X[fit_idx]))
-    k_stab = _stability(lambda A: make(k).fit(A), Z_sel, Z_eval, rng, min(config.stability_sample_size, 2_500))
+    if k == km_out.k:
+        centres = km_out.model.centers[np.argsort(km_out.model.relabel)]  # raw KMeans centre order
+        gm = make(k, means_init=project(centres)).fit(project(X[fit_idx]))
+    else:
+        gm = make(k).fit(project(X[fit_idx]))
+    if k_stab is None:
+        k_stab = _stability(lambda A: make(k).fit(A), Z_sel, Z_eval, rng, min(config.stability_sample_size, 2_500))
     sil = km_out.k_selection["silhouette"]
     inertia = km_out.k_selection["inertia"]
     stab = km_out.k_selection["stability"]
@@ -519,6 +544,89 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     sampling["density_space"] = f"{projection[1].shape[0]} principal components"
     q_rows = X_orig[idx][: min(len(A), 6000)]
     return ClusterOutcome(labels, model, k, sel, _quality(q_rows, q_lab, D, stab), sampling)
+
+
+def _density_space(X, size, rng, seed):
+    """A sample of rows projected on the leading principal components (density is measured there)."""
+    from sklearn.decomposition import PCA
+
+    idx = sample_indices(len(X), size, rng)
+    pca = PCA(n_components=max(1, min(GMM_COMPONENTS, X.shape[1], len(idx) - 1)), random_state=seed).fit(X[idx])
+    projection = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
+    return idx, projection, ((X[idx] - projection[0]) @ projection[1].T).astype(np.float32)
+
+
+def _hdbscan_fit(A, min_cluster_size, min_samples):
+    """HDBSCAN labels and each sampled point's core distance (distance to its min_samples-th neighbour)."""
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import NearestNeighbors
+
+    lab = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True).fit(A).labels_
+    dist, _ = NearestNeighbors(n_neighbors=min(min_samples, len(A) - 1)).fit(A).kneighbors(A)
+    return lab, dist[:, -1].astype(np.float32)
+
+
+def _segment_hdbscan(X, config, rng, seed, progress) -> ClusterOutcome:
+    """HDBSCAN (scikit-learn's) on a sample in the leading principal components: density groups of any shape
+    and number, with no radius to choose; customers in no group are noise (-1). Every other customer joins the
+    group of the nearest clustered sample customer when it lies within that customer's core distance, else
+    it is noise."""
+    size = min(config.dbscan_sample_size, len(X))
+    idx, projection, A = _density_space(X, size, rng, seed)
+    min_samples = max(2, min(config.dbscan_min_samples or 10, len(A) - 1))
+    min_cluster_size = max(min_samples, min(len(A) // 2, max(15, len(A) // 100)))
+    _report(progress, "Clustering", 15)
+    lab, core_dist = _hdbscan_fit(A, min_cluster_size, min_samples)
+    k = int(lab.max() + 1)
+    if k < 1:
+        raise EngineError(
+            f"HDBSCAN found no dense group of at least {min_cluster_size} customers: every customer is noise. "
+            "Use k-means or a Gaussian mixture for this table.",
+            field="algorithm",
+        )
+    members = np.flatnonzero(lab >= 0)
+    if len(members) > 3000:
+        members = np.sort(rng.choice(members, 3000, replace=False))
+    relabel = _canonical(lab, k)
+    model = ClusterModel(
+        "hdbscan",
+        core_points=A[members],
+        core_labels=lab[members],
+        eps=core_dist[members],
+        relabel=relabel,
+        projection=projection,
+    )
+    _report(progress, "Clustering", 38)
+    labels = model.predict(X)
+    labels[idx] = np.where(lab >= 0, relabel[np.maximum(lab, 0)], -1)
+    # stability: HDBSCAN on another sample, its groups assigned to this sample's customers
+    idx2 = sample_indices(len(X), size, np.random.default_rng(seed + 1))
+    A2 = ((X[idx2] - projection[0]) @ projection[1].T).astype(np.float32)
+    lab2, core2 = _hdbscan_fit(A2, min_cluster_size, min_samples)
+    keep2 = lab2 >= 0
+    model2 = ClusterModel("hdbscan", core_points=A2[keep2], core_labels=lab2[keep2], eps=core2[keep2])
+    stab = _ari(lab, model2.predict_raw(A)) if keep2.any() else 0.0
+    q_n = min(len(A), 6000)
+    D = pairwise_sq_free_distances(X[idx][:q_n])
+    sel = {
+        "k_values": [k],
+        "silhouette": [],
+        "inertia": [],
+        "stability": [stab],
+        "min_cluster_size": min_cluster_size,
+        "min_samples": min_samples,
+        "chosen_by": f"HDBSCAN found {k} dense group{'s' if k != 1 else ''} of at least {min_cluster_size} "
+        f"customers in a sample of {len(A):,} (min_samples={min_samples}); customers in no dense group are "
+        "reported as unclustered (noise)",
+    }
+    sampling = {
+        "fit_rows": int(size),
+        "silhouette_rows": int(q_n),
+        "density_space": f"{projection[1].shape[0]} principal components",
+        "assignment": "customers close to no dense group are left unclustered; every other customer joins the "
+        "group of the nearest clustered customer of the HDBSCAN sample, within that customer's core distance",
+    }
+    return ClusterOutcome(labels, model, k, sel, _quality(X[idx][:q_n], labels[idx][:q_n], D, stab), sampling)
 
 
 def _inertia(A: np.ndarray, lab: np.ndarray) -> float:

@@ -255,7 +255,9 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     done("Preprocessing")
 
     # ---- Segmentation (the stage says what happens: k is searched only when the user did not fix it)
-    if config.algorithm == "dbscan":
+    if config.algorithm == "hdbscan":
+        seg_stage = "Clustering"
+    elif config.algorithm == "dbscan":
         seg_stage = "Choosing eps" if config.dbscan_eps is None else "Clustering"
     else:
         seg_stage = "Choosing k" if config.n_clusters is None else "Clustering"

@@ -16,7 +16,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     "kmeans": Algorithm("K-means", "k-means clustering", "default"),
     "gmm": Algorithm("Gaussian mixture", "a Gaussian mixture model"),
     "agglomerative": Algorithm("Agglomerative (Ward)", "agglomerative (Ward) clustering"),
-    "dbscan": Algorithm("DBSCAN", "density-based clustering (DBSCAN)", "density; finds its own number of segments"),
+    "hdbscan": Algorithm("HDBSCAN", "density-based clustering (HDBSCAN)", "density; finds its own number of segments"),
+    "dbscan": Algorithm("DBSCAN", "density-based clustering (DBSCAN)", "density with a radius (eps) you may set"),
 }
 
 

@@ -159,7 +159,7 @@ def default_name(dataset, config: dict) -> str:
 
     algorithm = config.get("algorithm", "kmeans")
     label = algorithm_label(algorithm)
-    if algorithm == "dbscan":
+    if algorithm in ("dbscan", "hdbscan"):
         return f"{dataset.name} · {label}"
     if config.get("n_clusters"):
         k = f"k={config['n_clusters']}"
