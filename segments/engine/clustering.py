@@ -747,7 +747,7 @@ def segment_structure(
             parts[-1] += f" ({ref:.2f} for a structureless cloud of the same shape)"
         if noise_share > 0.2:
             parts.append(f"{noise_share:.0%} of customers in no group")
-        why = "the segments overlap: " + ", ".join(parts)
+        why = "the segments overlap (" + ", ".join(parts) + ")"
     if len(ks) > 1 and not stable_k and strength != "clear":
         why += f"; no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample (ARI >= 0.8)"
     advice = []
@@ -763,8 +763,8 @@ def segment_structure(
         )
     summary = {
         "clear": f"Clear segment structure: {why}.",
-        "weak": f"Weak segment structure: {why}. {CONTINUUM[0].upper()}{CONTINUUM[1:]}.",
-        "none": f"No segment structure: {why}. {CONTINUUM[0].upper()}{CONTINUUM[1:]}.",
+        "weak": f"Weak segment structure: {CONTINUUM}. Evidence: {why}.",
+        "none": f"No clear segment structure: {CONTINUUM}. Evidence: {why}.",
     }[strength]
     return {"strength": strength, "evidence": evidence, "summary": summary, "advice": advice}
 
