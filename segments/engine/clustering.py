@@ -749,7 +749,7 @@ def segment_structure(
             parts.append(f"{noise_share:.0%} of customers in no group")
         why = "the segments overlap (" + ", ".join(parts) + ")"
     if len(ks) > 1 and not stable_k and strength != "clear":
-        why += f"; no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample (ARI >= 0.8)"
+        why += f"; no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample (ARI ≥ 0.8)"
     advice = []
     if strength != "clear":
         if k > 2 and algorithm not in ("dbscan", "hdbscan"):

@@ -311,7 +311,8 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         None if label is None else label[train_mask].astype(int),
         pre.feature_names_,
         config,
-        rng,
+        # a labelled table's held-out split depends on the seed only, not on what the clustering drew before
+        rng if label is None else np.random.default_rng([config.random_state, 2]),
         feature_sources=pre.feature_sources_,
         recency_col=behaviour.get("recency_col"),
     )

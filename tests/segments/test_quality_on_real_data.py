@@ -97,7 +97,7 @@ def test_a_leaky_label_is_shown_as_suspect_on_the_page_and_in_the_report(people,
     html = client_for(people.vera, people.acme).get(f"/analyses/{analysis.pk}/").content.decode()
     assert 'data-testid="churn-auc-suspect"' in html
     alert = _text(re.search(r'data-testid="churn-leakage">(.*?)</div>', html, re.S).group(1))
-    assert alert.startswith("Not a measure of quality.")
+    assert alert.strip().startswith("Not a measure of quality.")
     assert "days_since_last_visit" in alert and "sessions_per_month" in alert
     warnings = _text(re.search(r'data-testid="warnings">(.*?)</ul>', html, re.S).group(1))
     assert "leakage" in warnings
