@@ -103,3 +103,7 @@ def test_a_leaky_label_is_shown_as_suspect_on_the_page_and_in_the_report(people,
     assert "leakage" in warnings
     report = _text(_report_html(analysis))
     assert "Churn model AUC (suspect)" in report and "Not a measure of quality" in report
+    scores = client_for(people.vera, people.acme).get(f"/api/v1/analyses/{analysis.pk}/").json()["model_scores"]
+    assert scores["churn"]["leakage_suspected"] is True
+    assert {"days_since_last_visit", "sessions_per_month"} <= set(scores["churn"]["leakage_columns"])
+    assert scores["segment_structure"]["strength"] == analysis.metrics["segment_structure"]["strength"]
