@@ -151,6 +151,14 @@ class AnalysisCreateSerializer(BehaviourRolesSerializer):
         help_text="Column roles {column: role}; omitted: the dataset's confirmed roles.",
     )
     nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
+    dbscan_eps = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0.0,
+        help_text='algorithm "dbscan" only: the neighbourhood radius (in standardised feature units); null chooses it '
+        'from the data. "hdbscan" needs no radius.',
+    )
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
 
