@@ -761,12 +761,13 @@ def segment_structure(
             "Segment on other columns: leave out columns that only add spread (usage minutes, counts that move "
             "together), or add ones that describe behaviour or needs (products held, channels, plan type)."
         )
-    summary = {
-        "clear": f"Clear segment structure: {why}.",
-        "weak": f"Weak segment structure: {CONTINUUM}. Evidence: {why}.",
-        "none": f"No clear segment structure: {CONTINUUM}. Evidence: {why}.",
+    headline = {
+        "clear": "Clear segment structure.",
+        "weak": f"Weak segment structure: {CONTINUUM}.",
+        "none": f"No clear segment structure: {CONTINUUM}.",
     }[strength]
-    return {"strength": strength, "evidence": evidence, "summary": summary, "advice": advice}
+    summary = f"Clear segment structure: {why}." if strength == "clear" else f"{headline} Evidence: {why}."
+    return {"strength": strength, "evidence": evidence, "headline": headline, "summary": summary, "advice": advice}
 
 
 NOISE_WARN_SHARE = 0.2
