@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from segments.engine.vocabulary import ALGORITHMS  # noqa: E402  (light: no pandas, no scikit-learn)
+
 HIDDEN = ["true_segment", "churned", "future_spend_12m"]
 
 
@@ -231,9 +233,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--algorithm", default="kmeans", choices=["kmeans", "gmm", "agglomerative", "hdbscan", "dbscan"]
-    )
+    parser.add_argument("--algorithm", default="kmeans", choices=list(ALGORITHMS))
     parser.add_argument("--recovery", action="store_true", help="measure ARI vs hidden segments and the ceiling")
     parser.add_argument("--compare-full", action="store_true", help="compare with an all-rows run")
     parser.add_argument("--micro", action="store_true", help="small figures instead of an analysis (see above)")

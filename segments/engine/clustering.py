@@ -556,12 +556,21 @@ def _density_space(X, size, rng, seed):
     return idx, projection, ((X[idx] - projection[0]) @ projection[1].T).astype(np.float32)
 
 
-def _hdbscan_fit(A, min_cluster_size, min_samples):
+def _hdbscan_fit(A, min_cluster_size, min_samples, allow_single_cluster=False):
     """HDBSCAN labels and each sampled point's core distance (distance to its min_samples-th neighbour)."""
     from sklearn.cluster import HDBSCAN
     from sklearn.neighbors import NearestNeighbors
 
-    lab = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True).fit(A).labels_
+    lab = (
+        HDBSCAN(
+            min_cluster_size=min_cluster_size,
+            min_samples=min_samples,
+            allow_single_cluster=allow_single_cluster,
+            copy=True,
+        )
+        .fit(A)
+        .labels_
+    )
     dist, _ = NearestNeighbors(n_neighbors=min(min_samples, len(A) - 1)).fit(A).kneighbors(A)
     return lab, dist[:, -1].astype(np.float32)
 
@@ -573,10 +582,14 @@ def _segment_hdbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     it is noise."""
     size = min(config.dbscan_sample_size, len(X))
     idx, projection, A = _density_space(X, size, rng, seed)
-    min_samples = max(2, min(config.dbscan_min_samples or 10, len(A) - 1))
+    min_samples = max(2, min(config.dbscan_min_samples or 10, len(A) // 5))
     min_cluster_size = max(min_samples, min(len(A) // 2, max(15, len(A) // 100)))
     _report(progress, "Clustering", 15)
     lab, core_dist = _hdbscan_fit(A, min_cluster_size, min_samples)
+    single = False
+    if lab.max() < 0:  # no split at all: one dense group with its outliers is what the data has
+        single = True
+        lab, core_dist = _hdbscan_fit(A, min_cluster_size, min_samples, allow_single_cluster=True)
     k = int(lab.max() + 1)
     if k < 1:
         raise EngineError(
@@ -616,8 +629,13 @@ def _segment_hdbscan(X, config, rng, seed, progress) -> ClusterOutcome:
         "min_cluster_size": min_cluster_size,
         "min_samples": min_samples,
         "chosen_by": f"HDBSCAN found {k} dense group{'s' if k != 1 else ''} of at least {min_cluster_size} "
-        f"customers in a sample of {len(A):,} (min_samples={min_samples}); customers in no dense group are "
-        "reported as unclustered (noise)",
+        f"customers in a sample of {len(A):,} (min_samples={min_samples})"
+        + (
+            " once allowed to keep all customers in one group: the data has no split into dense groups"
+            if single
+            else ""
+        )
+        + "; customers in no dense group are reported as unclustered (noise)",
     }
     sampling = {
         "fit_rows": int(size),
