@@ -125,6 +125,19 @@ def cmd_analyze(args) -> int:
     m = result.metrics
     print(f"{m['n_rows']:,} customers, {m['n_segments']} segments ({m['algorithm']}); {m['k_selection']['chosen_by']}")
     _print_table(result.profiles)
+    structure = m.get("segment_structure") or {}
+    if structure:
+        print(f"segment structure ({structure['strength']}): {structure['summary']}")
+        for advice in structure.get("advice") or []:
+            print(f"  - {advice}")
+    churn = m["churn"]
+    if churn.get("auc") is not None:
+        suspect = " SUSPECT (likely label leakage, see the warnings)" if churn.get("leakage") else ""
+        print(f"churn: {churn['method_label']}; held-out AUC {churn['auc']:.3f}{suspect}")
+    if m["ltv"].get("fidelity"):
+        print(f"LTV: {m['ltv']['method_label']}; {m['ltv']['fidelity']} (a fit to an estimate, not accuracy)")
+    for warning in m.get("warnings") or []:
+        print(f"warning: {warning}")
     print(
         f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
         f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)"

@@ -101,3 +101,19 @@ def test_the_ltv_fit_reads_as_reproducing_its_target_never_as_accuracy(default_r
     assert ltv["fidelity"] == f"reproduces the MBG/NBD × Gamma-Gamma estimate, R² {ltv['r2']:.2f}"
     assert ltv_fidelity(ltv) == ltv["fidelity"]
     assert ltv["accuracy"] is None and "no observed future spend" in ltv["accuracy_note"]
+
+
+def test_the_command_line_prints_the_suspect_auc_the_structure_and_the_warnings(tmp_path, capsys):
+    from segments.engine.cli import main
+
+    df = generate_synthetic(2000, seed=11)
+    df["sessions_per_month"] = np.random.default_rng(0).permutation(df["sessions_per_month"].to_numpy())
+    df["churned"] = ((df["days_since_last_visit"] > 120) & (df["sessions_per_month"] < 3)).astype(int)
+    df.to_csv(tmp_path / "leaky.csv", index=False)
+    code = main(["analyze", str(tmp_path / "leaky.csv"), "--out", str(tmp_path / "out"), "--churn-label", "churned"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "held-out AUC" in out and "SUSPECT (likely label leakage" in out
+    assert "warning: Likely churn label leakage" in out
+    assert "segment structure (" in out
+    assert "(a fit to an estimate, not accuracy)" in out
