@@ -63,7 +63,9 @@ def client_for(client):
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the configured broker and the test database."""
+    """A real Celery worker process on the configured broker and the test database (light and heavy queues)."""
+    from django.conf import settings
+
     log = open(WORKER_LOG, "w")  # noqa: SIM115 - kept open for the session
     proc = subprocess.Popen(
         [
@@ -80,6 +82,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "-Q",
+            ",".join(settings.JOB_QUEUES.values()),
             "-n",
             f"test-{os.getpid()}@%h",
         ],
