@@ -381,10 +381,9 @@ def _user_message(exc: Exception) -> str:
     from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
     if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
-        return (
-            f"The job ran longer than the limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT // 60} minutes "
-            "and was stopped."
-        )
+        limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+        said = f"{limit // 60} minutes" if limit >= 120 else f"{limit} seconds"
+        return f"The job ran longer than the limit of {said} (CELERY_TASK_SOFT_TIME_LIMIT) and was stopped."
     if isinstance(exc, MemoryError):
         return "The job ran out of memory. Try a smaller dataset or fewer columns."
     return f"An internal error stopped the job ({type(exc).__name__}). The team has been notified; please retry."
