@@ -312,7 +312,14 @@ _cache_url = env.str("CACHE_URL", default="")
 if _cache_url:
     CACHES = {"default": env.cache("CACHE_URL")}
 elif CELERY_BROKER_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+    # Fail-soft: with Redis down the counters read as misses and requests still answer at once.
+    CACHES = {
+        "default": {
+            "BACKEND": "segsaas.cache.FailSoftRedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

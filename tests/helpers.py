@@ -33,7 +33,9 @@ def subprocess_env() -> dict:
     return env
 
 
-def start_worker(*, name: str, log_path: Path, queues=None, concurrency: int = 2, env: dict | None = None):
+def start_worker(
+    *, name: str, log_path: Path, queues=None, concurrency: int = 2, env: dict | None = None, extra_args=()
+):
     """Start a real Celery worker process (its own process group) on this run's broker, database and files, and
     wait until it is ready. `queues`: the queue names it consumes (default: every job queue)."""
     import subprocess
@@ -62,6 +64,7 @@ def start_worker(*, name: str, log_path: Path, queues=None, concurrency: int = 2
             ",".join(queues),
             "-n",
             f"{name}-{os.getpid()}@%h",
+            *extra_args,
         ],
         cwd=ROOT,
         env=subprocess_env() | (env or {}),
@@ -78,6 +81,20 @@ def start_worker(*, name: str, log_path: Path, queues=None, concurrency: int = 2
             raise RuntimeError("Celery worker exited:\n" + log_path.read_text()[-3000:])
         time.sleep(0.2)
     raise RuntimeError("Celery worker did not become ready:\n" + log_path.read_text()[-3000:])
+
+
+def free_port(start: int = 0) -> int:
+    """A TCP port nobody listens on (from `start` upwards, or any the system picks)."""
+    import socket
+
+    for port in range(start, start + 200) if start else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port from {start}")
 
 
 def stop_worker(proc, *, kill: bool = False, timeout: float = 20) -> None:

@@ -10,16 +10,6 @@ from helpers import TMP, start_worker, stop_worker, wait_for_job
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def private_queues(settings):
-    """Queues of this test only, so the session's worker (if a test started it) takes none of these jobs."""
-    light = f"{settings.JOB_QUEUES['light']}-lost"
-    queues = {"light": light, "heavy": f"{light}.heavy"}
-    settings.JOB_QUEUES = queues
-    env = {"CELERY_TASK_DEFAULT_QUEUE": queues["light"], "JOB_HEAVY_QUEUE": queues["heavy"]}
-    return type("Queues", (), {"names": list(queues.values()), "env": env})
-
-
 def _start(name, private_queues, **env):
     return start_worker(
         name=name,
