@@ -107,7 +107,9 @@ def test_with_redis_down_pages_and_api_answer_fast_and_every_job_completes_once_
 
     people.acme.max_concurrent_jobs = 20
     people.acme.save()
-    dataset = dataset_create_synthetic(organization=people.acme, created_by=people.alice, rows=400, seed=5, background=False)
+    dataset = dataset_create_synthetic(
+        organization=people.acme, created_by=people.alice, rows=400, seed=5, background=False
+    )
     key = api_key_create(organization=people.acme, name="Partner", scopes=["read", "write"], created_by=people.alice)[1]
     redis_port = free_port(6390)
     broker = f"redis://127.0.0.1:{redis_port}/0"
@@ -150,7 +152,7 @@ def test_with_redis_down_pages_and_api_answer_fast_and_every_job_completes_once_
         for i in range(3):
             form = _page_form(session, base, dataset) if i else form
             response, seconds = _timed(
-                lambda: session.post(
+                lambda form=form: session.post(
                     f"{base}/analyses/new/{dataset.pk}/",
                     data=form,
                     headers={"Referer": base},
