@@ -67,6 +67,8 @@ def test_bin_run_stops_every_process_it_started(how, tmp_path):
         CELERY_BROKER_DIR=str(tmp_path / "broker"),
         CELERY_BROKER_URL="filesystem://",
         CELERY_TASK_DEFAULT_QUEUE=f"binrun-{port}",
+        JOB_HANDLER_MODULES="worker_job_kinds",  # the tests' job kinds (tests/ on the path)
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]),
     )
     log = open(TMP / f"bin-run-{port}.log", "w")  # noqa: SIM115 - handed to the process
     proc = subprocess.Popen(
@@ -98,6 +100,30 @@ def test_bin_run_stops_every_process_it_started(how, tmp_path):
         assert len(workers) >= 4, [_cmdline(p) for p in started]
         queues = " ".join(_cmdline(p) for p in workers)
         assert f"-Q binrun-{port} " in queues and f"-Q binrun-{port}.heavy " in queues
+
+        # A long job runs in the heavy worker: a polite TERM alone would wait for it (the case that left the worker
+        # running before).
+        subprocess.run(
+            [
+                str(ROOT / ".venv/bin/python"),
+                "manage.py",
+                "shell",
+                "-c",
+                "from accounts.models import Organization; from jobs.services import job_create; "
+                "job_create(organization=Organization.objects.get(slug='acme-retail'), kind='test.heavy_sleep', "
+                "params={'steps': 600, 'step_seconds': 0.1})",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=60,
+        )
+        heavy_log = ROOT / "var" / "worker-heavy.log"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "] received" not in heavy_log.read_text():
+            time.sleep(0.3)
+        assert "] received" in heavy_log.read_text(), heavy_log.read_text()[-2000:]
+        time.sleep(1)
 
         t0 = time.monotonic()
         if how == "Ctrl-C":
