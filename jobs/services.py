@@ -224,7 +224,9 @@ def job_create(*, organization, kind: str, params: dict | None = None, created_b
 
 
 def dispatch_waiting(organization) -> list[int]:
-    """Hand the organization's oldest waiting jobs to the broker while it has free slots."""
+    """Hand the organization's oldest waiting jobs to the broker while it has free slots (its plan's
+    `max_concurrent_jobs`). Fair queuing: an organization has at most one job waiting in each broker queue; the
+    next is sent when that one starts, so another organization's job waits behind at most one of its jobs."""
     from jobs.tasks import run_job
 
     global _broker_down_until
@@ -237,11 +239,26 @@ def dispatch_waiting(organization) -> list[int]:
         free = max(organization.max_concurrent_jobs - in_flight, 0)
         if free == 0:
             return sent
-        waiting = list(
+        in_broker = {
+            job_queue(kind, params)
+            for kind, params in jobs.filter(status=JobStatus.QUEUED)
+            .exclude(dispatched_at=None)
+            .values_list("kind", "params")
+        }
+        candidates = (
             jobs.select_for_update(skip_locked=_skip_locked_supported())
             .filter(status=JobStatus.QUEUED, dispatched_at=None)
-            .order_by("created_at")[:free]
+            .order_by("created_at")[:100]
         )
+        waiting = []
+        for job in candidates:
+            queue = job_queue(job.kind, job.params)
+            if queue in in_broker:
+                continue
+            in_broker.add(queue)
+            waiting.append(job)
+            if len(waiting) == free:
+                break
         now = timezone.now()
         for job in waiting:
             Job.objects.unscoped().filter(pk=job.pk).update(dispatched_at=now)
@@ -325,6 +342,10 @@ def job_execute(job_id: int) -> str:
         raise JobNotClaimed(f"job {job_id}: {exc}") from exc
     if job is None:
         return "skipped" if why != "out of attempts" else "failed"
+    try:  # it left the broker queue: the organization's next job of this weight may take its place there
+        dispatch_waiting(job.organization)
+    except Exception:  # noqa: BLE001 - the sweeper dispatches it otherwise
+        log.exception("Dispatching the jobs waiting behind job %s failed", job.pk)
     ctx = JobContext(job=job, attempt=job.attempts)
     heartbeat = _Heartbeat(ctx)
     heartbeat.start()
@@ -483,7 +504,7 @@ def jobs_sweep() -> dict:
             outcome = _requeue_or_fail(job, attempt=job.attempts, reason="the worker running it stopped responding")
             if outcome in outcomes:
                 outcomes[outcome] += 1
-    lost_before = now - timezone.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
+    lost_before = now - timezone.timedelta(seconds=settings.JOB_RESEND_AFTER)
     resent = (
         Job.objects.unscoped().filter(status=JobStatus.QUEUED, dispatched_at__lt=lost_before).update(dispatched_at=None)
     )

@@ -246,6 +246,9 @@ JOB_HEARTBEAT_INTERVAL = env.float("JOB_HEARTBEAT_INTERVAL", default=10)
 JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=60)
 # A job whose worker was lost is run again, up to this many attempts in all; then it fails with the reason.
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# A job sent to the broker that has not started after this long is sent again (the broker lost it, e.g. a Redis
+# restarted without persistence); a duplicate delivery is harmless (the claim is fenced).
+JOB_RESEND_AFTER = env.int("JOB_RESEND_AFTER", default=5 * 60)
 # The sweeper (re-runs lost jobs, re-sends jobs the broker never got) runs this often.
 JOB_SWEEP_SECONDS = env.float("JOB_SWEEP_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {
