@@ -16,14 +16,10 @@ import argparse
 import os
 import random
 import signal
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _harness import organization, setup, start_worker
 
 
 def main() -> int:
@@ -34,52 +30,27 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    tmp = Path(tempfile.mkdtemp(prefix="segsaas-kill-"))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'db.sqlite3'}")
-    os.environ["MEDIA_ROOT"] = str(tmp / "media")
-    os.environ["CELERY_BROKER_DIR"] = str(tmp / "broker")
-    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"kill-bench-{os.getpid()}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "segsaas.settings"
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-
-    import django
-
-    django.setup()
+    tmp, env = setup("kill")
     from django.conf import settings
 
-    from accounts.models import Membership, Organization
     from accounts.services import user_get_or_create
     from datasets.services import dataset_create_synthetic
     from segments.models import CustomerResult
     from segments.services import analysis_create, analysis_default_config
 
     user, _ = user_get_or_create(email=f"kill-{os.getpid()}@example.com", password="kill-bench-password-1")
-    org = Organization.objects.create(name=f"Kill bench {os.getpid()}", slug=f"kill-bench-{os.getpid()}")
-    Membership.objects.for_organization(org).create(user=user, role="owner")
+    org = organization(f"Kill bench {os.getpid()}", user)
     dataset = dataset_create_synthetic(organization=org, created_by=user, rows=args.rows, seed=3, background=False)
     print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, broker {settings.CELERY_BROKER_URL}")
     print(f"dataset: {dataset.row_count:,} rows x {dataset.column_count} columns; {args.kills} kills\n")
 
-    def start_worker(n: int):
-        log = tmp / f"worker-{n}.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "segsaas", "worker", "--concurrency", "1", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-Q", ",".join(settings.JOB_QUEUES.values()), "-n", f"kill{n}-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        while "ready." not in log.read_text():
-            if proc.poll() is not None:
-                raise RuntimeError(log.read_text()[-3000:])
-            time.sleep(0.1)
-        return proc
+    def start(n: int):
+        return start_worker(tmp, env, f"kill{n}", queues=list(settings.JOB_QUEUES.values()))
 
     print(f"{'#':>3} {'killed at':<44} {'attempts':>8} {'status':<10} {'rows':>8} {'one set':>7} "
           f"{'rerun after':>11} {'done after':>10}")  # fmt: skip
     outcomes = []
-    worker = start_worker(0)
+    worker = start(0)
     for i in range(1, args.kills + 1):
         config = analysis_default_config(dataset) | {"nlp": False}
         analysis = analysis_create(organization=org, dataset=dataset, config=config, created_by=user)
@@ -94,7 +65,7 @@ def main() -> int:
         killed_at = f"{job.progress:5.1f}% {job.stage[:36]}" if job.status == "running" else f"(already {job.status})"
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
-        worker = start_worker(i)
+        worker = start(i)
         back = time.monotonic()
         rerun_after = None
         while time.monotonic() - back < 600:
