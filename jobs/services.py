@@ -196,7 +196,7 @@ class _Heartbeat(threading.Thread):
         try:
             while not self.done.wait(settings.JOB_HEARTBEAT_INTERVAL):
                 try:
-                    if not self.ctx._current().update(heartbeat_at=timezone.now()):
+                    if not self.ctx._current().update(heartbeat_at=timezone.now()) and self._superseded():
                         self.ctx._lost.set()
                         return
                 except Exception:  # noqa: BLE001 - a missed beat; the next one tries a new connection
@@ -205,9 +205,21 @@ class _Heartbeat(threading.Thread):
         finally:
             connection.close()
 
+    def _superseded(self) -> bool:
+        """The job is on another attempt or no longer running (a row this connection cannot see is left alone)."""
+        row = Job.objects.unscoped().filter(pk=self.ctx.job.pk).values("attempts", "status").first()
+        return row is not None and (row["attempts"] != self.ctx.attempt or row["status"] != JobStatus.RUNNING)
+
+    def start(self) -> None:
+        # Inside a transaction (a job run in-process by a test or a command) no other connection could see the
+        # job's row; the caller's own progress calls keep it alive there.
+        if not connection.in_atomic_block:
+            super().start()
+
     def stop(self) -> None:
         self.done.set()
-        self.join(timeout=5)
+        if self.is_alive():
+            self.join(timeout=5)
 
 
 def job_create(*, organization, kind: str, params: dict | None = None, created_by=None) -> Job:

@@ -43,3 +43,11 @@ def stubborn_job(ctx):
         with contextlib.suppress(SoftTimeLimitExceeded):
             time.sleep(0.1)
     return {"stubborn": True}
+
+
+@register("test.silent", weight="heavy")
+def silent_job(ctx):
+    """One long step that reports no progress (as a model fit does)."""
+    ctx.progress("One long step", 10)
+    time.sleep(float(ctx.job.params.get("seconds", 5)))
+    return {"silent": True}

@@ -169,3 +169,20 @@ def test_time_limits_fail_the_job_with_the_limit_and_are_not_retried(people, pri
         job.refresh_from_db()
         assert job.status == "failed" and job.attempts == 1, (job.kind, job.status, job.error)
         assert "ran longer than the limit of 2 seconds" in job.error
+
+
+def test_a_long_step_without_progress_keeps_its_heartbeat_and_is_not_taken_for_lost(people, private_queues):
+    from jobs.services import job_create
+
+    job = job_create(organization=people.acme, kind="test.silent", params={"seconds": 6})
+    worker = _start("silent", private_queues, JOB_HEARTBEAT_INTERVAL=0.5)
+    try:
+        _wait_until(lambda: job.refresh_from_db() or job.status == "running", what="start")
+        first = job.heartbeat_at
+        time.sleep(3)
+        job.refresh_from_db()
+        assert job.heartbeat_at > first and job.stage == "One long step"  # beaten while the step runs
+        wait_for_job(job, timeout=60)
+    finally:
+        stop_worker(worker)
+    assert job.status == "succeeded" and job.attempts == 1
