@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
-from _harness import organization, setup, start_worker
+from procs import django_in_process, organization, start_worker, stop_worker
 
 
 def main() -> int:
@@ -27,7 +28,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes of the heavy worker")
     args = parser.parse_args()
 
-    tmp, env = setup("fair")
+    tmp = Path(tempfile.mkdtemp(prefix="segsaas-fair-"))
+    env = django_in_process(tmp, "fair")
     from django.conf import settings
 
     from accounts.services import user_get_or_create
@@ -61,8 +63,7 @@ def main() -> int:
         for j in jobs:
             j.refresh_from_db()
     wall = time.monotonic() - t0
-    os.killpg(worker.pid, signal.SIGTERM)
-    worker.wait(timeout=60)
+    stop_worker(worker)
 
     jobs = list(Job.objects.unscoped().filter(pk__in=[j.pk for j in jobs]).select_related("organization"))
     order = sorted(jobs, key=lambda j: j.started_at)

@@ -17,9 +17,11 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from _harness import organization, setup, start_worker
+from procs import django_in_process, organization, start_worker, stop_worker
 
 
 def main() -> int:
@@ -30,7 +32,8 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    tmp, env = setup("kill")
+    tmp = Path(tempfile.mkdtemp(prefix="segsaas-kill-"))
+    env = django_in_process(tmp, "kill")
     from django.conf import settings
 
     from accounts.services import user_get_or_create
@@ -87,8 +90,7 @@ def main() -> int:
             f"{'-' if rerun_after is None else f'{rerun_after:.1f} s':>11} {done_after:>8.1f} s",
             flush=True,
         )
-    os.killpg(worker.pid, signal.SIGTERM)
-    worker.wait(timeout=30)
+    stop_worker(worker)
 
     succeeded = sum(ok for ok, *_ in outcomes)
     mid_run = [o for o in outcomes if not o[4]]
