@@ -149,15 +149,17 @@ def test_a_stale_attempt_writes_nothing_once_a_later_attempt_took_over(people, s
     assert Analysis.objects.for_organization(people.acme).get(pk=analysis.pk).finished_at == finished
 
 
-def test_time_limits_fail_the_job_with_the_limit_and_are_not_retried(people, private_queues, monkeypatch):
+def test_time_limits_fail_the_job_with_the_limit_and_are_not_retried(people, private_queues):
     from jobs.services import job_create
-    from jobs.tasks import run_job
 
-    # The sender writes the task's limits into the message: this process sends with the worker's limits.
-    monkeypatch.setattr(run_job, "soft_time_limit", 2)
-    monkeypatch.setattr(run_job, "time_limit", 4)
+    # The sender writes its task limits into the message: the jobs wait until the worker (with its own limits)
+    # starts and sends them itself.
+    people.acme.max_concurrent_jobs = 0
+    people.acme.save()
     soft = job_create(organization=people.acme, kind="test.heavy_sleep", params={"steps": 100, "step_seconds": 0.1})
     hard = job_create(organization=people.acme, kind="test.stubborn", params={"seconds": 30})
+    people.acme.max_concurrent_jobs = 2
+    people.acme.save()
     worker = _start("limits", private_queues, CELERY_TASK_SOFT_TIME_LIMIT=2, CELERY_TASK_TIME_LIMIT=4)
     try:
         wait_for_job(soft, timeout=60)
