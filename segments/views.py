@@ -56,8 +56,9 @@ def analysis_new_pick(request):
 
 
 def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None, initial_name=""):
+    from segments.engine.errors import UserFacingError
     from segments.forms import AnalysisForm
-    from segments.services import AnalysisError, analysis_create
+    from segments.services import analysis_create
 
     if request.method == "POST":
         form = AnalysisForm(request.POST, dataset=dataset, initial_config=initial_config)
@@ -75,7 +76,7 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                     color_scheme=form.cleaned_data["color_scheme"],
                     rerun_of=rerun_of,
                 )
-            except AnalysisError as exc:
+            except UserFacingError as exc:  # the settings' rules, or the jobs' memory guard
                 form.show_error(exc)
             else:
                 messages.success(request, f"Analysis “{analysis.name}” queued.")
