@@ -4,7 +4,7 @@ from accounts.leaving import ARCHIVE_JOB_KIND
 from jobs.services import register
 
 
-@register(ARCHIVE_JOB_KIND)
+@register(ARCHIVE_JOB_KIND, weight="heavy")  # a full copy of the organization: never in front of light jobs
 def build_organization_archive(ctx) -> dict:
     from accounts.leaving import organization_archive_build
 
