@@ -12,6 +12,7 @@ from datetime import datetime
 
 from exports import charts
 from segments.engine import formatting as fmt
+from segments.engine.traits import money_trait_text
 from segments.engine.vocabulary import (
     LTV_ACCURACY_UNKNOWN,
     algorithm_phrase,
@@ -220,7 +221,7 @@ def _segment_page(
             {
                 "feature": feature,
                 "label": feature_label(feature),
-                "text": d.get("text"),
+                "text": money_trait_text(d) if kind == "money" and d.get("text") else d.get("text"),
                 "segment_mean": d.get("segment_mean"),
                 "population_mean": d.get("population_mean"),
                 "segment_text": segment_text,

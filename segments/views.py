@@ -154,10 +154,13 @@ def _formatted_stats(profile: dict, money: set[str]) -> dict:
     """Each feature's numbers formatted for its kind: money with a currency sign, a year column's mean as a year."""
     from segments.engine.formatting import feature_kind
     from segments.engine.formatting import format_value as format_number
+    from segments.engine.traits import money_trait_text
 
     features = []
     for d in profile.get("distinguishing_features") or []:
         kind = feature_kind(d.get("feature"), money)
+        if kind == "money" and d.get("text"):
+            d = dict(d, text=money_trait_text(d))  # in the organization's currency of today
         features.append(
             dict(
                 d,

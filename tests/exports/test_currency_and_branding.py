@@ -90,7 +90,7 @@ def test_a_currency_change_reaches_pages_charts_json_workbook_and_pdf(people, cl
 
     analysis = finished_analysis(people.acme, people.alice)
     client = client_for(people.alice, people.acme)
-    before = client.get(f"/analyses/{analysis.pk}/").content.decode()
+    before = client.get(f"/analyses/{analysis.pk}/profiles/").content.decode()
     assert "$" in before
     old_pdf = tmp_path / "before.pdf"
     old_pdf.write_bytes(_body(client.get(_url(analysis, "pdf"))))  # built now, in dollars, and kept for reuse
@@ -102,8 +102,15 @@ def test_a_currency_change_reaches_pages_charts_json_workbook_and_pdf(people, cl
         name="Acme Retail",
         logo=SimpleUploadedFile("logo.png", _png()),
     )
-    page = client.get(f"/analyses/{analysis.pk}/").content.decode()
-    assert "£" in page
+    page = client.get(f"/analyses/{analysis.pk}/profiles/").content.decode()
+    import re
+
+    # every figure of the page, traits and segment recommendations included, is in pounds; the per-customer advice
+    # cells quote the figures stored with each customer by the run (in the currency of that run)
+    shown = re.sub(
+        r'<td class="small" data-testid="customer-advice">.*?</td>', "", page.split("<main", 1)[1], flags=re.S
+    )
+    assert "£" in shown and "$" not in shown
     charts = client.get(f"/analyses/{analysis.pk}/insights/").content.decode()
     assert "£" in charts and '"tickprefix":"$"' not in charts.replace(" ", "")
 
