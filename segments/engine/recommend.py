@@ -114,12 +114,22 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
 
 
 def recommendations_in_active_currency(profiles: list[dict], population: dict) -> list[dict]:
-    """The profiles with their recommendations written again now: the rules are the same, so the actions are too,
-    and the reasons quote money in the active currency (the organization's today, not the one of the run). A profile
-    stored without the fields the rules read keeps its stored recommendations."""
+    """The profiles, with the recommendations of those whose reasons quote money in another currency than the active
+    one (the organization changed its currency after the run) written again now: the rules are the same, so the
+    actions are too, and the reasons quote today's currency. Others, and a profile stored without the fields the
+    rules read, keep their stored recommendations."""
+    from .formatting import CURRENCIES, currency_symbol
+
+    active = currency_symbol().strip()
+    others = {s.strip() for s, _ in CURRENCIES.values()} - {active}
+    others = {s for s in others if s not in active}  # "$" is no other currency when "CA$" is active
+
+    def stale(recs) -> bool:  # a reason quoting money in another currency than today's
+        return any(symbol in str(r.get("reason", "")) for r in recs for symbol in others)
+
     out = []
     for p in profiles:
-        if p.get("segment", 0) >= 0 and p.get("recommendations"):
+        if p.get("segment", 0) >= 0 and p.get("recommendations") and stale(p["recommendations"]):
             with contextlib.suppress(KeyError, TypeError):
                 p = {**p, "recommendations": segment_recommendations(p, population or {})}
         out.append(p)
