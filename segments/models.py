@@ -70,6 +70,15 @@ class Analysis(models.Model):
         return any(p.get("avg_ltv") is not None for p in self.profiles or [])
 
     @property
+    def clv(self) -> dict:
+        """The lifetime-value evidence of an order-log analysis (fit_clv's metrics), {} for a customer table."""
+        return (self.metrics or {}).get("clv") or {}
+
+    @property
+    def has_clv(self) -> bool:
+        return bool(self.clv.get("eligible"))
+
+    @property
     def algorithm(self) -> str:
         return self.config.get("algorithm", "kmeans")
 
@@ -95,6 +104,12 @@ class CustomerResult(models.Model):
     value_tier = models.CharField(max_length=20, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)
     lifecycle_stage = models.CharField(max_length=20, blank=True)
+    # Lifetime value from an order log (segments/engine/clv); null for analyses of customer tables
+    p_active = models.FloatField(null=True, blank=True)
+    expected_purchases = models.FloatField(null=True, blank=True)
+    clv = models.FloatField(null=True, blank=True)
+    clv_low = models.FloatField(null=True, blank=True)
+    clv_high = models.FloatField(null=True, blank=True)
 
     objects = TenantManager()
 
