@@ -460,7 +460,9 @@ def dataset_set_kind(*, dataset: Dataset, kind: str, order_columns: dict | None 
         chosen = [v for k, v in columns.items() if v]
         twice = sorted({v for v in chosen if chosen.count(v) > 1})
         if twice and not errors:
-            errors.append(DatasetError(f"Column {twice[0]!r} is chosen for two parts of the order log.", field="order_columns"))
+            errors.append(
+                DatasetError(f"Column {twice[0]!r} is chosen for two parts of the order log.", field="order_columns")
+            )
         if errors:
             raise DatasetError.of(errors)
         check = order_log_check(dataset, columns)

@@ -61,7 +61,8 @@ class AnalysisForm(forms.Form):
     def __init__(self, *args, dataset, initial_config: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.dataset = dataset
-        self.columns = dataset.column_names
+        # An order log is segmented on the customer table built from it, whose roles are fixed: no role fields.
+        self.columns = [] if dataset.is_order_log else dataset.column_names
         self.base_config = dict(initial_config)
         roles = roles_from_config(initial_config, self.columns)
         self.role_fields = []
@@ -70,7 +71,7 @@ class AnalysisForm(forms.Form):
             self.fields[name] = forms.ChoiceField(choices=ROLE_CHOICES, initial=roles.get(col, "auto"), label=col)
             self.role_fields.append(name)
         eligible = behaviour_columns(dataset, roles)
-        for key, label, help_text in BEHAVIOUR_FIELDS:
+        for key, label, help_text in () if dataset.is_order_log else BEHAVIOUR_FIELDS:
             current = initial_config.get(key) or ""
             columns = eligible + ([current] if current and current not in eligible else [])
             # Only eligible columns are offered; whatever arrives is checked by `analysis_create` (the same words as
@@ -99,7 +100,7 @@ class AnalysisForm(forms.Form):
         return [self[name] for name in self.role_fields]
 
     def behaviour_bound_fields(self):
-        return [self[key] for key in BEHAVIOUR_KEYS]
+        return [self[key] for key in BEHAVIOUR_KEYS if key in self.fields]
 
     def clean(self):
         """Only what is the form's own (the "fixed k" switch); every rule about the run itself is checked by
@@ -116,7 +117,7 @@ class AnalysisForm(forms.Form):
         }
 
     def behaviour(self) -> dict[str, str | None]:
-        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS}
+        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS if key in self.fields}
 
     def settings(self) -> dict:
         data = self.cleaned_data

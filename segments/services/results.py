@@ -34,6 +34,11 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
             "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),
         }
     )
+    from segments.engine.clv.product import CLV_COLUMNS
+
+    for col in CLV_COLUMNS:  # order-log analyses only: NULL elsewhere
+        if col in customers:
+            frame[col] = pd.to_numeric(customers[col], errors="coerce").astype("float64")
     table = CustomerResult._meta.db_table
     columns = list(frame.columns)
     if connection.vendor == "postgresql":
