@@ -144,3 +144,38 @@ def clv_summary(table) -> dict:
             "mean_p_active": float(p_active.mean()) if len(p_active) else None,
         },
     }
+
+
+def accuracy_words(clv: dict) -> list[str]:
+    """The holdout result in plain sentences (the Lifetime value tab and the PDF report say the same): purchases
+    expected vs made, spend expected vs spent, and how often the 80 % ranges held what customers spent."""
+    from segments.engine import formatting as fmt
+
+    holdout = clv.get("holdout") or {}
+    s = (holdout.get("models") or {}).get(holdout.get("chosen") or "")
+    if not s:
+        return []
+    words = [holdout.get("accuracy_sentence") or ""]
+    if s.get("spend_expected") is not None and s.get("spend_actual") is not None:
+        words.append(
+            f"It expected {fmt.money(s['spend_expected'])} of spend from them; they spent "
+            f"{fmt.money(s['spend_actual'])} ({_signed_share(s.get('spend_error'))})."
+        )
+    ranges = s.get("ranges") or {}
+    if ranges.get("coverage") is not None:
+        words.append(
+            f"The 80 % ranges held the actual spend of {ranges['coverage']:.0%} of the {ranges.get('customers', 0):,} "
+            "customers checked (spend has many zeros, so a range holds at least 80 %; the calibration check, "
+            f"randomised at ties, gives {ranges.get('pit_coverage', 0):.0%})."
+        )
+    words.append(
+        f"Model: {s.get('label')}, chosen because of the {holdout.get('chosen_because', '')}; then refitted on the "
+        "whole log."
+    )
+    return [w for w in words if w]
+
+
+def _signed_share(x) -> str:
+    if x is None:
+        return "no spend to compare"
+    return f"{abs(x):.1%} {'over' if x > 0 else 'under'}"
