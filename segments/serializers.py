@@ -196,6 +196,59 @@ class CustomerResultSerializer(serializers.Serializer):
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
     lifecycle_stage = serializers.CharField(allow_blank=True)
+    p_active = serializers.FloatField(
+        allow_null=True, help_text="Order logs: probability of being active (0-1); null for customer tables."
+    )
+    expected_purchases = serializers.FloatField(allow_null=True, help_text="Order logs: over the CLV horizon.")
+    clv = serializers.FloatField(allow_null=True, help_text="Order logs: expected discounted spend over the horizon.")
+    clv_low = serializers.FloatField(allow_null=True, help_text="Order logs: 10th percentile of that spend.")
+    clv_high = serializers.FloatField(allow_null=True, help_text="Order logs: 90th percentile of that spend.")
+
+
+class ClvCustomerSerializer(serializers.Serializer):
+    row_index = serializers.IntegerField(help_text="Row of the customer in the analysis's customer table (0-based).")
+    customer_id = serializers.CharField()
+    segment = serializers.IntegerField()
+    segment_name = serializers.CharField()
+    p_active = serializers.FloatField(help_text="Probability that the customer is still active (0-1).")
+    expected_purchases = serializers.FloatField(help_text="Expected purchase days over the horizon.")
+    clv = serializers.FloatField(help_text="Expected spend over the horizon, discounted.")
+    clv_low = serializers.FloatField(help_text="10th percentile of the customer's discounted spend over the horizon.")
+    clv_high = serializers.FloatField(help_text="90th percentile of the same.")
+
+
+class ClvAccuracySerializer(serializers.Serializer):
+    words = serializers.ListField(child=serializers.CharField(), help_text="The holdout result in plain sentences.")
+    holdout_weeks = serializers.FloatField()
+    purchases_expected = serializers.FloatField()
+    purchases_actual = serializers.IntegerField()
+    spend_expected = serializers.FloatField()
+    spend_actual = serializers.FloatField()
+    mae = serializers.FloatField(help_text="Mean absolute error of held-out purchases per customer.")
+    range_coverage = serializers.FloatField(help_text="Share of customers whose held-out spend fell in the range.")
+
+
+class ClvReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(help_text="What is missing, with the figures.")
+    advice = serializers.CharField(help_text="What the client can do.")
+
+
+class ClvPageSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField()
+    eligible = serializers.BooleanField(help_text="False: no model was fitted; `reasons` say why.")
+    reasons = ClvReasonSerializer(many=True)
+    model = serializers.CharField(allow_null=True, help_text="The purchase model chosen on the holdout.")
+    horizon_days = serializers.IntegerField(allow_null=True)
+    discount_rate = serializers.FloatField(allow_null=True, help_text="Yearly discount rate.")
+    periods = serializers.DictField(help_text="First order, fitting period end, holdout start and length, horizon.")
+    accuracy = ClvAccuracySerializer(allow_null=True)
+    totals = serializers.DictField(
+        allow_null=True, help_text="Expected purchases, CLV and mean P(active), all customers."
+    )
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClvCustomerSerializer(many=True)
 
 
 # --- predict -----------------------------------------------------------------------------------------

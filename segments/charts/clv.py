@@ -7,6 +7,8 @@ Everything is read from `analysis.metrics["clv"]` (fit_clv's holdout evidence) a
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from segments.charts.common import layout, money, money_ticks, short
 
 ACTUAL = "#1f2937"
@@ -73,8 +75,7 @@ def tracking_figure(scores: dict):
     layout(
         fig,
         "Held-out weeks: actual vs predicted purchases",
-        subtitle=f"Fitted without the last {scores['holdout_weeks']:.0f} weeks, then asked to predict them "
-        "(purchases = purchase days of the customers it knew)",
+        subtitle=f"Fitted without the last {scores['holdout_weeks']:.0f} weeks, then asked to predict them",
         height=360,
     )
     fig.update_yaxes(title_text="Purchases per week", rangemode="tozero")
@@ -128,13 +129,13 @@ def clv_distribution_figure(summary: dict, clv: dict):
 
     h = summary["histogram"]
     edges = h["edges"]
-    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    labels = [f"{money(a)}–{money(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    centres = [(a + b) / 2 for a, b in pairwise(edges)]
+    labels = [f"{money(a)}–{money(b)}" for a, b in pairwise(edges)]
     fig = go.Figure(
         go.Bar(
             x=centres,
             y=h["counts"],
-            width=[(b - a) * 0.95 for a, b in zip(edges[:-1], edges[1:], strict=True)],
+            width=[(b - a) * 0.95 for a, b in pairwise(edges)],
             marker_color=EXPECTED,
             customdata=labels,
             name="Customers",

@@ -49,7 +49,12 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         df = dataset_dataframe(analysis.dataset)
         start = 4.0
         progress(f"Loaded {len(df):,} rows", start)
-    config = AnalysisConfig.from_dict({k: v for k, v in analysis.config.items() if k != "clv"})
+    options = {k: v for k, v in analysis.config.items() if k != "clv"}
+    if clv_result is not None:
+        from segments.engine.clv.product import customer_table_config
+
+        options.update(customer_table_config(df))  # without a model: RFM alone, no CLV columns
+    config = AnalysisConfig.from_dict(options)
     scale = (90.0 - start) / 100.0
 
     def engine_progress(stage: str, percent: float) -> None:

@@ -168,10 +168,11 @@ def accuracy_words(clv: dict) -> list[str]:
             "customers checked (spend has many zeros, so a range holds at least 80 %; the calibration check, "
             f"randomised at ties, gives {ranges.get('pit_coverage', 0):.0%})."
         )
-    words.append(
-        f"Model: {s.get('label')}, chosen because of the {holdout.get('chosen_because', '')}; then refitted on the "
-        "whole log."
-    )
+    labels = {name: m.get("label", name) for name, m in (holdout.get("models") or {}).items()}
+    why = holdout.get("chosen_because", "")
+    for name, label in labels.items():  # people read the models' names, not the engine's keys
+        why = why.replace(name, label)
+    words.append(f"Model: {s.get('label')} ({why}), then refitted on the whole log.")
     return [w for w in words if w]
 
 

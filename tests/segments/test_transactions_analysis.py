@@ -18,7 +18,9 @@ def run_in_process(dataset, user, **settings):
         settings={"n_clusters": 4, "nlp": False, **settings},
         created_by=user,
     )
-    assert job_execute(analysis.job_id) == "succeeded", analysis.job.error
+    status = job_execute(analysis.job_id)
+    analysis.job.refresh_from_db()
+    assert status == "succeeded", analysis.job.error
     analysis.refresh_from_db()
     return analysis
 
@@ -49,3 +51,52 @@ def test_an_order_log_analysis_stores_clv_with_ranges_per_customer_and_per_segme
     summary = analysis.summary["clv"]
     assert sum(summary["histogram"]["counts"]) == 2357
     assert summary["top_customers"][0]["clv"] == pytest.approx(max(r.clv for r in rows))
+
+
+def test_the_lifetime_value_tab_says_the_holdout_accuracy_in_plain_words(people, client_for):
+    dataset = upload(people.acme, people.alice, cdnow_csv())
+    analysis = run_in_process(dataset, people.alice)
+    chosen = analysis.metrics["clv"]["holdout"]["models"][analysis.metrics["clv"]["holdout"]["chosen"]]
+    page = client_for(people.vera, people.acme).get(f"/analyses/{analysis.pk}/lifetime-value/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    weeks = f"{chosen['holdout_weeks']:.0f}"
+    assert f"Over your last {weeks} weeks the model expected {chosen['purchases_expected']:,.0f} purchases" in html
+    assert f"they made {chosen['purchases_actual']:,}." in html
+    for chart in ("clv-tracking", "clv-conditional", "clv-distribution", "clv-p-active", "clv-top"):
+        assert f'data-testid="chart-{chart}"' in html
+    assert 'data-testid="tab-clv"' in html
+    # the top customers' table lists the largest CLV with its range
+    top = analysis.summary["clv"]["top_customers"][0]
+    assert top["customer_id"] in html
+
+
+def test_a_customer_table_analysis_has_no_lifetime_value_tab(people, client_for, finished_analysis):
+    analysis = finished_analysis(people.acme, people.alice)
+    client = client_for(people.alice, people.acme)
+    assert 'data-testid="tab-clv"' not in client.get(f"/analyses/{analysis.pk}/").content.decode()
+    assert client.get(f"/analyses/{analysis.pk}/lifetime-value/").status_code == 404
+
+
+def test_an_ineligible_log_is_still_segmented_and_the_tab_says_why_there_is_no_model(people, client_for):
+    import io
+
+    from helpers import upload_orders
+
+    from segments.engine.clv import generate_order_log
+    from segments.models import CustomerResult
+
+    log = generate_order_log(400, days=120, seed=4, mess=False)
+    buf = io.StringIO()
+    log.to_csv(buf, index=False)
+    dataset = upload_orders(people.acme, people.alice, buf.getvalue().encode(), name="short.csv")
+    analysis = run_in_process(dataset, people.alice)
+    assert analysis.metrics["clv"]["eligible"] is False
+    assert analysis.customer_count == len(set(log["customer_id"]))
+    assert (
+        not CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis, clv__isnull=False).exists()
+    )
+    html = client_for(people.alice, people.acme).get(f"/analyses/{analysis.pk}/lifetime-value/").content.decode()
+    assert "No lifetime-value model for this order log yet" in html
+    for reason in analysis.metrics["clv"]["reasons"]:
+        assert reason["advice"].split(":")[0] in html

@@ -173,7 +173,7 @@ def customer_table(result) -> pd.DataFrame:
     T = c["T"].to_numpy(dtype=np.float64)
     table = pd.DataFrame(
         {
-            "customer_id": c["customer_id"].to_numpy(),
+            "customer_id": _whole_ids(c["customer_id"].to_numpy()),
             "purchases": c["frequency"].to_numpy(dtype=np.int64) + 1,
             "days_since_last_purchase": T - c["recency"].to_numpy(dtype=np.float64),
             "tenure_days": T,
@@ -185,6 +185,13 @@ def customer_table(result) -> pd.DataFrame:
         for col in CLV_COLUMNS:
             table[col] = c[col].to_numpy(dtype=np.float64)
     return table
+
+
+def _whole_ids(ids: np.ndarray) -> np.ndarray:
+    """Ids stored as floats (a table's conversion reads 0001 as 1.0) print as the whole numbers they are."""
+    if ids.dtype.kind == "f" and np.isfinite(ids).all() and (ids == np.round(ids)).all():
+        return ids.astype(np.int64)
+    return ids
 
 
 def customer_table_config(table: pd.DataFrame) -> dict:
