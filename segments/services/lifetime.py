@@ -170,7 +170,9 @@ def accuracy_words(clv: dict) -> list[str]:
         )
     labels = {name: m.get("label", name) for name, m in (holdout.get("models") or {}).items()}
     why = holdout.get("chosen_because", "")
-    for name, label in labels.items():  # people read the models' names, not the engine's keys
+    for name, label in sorted(
+        labels.items(), key=lambda kv: -len(kv[0])
+    ):  # people read the models' names, not the engine's keys
         why = why.replace(name, label)
     words.append(f"Model: {s.get('label')} ({why}), then refitted on the whole log.")
     return [w for w in words if w]

@@ -121,3 +121,59 @@ def test_the_clv_endpoint_is_in_the_openapi_schema_with_its_filters(api):
     assert "/api/v1/analyses/{id}/clv/" in schema
     for name in ("clv_min", "clv_max", "p_active_min", "p_active_max"):
         assert name in schema
+
+
+def test_the_pdf_report_of_an_order_log_analysis_has_a_clv_page_with_the_holdout_accuracy(
+    api, order_analysis, tmp_path
+):
+    import subprocess
+    from pathlib import Path
+
+    from exports.models import Export
+    from exports.services import export_build
+
+    answer = api().get(f"/api/v1/analyses/{order_analysis.pk}/export/", {"format": "pdf"})
+    assert answer.status_code in (200, 202), answer.content
+    if answer.status_code == 202:  # built in a job: build it here, the worker's code path
+        export = Export.objects.for_organization(order_analysis.organization).get(pk=answer.json()["id"])
+        export_build(export=export)
+        answer = api().get(f"/api/v1/analyses/{order_analysis.pk}/export/", {"format": "pdf"})
+    body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+    path = tmp_path / "report.pdf"
+    path.write_bytes(body)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(text.split())
+    chosen = order_analysis.metrics["clv"]["holdout"]["models"][order_analysis.metrics["clv"]["holdout"]["chosen"]]
+    assert "Lifetime value from the order log" in text
+    assert f"the model expected {chosen['purchases_expected']:,.0f} purchases" in text
+    assert f"they made {chosen['purchases_actual']:,}" in text
+    assert "models scored on the held-out weeks" in text.lower()
+    assert "each segment's lifetime value" in text.lower()
+    # the page as an image, to look at
+    pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    n = int(next(line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")))
+    for page in range(1, n + 1):
+        one = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"], capture_output=True, text=True
+        )
+        if "Lifetime value from the order log" in one.stdout:
+            artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+            artifacts.mkdir(exist_ok=True)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "80",
+                    "-f",
+                    str(page),
+                    "-l",
+                    str(page),
+                    str(path),
+                    str(artifacts / "report-clv"),
+                ],
+                check=True,
+            )
+            break
+    else:
+        raise AssertionError("no page of the report is the lifetime value page")
