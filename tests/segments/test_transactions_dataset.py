@@ -2,7 +2,7 @@
 engine's rules, and their eligibility for lifetime-value models said plainly."""
 
 import pytest
-from helpers import cdnow_csv
+from helpers import cdnow_csv, stored_files
 from helpers import upload_orders as upload
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +84,56 @@ def test_a_short_log_is_refused_for_models_with_what_is_missing_and_what_to_do(p
     assert codes & {"few_repeat_customers", "log_shorter_than_two_cycles", "log_too_short"}
     assert all(r["advice"] for r in check["reasons"])
     assert pd.Timestamp(check["last_order"]) - pd.Timestamp(check["first_order"]) < pd.Timedelta(days=121)
+
+
+def test_import_dataset_confirms_an_order_log_and_prints_its_eligibility(people, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from datasets.models import Dataset
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes(cdnow_csv())
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_dataset",
+        str(path),
+        "--organization",
+        people.acme.slug,
+        "--kind",
+        "transactions",
+        "--customer-col",
+        "customer_id",
+        "--date-col",
+        "order_date",
+        "--amount-col",
+        "amount",
+        stdout=out,
+        stderr=err,
+    )
+    dataset = Dataset.objects.for_organization(people.acme).get(pk=int(out.getvalue().strip()))
+    assert dataset.kind == "transactions"
+    assert "Ready for lifetime value: 6,919 orders from 2,357 customers" in err.getvalue()
+
+
+def test_import_dataset_names_an_unreadable_order_column_exits_1_and_stores_nothing(people, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from datasets.models import Dataset
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes(cdnow_csv())
+    out, err = StringIO(), StringIO()
+    files_before = stored_files(people.acme)
+    with pytest.raises(SystemExit) as stop:
+        call_command(
+            "import_dataset", str(path), "--organization", people.acme.slug, "--date-col", "cds", stdout=out, stderr=err
+        )
+    assert stop.value.code == 1
+    assert "cds" in err.getvalue() and "row" in err.getvalue()
+    assert out.getvalue() == ""
+    assert not Dataset.objects.for_organization(people.acme).exists()
+    assert stored_files(people.acme) == files_before
