@@ -408,7 +408,22 @@ def order_log_check(dataset: Dataset, columns: dict) -> dict:
     except EngineError as exc:
         raise DatasetError(_dataset_message(exc.message, dataset), field="order_columns") from exc
     result["checked_with"] = CLVConfig.from_dict(config).to_dict()
+    result["warnings"] = _currency_warnings(dataset, columns.get("currency_col"))
     return result
+
+
+def _currency_warnings(dataset: Dataset, column: str | None) -> list[str]:
+    """Amounts are added up as they are: a log in several currencies is said to be one, with its currencies."""
+    if not column:
+        return []
+    profile = next((c for c in (dataset.profile or {}).get("columns") or [] if c.get("name") == column), {})
+    if int(profile.get("distinct") or 0) <= 1:
+        return []
+    shown = ", ".join(str(v.get("value")) for v in (profile.get("top_values") or [])[:5])
+    return [
+        f"The currency column {column!r} holds {profile['distinct']:,} currencies ({shown}); amounts are added up "
+        "as they are. Convert them to one currency before uploading for lifetime values in one currency."
+    ]
 
 
 def _dataset_message(message: str, dataset: Dataset) -> str:

@@ -137,3 +137,22 @@ def test_import_dataset_names_an_unreadable_order_column_exits_1_and_stores_noth
     assert out.getvalue() == ""
     assert not Dataset.objects.for_organization(people.acme).exists()
     assert stored_files(people.acme) == files_before
+
+
+def test_a_log_in_several_currencies_is_detected_and_said_to_be_added_as_it_is(people, client_for):
+    import io
+
+    from segments.engine.clv import generate_order_log
+
+    log = generate_order_log(300, days=500, seed=5, mess=False)
+    log["currency"] = ["EUR" if i % 3 else "USD" for i in range(len(log))]
+    log["product_category"] = ["books" if i % 2 else "music" for i in range(len(log))]
+    buf = io.StringIO()
+    log.to_csv(buf, index=False)
+    dataset = upload(people.acme, people.alice, buf.getvalue().encode())
+    assert dataset.order_columns["order_id_col"] == "order_id"
+    assert dataset.order_columns["currency_col"] == "currency"
+    assert dataset.order_columns["product_col"] == "product_category"
+    assert "2 currencies" in dataset.order_log["warnings"][0]
+    html = client_for(people.alice, people.acme).get(f"/datasets/{dataset.pk}/").content.decode()
+    assert "amounts are added up as they are" in html
