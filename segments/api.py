@@ -49,13 +49,9 @@ CUSTOMER_FIELDS = (
     "value_tier",
     "risk_level",
     "lifecycle_stage",
-    # lifetime value (order-log analyses; null for customer tables)
-    "p_active",
-    "expected_purchases",
-    "clv",
-    "clv_low",
-    "clv_high",
 )
+# Lifetime value: in customers/ of analyses with CLV (order logs) only.
+CLV_VALUE_FIELDS = ("p_active", "expected_purchases", "clv", "clv_low", "clv_high")
 CLV_FIELDS = (
     "row_index",
     "customer_id",
@@ -256,7 +252,9 @@ class AnalysisViewSet(
         summary="Per-customer results",
         description="Customers, 100 per page by default (`page_size` up to 1,000), as keyset pages: follow `next`. "
         "Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id; `sort` by churn "
-        "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order).",
+        "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order). Analyses of an "
+        "order log with lifetime value add `p_active`, `expected_purchases`, `clv`, `clv_low` and `clv_high` to "
+        "each customer and take the CLV and probability-active filters and sorts (see `clv/`).",
         parameters=filter_parameters(),
         responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
     )
@@ -279,7 +277,8 @@ class AnalysisViewSet(
         rows = customer_results(analysis=analysis, **values)
         # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
         self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
-        page = self.paginate_queryset(rows.values(*CUSTOMER_FIELDS))
+        fields = CUSTOMER_FIELDS + (CLV_VALUE_FIELDS if analysis.has_clv else ())
+        page = self.paginate_queryset(rows.values(*fields))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:
             row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"

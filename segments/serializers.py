@@ -197,12 +197,16 @@ class CustomerResultSerializer(serializers.Serializer):
     risk_level = serializers.CharField(allow_blank=True)
     lifecycle_stage = serializers.CharField(allow_blank=True)
     p_active = serializers.FloatField(
-        allow_null=True, help_text="Order logs: probability of being active (0-1); null for customer tables."
+        required=False, help_text="Order logs with lifetime value only: probability of being active (0-1)."
     )
-    expected_purchases = serializers.FloatField(allow_null=True, help_text="Order logs: over the CLV horizon.")
-    clv = serializers.FloatField(allow_null=True, help_text="Order logs: expected discounted spend over the horizon.")
-    clv_low = serializers.FloatField(allow_null=True, help_text="Order logs: 10th percentile of that spend.")
-    clv_high = serializers.FloatField(allow_null=True, help_text="Order logs: 90th percentile of that spend.")
+    expected_purchases = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: expected purchases over the CLV horizon."
+    )
+    clv = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: expected discounted spend over the horizon."
+    )
+    clv_low = serializers.FloatField(required=False, help_text="Order logs: 10th percentile of that spend.")
+    clv_high = serializers.FloatField(required=False, help_text="Order logs: 90th percentile of that spend.")
 
 
 class ClvCustomerSerializer(serializers.Serializer):

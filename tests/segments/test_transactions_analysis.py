@@ -100,3 +100,45 @@ def test_an_ineligible_log_is_still_segmented_and_the_tab_says_why_there_is_no_m
     assert "No lifetime-value model for this order log yet" in html
     for reason in analysis.metrics["clv"]["reasons"]:
         assert reason["advice"].split(":")[0] in html
+
+
+def test_a_messy_order_log_uploaded_and_run_from_the_pages_is_modelled_in_the_worker(people, worker, client_for):
+    """Split orders, refunds, zero amounts and re-exported duplicate rows, uploaded on the page and analysed by
+    the real worker: the rules' counts reach the Lifetime value tab, and the CLV per customer is stored."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from helpers import wait_for_job
+
+    from datasets.models import Dataset
+    from segments.engine.clv import CLVConfig, generate_order_log, read_orders
+    from segments.models import Analysis
+
+    log = generate_order_log(1_500, days=730, start="2023-01-01", seed=21, mess=True)
+    buf = io.StringIO()
+    log.to_csv(buf, index=False)
+    content = buf.getvalue().encode()
+    client = client_for(people.bob, people.acme)
+    made = client.post("/datasets/upload/", {"file": SimpleUploadedFile("orders.csv", content), "name": "Shop orders"})
+    assert made.status_code == 302
+    dataset = Dataset.objects.for_organization(people.acme).get(name="Shop orders")
+    assert dataset.kind == "transactions" and dataset.order_columns["order_id_col"] == "order_id"
+    assert dataset.order_log["eligible"] is True
+
+    form = {"name": "Orders run", "algorithm": "kmeans", "color_scheme": "Plotly", "k_mode": "fixed", "n_clusters": 3}
+    started = client.post(f"/analyses/new/{dataset.pk}/", form)
+    assert started.status_code == 302, started.content.decode()[:2000]
+    analysis = Analysis.objects.for_organization(people.acme).get(name="Orders run")
+    job = wait_for_job(analysis.job, timeout=240)
+    assert job.status == "succeeded", job.error
+    analysis.refresh_from_db()
+
+    expected = read_orders(log, CLVConfig(order_id_col="order_id")).report
+    ingest = analysis.metrics["clv"]["ingest"]
+    for key in ("refund_orders", "zero_amount_orders", "duplicate_order_rows", "orders_used"):
+        assert ingest[key] == getattr(expected, key), key
+    assert expected.refund_orders > 0 and expected.duplicate_order_rows > 0 and expected.zero_amount_orders > 0
+    assert analysis.customer_count == expected.customers
+    html = client.get(f"/analyses/{analysis.pk}/lifetime-value/").content.decode()
+    assert f"{expected.duplicate_order_rows:,}" in html and f"{expected.refund_orders:,}" in html
+    assert analysis.metrics["clv"]["eligible"] is True
