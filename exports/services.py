@@ -88,13 +88,14 @@ def export_request(*, analysis, format: str, params=None, actor=None, api_key=No
     the Profiles tab's search found, for a win-back campaign."""
     from segments.filters import CustomerFilterSet
 
-    where = CustomerFilterSet(params or {}).parquet_filter()
+    filterset = CustomerFilterSet(params or {})
+    filterset.check_for(analysis)  # CLV filters only where there is a CLV
+    where = filterset.parquet_filter()
     format, segment = export_validate(analysis=analysis, format=format, segment=where.segment)
     if format != ExportFormat.CSV and (where.has_ranges or where.customer_id is not None):
-        field = next(
-            k for k in ("customer_id", "churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max") if k in where.as_dict()
-        )
-        raise ExportError("Churn risk, LTV and customer id filters apply to the customers CSV only.", field=field)
+        field = next(k for k in where.FIELDS if k != "segment" and k in where.as_dict())
+        what = "Churn risk, LTV, CLV, probability-active" if analysis.has_clv else "Churn risk, LTV"
+        raise ExportError(f"{what} and customer id filters apply to the customers CSV only.", field=field)
     if format == ExportFormat.CSV:
         download = customers_csv(analysis=analysis, where=where)
         ranges = {k: v for k, v in where.as_dict().items() if k != "segment"}

@@ -142,3 +142,14 @@ def test_a_messy_order_log_uploaded_and_run_from_the_pages_is_modelled_in_the_wo
     html = client.get(f"/analyses/{analysis.pk}/lifetime-value/").content.decode()
     assert f"{expected.duplicate_order_rows:,}" in html and f"{expected.refund_orders:,}" in html
     assert analysis.metrics["clv"]["eligible"] is True
+
+
+def test_the_analysis_form_of_an_order_log_says_what_a_run_does_and_refuses_column_roles(people, client_for):
+    from segments.services import AnalysisError, analysis_create
+
+    dataset = upload(people.acme, people.alice, cdnow_csv())
+    html = client_for(people.bob, people.acme).get(f"/analyses/new/{dataset.pk}/").content.decode()
+    assert 'data-testid="order-log-run"' in html and "Column roles" not in html
+    with pytest.raises(AnalysisError) as refused:
+        analysis_create(organization=people.acme, dataset=dataset, roles={"amount": "numeric"}, created_by=people.bob)
+    assert refused.value.field == "roles"
