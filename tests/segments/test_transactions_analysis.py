@@ -126,6 +126,7 @@ def test_a_messy_order_log_uploaded_and_run_from_the_pages_is_modelled_in_the_wo
     assert dataset.order_log["eligible"] is True
 
     form = {"name": "Orders run", "algorithm": "kmeans", "color_scheme": "Plotly", "k_mode": "fixed", "n_clusters": 3}
+    form.update(k_min=2, k_max=10)
     started = client.post(f"/analyses/new/{dataset.pk}/", form)
     assert started.status_code == 302, started.content.decode()[:2000]
     analysis = Analysis.objects.for_organization(people.acme).get(name="Orders run")
