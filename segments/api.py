@@ -180,6 +180,7 @@ class AnalysisViewSet(
         from datasets.models import Dataset
         from segments.engine.config import BEHAVIOUR_KEYS
         from segments.services import DEFAULT_SETTINGS, analysis_create
+        from segments.services.analyses import CLV_SETTING_KEYS
 
         form = AnalysisCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -193,7 +194,7 @@ class AnalysisViewSet(
             dataset=dataset,
             roles=data.get("roles"),
             behaviour={key: data[key] for key in BEHAVIOUR_KEYS if key in data},
-            settings={key: data[key] for key in DEFAULT_SETTINGS if key in data},
+            settings={key: data[key] for key in (*DEFAULT_SETTINGS, *CLV_SETTING_KEYS) if key in data},
             name=data.get("name", ""),
             created_by=request.user,
             color_scheme=data["color_scheme"],

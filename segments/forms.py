@@ -83,6 +83,18 @@ class AnalysisForm(forms.Form):
                 help_text=help_text,
                 initial=current,
             )
+        if dataset.is_order_log:
+            clv = {"horizon_days": 365, "discount_rate": 0.10, **(initial_config.get("clv") or {})}
+            self.fields["clv_horizon_days"] = forms.IntegerField(
+                min_value=1, max_value=3650, required=False, initial=clv["horizon_days"], label="CLV horizon (days)"
+            )
+            self.fields["clv_discount_percent"] = forms.FloatField(
+                min_value=0,
+                max_value=99,
+                required=False,
+                initial=round(clv["discount_rate"] * 100, 4),
+                label="Discount rate (% a year)",
+            )
         if not self.is_bound:
             cfg = initial_config
             self.initial.update(
@@ -95,6 +107,9 @@ class AnalysisForm(forms.Form):
                     "nlp": cfg.get("nlp", True),
                 }
             )
+
+    def clv_bound_fields(self):
+        return [self[key] for key in ("clv_horizon_days", "clv_discount_percent") if key in self.fields]
 
     def role_bound_fields(self):
         return [self[name] for name in self.role_fields]
@@ -122,6 +137,10 @@ class AnalysisForm(forms.Form):
     def settings(self) -> dict:
         data = self.cleaned_data
         settings = {"algorithm": data["algorithm"], "nlp": bool(data.get("nlp"))}
+        if "clv_horizon_days" in self.fields:
+            settings["clv_horizon_days"] = data.get("clv_horizon_days")
+            percent = data.get("clv_discount_percent")
+            settings["clv_discount_rate"] = None if percent is None else percent / 100
         if data["k_mode"] == "fixed":
             settings["n_clusters"] = data["n_clusters"]
         else:

@@ -139,6 +139,14 @@ class AnalysisCreateSerializer(BehaviourRolesSerializer):
     nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
+    clv_horizon_days = serializers.IntegerField(
+        required=False,
+        help_text="Order logs only: days of future spend the CLV covers (default 365).",
+    )
+    clv_discount_rate = serializers.FloatField(
+        required=False,
+        help_text="Order logs only: yearly discount rate of future spend, 0 to <1 (default 0.10).",
+    )
 
 
 class CancelResponseSerializer(serializers.Serializer):

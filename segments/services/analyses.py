@@ -39,6 +39,8 @@ def analysis_default_config(dataset) -> dict:
 
 # Lifetime-value options of an order-log analysis (segments/engine/clv CLVConfig keys) and their defaults.
 CLV_SETTINGS = {"horizon_days": 365, "discount_rate": 0.10}
+# ...as the settings of a run (the form's, the API's): "clv_horizon_days", "clv_discount_rate".
+CLV_SETTING_KEYS = tuple(f"clv_{key}" for key in CLV_SETTINGS)
 
 
 def _order_log_config(*, dataset, roles, behaviour, settings, config) -> dict:
@@ -67,14 +69,30 @@ def _order_log_config(*, dataset, roles, behaviour, settings, config) -> dict:
     merged = {**DEFAULT_SETTINGS, **base, **CUSTOMER_TABLE_CONFIG}
     merged.update({key: value for key, value in (settings or {}).items() if key in DEFAULT_SETTINGS})
     clv = {**CLV_SETTINGS, **((config or {}).get("clv") or {})}
-    clv.update({key.removeprefix("clv_"): v for key, v in (settings or {}).items() if key.startswith("clv_")})
+    clv.update(
+        {
+            key.removeprefix("clv_"): v
+            for key, v in (settings or {}).items()
+            if key in CLV_SETTING_KEYS and v is not None
+        }
+    )
     try:
         clean = AnalysisConfig.from_dict(merged).to_dict()
-        CLVConfig.from_dict({**order_log_options(dataset), **clv})
     except EngineError as exc:
         raise AnalysisError(exc.message, field=exc.field) from exc
+    try:
+        CLVConfig.from_dict({**order_log_options(dataset), **clv})
+    except EngineError as exc:  # the engine names the option; people know the run's setting
+        field = next((f"clv_{key}" for key in CLV_SETTINGS if repr(key) in exc.message), "clv_horizon_days")
+        raise AnalysisError(_clv_setting_message(field, clv), field=field) from exc
     clean["clv"] = {key: clv[key] for key in CLV_SETTINGS}
     return clean
+
+
+def _clv_setting_message(field: str, clv: dict) -> str:
+    if field == "clv_discount_rate":
+        return f"The discount rate is a yearly rate from 0 to under 1 (0.10 = 10 %), not {clv['discount_rate']!r}."
+    return f"The CLV horizon is a whole number of days, at least 1, not {clv['horizon_days']!r}."
 
 
 def order_log_options(dataset) -> dict:
@@ -111,6 +129,11 @@ def analysis_config(
 
     if dataset.is_order_log:
         return _order_log_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
+    asked = [key for key in CLV_SETTING_KEYS if (settings or {}).get(key) is not None]
+    if asked:
+        raise AnalysisError(
+            f"{asked[0]} applies to order logs only; dataset “{dataset.name}” is a customer table.", field=asked[0]
+        )
     columns = dataset.column_names
     config = dict(config) if config is not None else analysis_default_config(dataset)
     behaviour = behaviour or {}

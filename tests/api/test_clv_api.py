@@ -177,3 +177,35 @@ def test_the_pdf_report_of_an_order_log_analysis_has_a_clv_page_with_the_holdout
             break
     else:
         raise AssertionError("no page of the report is the lifetime value page")
+
+
+def test_the_clv_horizon_and_discount_rate_are_settings_of_an_order_log_run(api, people):
+    from helpers import upload_orders
+
+    from jobs.services import job_execute
+    from segments.models import Analysis
+
+    dataset = upload_orders(people.acme, people.alice, cdnow_csv())
+    client = api()
+    bad = client.post("/api/v1/analyses/", {"dataset": dataset.pk, "clv_discount_rate": 1.5, "nlp": False})
+    assert bad.status_code == 400
+    assert "clv_discount_rate" in bad.json()["error"]["details"]
+    made = client.post(
+        "/api/v1/analyses/",
+        {"dataset": dataset.pk, "n_clusters": 3, "nlp": False, "clv_horizon_days": 180, "clv_discount_rate": 0.05},
+    )
+    assert made.status_code == 202, made.content
+    analysis = Analysis.objects.for_organization(people.acme).get(pk=made.json()["id"])
+    assert analysis.config["clv"] == {"horizon_days": 180, "discount_rate": 0.05}
+    assert job_execute(analysis.job_id) == "succeeded"
+    analysis.refresh_from_db()
+    assert analysis.metrics["clv"]["periods"]["horizon_days"] == 180
+    assert analysis.metrics["clv"]["discount_rate"] == 0.05
+    body = client.get(f"/api/v1/analyses/{analysis.pk}/clv/").json()
+    assert body["horizon_days"] == 180
+
+
+def test_clv_settings_are_refused_for_a_customer_table(api, acme_dataset):
+    refused = api().post("/api/v1/analyses/", {"dataset": acme_dataset.pk, "clv_horizon_days": 90})
+    assert refused.status_code == 400
+    assert "order logs only" in refused.json()["error"]["details"]["clv_horizon_days"][0]

@@ -151,6 +151,14 @@ def test_the_analysis_form_of_an_order_log_says_what_a_run_does_and_refuses_colu
     dataset = upload(people.acme, people.alice, cdnow_csv())
     html = client_for(people.bob, people.acme).get(f"/analyses/new/{dataset.pk}/").content.decode()
     assert 'data-testid="order-log-run"' in html and "Column roles" not in html
+    assert 'name="clv_horizon_days" id="id_clv_horizon_days" value="365"' in html
+    form = {"algorithm": "kmeans", "color_scheme": "Plotly", "k_mode": "fixed", "n_clusters": 3, "k_min": 2}
+    form.update(k_max=10, clv_horizon_days=90, clv_discount_percent=8)
+    assert client_for(people.bob, people.acme).post(f"/analyses/new/{dataset.pk}/", form).status_code == 302
+    from segments.models import Analysis
+
+    run = Analysis.objects.for_organization(people.acme).get(dataset=dataset)
+    assert run.config["clv"] == {"horizon_days": 90, "discount_rate": 0.08}
     with pytest.raises(AnalysisError) as refused:
         analysis_create(organization=people.acme, dataset=dataset, roles={"amount": "numeric"}, created_by=people.bob)
     assert refused.value.field == "roles"
