@@ -162,3 +162,21 @@ def test_the_analysis_form_of_an_order_log_says_what_a_run_does_and_refuses_colu
     with pytest.raises(AnalysisError) as refused:
         analysis_create(organization=people.acme, dataset=dataset, roles={"amount": "numeric"}, created_by=people.bob)
     assert refused.value.field == "roles"
+
+
+def test_no_order_log_page_shows_an_engine_key_nan_or_none(people, client_for):
+    """The order-log pages read as labels and numbers: never `mbg_nbd`, `pareto_nbd`, NaN or None."""
+    import re
+
+    dataset = upload(people.acme, people.alice, cdnow_csv())
+    analysis = run_in_process(dataset, people.alice)
+    client = client_for(people.vera, people.acme)
+    pages = [
+        f"/datasets/{dataset.pk}/",
+        *(f"/analyses/{analysis.pk}/{tab}" for tab in ("", "profiles/", "lifetime-value/", "insights/")),
+    ]
+    for page in pages:
+        html = client.get(page).content.decode()
+        visible = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+        found = re.findall(r"\b(?:pareto_nbd|bg_nbd|mbg_nbd|kmeans|[a-z]+_cols|NaN|nan|None)\b", visible)
+        assert not found, (page, found)

@@ -38,6 +38,8 @@ def test_the_dataset_page_shows_the_order_log_and_its_eligibility(people, client
     assert "An order log: one row per order" in html
     assert "Ready for lifetime value." in html
     assert "6,919 orders from 2,357 customers, 1997-01-01 to 1998-06-30" in html
+    listing = client_for(people.vera, people.acme).get("/datasets/").content.decode()
+    assert 'data-testid="order-log-badge"' in listing
 
 
 def test_confirming_columns_reads_the_log_and_a_bad_column_is_named_and_changes_nothing(people, client_for):
