@@ -137,7 +137,8 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         summary="Confirm or change column roles, or what the table is",
-        description="Change the role of some columns and the behavioural columns (recency, frequency, tenure). "
+        description="Change the role of some columns, the behavioural columns (recency, frequency, tenure) and the "
+        "engagement columns with their direction (engagement_cols). "
         "New analyses of the dataset use these roles by default. `kind` and `order_columns` confirm whether the "
         "table is an order log (one row per order) and which columns hold the customer id, date and amount; the "
         "answer's `order_log` says whether it has enough history for lifetime-value models.",
@@ -169,9 +170,13 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         behaviour = None
         if any(key in data for key in BEHAVIOUR_KEYS):
             behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in BEHAVIOUR_KEYS if k in data}}
-        if "roles" in data or behaviour is not None:
+        if "roles" in data or behaviour is not None or "engagement_cols" in data:
             dataset = dataset_update_roles(
-                dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour, actor=request.user
+                dataset=dataset,
+                roles=data.get("roles") or {},
+                behaviour_roles=behaviour,
+                engagement=(data.get("engagement_cols") or {}) if "engagement_cols" in data else None,
+                actor=request.user,
             )
         return Response(DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data)
 

@@ -48,7 +48,10 @@ CUSTOMER_FIELDS = (
     "predicted_ltv",
     "value_tier",
     "risk_level",
+    "engagement_level",
     "lifecycle_stage",
+    "recommendation",
+    "recommendation_reason",
 )
 # Lifetime value: in customers/ of analyses with CLV (order logs) only.
 CLV_VALUE_FIELDS = ("p_active", "expected_purchases", "clv", "clv_low", "clv_high")
