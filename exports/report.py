@@ -12,7 +12,7 @@ from datetime import datetime
 
 from exports import charts
 from segments.engine import formatting as fmt
-from segments.engine.vocabulary import algorithm_phrase, lifecycle_label
+from segments.engine.vocabulary import LTV_ACCURACY_UNKNOWN, algorithm_phrase, lifecycle_label, ltv_fidelity
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -300,6 +300,9 @@ def report_context(
             "warnings": metrics.get("warnings") or [],
             "pca_variance": sum((metrics.get("pca") or {}).get("explained_variance") or []) or None,
             "noise_customers": metrics.get("noise_customers") or 0,
+            "structure": metrics.get("segment_structure") or {},
+            "ltv_fidelity": ltv_fidelity(ltv) if ltv.get("r2") is not None else "",
+            "ltv_accuracy": LTV_ACCURACY_UNKNOWN,
         },
     }
 

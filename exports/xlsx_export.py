@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from exports.sources import CUSTOMER_COLUMNS
-from segments.engine.vocabulary import algorithm_label, lifecycle_label
+from segments.engine.vocabulary import STRUCTURE_LABELS, algorithm_label, lifecycle_label, ltv_fidelity
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # one header row
@@ -140,7 +140,12 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         ("Segments", len([p for p in profiles if p.get("segment", 0) >= 0]), fmt["int"]),
         ("Algorithm", algorithm_label(metrics.get("algorithm")), fmt["text"]),
         ("Silhouette score", quality.get("silhouette"), fmt["num3"]),
-        ("LTV model R² (held out)", ltv.get("r2"), fmt["num3"]),
+        (
+            "Segment structure",
+            STRUCTURE_LABELS.get((metrics.get("segment_structure") or {}).get("strength"), "—"),
+            fmt["text"],
+        ),
+        ("LTV model (fit to its target, not accuracy)", ltv_fidelity(ltv), fmt["text"]),
         ("Predicted LTV horizon (months)", ltv.get("horizon_months"), fmt["int"]),
         ("Customers in this workbook", total, fmt["int"]),
     ]

@@ -76,6 +76,8 @@ class Analysis(models.Model):
     @property
     def k_label(self) -> str:
         k = self.config.get("n_clusters")
+        if self.algorithm in ("dbscan", "hdbscan"):  # density: the groups the data has, no k
+            return "found by density"
         return f"k = {k}" if k else f"auto ({self.config.get('k_min', 2)}–{self.config.get('k_max', 10)})"
 
     def profile(self, segment: int) -> dict | None:

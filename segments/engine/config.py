@@ -111,6 +111,19 @@ class AnalysisConfig:
                 f"The range of k must go from a smaller to a larger number: {self.k_min} to {self.k_max} does not.",
                 field="k_max",
             )
+        if self.dbscan_eps is not None:
+            if self.algorithm != "dbscan":
+                raise EngineError(
+                    "A radius (eps) is a DBSCAN setting: choose DBSCAN, or leave eps empty.", field="dbscan_eps"
+                )
+            if (
+                isinstance(self.dbscan_eps, bool)
+                or not isinstance(self.dbscan_eps, int | float)
+                or self.dbscan_eps <= 0
+            ):
+                raise EngineError(
+                    f"DBSCAN's eps must be a number above 0, not {self.dbscan_eps!r}.", field="dbscan_eps"
+                )
         if self.ltv_horizon_months < 1:
             raise EngineError("config 'ltv_horizon_months': must be at least 1", field="ltv_horizon_months")
         for name in LIST_KEYS.values():

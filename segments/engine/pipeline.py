@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .clustering import sample_indices, segment
+from .clustering import sample_indices, segment, segment_balance_warnings, segment_structure
 from .coerce import MISSING_TOKENS
 from .config import AnalysisConfig
 from .engagement import infer_engagement
@@ -264,13 +264,26 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     done("Preprocessing")
 
     # ---- Segmentation (the stage says what happens: k is searched only when the user did not fix it)
-    if config.algorithm == "dbscan":
+    if config.algorithm == "hdbscan":
+        seg_stage = "Clustering"
+    elif config.algorithm == "dbscan":
         seg_stage = "Choosing eps" if config.dbscan_eps is None else "Clustering"
     else:
         seg_stage = "Choosing k" if config.n_clusters is None else "Clustering"
     stage(seg_stage, 10)
     outcome = segment(X, config, progress)
     labels = outcome.labels
+    noise_share = float((labels < 0).mean())
+    structure = segment_structure(
+        X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))],
+        int(outcome.k),
+        outcome.k_selection,
+        outcome.quality,
+        config.algorithm,
+        noise_share,
+        config.random_state,
+    )
+    warnings.extend(segment_balance_warnings(labels))
     done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
     # ---- PCA
@@ -307,12 +320,18 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         None if label is None else label[train_mask].astype(int),
         pre.feature_names_,
         config,
-        rng,
+        # a labelled table's held-out split depends on the seed only, not on what the clustering drew before
+        rng if label is None else np.random.default_rng([config.random_state, 2]),
         feature_sources=pre.feature_sources_,
         recency_col=behaviour.get("recency_col"),
     )
     if train_mask is not None and not train_mask.all():
-        churn = churn_model.predict(X, beh)
+        # labelled customers keep their out-of-sample scores; the unlabelled ones are scored by the model
+        full = churn_model.predict(X, beh)
+        full[train_mask] = churn
+        churn = full
+    if churn_metrics.get("leakage"):
+        warnings.append(churn_metrics["leakage"]["message"])
     # rounded as stored and shown, so labels and counts derived from it agree with the printed figure
     churn = np.round(np.clip(np.asarray(churn, float), 0.0, 1.0), 6)
     if label_col:
@@ -413,6 +432,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "noise_customers": int((labels == -1).sum()),
         "k_selection": outcome.k_selection,
         "quality": outcome.quality,
+        "segment_structure": structure,
         "pca": {"explained_variance": pca.explained_variance_ratio_.tolist()},
         "feature_importance": importance,
         "feature_importance_detail": importance_detail[:30],

@@ -73,6 +73,8 @@ def test_it_shows_status_progress_metrics_and_model_scores(api, acme_analysis):
         "elapsed_seconds": body["progress"]["elapsed_seconds"],
         "error": "",
         "cancel_requested": False,
+        "attempts": 1,
+        "max_attempts": 3,
     }
     assert body["n_segments"] == 3 and body["customer_count"] == 400
     assert body["metrics"]["k"] == 3

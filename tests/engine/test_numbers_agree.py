@@ -141,7 +141,7 @@ def test_method_labels_are_readable_and_the_machine_keys_stay(default_result, la
     assert "churn label" in labelled_result[1].metrics["churn"]["method_label"]
 
 
-@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "dbscan"])
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "hdbscan", "dbscan"])
 def test_the_sampling_note_reads_as_a_sentence(small_customers, algorithm):
     m = analyze(small_customers.head(600), AnalysisConfig(algorithm=algorithm, nlp=False, n_clusters=None)).metrics
     # pages print it as "<assignment> (fitted on N rows)."
