@@ -96,7 +96,11 @@ class CustomerResult(models.Model):
     predicted_ltv = models.FloatField(null=True)  # null: the data holds no money column to value customers by
     value_tier = models.CharField(max_length=20, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)
+    engagement_level = models.CharField(max_length=20, blank=True)  # "unknown" without engagement columns
     lifecycle_stage = models.CharField(max_length=20, blank=True)
+    # the customer's own advice (engine recommend.customer_recommendations), beside the segment's
+    recommendation = models.CharField(max_length=200, blank=True)
+    recommendation_reason = models.CharField(max_length=300, blank=True)
 
     objects = TenantManager()
 

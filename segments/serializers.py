@@ -176,6 +176,12 @@ class RecommendationSerializer(serializers.Serializer):
     category = serializers.CharField()
     reason = serializers.CharField()
     priority = serializers.CharField()
+    applies_to = serializers.ChoiceField(
+        choices=["customer", "segment"],
+        required=False,
+        help_text="predict: “customer” for the action chosen from the record's own figures, “segment” for its "
+        "segment's.",
+    )
 
 
 class SegmentProfileSerializer(serializers.Serializer):
@@ -217,7 +223,15 @@ class CustomerResultSerializer(serializers.Serializer):
     predicted_ltv = serializers.FloatField()
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
+    engagement_level = serializers.CharField(
+        allow_blank=True,
+        help_text="high, medium or low against the average customer; unknown without engagement columns.",
+    )
     lifecycle_stage = serializers.CharField(allow_blank=True)
+    recommendation = serializers.CharField(
+        allow_blank=True, help_text="The action chosen from this customer's own churn risk, value and engagement."
+    )
+    recommendation_reason = serializers.CharField(allow_blank=True, help_text="This customer's own figures behind it.")
 
 
 # --- predict -----------------------------------------------------------------------------------------
@@ -291,7 +305,18 @@ class PredictionSerializer(serializers.Serializer):
     segment_name = serializers.CharField()
     churn_risk = serializers.FloatField(min_value=0, max_value=1)
     predicted_ltv = serializers.FloatField(allow_null=True)
-    recommendations = RecommendationSerializer(many=True, help_text="Top recommendations for the segment.")
+    risk_level = serializers.CharField(
+        required=False, help_text="The record's own churn risk against the analysis's average customer."
+    )
+    value_tier = serializers.CharField(required=False, help_text="The record's own value against the average.")
+    engagement_level = serializers.CharField(
+        required=False, help_text="The record's own engagement (only when the analysis has engagement columns)."
+    )
+    recommendations = RecommendationSerializer(
+        many=True,
+        help_text="Up to 3: the action chosen from the record's own figures first (applies_to “customer”), then "
+        "its segment's that its own levels do not contradict.",
+    )
     key_features = serializers.DictField(help_text="The key feature values the model used for this customer.")
 
 

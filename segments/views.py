@@ -56,8 +56,9 @@ def analysis_new_pick(request):
 
 
 def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None, initial_name=""):
+    from segments.engine.errors import UserFacingError
     from segments.forms import AnalysisForm
-    from segments.services import AnalysisError, analysis_create
+    from segments.services import analysis_create
 
     if request.method == "POST":
         form = AnalysisForm(request.POST, dataset=dataset, initial_config=initial_config)
@@ -75,7 +76,7 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                     color_scheme=form.cleaned_data["color_scheme"],
                     rerun_of=rerun_of,
                 )
-            except AnalysisError as exc:
+            except UserFacingError as exc:  # the settings' rules, or the jobs' memory guard
                 form.show_error(exc)
             else:
                 messages.success(request, f"Analysis “{analysis.name}” queued.")
@@ -130,6 +131,7 @@ def _tab_context(request, analysis, tab: str) -> dict:
         "tab": tab,
         "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in TABS],
         "profiles": _colored(analysis),
+        "population": ((analysis.metrics or {}).get("insights") or {}).get("population") or {},
         "siblings": siblings[:50],
     }
 
@@ -331,6 +333,9 @@ def analysis_profiles_view(request, analysis_id: int):
                     "sort": sort,
                     "sort_links": _sort_links(query, sort),
                     "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                    "has_engagement": bool(
+                        ((analysis.metrics.get("insights") or {}).get("population") or {}).get("engagement_columns")
+                    ),
                     "base_query": query.urlencode(),
                     "selected_segment": values.get("segment"),
                 }

@@ -120,8 +120,11 @@ def cmd_analyze(args) -> int:
             "pca_y",
             "value_tier",
             "risk_level",
+            "engagement_level",
             "lifecycle_stage",
             "top_recommendation",
+            "recommendation",
+            "recommendation_reason",
         ]
     ].to_csv(out / "customers.csv", index=False)
     result.model.save(out / "model.joblib")

@@ -64,7 +64,7 @@ def analysis_config(
         config_from_roles,
         roles_from_config,
     )
-    from segments.engine.config import declared_columns
+    from segments.engine.config import ENGAGEMENT_KEY, declared_columns
 
     columns = dataset.column_names
     config = dict(config) if config is not None else analysis_default_config(dataset)
@@ -81,6 +81,9 @@ def analysis_config(
     if unknown:
         raise AnalysisError.of(unknown)
     chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_KEYS}
+    engagement = behaviour.get(ENGAGEMENT_KEY) if ENGAGEMENT_KEY in behaviour else config.get(ENGAGEMENT_KEY)
+    if engagement is not None:  # confirmed engagement columns travel with the behaviour columns
+        chosen[ENGAGEMENT_KEY] = engagement
     try:
         if roles is not None:
             current = roles_from_config(config, columns) if config is not None else dataset.roles or {}
