@@ -2,9 +2,9 @@ import secrets
 
 from django import forms
 
-from datasets.models import ColumnRole
+from datasets.models import ColumnRole, DatasetKind
 from datasets.services import MAX_SYNTHETIC_ROWS
-from segments.engine.config import BEHAVIOUR_FIELDS
+from segments.engine.config import BEHAVIOUR_FIELDS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
 
 
 class UploadForm(forms.Form):
@@ -43,6 +43,16 @@ class RolesForm(forms.Form):
             self.fields[key] = forms.ChoiceField(
                 choices=choices, required=False, initial=behaviour.get(key) or "", label=label, help_text=help_text
             )
+        # engagement: one direction select per column (`engagement_<index>`), "" = not engagement
+        engagement = behaviour.get(ENGAGEMENT_KEY)
+        if engagement is None:  # a dataset profiled before engagement roles: show the engine's guess
+            engagement = (dataset.profile or {}).get("inferred_engagement") or {}
+        self.engagement_initial = dict(engagement)
+        direction_choices = [("", "— not engagement —"), *ENGAGEMENT_DIRECTIONS.items()]
+        for i, col in enumerate(self.columns):
+            self.fields[f"engagement_{i}"] = forms.ChoiceField(
+                choices=direction_choices, required=False, initial=engagement.get(col, ""), label=col
+            )
 
     def roles(self) -> dict:
         return {col: self.cleaned_data[f"role_{i}"] for i, col in enumerate(self.columns)}
@@ -50,5 +60,55 @@ class RolesForm(forms.Form):
     def behaviour_roles(self) -> dict:
         return {key: self.cleaned_data.get(key) or None for key, _, _ in BEHAVIOUR_FIELDS}
 
+    def engagement(self) -> dict:
+        return {
+            col: self.cleaned_data[f"engagement_{i}"]
+            for i, col in enumerate(self.columns)
+            if self.cleaned_data.get(f"engagement_{i}")
+        }
+
+    def engagement_rows(self, roles: dict) -> list:
+        """(column, bound select) for the columns that can measure engagement (numbers, dates) or already do."""
+        return [
+            (col, self[f"engagement_{i}"])
+            for i, col in enumerate(self.columns)
+            if roles.get(col) in ("numeric", "monetary", "date") or col in self.engagement_initial
+        ]
+
     def role_field(self, index):
         return self[f"role_{index}"]
+
+
+class OrderLogForm(forms.Form):
+    """What the table is (a customer table or an order log) and, for an order log, which column is which."""
+
+    kind = forms.ChoiceField(choices=DatasetKind.choices, widget=forms.RadioSelect, label="This table is")
+
+    def __init__(self, *args, dataset, **kwargs):
+        from segments.engine.clv.product import ORDER_COLUMN_KEYS, ORDER_COLUMN_LABELS, REQUIRED_ORDER_KEYS
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].initial = dataset.kind
+        current = dataset.order_columns or {}
+        choices = [("", "— none —")] + [(c, c) for c in dataset.column_names]
+        self.keys = ORDER_COLUMN_KEYS
+        for key in ORDER_COLUMN_KEYS:
+            # Any value is passed on: `dataset_set_kind` names a column that is not in the table.
+            self.fields[key] = forms.CharField(
+                widget=forms.Select(choices=choices),
+                required=False,
+                label=ORDER_COLUMN_LABELS[key],
+                initial=current.get(key) or "",
+            )
+            self.fields[key].required_for_log = key in REQUIRED_ORDER_KEYS
+
+    def column_fields(self):
+        return [self[key] for key in self.keys]
+
+    def order_columns(self) -> dict:
+        return {key: self.cleaned_data.get(key) or None for key in self.keys}
+
+    def show_error(self, exc) -> None:
+        for field, messages in exc.details.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

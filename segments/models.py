@@ -70,12 +70,23 @@ class Analysis(models.Model):
         return any(p.get("avg_ltv") is not None for p in self.profiles or [])
 
     @property
+    def clv(self) -> dict:
+        """The lifetime-value evidence of an order-log analysis (fit_clv's metrics), {} for a customer table."""
+        return (self.metrics or {}).get("clv") or {}
+
+    @property
+    def has_clv(self) -> bool:
+        return bool(self.clv.get("eligible"))
+
+    @property
     def algorithm(self) -> str:
         return self.config.get("algorithm", "kmeans")
 
     @property
     def k_label(self) -> str:
         k = self.config.get("n_clusters")
+        if self.algorithm in ("dbscan", "hdbscan"):  # density: the groups the data has, no k
+            return "found by density"
         return f"k = {k}" if k else f"auto ({self.config.get('k_min', 2)}–{self.config.get('k_max', 10)})"
 
     def profile(self, segment: int) -> dict | None:
@@ -94,7 +105,17 @@ class CustomerResult(models.Model):
     predicted_ltv = models.FloatField(null=True)  # null: the data holds no money column to value customers by
     value_tier = models.CharField(max_length=20, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)
+    engagement_level = models.CharField(max_length=20, blank=True)  # "unknown" without engagement columns
     lifecycle_stage = models.CharField(max_length=20, blank=True)
+    # the customer's own advice (engine recommend.customer_recommendations), beside the segment's
+    recommendation = models.CharField(max_length=200, blank=True)
+    recommendation_reason = models.CharField(max_length=300, blank=True)
+    # Lifetime value from an order log (segments/engine/clv); null for analyses of customer tables
+    p_active = models.FloatField(null=True, blank=True)
+    expected_purchases = models.FloatField(null=True, blank=True)
+    clv = models.FloatField(null=True, blank=True)
+    clv_low = models.FloatField(null=True, blank=True)
+    clv_high = models.FloatField(null=True, blank=True)
 
     objects = TenantManager()
 

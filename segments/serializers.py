@@ -57,13 +57,20 @@ class AnalysisSerializer(serializers.ModelSerializer):
 
 class ModelScoresSerializer(serializers.Serializer):
     churn = serializers.DictField(
-        help_text="Churn model: method, and when a churn label was given auc, brier, held_out_rows.",
+        help_text="Churn model: method, and when a churn label was given auc, brier, held_out_rows, model (the "
+        "family kept by cross-validation) and, when the label looks computed from the features, "
+        "leakage_suspected, leakage_columns and leakage_message (the AUC is then not a measure of quality).",
     )
     ltv = serializers.DictField(
-        help_text="LTV model: method, target, horizon_months and its held-out scores (e.g. r2, mae)."
+        help_text="LTV model: method, target, horizon_months; r2 and mae measure how well the per-customer model "
+        "reproduces its target estimate (fidelity says so in words), not accuracy (accuracy is null)."
     )
     quality = serializers.DictField(
         help_text="Clustering quality: silhouette, davies_bouldin, calinski_harabasz, stability_ari."
+    )
+    segment_structure = serializers.DictField(
+        help_text='How strong the segments are: strength ("none", "weak" or "clear"), summary (a sentence), '
+        "advice (a list of sentences) and evidence (stability, silhouette against a structureless reference).",
     )
 
 
@@ -75,10 +82,17 @@ def _scalars(section) -> dict:
 
 def model_scores_of(analysis: Analysis) -> dict:
     metrics = analysis.metrics or {}
+    churn = _scalars(metrics.get("churn"))
+    leakage = (metrics.get("churn") or {}).get("leakage")
+    if isinstance(leakage, dict):  # a suspect AUC says so beside it
+        churn["leakage_suspected"] = True
+        churn["leakage_columns"] = list(leakage.get("columns") or [])
+        churn["leakage_message"] = leakage.get("message")
     return {
-        "churn": _scalars(metrics.get("churn")),
+        "churn": churn,
         "ltv": _scalars(metrics.get("ltv")),
         "quality": _scalars(metrics.get("quality")),
+        "segment_structure": dict(metrics.get("segment_structure") or {}),
     }
 
 
@@ -137,8 +151,24 @@ class AnalysisCreateSerializer(BehaviourRolesSerializer):
         help_text="Column roles {column: role}; omitted: the dataset's confirmed roles.",
     )
     nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
+    dbscan_eps = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0.0,
+        help_text='algorithm "dbscan" only: the neighbourhood radius (in standardised feature units); null chooses it '
+        'from the data. "hdbscan" needs no radius.',
+    )
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
+    clv_horizon_days = serializers.IntegerField(
+        required=False,
+        help_text="Order logs only: days of future spend the CLV covers (default 365).",
+    )
+    clv_discount_rate = serializers.FloatField(
+        required=False,
+        help_text="Order logs only: yearly discount rate of future spend, 0 to <1 (default 0.10).",
+    )
 
 
 class CancelResponseSerializer(serializers.Serializer):
@@ -154,6 +184,12 @@ class RecommendationSerializer(serializers.Serializer):
     category = serializers.CharField()
     reason = serializers.CharField()
     priority = serializers.CharField()
+    applies_to = serializers.ChoiceField(
+        choices=["customer", "segment"],
+        required=False,
+        help_text="predict: “customer” for the action chosen from the record's own figures, “segment” for its "
+        "segment's.",
+    )
 
 
 class SegmentProfileSerializer(serializers.Serializer):
@@ -195,7 +231,72 @@ class CustomerResultSerializer(serializers.Serializer):
     predicted_ltv = serializers.FloatField()
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
+    engagement_level = serializers.CharField(
+        allow_blank=True,
+        help_text="high, medium or low against the average customer; unknown without engagement columns.",
+    )
     lifecycle_stage = serializers.CharField(allow_blank=True)
+    recommendation = serializers.CharField(
+        allow_blank=True, help_text="The action chosen from this customer's own churn risk, value and engagement."
+    )
+    recommendation_reason = serializers.CharField(allow_blank=True, help_text="This customer's own figures behind it.")
+    p_active = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: probability of being active (0-1)."
+    )
+    expected_purchases = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: expected purchases over the CLV horizon."
+    )
+    clv = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: expected discounted spend over the horizon."
+    )
+    clv_low = serializers.FloatField(required=False, help_text="Order logs: 10th percentile of that spend.")
+    clv_high = serializers.FloatField(required=False, help_text="Order logs: 90th percentile of that spend.")
+
+
+class ClvCustomerSerializer(serializers.Serializer):
+    row_index = serializers.IntegerField(help_text="Row of the customer in the analysis's customer table (0-based).")
+    customer_id = serializers.CharField()
+    segment = serializers.IntegerField()
+    segment_name = serializers.CharField()
+    p_active = serializers.FloatField(help_text="Probability that the customer is still active (0-1).")
+    expected_purchases = serializers.FloatField(help_text="Expected purchase days over the horizon.")
+    clv = serializers.FloatField(help_text="Expected spend over the horizon, discounted.")
+    clv_low = serializers.FloatField(help_text="10th percentile of the customer's discounted spend over the horizon.")
+    clv_high = serializers.FloatField(help_text="90th percentile of the same.")
+
+
+class ClvAccuracySerializer(serializers.Serializer):
+    words = serializers.ListField(child=serializers.CharField(), help_text="The holdout result in plain sentences.")
+    holdout_weeks = serializers.FloatField()
+    purchases_expected = serializers.FloatField()
+    purchases_actual = serializers.IntegerField()
+    spend_expected = serializers.FloatField()
+    spend_actual = serializers.FloatField()
+    mae = serializers.FloatField(help_text="Mean absolute error of held-out purchases per customer.")
+    range_coverage = serializers.FloatField(help_text="Share of customers whose held-out spend fell in the range.")
+
+
+class ClvReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(help_text="What is missing, with the figures.")
+    advice = serializers.CharField(help_text="What the client can do.")
+
+
+class ClvPageSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField()
+    eligible = serializers.BooleanField(help_text="False: no model was fitted; `reasons` say why.")
+    reasons = ClvReasonSerializer(many=True)
+    model = serializers.CharField(allow_null=True, help_text="The purchase model chosen on the holdout.")
+    horizon_days = serializers.IntegerField(allow_null=True)
+    discount_rate = serializers.FloatField(allow_null=True, help_text="Yearly discount rate.")
+    periods = serializers.DictField(help_text="First order, fitting period end, holdout start and length, horizon.")
+    accuracy = ClvAccuracySerializer(allow_null=True)
+    totals = serializers.DictField(
+        allow_null=True, help_text="Expected purchases, CLV and mean P(active), all customers."
+    )
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClvCustomerSerializer(many=True)
 
 
 # --- predict -----------------------------------------------------------------------------------------
@@ -269,7 +370,18 @@ class PredictionSerializer(serializers.Serializer):
     segment_name = serializers.CharField()
     churn_risk = serializers.FloatField(min_value=0, max_value=1)
     predicted_ltv = serializers.FloatField(allow_null=True)
-    recommendations = RecommendationSerializer(many=True, help_text="Top recommendations for the segment.")
+    risk_level = serializers.CharField(
+        required=False, help_text="The record's own churn risk against the analysis's average customer."
+    )
+    value_tier = serializers.CharField(required=False, help_text="The record's own value against the average.")
+    engagement_level = serializers.CharField(
+        required=False, help_text="The record's own engagement (only when the analysis has engagement columns)."
+    )
+    recommendations = RecommendationSerializer(
+        many=True,
+        help_text="Up to 3: the action chosen from the record's own figures first (applies_to “customer”), then "
+        "its segment's that its own levels do not contradict.",
+    )
     key_features = serializers.DictField(help_text="The key feature values the model used for this customer.")
 
 

@@ -16,7 +16,13 @@ from accounts.context import org_required, require
 from accounts.permissions import Perm
 from accounts.scoping import get_object_for_org
 from segments import selectors
-from segments.engine.vocabulary import algorithm_label, metrics_method_label
+from segments.engine.vocabulary import (
+    LTV_ACCURACY_UNKNOWN,
+    STRUCTURE_LABELS,
+    algorithm_label,
+    ltv_fidelity,
+    metrics_method_label,
+)
 
 TABS = [
     ("data", "Data & Analysis", "segments:detail"),
@@ -24,6 +30,9 @@ TABS = [
     ("visualizations", "Visualizations", "segments:visualizations"),
     ("insights", "Business Insights", "segments:insights"),
 ]
+
+# Analyses of order logs (datasets of kind "transactions") have a fifth tab.
+CLV_TAB = ("clv", "Lifetime value", "segments:lifetime_value")
 
 
 def _dataset(request, dataset_id):
@@ -119,12 +128,14 @@ def _tab_context(request, analysis, tab: str) -> dict:
         .exclude(pk=analysis.pk)
         .filter(job__status="succeeded")
     )
+    tabs = TABS + ([CLV_TAB] if analysis.dataset.is_order_log else [])
     return {
         "analysis": analysis,
         "job": analysis.job,
         "tab": tab,
-        "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in TABS],
+        "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in tabs],
         "profiles": _colored(analysis),
+        "population": ((analysis.metrics or {}).get("insights") or {}).get("population") or {},
         "siblings": siblings[:50],
     }
 
@@ -181,6 +192,11 @@ def analysis_detail(request, analysis_id: int):
     ctx["timings"] = _timings(analysis.metrics.get("timings") or {})
     ctx["churn_method"] = metrics_method_label("churn", analysis.metrics.get("churn"))
     ctx["ltv_method"] = metrics_method_label("ltv", analysis.metrics.get("ltv"))
+    ctx["ltv_fidelity"] = ltv_fidelity(analysis.metrics.get("ltv"))
+    ctx["ltv_accuracy"] = LTV_ACCURACY_UNKNOWN
+    structure = analysis.metrics.get("segment_structure") or {}
+    ctx["structure"] = structure
+    ctx["structure_label"] = STRUCTURE_LABELS.get(structure.get("strength"), "")
     return render(request, "segments/tab_data.html", ctx)
 
 
@@ -321,6 +337,9 @@ def analysis_profiles_view(request, analysis_id: int):
                     "sort": sort,
                     "sort_links": _sort_links(query, sort),
                     "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                    "has_engagement": bool(
+                        ((analysis.metrics.get("insights") or {}).get("population") or {}).get("engagement_columns")
+                    ),
                     "base_query": query.urlencode(),
                     "selected_segment": values.get("segment"),
                 }
@@ -347,6 +366,57 @@ def analysis_insights(request, analysis_id: int):
     ctx["growth"] = insights.get("growth_opportunities") or []
     ctx["underperforming"] = insights.get("underperforming") or []
     return render(request, "segments/tab_insights.html", ctx)
+
+
+@org_required(Perm.VIEW)
+def analysis_lifetime_value(request, analysis_id: int):
+    """Order-log analyses: the lifetime-value models' holdout evidence, in charts and plain words, and the CLV."""
+    from segments.charts.clv import chosen_scores, horizon_label
+    from segments.services.lifetime import accuracy_words
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    if not analysis.dataset.is_order_log:
+        raise Http404("Only analyses of an order log have a lifetime value tab")
+    ctx = _tab_context(request, analysis, "clv")
+    clv = analysis.clv
+    ctx["clv"] = clv
+    ctx["clv_summary"] = (analysis.summary or {}).get("clv") or {}
+    ctx["figures"] = _figures(analysis, "clv") if analysis.has_clv else {}
+    ctx["chosen"] = chosen_scores(clv) if clv else None
+    ctx["horizon"] = horizon_label(clv) if clv else ""
+    ctx["model_rows"] = _clv_model_rows(clv)
+    ctx["accuracy"] = accuracy_words(clv)
+    return render(request, "segments/tab_clv.html", ctx)
+
+
+def _clv_model_rows(clv: dict) -> list[dict]:
+    """One row per purchase model tried on the holdout, in the order they were tried."""
+    holdout = clv.get("holdout") or {}
+    chosen = holdout.get("chosen")
+    rows = []
+    for name, s in (holdout.get("models") or {}).items():
+        ranges = s.get("ranges") or {}
+        rows.append(
+            {
+                "name": name,
+                "label": s.get("label", name),
+                "chosen": name == chosen,
+                "error": s.get("error"),
+                "mae": s.get("mae"),
+                "relative_mae": s.get("relative_mae"),
+                "purchases_error": _signed_percent(s.get("purchases_error")),
+                "spend_error": _signed_percent(s.get("spend_error")),
+                "coverage": ranges.get("coverage"),
+                "direction_ok": (s.get("direction_check") or {}).get("ok"),
+            }
+        )
+    return rows
+
+
+def _signed_percent(x) -> str:
+    from segments.engine.formatting import MISSING
+
+    return MISSING if x is None else f"{x:+.1%}"
 
 
 @org_required(Perm.VIEW)
@@ -390,10 +460,6 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
         v = (run.metrics.get("quality") or {}).get(key)
         return "—" if v is None else f"{v:.3f}"
 
-    def m(run, group, key, fmt):
-        v = (run.metrics.get(group) or {}).get(key)
-        return "—" if v is None else fmt.format(v)
-
     return [
         ("Algorithm", algorithm_label(a.algorithm), algorithm_label(b.algorithm)),
         ("Segments", str(a.n_segments), str(b.n_segments)),
@@ -407,9 +473,14 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
             metrics_method_label("churn", a.metrics.get("churn")),
             metrics_method_label("churn", b.metrics.get("churn")),
         ),
-        ("LTV R² (held out)", m(a, "ltv", "r2", "{:.3f}"), m(b, "ltv", "r2", "{:.3f}")),
+        ("Segment structure", _structure(a), _structure(b)),
+        ("LTV model", ltv_fidelity(a.metrics.get("ltv")), ltv_fidelity(b.metrics.get("ltv"))),
         ("NLP", "on" if a.config.get("nlp") else "off", "on" if b.config.get("nlp") else "off"),
     ]
+
+
+def _structure(analysis) -> str:
+    return STRUCTURE_LABELS.get((analysis.metrics.get("segment_structure") or {}).get("strength"), "—")
 
 
 @org_required(Perm.VIEW)
