@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EngineError
+from .units import UNIT_KEYS, check_unit
 from .vocabulary import ALGORITHMS as ALGORITHM_INFO
 
 ALGORITHMS = tuple(ALGORITHM_INFO)
@@ -37,6 +38,10 @@ BEHAVIOUR_FIELDS = (
 BEHAVIOUR_KEYS = tuple(key for key, _, _ in BEHAVIOUR_FIELDS)
 BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
 BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
+# The unit of a duration column (units.UNITS; None: inferred), one config key per behaviour key that has one.
+BEHAVIOUR_UNIT_KEYS = tuple(UNIT_KEYS.values())
+# Everything a "behaviour" mapping may carry (dataset roles, analysis settings, API bodies): columns, then units.
+BEHAVIOUR_SETTING_KEYS = (*BEHAVIOUR_KEYS, *BEHAVIOUR_UNIT_KEYS)
 
 
 @dataclass
@@ -58,6 +63,8 @@ class AnalysisConfig:
     recency_col: str | None = None
     frequency_col: str | None = None
     tenure_col: str | None = None
+    recency_unit: str | None = None  # days, weeks, months, years or date; None: inferred (units.infer_units)
+    tenure_unit: str | None = None
     # Behaviour
     nlp: bool = True
     random_state: int = 42
@@ -107,6 +114,8 @@ class AnalysisConfig:
                 f"The range of k must go from a smaller to a larger number: {self.k_min} to {self.k_max} does not.",
                 field="k_max",
             )
+        for key in BEHAVIOUR_UNIT_KEYS:
+            setattr(self, key, check_unit(getattr(self, key), key))
         if self.ltv_horizon_months < 1:
             raise EngineError("config 'ltv_horizon_months': must be at least 1", field="ltv_horizon_months")
         for name in LIST_KEYS.values():
@@ -193,7 +202,7 @@ def config_from_roles(roles: Mapping[str, str], behaviour: Mapping[str, str | No
             config[key] = column
         else:
             raise EngineError(f"Column {column!r}: {role!r} is not a role ({', '.join(ROLES)}).", field="roles")
-    for key in BEHAVIOUR_KEYS:
+    for key in BEHAVIOUR_SETTING_KEYS:
         config[key] = (behaviour or {}).get(key) or None
     return config
 
