@@ -9,7 +9,16 @@ import pytest
 
 from segments.engine import EngineError, FittedPipeline, load_model, predict_segment
 
-KEYS = {"segment", "segment_name", "churn_risk", "predicted_ltv", "recommendations", "key_features"}
+KEYS = {
+    "segment",
+    "segment_name",
+    "churn_risk",
+    "predicted_ltv",
+    "recommendations",
+    "key_features",
+    "imputed_fields",
+    "unseen_values",
+}
 
 
 def _record(df, i):

@@ -70,7 +70,14 @@ class Preprocessor:
         (no derived figure from it). ``recurring`` (column, billing period) names a recurring charge: behaviour
         then carries "recurring", the charge per month."""
         cfg = self.config
-        self.units_ = dict(units or {})
+        if units is None:  # not resolved by the caller: the configuration's stated units, else inferred
+            from ..units import infer_units
+
+            stated = {key: getattr(cfg, key, None) for key in UNIT_KEYS.values()}
+            guesses, found = infer_units(df, roles, behaviour, stated)
+            units = {key: guess.unit for key, guess in guesses.items()}
+            recurring = (found.column, found.period) if found else None
+        self.units_ = dict(units)
         self.recurring_ = tuple(recurring) if recurring else None
         self.ignored_: dict[str, str] = dict(ignored or {})
         self.input_columns_ = [str(c) for c in df.columns]
