@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import formatting as fmt
 from .errors import EngineError
+from .units import UNITS
 
 
 def _list(value: str | None) -> list[str]:
@@ -88,6 +89,8 @@ def cmd_analyze(args) -> int:
         recency_col=args.recency,
         frequency_col=args.frequency,
         tenure_col=args.tenure,
+        recency_unit=args.recency_unit,
+        tenure_unit=args.tenure_unit,
         nlp=args.nlp,
         random_state=args.seed,
         ltv_horizon_months=args.horizon,
@@ -227,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument(f"--{name}", default=None, help="comma-separated column names")
     for name in ("id-col", "churn-label", "recency", "frequency", "tenure"):
         a.add_argument(f"--{name}", default=None)
+    for name in ("recency", "tenure"):
+        a.add_argument(
+            f"--{name}-unit",
+            default=None,
+            choices=UNITS,
+            help=f"what the {name} column counts (default: inferred from its name, values and the money columns; "
+            "a unit nothing states is 'unknown' and no duration figure is derived from it)",
+        )
     a.add_argument(
         "--nlp",
         action=argparse.BooleanOptionalAction,
