@@ -23,7 +23,15 @@ from django.db import transaction
 from datasets import storage
 from datasets.models import ColumnRole, Dataset, DatasetSource, DatasetStatus
 from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
-from segments.engine.config import BEHAVIOUR_KEYS, analysis_roles, behaviour_role_errors, config_from_roles
+from segments.engine.config import (
+    BEHAVIOUR_KEYS,
+    BEHAVIOUR_SETTING_KEYS,
+    analysis_roles,
+    behaviour_role_errors,
+    config_from_roles,
+)
+from segments.engine.errors import EngineError
+from segments.engine.units import DATE, UNIT_KEYS, check_unit
 from segsaas import storage as files
 
 log = logging.getLogger(__name__)
@@ -191,7 +199,7 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
     dataset.row_count = profile["row_count"]
     dataset.column_count = profile["column_count"]
     dataset.roles = dict(profile["inferred_roles"])
-    dataset.behaviour_roles = {k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_KEYS}
+    dataset.behaviour_roles = {k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_SETTING_KEYS}
     dataset.roles_confirmed = False
     dataset.status = DatasetStatus.READY
     dataset.error = ""
@@ -323,12 +331,19 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
         )
     behaviour = dict(dataset.behaviour_roles or {})
     if behaviour_roles is not None:
+        previous = dict(behaviour)
         behaviour.update({key: behaviour_roles.get(key) or None for key in BEHAVIOUR_KEYS})
+        for key, unit_key in UNIT_KEYS.items():
+            if unit_key in behaviour_roles:
+                behaviour[unit_key] = behaviour_roles[unit_key] or None
+            elif behaviour.get(key) != previous.get(key):  # another column: its own unit, inferred
+                behaviour[unit_key] = None
         errors = behaviour_role_errors(clean, behaviour)
+        errors += _unit_errors(clean, behaviour)
         if errors:
-            raise DatasetError(errors[0].message, field=errors[0].field)
+            raise DatasetError.of([DatasetError(e.message, field=e.field) for e in errors])
     dataset.roles = clean
-    dataset.behaviour_roles = {k: behaviour.get(k) for k in BEHAVIOUR_KEYS}
+    dataset.behaviour_roles = {k: behaviour.get(k) for k in BEHAVIOUR_SETTING_KEYS}
     dataset.roles_confirmed = True
     dataset.save(update_fields=["roles", "behaviour_roles", "roles_confirmed"])
     if actor is not None:
@@ -342,6 +357,32 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
             dataset_id=dataset.pk,
         )
     return dataset
+
+
+def _unit_errors(roles: dict, behaviour: dict) -> list[EngineError]:
+    """A stated unit must be one of the vocabulary's, and a date for a date column only."""
+    errors = []
+    for key, unit_key in UNIT_KEYS.items():
+        try:
+            unit = check_unit(behaviour.get(unit_key), unit_key)
+        except EngineError as exc:
+            errors.append(exc)
+            continue
+        column = behaviour.get(key)
+        if unit is None or not column:
+            continue
+        is_date = roles.get(column) == "date"
+        if is_date != (unit == DATE):
+            what = key.removesuffix("_col")
+            errors.append(
+                EngineError(
+                    f"{column!r} holds dates: its {what} unit is “date”, not {unit!r}."
+                    if is_date
+                    else f"{column!r} holds numbers: state what its {what} counts (days, weeks, months or years).",
+                    field=unit_key,
+                )
+            )
+    return errors
 
 
 def dataset_analysis_defaults(dataset: Dataset) -> dict:

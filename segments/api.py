@@ -163,7 +163,7 @@ class AnalysisViewSet(
     )
     def create(self, request, *args, **kwargs):
         from datasets.models import Dataset
-        from segments.engine.config import BEHAVIOUR_KEYS
+        from segments.engine.config import BEHAVIOUR_SETTING_KEYS
         from segments.services import DEFAULT_SETTINGS, analysis_create
 
         form = AnalysisCreateSerializer(data=request.data)
@@ -177,7 +177,7 @@ class AnalysisViewSet(
             organization=organization,
             dataset=dataset,
             roles=data.get("roles"),
-            behaviour={key: data[key] for key in BEHAVIOUR_KEYS if key in data},
+            behaviour={key: data[key] for key in BEHAVIOUR_SETTING_KEYS if key in data},
             settings={key: data[key] for key in DEFAULT_SETTINGS if key in data},
             name=data.get("name", ""),
             created_by=request.user,
@@ -319,8 +319,8 @@ class AnalysisViewSet(
             model = model_cache.get(analysis)
             with _thread_limit(len(records)):
                 results = predict_segment(model, records)
-        except EngineError as exc:
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        except EngineError as exc:  # every refused record and field, each message naming both and the value
+            raise serializers.ValidationError({field: [m for ms in exc.details.values() for m in ms]}) from exc
         except (ValueError, TypeError) as exc:  # values the preprocessing could not read
             log.info("predict on analysis %s rejected: %s", analysis.pk, exc)
             raise serializers.ValidationError({field: [f"Could not score the {field}: {exc}"]}) from exc

@@ -17,6 +17,8 @@ CONFIG_LABELS = {
     "id_col": "Customer id",
     "churn_label_col": ColumnRole.CHURN_LABEL.label,
     **{key: label for key, label, _ in BEHAVIOUR_FIELDS},
+    "recency_unit": "Recency unit",
+    "tenure_unit": "Tenure unit",
     "monetary_cols": "Monetary columns",
     "numeric_cols": "Numeric columns",
     "categorical_cols": "Categorical columns",

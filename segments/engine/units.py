@@ -171,8 +171,9 @@ def infer_units(
             continue
         if stated.get(unit_key):
             if stated[unit_key] == DATE:
-                raise EngineError(f"{col!r} holds numbers, not dates: state its unit (days, weeks, months or years).",
-                                  field=unit_key)
+                raise EngineError(
+                    f"{col!r} holds numbers, not dates: state its unit (days, weeks, months or years).", field=unit_key
+                )
             guesses[unit_key] = UnitGuess(stated[unit_key], "stated", f"stated for {col!r}")
             continue
         guesses[unit_key] = _guess_duration(df, col, key == "tenure_col" and consistent)

@@ -50,6 +50,7 @@ def analysis_config(
         AUTO,
         BEHAVIOUR_KEYS,
         AnalysisConfig,
+        BEHAVIOUR_SETTING_KEYS,
         EngineError,
         analysis_roles,
         behaviour_role_errors,
@@ -57,6 +58,7 @@ def analysis_config(
         roles_from_config,
     )
     from segments.engine.config import declared_columns
+    from segments.engine.units import UNIT_KEYS
 
     columns = dataset.column_names
     config = dict(config) if config is not None else analysis_default_config(dataset)
@@ -72,7 +74,10 @@ def analysis_config(
     ]
     if unknown:
         raise AnalysisError.of(unknown)
-    chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_KEYS}
+    chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_SETTING_KEYS}
+    for key, unit_key in UNIT_KEYS.items():  # another column than the dataset's: its unit is its own (inferred)
+        if unit_key not in behaviour and behaviour.get(key) and behaviour[key] != config.get(key):
+            chosen[unit_key] = None
     try:
         if roles is not None:
             current = roles_from_config(config, columns) if config is not None else dataset.roles or {}

@@ -98,7 +98,14 @@ def test_it_changes_column_roles(api, acme_dataset):
     [
         ({"roles": {"city": "colour"}}, {"roles": {"city": ['"colour" is not a valid choice.']}}),
         ({"roles": {"nope": "numeric"}}, {"roles": ["Column 'nope' is not in this dataset."]}),
-        ({}, {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col."]}),
+        (
+            {},
+            {
+                "non_field_errors": [
+                    "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit."
+                ]
+            },
+        ),
         (
             {"tenure_col": "region"},
             {"tenure_col": ["Tenure must be a numeric or date column; 'region' is categorical."]},

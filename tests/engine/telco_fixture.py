@@ -17,8 +17,12 @@ def telco_frame(n: int = 3000, seed: int = 7) -> pd.DataFrame:
     base = np.select([internet == "Fiber optic", internet == "DSL"], [70.0, 45.0], 20.0)
     monthly = np.round(base + rng.uniform(0, 45, n), 2)
     total = np.round(tenure * monthly * rng.uniform(0.96, 1.04, n), 2)
-    logit = -1.0 + 1.4 * (contract == "Month-to-month") - 0.04 * tenure + 0.015 * (monthly - 65) + 0.6 * (
-        internet == "Fiber optic"
+    logit = (
+        -1.0
+        + 1.4 * (contract == "Month-to-month")
+        - 0.04 * tenure
+        + 0.015 * (monthly - 65)
+        + 0.6 * (internet == "Fiber optic")
     )
     churn = rng.random(n) < 1 / (1 + np.exp(-logit))
     total_text = np.where(tenure == 0, " ", total.astype(str))  # the public table leaves new customers' total blank

@@ -47,7 +47,9 @@ def test_a_negative_count_or_amount_is_refused_naming_field_and_value(default_re
 
 def test_a_date_after_the_reference_date_is_refused(default_result):
     reference = default_result.metrics["reference_date"]
-    with pytest.raises(EngineError, match=rf"field 'signup_date' is '2099-01-01', after the reference date {reference}"):
+    with pytest.raises(
+        EngineError, match=rf"field 'signup_date' is '2099-01-01', after the reference date {reference}"
+    ):
         predict_segment(default_result.model, {"signup_date": "2099-01-01", "total_spend": 50.0})
 
 
