@@ -112,7 +112,7 @@ def _duration_units(sample_df, roles: dict) -> tuple[dict, dict | None]:
             continue
         try:
             guesses, found = infer_units(sample_df, roles, {"tenure_col": col})
-        except Exception:  # noqa: BLE001 - a guess only; the user states the unit anyway
+        except Exception:  # noqa: BLE001, S112 - a guess only; the user states the unit anyway
             continue
         out[col] = guesses["tenure_unit"].to_dict()
         if found is not None and (recurring is None or found.total_column):

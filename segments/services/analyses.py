@@ -49,8 +49,8 @@ def analysis_config(
     from segments.engine import (
         AUTO,
         BEHAVIOUR_KEYS,
-        AnalysisConfig,
         BEHAVIOUR_SETTING_KEYS,
+        AnalysisConfig,
         EngineError,
         analysis_roles,
         behaviour_role_errors,
