@@ -31,9 +31,9 @@ LIST_KEYS = {
 SINGLE_KEYS = {"identifier": "id_col", "churn_label": "churn_label_col"}
 # Behaviour columns: (config key, label, help). Each is read as a number or a date.
 BEHAVIOUR_FIELDS = (
-    ("recency_col", "Recency", "Days since the last purchase, or the last-purchase date"),
+    ("recency_col", "Recency", "Time since the last purchase (in its unit), or the last-purchase date"),
     ("frequency_col", "Frequency", "Number of orders or purchases"),
-    ("tenure_col", "Tenure", "Days as a customer, or the sign-up date"),
+    ("tenure_col", "Tenure", "Time as a customer (in its unit), or the sign-up date"),
 )
 BEHAVIOUR_KEYS = tuple(key for key, _, _ in BEHAVIOUR_FIELDS)
 BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
