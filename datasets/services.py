@@ -28,10 +28,10 @@ from segments.engine.config import (
     BEHAVIOUR_SETTING_KEYS,
     analysis_roles,
     behaviour_role_errors,
+    behaviour_unit_errors,
     config_from_roles,
 )
-from segments.engine.errors import EngineError
-from segments.engine.units import DATE, UNIT_KEYS, check_unit
+from segments.engine.units import UNIT_KEYS
 from segsaas import storage as files
 
 log = logging.getLogger(__name__)
@@ -339,7 +339,7 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
             elif behaviour.get(key) != previous.get(key):  # another column: its own unit, inferred
                 behaviour[unit_key] = None
         errors = behaviour_role_errors(clean, behaviour)
-        errors += _unit_errors(clean, behaviour)
+        errors += behaviour_unit_errors(clean, behaviour)
         if errors:
             raise DatasetError.of([DatasetError(e.message, field=e.field) for e in errors])
     dataset.roles = clean
@@ -357,32 +357,6 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
             dataset_id=dataset.pk,
         )
     return dataset
-
-
-def _unit_errors(roles: dict, behaviour: dict) -> list[EngineError]:
-    """A stated unit must be one of the vocabulary's, and a date for a date column only."""
-    errors = []
-    for key, unit_key in UNIT_KEYS.items():
-        try:
-            unit = check_unit(behaviour.get(unit_key), unit_key)
-        except EngineError as exc:
-            errors.append(exc)
-            continue
-        column = behaviour.get(key)
-        if unit is None or not column:
-            continue
-        is_date = roles.get(column) == "date"
-        if is_date != (unit == DATE):
-            what = key.removesuffix("_col")
-            errors.append(
-                EngineError(
-                    f"{column!r} holds dates: its {what} unit is “date”, not {unit!r}."
-                    if is_date
-                    else f"{column!r} holds numbers: state what its {what} counts (days, weeks, months or years).",
-                    field=unit_key,
-                )
-            )
-    return errors
 
 
 def dataset_analysis_defaults(dataset: Dataset) -> dict:

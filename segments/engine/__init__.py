@@ -64,6 +64,7 @@ from .config import (  # noqa: E402
     AnalysisConfig,
     analysis_roles,
     behaviour_role_errors,
+    behaviour_unit_errors,
     config_from_roles,
     roles_from_config,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "analysis_roles",
     "analyze",
     "behaviour_role_errors",
+    "behaviour_unit_errors",
     "behaviour_units",
     "config_from_roles",
     "fit_clv",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EngineError
-from .units import UNIT_KEYS, check_unit
+from .units import DATE, UNIT_KEYS, check_unit
 from .vocabulary import ALGORITHMS as ALGORITHM_INFO
 
 ALGORITHMS = tuple(ALGORITHM_INFO)
@@ -244,6 +244,33 @@ def behaviour_role_errors(roles: Mapping[str, str], behaviour: Mapping[str, str 
                     f"{BEHAVIOUR_LABELS[key]} must be a numeric or date column; {column!r} is "
                     f"{role.replace('_', ' ')}.",
                     field=key,
+                )
+            )
+    return errors
+
+
+def behaviour_unit_errors(roles: Mapping[str, str], behaviour: Mapping[str, str | None]) -> list[EngineError]:
+    """A stated unit must be one of the vocabulary's (units.UNITS), and "date" exactly for a date column: one error
+    (with its field) per unit that is not. `roles` holds each column's effective role."""
+    errors = []
+    for key, unit_key in UNIT_KEYS.items():
+        try:
+            unit = check_unit((behaviour or {}).get(unit_key), unit_key)
+        except EngineError as exc:
+            errors.append(exc)
+            continue
+        column = (behaviour or {}).get(key)
+        if unit is None or not column:
+            continue
+        is_date = roles.get(column) == "date"
+        if is_date != (unit == DATE):
+            what = key.removesuffix("_col")
+            errors.append(
+                EngineError(
+                    f"{column!r} holds dates: its {what} unit is “date”, not {unit!r}."
+                    if is_date
+                    else f"{column!r} holds numbers: state what its {what} counts (days, weeks, months or years).",
+                    field=unit_key,
                 )
             )
     return errors

@@ -54,6 +54,7 @@ def analysis_config(
         EngineError,
         analysis_roles,
         behaviour_role_errors,
+        behaviour_unit_errors,
         config_from_roles,
         roles_from_config,
     )
@@ -95,7 +96,7 @@ def analysis_config(
         raise AnalysisError(f"Column {undeclared[0]!r} is not in dataset “{dataset.name}”.", field="roles")
     declared = roles_from_config(clean, columns)
     effective = {c: dataset.column_role(c, declared.get(c)) for c in columns}
-    errors = behaviour_role_errors(effective, chosen)
+    errors = behaviour_role_errors(effective, chosen) + behaviour_unit_errors(effective, chosen)
     if errors:
         raise AnalysisError.of(errors)
     return clean
