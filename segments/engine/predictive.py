@@ -386,8 +386,8 @@ def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple
                 "method": "unavailable",
                 "horizon_months": horizon,
                 "reason": reason,
-                "note": f"Lifetime value over {horizon} months cannot be estimated honestly ({reason}), so it is left "
-                "out."
+                "note": f"{reason[0].upper()}{reason[1:]}: lifetime value cannot be estimated over {horizon} months, "
+                "so it is left out."
                 + (
                     " A tenure column whose unit is not stated counts as no duration: state its unit (days, weeks, "
                     "months or years) to get an LTV."
