@@ -77,7 +77,13 @@ def test_it_shows_one_dataset_with_its_profile(api, acme_dataset):
         if isinstance(body["profile"]["preview"], dict)
         else body["profile"]["preview"]
     )
-    assert body["behaviour_roles"].keys() == {"recency_col", "frequency_col", "tenure_col"}
+    assert body["behaviour_roles"].keys() == {
+        "recency_col",
+        "frequency_col",
+        "tenure_col",
+        "recency_unit",
+        "tenure_unit",
+    }
     assert body["progress"] is None
 
 
