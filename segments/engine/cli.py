@@ -124,11 +124,28 @@ def cmd_analyze(args) -> int:
     m = result.metrics
     print(f"{m['n_rows']:,} customers, {m['n_segments']} segments ({m['algorithm']}); {m['k_selection']['chosen_by']}")
     _print_table(result.profiles)
+    _print_units(m)
     print(
         f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
         f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)"
     )
     return 0
+
+
+def _print_units(m: dict) -> None:
+    """The unit each duration column was read in, and why; an unknown one on standard error with the flag."""
+    for unit_key, guess in (m.get("behaviour_units") or {}).items():
+        if unit_key == "recurring_charge" or not guess:
+            continue
+        column = (m.get("behaviour_roles") or {}).get(unit_key.replace("_unit", "_col"))
+        what = unit_key.removesuffix("_unit")
+        if guess["unit"] == "unknown":
+            print(
+                f"{what} {column!r}: unit unknown ({guess['evidence']}); state it with --{what}-unit",
+                file=sys.stderr,
+            )
+        else:
+            print(f"{what} {column!r} read in {guess['unit']} ({guess['evidence']})")
 
 
 def cmd_predict(args) -> int:

@@ -24,6 +24,7 @@ def test_units_are_stated_on_the_command_line_and_predict_refuses_with_exit_code
     telco_frame(1200).to_csv(tmp_path / "telco.csv", index=False)
     out = _cli("analyze", "telco.csv", "--out", "inferred", "--k", "3", "--no-nlp", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
+    assert "tenure 'tenure' read in months ('TotalCharges' ≈ 'tenure' × 'MonthlyCharges'" in out.stdout
     inferred = json.loads((tmp_path / "inferred" / "metrics.json").read_text())
     assert inferred["behaviour_units"]["tenure_unit"]["unit"] == "months"
     out = _cli("analyze", "telco.csv", "--out", "stated", "--k", "3", "--no-nlp", "--tenure-unit", "days", cwd=tmp_path)
