@@ -272,8 +272,10 @@ class AnalysisViewSet(
         summary="Score new customers",
         description="Send `record` (one customer) or `records` (up to 10,000). Each gets its segment id and name, "
         "churn risk, predicted LTV, top recommendations and the key feature values used. Fields are the "
-        "dataset's columns; a missing field is imputed as in training, an unknown or wrongly typed field "
-        "is a `400` naming it.",
+        "dataset's columns; a missing field is imputed as in training and listed in `imputed_fields`, a category "
+        "never seen in training in `unseen_values`. An unknown or wrongly typed field is a `400` naming it, and so "
+        "is a record that cannot describe a customer: no usable field, a negative count or amount where the "
+        "training data had none, a date after the analysis' reference date, a recency longer than the tenure.",
         request=PredictRequestSerializer,
         responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
         examples=[

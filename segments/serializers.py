@@ -267,10 +267,22 @@ class PredictionSerializer(serializers.Serializer):
     )
     segment = serializers.IntegerField()
     segment_name = serializers.CharField()
-    churn_risk = serializers.FloatField(min_value=0, max_value=1)
+    churn_risk = serializers.FloatField(
+        min_value=0, max_value=1, allow_null=True, help_text="null when the analysis could not estimate churn."
+    )
     predicted_ltv = serializers.FloatField(allow_null=True)
     recommendations = RecommendationSerializer(many=True, help_text="Top recommendations for the segment.")
-    key_features = serializers.DictField(help_text="The key feature values the model used for this customer.")
+    key_features = serializers.DictField(
+        help_text="The key feature values the record gave (an imputed field is never listed as if observed)."
+    )
+    imputed_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The model's fields the record did not give: scored as a typical training customer's value.",
+    )
+    unseen_values = serializers.DictField(
+        help_text="{field: value} for categories the training data never had (scored as its most common level or "
+        "“other”)."
+    )
 
 
 class PredictResponseSerializer(serializers.Serializer):
