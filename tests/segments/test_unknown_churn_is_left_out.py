@@ -48,6 +48,11 @@ def test_churn_risk_without_evidence_is_unknown_everywhere(people, client_for):
         html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
         text = re.sub(r"<[^>]+>", " ", html)
         assert not re.search(r"\bNaN\b|\bnan\b|\bNone\b|\b50(\.0)?\s?%", text), re.findall(r".{40}50.{40}", text)
+    # no duration: no LTV, and the Visualizations tab says why instead of drawing an empty distribution
+    visualizations = client.get(f"/analyses/{analysis.pk}/visualizations/").content.decode()
+    assert 'id="figure-ltv-distribution"' not in visualizations
+    assert 'data-testid="no-ltv-distribution"' in visualizations
+    assert "lifetime value cannot be estimated" in visualizations
     csv = client.get(f"/reports/analyses/{analysis.pk}/download/?format=csv")
     exported = pd.read_csv(io.BytesIO(b"".join(csv.streaming_content)))
     assert len(exported) == 400 and exported["churn_risk"].isna().all()
