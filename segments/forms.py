@@ -6,6 +6,7 @@ from django import forms
 
 from datasets.models import ColumnRole
 from segments.engine.config import AUTO, BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS, BEHAVIOUR_ROLES, roles_from_config
+from segments.engine.units import UNIT_KEYS, UNIT_LABELS, UNITS
 from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME
 
@@ -84,6 +85,16 @@ class AnalysisForm(forms.Form):
                 help_text=help_text,
                 initial=current,
             )
+        for unit_key in UNIT_KEYS.values():
+            # what the duration counts for this run: the dataset's stated unit, else inferred by the engine
+            self.fields[unit_key] = forms.CharField(
+                widget=forms.Select(choices=[("", "As inferred")] + [(u, UNIT_LABELS[u]) for u in UNITS]),
+                required=False,
+                label=CONFIG_LABELS[unit_key],
+                help_text="Inferred from the name, the values and the charges when left as it is; an unknown unit "
+                "derives no duration figure.",
+                initial=initial_config.get(unit_key) or "",
+            )
         if not self.is_bound:
             cfg = initial_config
             self.initial.update(
@@ -101,7 +112,8 @@ class AnalysisForm(forms.Form):
         return [self[name] for name in self.role_fields]
 
     def behaviour_bound_fields(self):
-        return [self[key] for key in BEHAVIOUR_KEYS]
+        order = [k for key in BEHAVIOUR_KEYS for k in (key, UNIT_KEYS.get(key)) if k]
+        return [self[key] for key in order]
 
     def clean(self):
         """Only what is the form's own (the "fixed k" switch); every rule about the run itself is checked by
@@ -118,7 +130,9 @@ class AnalysisForm(forms.Form):
         }
 
     def behaviour(self) -> dict[str, str | None]:
-        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS}
+        out = {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS}
+        out.update({unit_key: self.cleaned_data.get(unit_key) or None for unit_key in UNIT_KEYS.values()})
+        return out
 
     def settings(self) -> dict:
         data = self.cleaned_data

@@ -42,3 +42,20 @@ def test_a_unit_for_a_date_column_is_refused_naming_the_field(people, make_datas
         )
     assert "holds dates" in str(refused.value) and "(tenure_unit)" in str(refused.value)
     assert not Analysis.objects.for_organization(people.acme).exists()
+
+
+def test_the_analysis_page_offers_the_unit_and_stores_it(telco, people, client_for):
+    import re
+
+    from segments.models import Analysis
+
+    client = client_for(people.bob, people.acme)
+    page = client.get(f"/analyses/new/{telco.pk}/").content.decode()
+    assert 'name="tenure_unit"' in page and 'name="recency_unit"' in page
+    data = dict(re.findall(r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)"[^>]*selected', page, re.S))
+    data.update(tenure_unit="years", algorithm="kmeans", color_scheme="Plotly", k_mode="fixed", n_clusters=3)
+    data.update(k_min=2, k_max=10)
+    response = client.post(f"/analyses/new/{telco.pk}/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    analysis = Analysis.objects.for_organization(people.acme).get()
+    assert analysis.config["tenure_unit"] == "years" and analysis.config["tenure_col"] == "tenure"
