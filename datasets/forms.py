@@ -47,7 +47,7 @@ class RolesForm(forms.Form):
         inferred = dataset.inferred_behaviour_units
         for key, unit_key in UNIT_KEYS.items():
             guess = (inferred.get(unit_key) or {}).get("unit")
-            auto = f"As inferred ({UNIT_LABELS.get(guess, guess).lower()})" if guess else "As inferred"
+            auto = f"As inferred: {UNIT_LABELS.get(guess, guess).lower()}" if guess else "As inferred"
             self.fields[unit_key] = forms.ChoiceField(
                 choices=[("", auto)] + [(u, UNIT_LABELS[u]) for u in UNITS],
                 required=False,

@@ -29,7 +29,7 @@ def _form(dataset, **behaviour):
 def test_the_page_shows_the_inferred_unit_and_its_evidence(telco, people, client_for):
     html = client_for(people.vera, people.acme).get(f"/datasets/{telco.pk}/").content.decode()
     assert 'data-testid="tenure_unit"' in html
-    assert "As inferred (months)" in html
+    assert "As inferred: months" in html
     assert "&#x27;TotalCharges&#x27; ≈ &#x27;tenure&#x27; × &#x27;MonthlyCharges&#x27;" in html
     assert 'data-testid="recurring-charge"' in html and "MonthlyCharges</span> per month" in html
 
