@@ -34,6 +34,7 @@ from .units import DAYS_PER_MONTH
 from .vocabulary import method_label
 
 DAYS_PER_WEEK = 7.0
+CUMULATIVE_MIN_SPEARMAN = 0.2  # a spend total to date grows with tenure; below this it is an amount per period
 SMALL_BATCH = 16  # up to this many rows, trees are walked in Python (see fasttrees.py)
 
 
@@ -356,6 +357,18 @@ def ltv_target(
             },
         )
     if "tenure" in beh and churn_known:
+        idx = sample_indices(len(money), sample_size, rng)
+        growth = _spearman(money[idx], beh["tenure"][idx])
+        if growth < CUMULATIVE_MIN_SPEARMAN:
+            return (
+                None,
+                "unavailable",
+                {
+                    "reason": f"no spend total to date: the money column does not grow with tenure (Spearman "
+                    f"{growth:.2f}), so it looks like an amount per period and a run-rate from it would be meaningless"
+                    " (name a recurring charge's period, e.g. monthly_charge, for a subscription value)"
+                },
+            )
         months = np.maximum(beh["tenure"] / DAYS_PER_MONTH, 1.0)
         target = money / months * horizon_months * (1 - churn_risk)
         return target, "run_rate", {"target": f"spend per month of tenure x {horizon_months} months x (1 - churn risk)"}

@@ -100,8 +100,8 @@ def test_an_unknown_unit_is_asked_for_and_no_duration_figure_is_derived_from_it(
     n = 600
     df = pd.DataFrame(
         {
-            "account_length": rng.integers(1, 244, n),
-            "spend": rng.gamma(2, 40, n).round(2),
+            "account_length": (length := rng.integers(1, 244, n)),
+            "spend": (length * rng.gamma(2, 4, n)).round(2),  # a total to date: grows with the account's age
             "calls": rng.poisson(5, n),
             "plan": rng.choice(["a", "b"], n),
             "churned": rng.choice(["yes", "no"], n, p=[0.2, 0.8]),
@@ -175,3 +175,21 @@ def test_without_label_or_behaviour_churn_is_left_out_not_a_placeholder():
     assert (result.customers["churn_risk"] != 0.5).all()
     assert result.metrics["ltv"]["method"] == "unavailable"
     assert all(p["avg_churn_risk"] is None for p in result.profiles)
+
+
+def test_a_money_column_that_does_not_grow_with_tenure_gives_no_run_rate():
+    rng = np.random.default_rng(8)
+    n = 600
+    df = pd.DataFrame(
+        {
+            "tenure_months": rng.integers(1, 72, n),
+            "day_charge": rng.gamma(4, 10, n).round(2),  # a bill per period, not a total to date
+            "calls": rng.poisson(5, n),
+            "churned": rng.choice(["yes", "no"], n, p=[0.2, 0.8]),
+        }
+    )
+    result = analyze(df, AnalysisConfig(nlp=False, n_clusters=3))
+    assert result.metrics["behaviour_units"]["tenure_unit"]["unit"] == "months"
+    assert result.metrics["ltv"]["method"] == "unavailable"
+    assert "does not grow with tenure" in result.metrics["ltv"]["note"]
+    assert result.customers["predicted_ltv"].isna().all()
