@@ -3,7 +3,6 @@ unit stated by its source, so the product must ask rather than assume days, and 
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
