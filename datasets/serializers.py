@@ -10,7 +10,12 @@ from rest_framework import serializers
 
 from datasets.models import ColumnRole, Dataset
 from jobs.serializers import JobProgressSerializer, job_progress
-from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_SETTING_KEYS
+from segments.engine.config import (
+    BEHAVIOUR_FIELDS,
+    BEHAVIOUR_SETTING_KEYS,
+    ENGAGEMENT_DIRECTIONS,
+    ENGAGEMENT_KEY,
+)
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -68,6 +73,14 @@ class BehaviourRolesSerializer(serializers.Serializer):
     tenure_col = behaviour_column("tenure_col")
     recency_unit = behaviour_unit("recency_unit")
     tenure_unit = behaviour_unit("tenure_unit")
+    engagement_cols = serializers.DictField(
+        child=serializers.ChoiceField(choices=list(ENGAGEMENT_DIRECTIONS.items())),
+        allow_null=True,
+        required=False,
+        help_text="{column: direction} of the columns that measure engagement: “more” (more sessions, visits, "
+        "logins, opens, orders = more engaged) or “less” (more days since the last visit, a higher cart-abandonment "
+        "rate = less engaged). Inferred from column names (whole words); {} = none, so engagement is unknown.",
+    )
 
 
 class DatasetDetailSerializer(DatasetSerializer):
@@ -117,7 +130,10 @@ class DatasetDetailSerializer(DatasetSerializer):
     @extend_schema_field(BehaviourRolesSerializer)
     def get_behaviour_roles(self, dataset) -> dict:
         roles = dataset.behaviour_roles or {}
-        return {key: roles.get(key) for key in BEHAVIOUR_SETTING_KEYS}
+        engagement = roles.get(ENGAGEMENT_KEY)
+        if engagement is None:
+            engagement = (dataset.profile or {}).get("inferred_engagement")
+        return {**{key: roles.get(key) for key in BEHAVIOUR_SETTING_KEYS}, ENGAGEMENT_KEY: engagement}
 
     @extend_schema_field(JobProgressSerializer(allow_null=True))
     def get_progress(self, dataset) -> dict | None:
@@ -148,7 +164,8 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
             raise serializers.ValidationError(
                 {
                     "non_field_errors": [
-                        "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit."
+                        "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
+                        "engagement_cols."
                     ]
                 }
             )

@@ -42,6 +42,9 @@ BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
 BEHAVIOUR_UNIT_KEYS = tuple(UNIT_KEYS.values())
 # Everything a "behaviour" mapping may carry (dataset roles, analysis settings, API bodies): columns, then units.
 BEHAVIOUR_SETTING_KEYS = (*BEHAVIOUR_KEYS, *BEHAVIOUR_UNIT_KEYS)
+# Engagement columns: {column: "more" | "less"} (engagement.DIRECTIONS); None in a config = inferred from names.
+ENGAGEMENT_KEY = "engagement_cols"
+ENGAGEMENT_DIRECTIONS = {"more": "Higher means more engaged", "less": "Higher (a date: longer ago) means less engaged"}
 
 
 @dataclass
@@ -65,6 +68,7 @@ class AnalysisConfig:
     tenure_col: str | None = None
     recency_unit: str | None = None  # days, weeks, months, years or date; None: inferred (units.infer_units)
     tenure_unit: str | None = None
+    engagement_cols: dict[str, str] | None = None  # {column: "more" | "less"}; None: inferred from names
     # Behaviour
     nlp: bool = True
     random_state: int = 42
@@ -116,6 +120,19 @@ class AnalysisConfig:
             )
         for key in BEHAVIOUR_UNIT_KEYS:
             setattr(self, key, check_unit(getattr(self, key), key))
+        if self.dbscan_eps is not None:
+            if self.algorithm != "dbscan":
+                raise EngineError(
+                    "A radius (eps) is a DBSCAN setting: choose DBSCAN, or leave eps empty.", field="dbscan_eps"
+                )
+            if (
+                isinstance(self.dbscan_eps, bool)
+                or not isinstance(self.dbscan_eps, int | float)
+                or self.dbscan_eps <= 0
+            ):
+                raise EngineError(
+                    f"DBSCAN's eps must be a number above 0, not {self.dbscan_eps!r}.", field="dbscan_eps"
+                )
         if self.ltv_horizon_months < 1:
             raise EngineError("config 'ltv_horizon_months': must be at least 1", field="ltv_horizon_months")
         for name in LIST_KEYS.values():
@@ -126,6 +143,16 @@ class AnalysisConfig:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise EngineError(f"config {name!r}: must be a list of column names", field=name)
             setattr(self, name, list(value))
+        engagement = self.engagement_cols
+        valid = isinstance(engagement, dict) and all(
+            isinstance(c, str) and d in ENGAGEMENT_DIRECTIONS for c, d in engagement.items()
+        )
+        if engagement is not None and not valid:
+            raise EngineError(
+                "config 'engagement_cols': must map column names to a direction "
+                f"({' or '.join(repr(d) for d in ENGAGEMENT_DIRECTIONS)})",
+                field=ENGAGEMENT_KEY,
+            )
         seen: dict[str, str] = {}
         for role, key in (*LIST_KEYS.items(), *SINGLE_KEYS.items()):
             value = getattr(self, key)
@@ -162,6 +189,7 @@ def declared_columns(config: Mapping[str, Any]) -> list[str]:
     for key in (*SINGLE_KEYS.values(), *BEHAVIOUR_KEYS):
         if config.get(key):
             cols.append(config[key])
+    cols.extend(config.get(ENGAGEMENT_KEY) or {})
     return cols
 
 
@@ -204,6 +232,9 @@ def config_from_roles(roles: Mapping[str, str], behaviour: Mapping[str, str | No
             raise EngineError(f"Column {column!r}: {role!r} is not a role ({', '.join(ROLES)}).", field="roles")
     for key in BEHAVIOUR_SETTING_KEYS:
         config[key] = (behaviour or {}).get(key) or None
+    engagement = (behaviour or {}).get(ENGAGEMENT_KEY)
+    if isinstance(engagement, dict):  # confirmed (possibly none); absent: inferred by the engine from names
+        config[ENGAGEMENT_KEY] = dict(engagement)
     return config
 
 

@@ -83,6 +83,7 @@ def test_it_shows_one_dataset_with_its_profile(api, acme_dataset):
         "tenure_col",
         "recency_unit",
         "tenure_unit",
+        "engagement_cols",
     }
     assert body["progress"] is None
 
@@ -108,7 +109,8 @@ def test_it_changes_column_roles(api, acme_dataset):
             {},
             {
                 "non_field_errors": [
-                    "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit."
+                    "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
+                    "engagement_cols."
                 ]
             },
         ),

@@ -41,6 +41,7 @@ def test_inferred_roles_already_give_analysis_defaults(dataset):
         "tenure_col",
         "recency_unit",
         "tenure_unit",
+        "engagement_cols",
     }
 
 

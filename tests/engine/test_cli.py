@@ -56,7 +56,11 @@ def test_synth_analyze_predict_round_trip(tmp_path):
             "key_features",
             "imputed_fields",
             "unseen_values",
+            "risk_level",
+            "value_tier",
+            "engagement_level",
         }
+        assert preds[0]["recommendations"][0]["applies_to"] == "customer"
 
 
 MESSY = """Customer ID,Total Spend,Orders,Last Purchase,Signup Date,Plan,Comment,Days Since Last Purchase

@@ -18,6 +18,9 @@ KEYS = {
     "key_features",
     "imputed_fields",
     "unseen_values",
+    "risk_level",
+    "value_tier",
+    "engagement_level",  # the synthetic table has engagement columns
 }
 
 
@@ -44,6 +47,13 @@ def test_single_record_matches_the_analysis(customers, default_result):
         assert got["predicted_ltv"] == pytest.approx(row["predicted_ltv"], abs=0.01)
         assert 1 <= len(got["recommendations"]) <= 3
         assert got["key_features"]
+        # the record's own levels equal the analysis's for the same customer (one rule, one population)
+        assert (got["risk_level"], got["value_tier"], got["engagement_level"]) == (
+            row["risk_level"],
+            row["value_tier"],
+            row["engagement_level"],
+        )
+        assert got["recommendations"][0]["action"] == row["recommendation"]
         json.dumps(got)
 
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("segments", "0002_predicted_ltv_may_be_unknown"),
+        ("segments", "0003_customer_own_levels_and_advice"),
     ]
 
     operations = [
