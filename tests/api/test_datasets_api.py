@@ -110,7 +110,7 @@ def test_it_changes_column_roles(api, acme_dataset):
             {
                 "non_field_errors": [
                     "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
-                    "engagement_cols."
+                    "engagement_cols, or “kind” and “order_columns”."
                 ]
             },
         ),

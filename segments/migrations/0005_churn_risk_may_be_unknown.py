@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("segments", "0003_customer_own_levels_and_advice"),
+        ("segments", "0004_customer_lifetime_value_columns"),
     ]
 
     operations = [
