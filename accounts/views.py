@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services
 from accounts.context import actor_can, org_required, require
@@ -37,6 +37,7 @@ def switch_org(request):
     return redirect(nxt)
 
 
+@require_safe
 @login_required
 def no_organization(request):
     if request.organization is not None:

@@ -136,3 +136,24 @@ class BodySizeLimitMixin:
                 f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
             )
         return super().handle_exception(exc)
+
+
+def not_found(request, exception=None):
+    """`handler404`: under /api/ a path no route matches (`/api/v1/analyses/1.5/`, a typo) answers in the one error
+    format, like every other API error; elsewhere the product's 404 page. (With DEBUG on, Django shows its own
+    debug page instead, for both.)"""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "not_found",
+                    "message": f"No API endpoint matches {request.path!r}: see /api/schema/ for the paths.",
+                    "details": {},
+                }
+            },
+            status=404,
+        )
+    return page_not_found(request, exception)
