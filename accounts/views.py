@@ -191,6 +191,7 @@ def api_key_revoke(request, key_id: str):
     return redirect("accounts:api_keys")
 
 
+@require_safe
 @org_required(Perm.VIEW_AUDIT_LOG)
 def audit_log(request):
     events = AuditEvent.objects.for_organization(request.organization).select_related("actor", "api_key")[:500]

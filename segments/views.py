@@ -42,6 +42,7 @@ def analysis_list(request):
     return render(request, "segments/list.html", {"analyses": analyses[:200], "datasets": datasets})
 
 
+@require_safe
 @org_required(Perm.RUN_ANALYSES)
 def analysis_new_pick(request):
     dataset_id = request.GET.get("dataset")
