@@ -11,6 +11,7 @@ from rest_framework import serializers
 from datasets.models import ColumnRole, Dataset
 from jobs.serializers import JobProgressSerializer, job_progress
 from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS
+from segsaas.api_params import StrictJsonTypes
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -47,7 +48,7 @@ def behaviour_column(key: str) -> serializers.CharField:
     )
 
 
-class BehaviourRolesSerializer(serializers.Serializer):
+class BehaviourRolesSerializer(StrictJsonTypes, serializers.Serializer):
     recency_col = behaviour_column("recency_col")
     frequency_col = behaviour_column("frequency_col")
     tenure_col = behaviour_column("tenure_col")
@@ -126,7 +127,7 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
         return attrs
 
 
-class SyntheticDatasetSerializer(serializers.Serializer):
+class SyntheticDatasetSerializer(StrictJsonTypes, serializers.Serializer):
     rows = serializers.IntegerField(
         min_value=100,
         max_value=1_000_000,

@@ -22,3 +22,4 @@ urlpatterns = [
 ]
 
 handler404 = "segsaas.api_errors.not_found"
+handler400 = "segsaas.api_errors.bad_request"
