@@ -32,6 +32,8 @@ def number(value) -> str:
     if v is None:
         return MISSING
     magnitude = abs(v)
+    if v == 0:
+        return "0"  # never "-0"
     if v.is_integer() or magnitude >= 1000:
         return f"{v:,.0f}"
     if magnitude >= 100:
@@ -41,8 +43,9 @@ def number(value) -> str:
     return f"{v:.{1 - math.floor(math.log10(magnitude))}f}"  # two significant digits
 
 
-def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False) -> str:
-    """$1,234 (no cents from 100 up) · $12.50 · −$40 · with `compact`, $12.3M from a million up (headlines)."""
+def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False, whole: bool = False) -> str:
+    """$1,234 (no cents from 100 up) · $12.50 · −$40 · with `compact`, $12.3M from a million up (headlines);
+    with `whole`, never cents (the ticks of an axis in whole amounts: $0, $50, $100)."""
     v = finite(value)
     if v is None:
         return MISSING
@@ -50,7 +53,7 @@ def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False) -> 
     magnitude = abs(v)
     if compact and magnitude >= 1_000_000:
         text = f"{magnitude / 1_000_000:,.1f}M"
-    elif magnitude >= 100:
+    elif magnitude >= 100 or whole:
         text = f"{magnitude:,.0f}"
     else:
         text = f"{magnitude:,.2f}"
@@ -65,12 +68,16 @@ def percent(share, digits: int | None = None) -> str:
     pct = v * 100
     if digits is None:
         digits = 1 if 0 < abs(pct) < 10 else 0
-    return f"{pct:.{digits}f}%"
+    return f"{round(pct, digits) + 0.0:.{digits}f}%"  # never "-0%"
 
 
 def signed(value, digits: int = 2) -> str:
+    """+1.25 · −0.40 · a figure that rounds to zero reads +0.00, never −0.00."""
     v = finite(value)
-    return MISSING if v is None else f"{v:+.{digits}f}"
+    if v is None:
+        return MISSING
+    v = round(v, digits) + 0.0  # + 0.0 turns −0.0 into 0.0
+    return f"{v:+.{digits}f}"
 
 
 def year(value) -> str:

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from segments.engine.vocabulary import METHOD_LABELS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -150,7 +152,8 @@ def test_the_data_tab_shows_labels_not_engine_keys(people, client_for, finished_
     assert rows["Categorical columns"] == "region, device, channel, city"
     assert rows["Customer id"] == "customer_id"
     churn = re.search(r'data-testid="churn-method">([^<]+)<', html).group(1)
-    assert churn == "Gradient boosting trained on the churn label"
+    kept = analysis.metrics["churn"]["model"]  # the family cross-validation kept, as a label
+    assert churn == f"{METHOD_LABELS['churn_model'][kept]} trained on the churn label"
 
 
 def test_a_year_feature_reads_as_a_year_and_spend_as_money_on_the_profiles_tab(people, client_for, finished_analysis):
@@ -251,9 +254,12 @@ def test_chart_labels_are_whole_and_short_enough_to_fit(people, client_for, fini
     insights = _figures(client.get(f"/analyses/{analysis.pk}/insights/").content.decode())
     names = {p["name"] for p in analysis.profiles}
     for fig in (viz["ltv-churn"], insights["risk-value"]):
-        labels = {t["text"][0].replace("<br>", " ") for t in fig["data"]}
-        assert labels == names  # never cut ("Dormant Budget (high…")
-        assert all(len(line) <= 20 for t in fig["data"] for line in t["text"][0].split("<br>"))
+        # beside its bubble (the trace's text) or, where bubbles crowd, a callout (an annotation with a line)
+        texts = [t["text"][0] for t in fig["data"] if t.get("text")]
+        texts += [a["text"] for a in fig["layout"].get("annotations", []) if a.get("showarrow")]
+        assert len(texts) == len(fig["data"])
+        assert {t.replace("<br>", " ") for t in texts} == names  # never cut ("Dormant Budget (high…")
+        assert all(len(line) <= 20 for t in texts for line in t.split("<br>"))
         assert min(fig["layout"]["yaxis"]["tickvals"]) == 0  # no "$−1,000" under the bubbles
     radars = {k: v for k, v in viz.items() if k.startswith("radar-")}
     assert len(radars) == len(analysis.profiles)
