@@ -76,6 +76,7 @@ def _setup() -> str:
         created_by=user,
     )
     assert job_execute(analysis.job_id) == "succeeded"
+    analysis.refresh_from_db()
     _, key = api_key_create(
         organization=org, name="schemathesis", scopes=["read", "write", "predict", "export"], created_by=user
     )
@@ -148,7 +149,7 @@ def main() -> int:
                 "--output-truncate",
                 "true",
             ],
-            cwd=ROOT,
+            cwd=WORK,  # its cache (.schemathesis/) stays out of the repository
             env=_env(),
             timeout=args.max_time + 600,
         )
