@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -135,7 +134,9 @@ class AnalysisViewSet(
 
     @extend_schema(
         summary="List analyses",
-        parameters=[OpenApiParameter("dataset", OpenApiTypes.INT, description="Only analyses of this dataset.")],
+        parameters=[
+            OpenApiParameter("dataset", {"type": "integer", "minimum": 1}, description="Only analyses of this dataset.")
+        ],
         responses={200: AnalysisSerializer(many=True), **error_responses(400, 404)},
     )
     def list(self, request, *args, **kwargs):

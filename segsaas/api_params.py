@@ -3,6 +3,7 @@
 what the database holds), `StrictPageSizeMixin` for a paginator's `page_size`."""
 
 from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
 
 MAX_ID = 2**63 - 1
 
@@ -90,3 +91,12 @@ class StrictJsonTypes:
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
+    """The API's default pagination: `?page=` must be a whole number from 1 (given once); a page past the last is
+    still DRF's 404 "Invalid page"."""
+
+    def get_page_number(self, request, paginator):
+        number = query_int(request.query_params, self.page_query_param, minimum=1, maximum=MAX_ID)
+        return number if number is not None else 1

@@ -99,3 +99,16 @@ def test_too_many_fields_is_a_json_400(call, settings):
     query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 5))
     status, error = call("get", f"/api/v1/datasets/?{query}")
     assert status == 400 and error["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1&page=2", "1.5"])
+def test_a_bad_page_number_is_refused(call, page):
+    status, error = call("get", f"/api/v1/datasets/?page={page}")
+    assert status == 400 and "page" in error["details"], (page, status, error)
+
+
+def test_pages_of_a_list_still_work(call):
+    status, body = call("get", "/api/v1/datasets/?page=1")
+    assert status == 200 and body["count"] == 0
+    status, error = call("get", "/api/v1/datasets/?page=2")
+    assert status == 404 and error["code"] == "not_found"  # past the last page
