@@ -9,10 +9,10 @@ MAX_ID = 2**63 - 1
 
 
 def query_int(params, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-    """The integer query parameter `name` (None when absent or empty). Refuses a repeated parameter, a value that
+    """The integer query parameter `name` (None when absent). Refuses a repeated or empty parameter, a value that
     is not a whole number, or one outside [minimum, maximum], naming the parameter."""
     values = params.getlist(name)
-    if not values or values == [""]:
+    if not values:
         return None
     if len(values) > 1:
         raise serializers.ValidationError({name: [f"Give {name} once; it was given {len(values)} times."]})
@@ -33,6 +33,15 @@ def query_int(params, name: str, *, minimum: int | None = None, maximum: int | N
 class StrictPageSizeMixin:
     """A paginator whose `page_size` parameter is refused (400) when it is not a whole number from 1 to
     `max_page_size`, instead of falling back to the default page size."""
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == getattr(self, "page_size_query_param", None) and self.max_page_size:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+            if parameter["name"] == getattr(self, "page_query_param", None):
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
 
     def get_page_size(self, request):
         if self.page_size_query_param and self.page_size_query_param in request.query_params:
