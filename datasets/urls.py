@@ -10,6 +10,7 @@ urlpatterns = [
     path("synthetic/", views.dataset_synthetic, name="synthetic"),
     path("<int:dataset_id>/", views.dataset_detail, name="detail"),
     path("<int:dataset_id>/roles/", views.dataset_roles, name="roles"),
+    path("<int:dataset_id>/kind/", views.dataset_kind, name="kind"),
     path("<int:dataset_id>/delete/", views.dataset_delete, name="delete"),
     path("<int:dataset_id>/original/", views.dataset_download_original, name="download_original"),
 ]
