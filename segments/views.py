@@ -426,6 +426,7 @@ def _signed_percent(x) -> str:
     return MISSING if x is None else f"{x:+.1%}"
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_compare(request, analysis_id: int):
     from segments.charts import RUN_COLORS, compare_figures, to_json
