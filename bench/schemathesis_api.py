@@ -101,7 +101,16 @@ def main() -> int:
     key = _setup()
     port = _free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "segsaas.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120"],
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "segsaas.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+        ],
         cwd=ROOT,
         env=_env(),
         stdout=(WORK / "server.log").open("w"),
