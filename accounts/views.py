@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services
 from accounts.context import actor_can, allowed_pending_deletion, org_required, require
@@ -37,6 +37,7 @@ def switch_org(request):
     return redirect(nxt)
 
 
+@require_safe
 @login_required
 def no_organization(request):
     if request.organization is not None:
@@ -194,6 +195,7 @@ def api_key_revoke(request, key_id: str):
 AUDIT_PAGE_ROWS = 500
 
 
+@require_safe
 @org_required(Perm.VIEW_AUDIT_LOG)
 def audit_log(request):
     """The audit log, filterable by action, actor and date range; `?format=csv` downloads the filtered rows."""

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.context import org_required, require
 from accounts.permissions import Perm
@@ -41,6 +41,7 @@ def _dataset(request, dataset_id):
     return get_object_for_org(Dataset, request.organization, pk=dataset_id)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_list(request):
     from datasets.models import Dataset
@@ -50,6 +51,7 @@ def analysis_list(request):
     return render(request, "segments/list.html", {"analyses": analyses[:200], "datasets": datasets})
 
 
+@require_safe
 @org_required(Perm.RUN_ANALYSES)
 def analysis_new_pick(request):
     dataset_id = request.GET.get("dataset")
@@ -186,6 +188,7 @@ def _figures(analysis, tab):
     return tab_figures(analysis, tab) if analysis.is_ready else {}
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_detail(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
@@ -304,6 +307,7 @@ def _sort_links(query, current: str) -> dict[str, str]:
     return links
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_profiles_view(request, analysis_id: int):
     from segments.filters import CustomerFilterSet
@@ -360,6 +364,7 @@ def analysis_profiles_view(request, analysis_id: int):
     return render(request, "segments/tab_profiles.html", ctx)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_visualizations(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
@@ -370,6 +375,7 @@ def analysis_visualizations(request, analysis_id: int):
     return render(request, "segments/tab_visualizations.html", ctx)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_insights(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
@@ -381,6 +387,7 @@ def analysis_insights(request, analysis_id: int):
     return render(request, "segments/tab_insights.html", ctx)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_lifetime_value(request, analysis_id: int):
     """Order-log analyses: the lifetime-value models' holdout evidence, in charts and plain words, and the CLV."""
@@ -432,6 +439,7 @@ def _signed_percent(x) -> str:
     return MISSING if x is None else f"{x:+.1%}"
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_compare(request, analysis_id: int):
     from segments.charts import RUN_COLORS, compare_figures, to_json

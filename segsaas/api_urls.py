@@ -6,6 +6,9 @@ from rest_framework.routers import DefaultRouter
 import accounts.api_schema  # noqa: F401 - registers the API key auth with the OpenAPI schema
 
 router = DefaultRouter(trailing_slash=True)
+# The API speaks JSON only (and CSV/XLSX/PDF files from `export/?format=`): no `/datasets/1.json/` suffix routes,
+# whose extra `format` argument the actions do not take (a PATCH there was a 500).
+router.include_format_suffixes = False
 
 
 def _register_app_routes():
