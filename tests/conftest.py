@@ -2,9 +2,7 @@
 Charlie owns Globex (a stranger to Acme), Mia is an account manager at both."""
 
 import pytest
-from helpers import WORKER_LOG, start_worker, stop_worker
-
-PASSWORD = "correct-horse-battery-9"
+from helpers import PASSWORD, WORKER_LOG, start_worker, stop_worker
 
 
 @pytest.fixture

@@ -241,3 +241,15 @@ def real_table(name: str = "mlc_churn.csv") -> Path:
         if (folder / name).exists():
             return folder / name
     pytest.fail(f"{name} is not in any of {', '.join(str(p) for p in places if p)} (set SEGSAAS_REALDATA)")
+
+
+PASSWORD = "correct-horse-battery-9"  # every `people` fixture user's password
+
+
+def sign_in(page, base_url: str, email: str = "alice@example.com") -> None:
+    """Sign in through the login form in a Playwright page, as a person would, and land on the dashboard."""
+    page.goto(base_url + "/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")

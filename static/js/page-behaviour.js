@@ -4,6 +4,7 @@
 //   <select data-autosubmit>                    submits its form when changed
 //   <button data-fill="id_rows" data-value="5"> puts a value into a field
 //   <select data-inferred="numeric">            is marked .role-changed when it differs from that value
+//   <input type="color" data-copy-to="id_x">    copies its value (upper case) into that field as it changes
 (function () {
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -16,6 +17,12 @@
     var el = event.target;
     if (el.dataset && el.dataset.autosubmit !== undefined && el.form) el.form.submit();
     if (el.dataset && el.dataset.inferred !== undefined) el.classList.toggle("role-changed", el.value !== el.dataset.inferred);
+  });
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (!el.dataset || !el.dataset.copyTo) return;
+    var field = document.getElementById(el.dataset.copyTo);
+    if (field) field.value = el.value.toUpperCase();
   });
   document.addEventListener("click", function (event) {
     var el = event.target.closest ? event.target.closest("[data-fill]") : null;

@@ -4,6 +4,7 @@ screenshots land in test-artifacts/."""
 from pathlib import Path
 
 import pytest
+from helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,14 +24,6 @@ def _unexpected(errors):
     return [e for e in errors if "status of 400 (Bad Request)" not in e]
 
 
-def _login(page, live_server, email):
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
-
-
 def _logo(tmp_path) -> str:
     from PIL import Image, ImageDraw
 
@@ -43,7 +36,7 @@ def _logo(tmp_path) -> str:
 
 def test_an_owner_renames_sets_the_currency_and_uploads_a_logo(people, live_server, page, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
-    _login(page, live_server, "alice@example.com")
+    sign_in(page, live_server.url)
     page.click("[data-testid=user-menu]")
     page.click("text=Organization settings")
     page.wait_for_selector("[data-testid=plan-limits]")
@@ -61,9 +54,13 @@ def test_an_owner_renames_sets_the_currency_and_uploads_a_logo(people, live_serv
     people.acme.refresh_from_db()
     assert people.acme.name == "Acme" and people.acme.currency == "USD"
     page.fill("#id_report_primary_colour", "#5B2C6F")
+    # the colour picker beside the accent field writes its choice into the field (page-behaviour.js, no inline JS)
+    page.fill("#pick_accent", "#12ab34")
+    assert page.input_value("#id_report_accent_colour") == "#12AB34"
     page.set_input_files("#id_logo", _logo(tmp_path))
     page.click("text=Save settings")
     page.wait_for_selector("text=Settings saved.")
+    page.wait_for_function("() => document.querySelector('[data-testid=current-logo]')?.complete")
     assert page.locator("[data-testid=current-logo]").evaluate("img => img.naturalWidth") == 240
     assert "Acme Retail GmbH" in page.locator("h1").inner_text()
     page.screenshot(path=str(ARTIFACTS / "org-settings.png"), full_page=True)
@@ -85,7 +82,7 @@ def test_the_audit_log_filters_by_actor_and_action(people, live_server, page):
         ("job.cancelled", people.bob),
     ]:
         audit(organization=people.acme, action=action, actor=actor, target="Spring customers")
-    _login(page, live_server, "alice@example.com")
+    sign_in(page, live_server.url)
     page.goto(live_server.url + "/audit/")
     assert page.locator("[data-testid=audit-table] tbody tr").count() == 3
     page.fill("#f-actor", "bob@")
@@ -116,7 +113,7 @@ def test_the_audit_log_filters_by_actor_and_action(people, live_server, page):
 
 
 def test_an_owner_deletes_then_restores_the_organization(people, live_server, page):
-    _login(page, live_server, "alice@example.com")
+    sign_in(page, live_server.url)
     page.goto(live_server.url + "/organization/")
     page.fill("#id_confirm_name", "acme")
     page.click("[data-testid=confirm-delete-organization]")
@@ -138,7 +135,7 @@ def test_an_owner_deletes_then_restores_the_organization(people, live_server, pa
 
 
 def test_the_last_owner_is_told_to_hand_over_before_deleting_their_account(people, live_server, page):
-    _login(page, live_server, "alice@example.com")
+    sign_in(page, live_server.url)
     page.click("[data-testid=user-menu]")
     page.click("text=Your account")
     page.fill("#id_confirm_email", "alice@example.com")

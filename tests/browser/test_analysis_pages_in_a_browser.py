@@ -4,6 +4,7 @@ progress reach 100 %, then open every tab and check that every chart really rend
 from pathlib import Path
 
 import pytest
+from helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -35,11 +36,7 @@ def _charts_rendered(page, minimum):
 def test_alice_generates_customers_runs_an_analysis_and_reads_every_tab(people, worker, live_server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     base = live_server.url
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    sign_in(page, base)
 
     # Generate a small synthetic dataset through the datasets page.
     page.goto(base + "/datasets/synthetic/")

@@ -5,6 +5,7 @@ and Data tabs, at laptop and tablet widths, for synthetic customers and for a re
 from pathlib import Path
 
 import pytest
+from helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -125,11 +126,7 @@ def test_no_chart_label_overlaps_another_or_is_cut_off(people, worker, live_serv
     for width in (1366, 820):
         page = chromium.new_page(viewport={"width": width, "height": 900})
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(live_server.url + "/accounts/login/")
-        page.fill("input[name=login]", "alice@example.com")
-        page.fill("input[name=password]", "correct-horse-battery-9")
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server.url + "/")
+        sign_in(page, live_server.url)
         for name, (path, minimum) in pages.items():
             page.goto(live_server.url + path)
             page.wait_for_load_state("load")

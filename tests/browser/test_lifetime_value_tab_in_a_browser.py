@@ -4,7 +4,7 @@ in the vendored Plotly bundle, no console error), the accuracy sentence and the 
 from pathlib import Path
 
 import pytest
-from helpers import cdnow_csv, upload_orders
+from helpers import cdnow_csv, sign_in, upload_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +28,7 @@ def test_the_lifetime_value_tab_draws_every_chart_without_console_errors(people,
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     base = live_server.url
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    sign_in(page, base)
 
     page.goto(f"{base}/datasets/{dataset.pk}/")
     assert "Ready for lifetime value." in page.locator("[data-testid=eligibility]").inner_text()

@@ -4,6 +4,7 @@ a bad file shows its rejection in place; a role is changed and saved."""
 import base64
 
 import pytest
+from helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -44,11 +45,7 @@ def _drop(page, content: bytes, name: str):
 
 def test_bob_drops_a_messy_latin1_file_and_confirms_its_roles(people, live_server, page):
     base = live_server.url
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", "bob@example.com")
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    sign_in(page, base, "bob@example.com")
 
     page.goto(base + "/datasets/upload/")
     _drop(page, b"a;b;c\r\n", "header-only.csv")

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +35,7 @@ def test_mia_downloads_every_format_for_both_client_organizations(
     page = browser_context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=login]", "mia@example.com")
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    sign_in(page, live_server.url, "mia@example.com")
     page.click("text=Reports")
     page.wait_for_url(live_server.url + "/reports/")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

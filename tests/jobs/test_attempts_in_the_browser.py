@@ -4,6 +4,7 @@ date while it polls; a job that failed after its last attempt shows the reason."
 from pathlib import Path
 
 import pytest
+from helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,11 +34,7 @@ def test_the_analysis_page_shows_the_attempt_and_then_the_reason(people, live_se
     )
     page = chromium.new_page(viewport={"width": 1366, "height": 900})
     base = live_server.url
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    sign_in(page, base)
     page.goto(f"{base}/analyses/{analysis.pk}/")
     badge = page.locator("[data-testid=job-attempt]")
     assert badge.is_visible() and badge.inner_text() == "Attempt 2 of 3"

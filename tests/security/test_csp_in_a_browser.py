@@ -6,6 +6,7 @@ switcher switches)."""
 from pathlib import Path
 
 import pytest
+from helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,14 +41,6 @@ def finished_analysis(transactional_db, people):
     return analysis
 
 
-def _login(page, base, email):
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
 def test_every_page_works_under_the_policy(people, finished_analysis, live_server, chromium):
     from accounts.services import api_key_create
 
@@ -59,7 +52,7 @@ def test_every_page_works_under_the_policy(people, finished_analysis, live_serve
     messages, dialogs = [], []
     page.on("console", lambda m: messages.append(m.text))
     page.on("pageerror", lambda exc: messages.append(f"page error: {exc}"))
-    _login(page, base, "alice@example.com")
+    sign_in(page, base)
 
     a, d = finished_analysis.pk, finished_analysis.dataset_id
     pages = [
@@ -78,6 +71,8 @@ def test_every_page_works_under_the_policy(people, finished_analysis, live_serve
         "/members/",
         "/api-keys/",
         "/audit/",
+        "/organization/",
+        "/account/",
         "/api/quickstart/",
         "/api/docs/",
         "/api/redoc/",
@@ -125,7 +120,7 @@ def test_every_page_works_under_the_policy(people, finished_analysis, live_serve
 
     # data-autosubmit: the organization switcher (Alice is in Acme only, so use Mia)
     page.context.clear_cookies()
-    _login(page, base, "mia@example.com")
+    sign_in(page, base, "mia@example.com")
     current = page.locator("#org-select").input_value()
     other = [v for v in page.locator("#org-select option").evaluate_all("os => os.map(o => o.value)") if v != current]
     page.select_option("#org-select", other[0])

@@ -4,18 +4,11 @@ the dataset page offers the engagement columns with their direction. Screenshots
 from pathlib import Path
 
 import pytest
+from helpers import sign_in
 
 pytestmark = [pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _login(page, base):
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=login]", "alice@example.com")
-    page.fill("input[name=password]", "correct-horse-battery-9")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
 
 
 def test_the_profiles_tab_shows_readable_traits_and_each_customer_s_advice(
@@ -24,7 +17,7 @@ def test_the_profiles_tab_shows_readable_traits_and_each_customer_s_advice(
     ARTIFACTS.mkdir(exist_ok=True)
     analysis = finished_analysis(people.acme, people.alice)
     page = chromium.new_page(viewport={"width": 1440, "height": 1000})
-    _login(page, live_server.url)
+    sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/analyses/{analysis.pk}/profiles/")
     cards = page.locator("[data-testid=segment-card]")
     assert cards.count() == len(analysis.profiles)
