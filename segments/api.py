@@ -81,6 +81,8 @@ class AnalysisViewSet(
         "customers": Perm.VIEW,
         "create": Perm.RUN_ANALYSES,
         "cancel": Perm.RUN_ANALYSES,
+        "rerun": Perm.RUN_ANALYSES,
+        "migration": Perm.VIEW,
         "destroy": Perm.RUN_ANALYSES,
         "predict": Perm.PREDICT,
         "export": Perm.EXPORT,
@@ -102,8 +104,10 @@ class AnalysisViewSet(
         if action_name == "predict":  # the hot path: only what scoring needs (status and the model's file)
             return queryset.select_related("job").only("id", "organization_id", "model_file", "job__status")
         queryset = queryset.defer(*self.deferred_by_action.get(action_name, ()))
-        if action_name in ("list", "retrieve", "create"):
-            queryset = queryset.select_related("job", "dataset").defer(
+        if action_name in ("list", "retrieve", "create", "rerun"):
+            queryset = queryset.select_related("job", "dataset", "dataset_version").defer(
+                "dataset_version__profile",
+                "dataset_version__schema",
                 "dataset__profile",
                 "dataset__schema",
                 "dataset__roles",
@@ -182,10 +186,28 @@ class AnalysisViewSet(
             name=data.get("name", ""),
             created_by=request.user,
             color_scheme=data["color_scheme"],
+            version=data.get("version"),
         )
+        return self._accepted(analysis)
+
+    def _accepted(self, analysis):
         analysis = self.get_queryset().get(pk=analysis.pk)
         body = AnalysisDetailSerializer(analysis, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
+
+    @extend_schema(
+        summary="Re-run on the latest version",
+        description="Starts a new analysis with the same configuration on the dataset's latest version and answers "
+        "`202` with it. Its segments are matched to this run's, so groups that stay keep their numbers and names.",
+        request=None,
+        responses={202: AnalysisDetailSerializer, **error_responses(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        from segments.services import analysis_rerun
+
+        analysis = analysis_rerun(analysis=self.get_object(), created_by=request.user)
+        return self._accepted(analysis)
 
     @extend_schema(
         summary="Cancel a queued or running analysis",

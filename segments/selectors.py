@@ -27,7 +27,9 @@ def analysis_get(*, organization, analysis_id) -> Analysis:
     from accounts.scoping import get_object_for_org
 
     return get_object_for_org(
-        Analysis.objects.for_organization(organization).select_related("dataset", "job", "created_by", "rerun_of"),
+        Analysis.objects.for_organization(organization).select_related(
+            "dataset", "dataset_version", "job", "created_by", "rerun_of"
+        ),
         organization,
         pk=analysis_id,
     )

@@ -29,6 +29,13 @@ class AnalysisSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
     algorithm = serializers.CharField(read_only=True)
+    dataset_version = serializers.IntegerField(
+        source="dataset_version.number",
+        read_only=True,
+        allow_null=True,
+        help_text="The version of the dataset it read.",
+    )
+    rerun_of = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Analysis
@@ -37,6 +44,8 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "name",
             "dataset",
             "dataset_name",
+            "dataset_version",
+            "rerun_of",
             "status",
             "algorithm",
             "n_segments",
@@ -114,11 +123,16 @@ class AnalysisDetailSerializer(AnalysisSerializer):
             "customers": base + "customers/",
             "predict": base + "predict/",
             "cancel": base + "cancel/",
+            "rerun": base + "rerun/",
+            "migration": base + "migration/",
         }
 
 
 class AnalysisCreateSerializer(BehaviourRolesSerializer):
     dataset = serializers.IntegerField(help_text="Id of a ready dataset of your organization.")
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="Number of the dataset's version to analyse; default the latest."
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     algorithm = serializers.ChoiceField(choices=algorithm_choices(), default="kmeans")
     n_clusters = serializers.IntegerField(

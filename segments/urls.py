@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:analysis_id>/insights/", views.analysis_insights, name="insights"),
     path("<int:analysis_id>/compare/", views.analysis_compare, name="compare"),
     path("<int:analysis_id>/rerun/", views.analysis_rerun, name="rerun"),
+    path("<int:analysis_id>/rerun-latest/", views.analysis_rerun_latest, name="rerun_latest"),
     path("<int:analysis_id>/delete/", views.analysis_delete_view, name="delete"),
 ]

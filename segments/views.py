@@ -112,6 +112,23 @@ def analysis_rerun(request, analysis_id: int):
     )
 
 
+@org_required(Perm.RUN_ANALYSES)
+@require_POST
+def analysis_rerun_latest(request, analysis_id: int):
+    """The same configuration on the dataset's latest version (the API's `POST .../rerun/`)."""
+    from segments.services import AnalysisError, analysis_rerun
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    try:
+        new = analysis_rerun(analysis=analysis, created_by=request.user)
+    except AnalysisError as exc:
+        messages.error(request, exc.message)
+        return redirect("segments:detail", analysis_id=analysis.pk)
+    version = new.dataset_version.number if new.dataset_version_id else None
+    messages.success(request, f"Re-run queued on version {version} of “{analysis.dataset.name}”.")
+    return redirect("segments:detail", analysis_id=new.pk)
+
+
 def _tab_context(request, analysis, tab: str) -> dict:
     siblings = (
         selectors.analysis_list(organization=request.organization, dataset=analysis.dataset)

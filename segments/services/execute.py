@@ -20,11 +20,11 @@ from segsaas import storage
 log = logging.getLogger(__name__)
 
 
-def dataset_dataframe(dataset):
-    """The dataset's normalised table (Parquet) as a DataFrame."""
+def dataset_dataframe(dataset, version=None):
+    """The dataset's normalised table (Parquet) as a DataFrame: the latest version's, or `version`'s."""
     from datasets.services import dataset_read_dataframe
 
-    return dataset_read_dataframe(dataset)
+    return dataset_read_dataframe(dataset, version=version)
 
 
 # Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
@@ -37,7 +37,7 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
 
     started = time.monotonic()
     progress("Loading the dataset", 1)
-    df = dataset_dataframe(analysis.dataset)
+    df = dataset_dataframe(analysis.dataset, analysis.dataset_version)
     progress(f"Loaded {len(df):,} rows", 4)
     config = AnalysisConfig.from_dict(analysis.config)
 

@@ -1,6 +1,10 @@
 """Import a CSV / CSV.gz / XLSX file as a dataset of an organization, with the upload page's validation.
 
     python manage.py import_dataset --organization acme-retail customers.csv [--name "Customers Q3"]
+    python manage.py import_dataset --dataset 12 customers-december.csv [--column-map '{"spend": "total_spend"}']
+
+With --dataset, the file becomes that dataset's next version (same validation, then the columns are compared with
+the latest version's; see `datasets.versions`).
 
 Prints the new dataset's id. A rejected file prints the same message the upload page shows to standard
 error, exits with status 1 and stores nothing. Conversion and profiling run in this process (no worker
@@ -20,13 +24,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="File to import")
-        parser.add_argument("--organization", required=True, help="Organization slug")
+        parser.add_argument("--organization", default=None, help="Organization slug (a new dataset)")
+        parser.add_argument("--dataset", type=int, default=None, help="Add the file as a new version of this dataset")
+        parser.add_argument(
+            "--column-map", default="", help='Renamed columns as JSON: {"current column": "column in the new file"}'
+        )
         parser.add_argument("--name", default=None, help="Dataset name (default: the file name)")
         parser.add_argument("--background", action="store_true", help="Convert and profile in a worker job")
 
-    def handle(self, *args, path, organization, name, background, **options):
+    def handle(self, *args, path, organization, name, background, dataset=None, column_map="", **options):
         from datasets.services import DatasetRejected, dataset_create_from_upload
 
+        if dataset is not None:
+            return self._add_version(path, dataset, organization, column_map)
+        if not organization:
+            raise CommandError("Give --organization (a new dataset) or --dataset (a new version of one).")
         org = Organization.objects.filter(slug=organization).first()
         if org is None:
             raise CommandError(f"No organization with slug {organization!r}.")
@@ -49,4 +61,35 @@ class Command(BaseCommand):
         self.stderr.write(
             f"Imported {dataset.name!r} ({dataset.row_count:,} rows, {dataset.column_count} columns) into "
             f"{org.slug}: status {dataset.status}."
+        )
+
+    def _add_version(self, path, dataset_id, organization, column_map):
+        import json
+
+        from datasets.models import Dataset
+        from datasets.services import DatasetError, dataset_add_version
+
+        dataset = Dataset.objects.unscoped().select_related("organization").filter(pk=dataset_id).first()
+        if dataset is None or (organization and dataset.organization.slug != organization):
+            raise CommandError(f"No dataset {dataset_id}" + (f" in {organization}." if organization else "."))
+        if not os.path.isfile(path):
+            raise CommandError(f"{path}: no such file.")
+        try:
+            mapping = json.loads(column_map) if column_map else {}
+        except ValueError as exc:
+            raise CommandError(f"--column-map is not valid JSON: {exc}") from exc
+        if not isinstance(mapping, dict):
+            raise CommandError('--column-map must be a JSON object: {"current column": "column in the new file"}.')
+        with open(path, "rb") as fh:
+            try:
+                version = dataset_add_version(
+                    dataset=dataset, file=fh, filename=os.path.basename(path), column_map=mapping
+                )
+            except DatasetError as exc:
+                self.stderr.write(exc.describe() if exc.others else exc.message)
+                sys.exit(1)
+        self.stdout.write(str(version.number))
+        self.stderr.write(
+            f"Added version {version.number} of {dataset.name!r} ({version.row_count:,} rows, "
+            f"{version.column_count} columns)."
         )
