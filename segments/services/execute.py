@@ -15,6 +15,7 @@ from segments.models import Analysis, CustomerResult
 from segments.services.analyses import remove_analysis_files
 from segments.services.results import bulk_insert_customers
 from segments.services.summaries import chart_sample, feature_zscores, summarise
+from segments.services.timeline import apply_continuity
 from segsaas import storage
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         progress("Segmentation finished" if stage == "Done" else stage, 4 + 0.86 * max(0.0, min(float(percent), 100.0)))
 
     result = analyze(df, config, progress=engine_progress)
+    progress("Matching segments to the previous run", 90)
+    continuity = apply_continuity(analysis, result)
     feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
     del df
     progress("Saving the model and per-customer results", 91)
@@ -60,6 +63,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     storage.write_parquet(charts_rel, chart_sample(customers))
     summary = summarise(customers, result.profiles)
     summary["feature_z"] = feature_z
+    if continuity is not None:
+        summary["continuity"] = continuity
     progress("Storing customer results", 94)
     metrics = dict(result.metrics)
     metrics.setdefault("timings", {})
