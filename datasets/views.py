@@ -257,10 +257,8 @@ def _history_context(dataset) -> dict:
     """Segment shares, churn risk and LTV across the dataset's runs (line charts), when there are two runs or more."""
     if dataset.status != DatasetStatus.READY:
         return {}
-    try:
-        from segments.charts.history import history_figures
-    except ImportError:
-        return {}
+    from segments.charts.changes import history_figures
+
     return {"history_figures": history_figures(dataset)}
 
 

@@ -28,6 +28,7 @@ from segments.serializers import (
     AnalysisSerializer,
     CancelResponseSerializer,
     CustomerResultSerializer,
+    MigrationSerializer,
     PredictRequestSerializer,
     PredictResponseSerializer,
     SegmentListSerializer,
@@ -194,6 +195,27 @@ class AnalysisViewSet(
         analysis = self.get_queryset().get(pk=analysis.pk)
         body = AnalysisDetailSerializer(analysis, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
+
+    @extend_schema(
+        summary="Who moved where since another run",
+        description="Customers of this run and of an earlier run of the same dataset (any version), matched by "
+        "customer id: counts by (segment before, segment after), plus customers only in this run (`new_customers`) "
+        "or only in the other (`gone_customers`).",
+        parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True, description="The other run's id.")],
+        responses={200: MigrationSerializer, **error_responses(400, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def migration(self, request, pk=None):
+        from segments.services.timeline import MigrationError, migration
+
+        analysis = self.get_object()
+        raw = request.query_params.get("from", "")
+        if not raw.isdigit():
+            raise MigrationError("Give the other run's id: ?from=<analysis id>.", field="from")
+        before = self.get_queryset().filter(pk=int(raw)).first()
+        if before is None:
+            raise MigrationError(f"No analysis {raw} in your organization.", field="from")
+        return Response(migration(after=analysis, before=before).as_api())
 
     @extend_schema(
         summary="Re-run on the latest version",

@@ -294,3 +294,23 @@ class PredictResponseSerializer(serializers.Serializer):
     predictions = PredictionSerializer(
         many=True, required=False, help_text="Present when the request sent “records” (same order)."
     )
+
+
+class MigrationCellSerializer(serializers.Serializer):
+    from_segment = serializers.IntegerField()
+    from_name = serializers.CharField()
+    to_segment = serializers.IntegerField()
+    to_name = serializers.CharField()
+    customers = serializers.IntegerField()
+
+
+class MigrationSerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared through the fields mapping
+    to = serializers.IntegerField(help_text="This run.")
+    matrix = MigrationCellSerializer(many=True)
+    new_customers = serializers.IntegerField(help_text="Customers in this run only.")
+    gone_customers = serializers.IntegerField(help_text="Customers in the other run only.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"from": serializers.IntegerField(help_text="The earlier run."), **fields}

@@ -23,6 +23,7 @@ TABS = [
     ("profiles", "Segment Profiles", "segments:profiles"),
     ("visualizations", "Visualizations", "segments:visualizations"),
     ("insights", "Business Insights", "segments:insights"),
+    ("changes", "Changes", "segments:changes"),
 ]
 
 
@@ -426,6 +427,91 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
         ("LTV R² (held out)", m(a, "ltv", "r2", "{:.3f}"), m(b, "ltv", "r2", "{:.3f}")),
         ("NLP", "on" if a.config.get("nlp") else "off", "on" if b.config.get("nlp") else "off"),
     ]
+
+
+def _other_run(request, analysis, param="from"):
+    raw = request.GET.get(param, "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such analysis")
+    return selectors.analysis_get(organization=request.organization, analysis_id=int(raw))
+
+
+@org_required(Perm.VIEW)
+def analysis_changes(request, analysis_id: int):
+    """Who moved where between an earlier run of the same dataset and this one: counts, a Sankey chart, the
+    movers of each cell as CSV."""
+    from segments.charts import to_json
+    from segments.charts.changes import migration_sankey_figure
+    from segments.services.timeline import MigrationError, migration, migration_default_before
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    ctx = _tab_context(request, analysis, "changes")
+    before = _other_run(request, analysis) or (migration_default_before(analysis) if analysis.is_ready else None)
+    ctx.update({"before": before, "figures": {}, "error": None, "moves": None})
+    if before is not None and analysis.is_ready:
+        try:
+            moves = migration(after=analysis, before=before)
+        except MigrationError as exc:
+            ctx["error"] = exc.message
+        else:
+            ctx["moves"] = moves
+            ctx["figures"] = {"sankey": to_json(migration_sankey_figure(moves))}
+            ctx["matrix"] = _matrix_rows(moves)
+            ctx["moved"] = sum(c["customers"] for c in moves.cells if c["from_segment"] != c["to_segment"])
+    ctx["continuity"] = (analysis.summary or {}).get("continuity")
+    if ctx["continuity"]:
+        ctx["vanished"] = [
+            {"segment": s, "name": (before.profile(s) or {}).get("name", f"Segment {s}") if before else f"Segment {s}"}
+            for s in ctx["continuity"].get("vanished", [])
+        ]
+    return render(request, "segments/tab_changes.html", ctx)
+
+
+def _matrix_rows(moves) -> dict:
+    from segments.charts.palette import segment_color
+
+    before_segments = sorted(p["segment"] for p in moves.before.profiles)
+    after_segments = sorted(p["segment"] for p in moves.after.profiles)
+    counts = {(c["from_segment"], c["to_segment"]): c["customers"] for c in moves.cells}
+    return {
+        "columns": [
+            {"segment": s, "name": moves.after.profile(s)["name"], "color": segment_color(s, moves.after.color_scheme)}
+            for s in after_segments
+        ],
+        "rows": [
+            {
+                "segment": f,
+                "name": moves.before.profile(f)["name"],
+                "color": segment_color(f, moves.before.color_scheme),
+                "cells": [{"to": t, "customers": counts.get((f, t), 0), "stayed": f == t} for t in after_segments],
+            }
+            for f in before_segments
+        ],
+    }
+
+
+@org_required(Perm.EXPORT)
+def analysis_movers_csv(request, analysis_id: int):
+    from segments.services.timeline import migration_movers_csv
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    before = _other_run(request, analysis)
+    try:
+        from_segment, to_segment = int(request.GET["from_segment"]), int(request.GET["to_segment"])
+    except (KeyError, ValueError) as exc:
+        raise Http404("Name the cell: from, from_segment and to_segment") from exc
+    if before is None:
+        raise Http404("Name the earlier run: from")
+    from segments.services.timeline import MigrationError
+
+    try:
+        download = migration_movers_csv(after=analysis, before=before, from_segment=from_segment, to_segment=to_segment)
+    except MigrationError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("segments:changes", kwargs={"analysis_id": analysis.pk}))
+    return download.as_response()
 
 
 @org_required(Perm.VIEW)

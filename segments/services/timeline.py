@@ -151,6 +151,45 @@ def migration_mover_ids(*, after: Analysis, before: Analysis, from_segment: int,
     return cell["customer_id"].tolist()
 
 
+def migration_movers_csv(*, after: Analysis, before: Analysis, from_segment: int, to_segment: int):
+    """The customers who were in `from_segment` before and are in `to_segment` after, as CSV with the customers
+    export's columns (their results in the later run), streamed batch by batch (`exports.csv_export`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from exports.csv_export import csv_chunks
+    from exports.sources import iter_customer_batches, open_customers_file
+    from segsaas.storage import Download
+
+    ids = pa.array(migration_mover_ids(after=after, before=before, from_segment=from_segment, to_segment=to_segment))
+
+    def stream():
+        with open_customers_file(after) as fh:
+            batches = (
+                batch.filter(pc.fill_null(pc.is_in(batch.column("customer_id").cast(pa.string()), ids), False))
+                for batch in iter_customer_batches(fh)
+            )
+            yield from csv_chunks(b for b in batches if b.num_rows)
+
+    name = f"analysis-{after.pk}-movers-from-{before.pk}-segment-{int(from_segment)}-to-{int(to_segment)}.csv"
+    return Download(filename=name, content_type="text/csv; charset=utf-8", chunks=stream())
+
+
+def migration_default_before(analysis: Analysis) -> Analysis | None:
+    """The run a Changes tab compares with by default: the one this run re-ran, else the latest earlier finished
+    run of the same dataset."""
+    prev = previous_run(analysis)
+    if prev is not None and prev.is_ready:
+        return prev
+    return (
+        Analysis.objects.for_organization(analysis.organization)
+        .filter(dataset_id=analysis.dataset_id, job__status="succeeded", created_at__lt=analysis.created_at)
+        .exclude(pk=analysis.pk)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 # --- history --------------------------------------------------------------------------------------
 
 
