@@ -46,6 +46,7 @@ JOB_PERMISSIONS: dict[str, str] = {
     "analysis": Perm.RUN_ANALYSES,
     "export": Perm.EXPORT,
     "datasets": Perm.MANAGE_DATASETS,
+    "monitoring": Perm.MANAGE_DATASETS,
 }
 
 

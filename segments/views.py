@@ -460,6 +460,10 @@ def analysis_changes(request, analysis_id: int):
             ctx["figures"] = {"sankey": to_json(migration_sankey_figure(moves))}
             ctx["matrix"] = _matrix_rows(moves)
             ctx["moved"] = sum(c["customers"] for c in moves.cells if c["from_segment"] != c["to_segment"])
+    from monitoring.models import AnalysisSchedule, Frequency
+
+    ctx["schedule"] = AnalysisSchedule.objects.for_organization(request.organization).filter(analysis=analysis).first()
+    ctx["frequencies"] = Frequency.choices
     ctx["continuity"] = (analysis.summary or {}).get("continuity")
     if ctx["continuity"]:
         ctx["vanished"] = [

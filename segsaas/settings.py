@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "datasets",
     "segments",
     "exports",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -227,7 +228,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     )
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
+    # Re-runs whose schedule is due, and webhook deliveries whose retry is due (monitoring/tasks.py).
+    "run-due-schedules": {"task": "monitoring.tasks.run_due_schedules", "schedule": timedelta(minutes=1)},
+    "retry-webhooks": {"task": "monitoring.tasks.retry_due_deliveries", "schedule": timedelta(minutes=1)},
 }
+# Webhooks: attempts per delivery, the first retry's delay (doubling each time), the request timeout, and whether
+# endpoint URLs may resolve to private or loopback addresses (never in production: a partner's URL must not reach
+# into our own network).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Drift reports at or above this level raise an alert (dashboard, e-mail, webhook): "moderate" or "major".
+DRIFT_ALERT_LEVEL = env.str("DRIFT_ALERT_LEVEL", default="moderate")
 # Extra modules that register job handlers (the test suite adds its own kinds for the real worker).
 JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
 # A job whose heartbeat is older than this is considered dead (the worker was killed).

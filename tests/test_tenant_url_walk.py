@@ -20,6 +20,7 @@ KWARG_MODELS = {
     "dataset_id": "datasets.Dataset",
     "analysis_id": "segments.Analysis",
     "export_id": "exports.Export",
+    "endpoint_id": "monitoring.WebhookEndpoint",
 }
 # DRF routers name the object `pk`: the model is the viewset's.
 # URL names (or prefixes) that carry no tenant data, with the reason.
@@ -133,7 +134,13 @@ def _make_export(org, user):
     return model.objects.for_organization(org).create(analysis=analysis, format="csv")
 
 
+def _make_endpoint(org, user):
+    model = apps.get_model("monitoring.WebhookEndpoint")
+    return model.objects.for_organization(org).create(url="https://globex.example/hook", secret="s", events=[])
+
+
 OBJECT_FACTORIES = {
+    "monitoring.WebhookEndpoint": _make_endpoint,
     "accounts.Invitation": _make_invitation,
     "accounts.OrganizationAPIKey": _make_api_key,
     "jobs.Job": _make_job,
