@@ -85,6 +85,9 @@ class AlertSubscription(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="uniq_alert_subscription")]
 
+    def __str__(self) -> str:
+        return f"drift alerts for user {self.user_id}"
+
 
 class WebhookEvent(models.TextChoices):
     ANALYSIS_SUCCEEDED = "analysis.succeeded", "Analysis succeeded"

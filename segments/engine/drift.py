@@ -74,6 +74,16 @@ def psi_categorical(old, new) -> float:
     return _psi(old_c.reindex(cats, fill_value=0).to_numpy(), new_c.reindex(cats, fill_value=0).to_numpy())
 
 
+def _days(values):
+    """Dates as days since 1970 (NaN where missing or unreadable)."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(pd.Series(values), errors="coerce")
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    return (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86_400
+
+
 def feature_drift(old_frame, new_frame, columns: dict[str, str]) -> list[dict]:
     """[{column, kind, psi, level}] for `columns` ({column: "numeric" | "categorical" | "date"}) present in both
     tables, largest drift first."""
@@ -85,15 +95,7 @@ def feature_drift(old_frame, new_frame, columns: dict[str, str]) -> list[dict]:
             continue
         old, new = old_frame[column], new_frame[column]
         if kind == "date":
-            epoch = pd.Timestamp("1970-01-01")
-
-            def days(values):
-                stamps = pd.to_datetime(pd.Series(values), errors="coerce")
-                if getattr(stamps.dt, "tz", None) is not None:
-                    stamps = stamps.dt.tz_localize(None)
-                return (stamps - epoch).dt.total_seconds() / 86_400
-
-            value = psi_numeric(days(old), days(new))
+            value = psi_numeric(_days(old), _days(new))
         elif kind == "numeric":
             value = psi_numeric(pd.to_numeric(old, errors="coerce"), pd.to_numeric(new, errors="coerce"))
         else:
