@@ -175,7 +175,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         "against the version before it.",
         responses={200: DatasetVersionSerializer(many=True), **error_responses(404)},
     )
-    @action(detail=True, methods=["get"], url_path="versions")
+    @action(detail=True, methods=["get"], url_path="versions", pagination_class=None)
     def versions(self, request, pk=None):
         from datasets.versions import version_latest
 

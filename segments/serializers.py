@@ -35,7 +35,9 @@ class AnalysisSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The version of the dataset it read.",
     )
-    rerun_of = serializers.PrimaryKeyRelatedField(read_only=True)
+    rerun_of = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The run this one re-ran (its segments are matched to it)."
+    )
 
     class Meta:
         model = Analysis
