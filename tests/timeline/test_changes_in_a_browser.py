@@ -1,5 +1,6 @@
-"""In Debian's Chromium: the Changes tab draws its Sankey chart (the vendored Plotly bundle has the sankey trace)
-and the dataset page lists the versions and draws the history line charts."""
+"""In Debian's Chromium: the Changes tab draws its Sankey chart (the vendored Plotly bundle has the sankey trace),
+the dataset page lists the versions and draws the history line charts, the dashboard shows the drift alert and the
+Monitoring page the schedule."""
 
 from pathlib import Path
 
@@ -26,8 +27,12 @@ def test_changes_tab_and_dataset_history_render(
     first, second, _ = months
     dataset = upload_frame(month(first))
     run1 = first_run(dataset)
-    add_version(dataset, month(second, seed=1))
-    run2 = rerun(run1)
+    version = add_version(dataset, month(second, seed=1))
+    run2 = rerun(run1)  # its segment changes against run 1 are an alert (shares moved by 10 points)
+    from monitoring.services import drift_for_version, schedule_save
+
+    drift_for_version(version)
+    schedule_save(analysis=run1, frequency="monthly")
     page = chromium.new_page(viewport={"width": 1366, "height": 900})
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -48,4 +53,10 @@ def test_changes_tab_and_dataset_history_render(
         page.locator(f"[data-testid=chart-history-{key}] .main-svg").first.wait_for(state="attached", timeout=15_000)
     page.locator("#versions").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "dataset-versions-history.png"), full_page=True)
+    page.goto(f"{base}/")
+    assert page.locator("[data-testid=drift-alerts] [data-testid=drift-report]").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "dashboard-drift-alert.png"), full_page=True)
+    page.goto(f"{base}/monitoring/")
+    assert page.locator("[data-testid=schedules] tbody tr").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)
     assert errors == []
