@@ -114,6 +114,12 @@ class DatasetVersion(models.Model):
     # Against the previous version: {"added": [...], "removed": [...], "retyped": [{column, from, to}],
     # "mapped": {old: new}}
     schema_changes = models.JSONField(default=dict, blank=True)
+    # A large file is converted and profiled in a `datasets.version` job: processing until then; failed (with the
+    # reason) when the job refused it. Only ready versions are analysed.
+    status = models.CharField(max_length=12, choices=DatasetStatus.choices, default=DatasetStatus.READY)
+    error = models.TextField(blank=True)
+    column_map = models.JSONField(default=dict, blank=True)  # {current column: column in the new file}
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -137,6 +137,13 @@ class DatasetVersionUploadSerializer(serializers.Serializer):
 
 class DatasetVersionSerializer(serializers.Serializer):
     number = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=["processing", "ready", "failed"],
+        read_only=True,
+        help_text="Large files are processed in the background: poll the versions until ready (or failed, with "
+        "`error`).",
+    )
+    error = serializers.CharField(read_only=True)
     original_filename = serializers.CharField(read_only=True)
     row_count = serializers.IntegerField(read_only=True)
     column_count = serializers.IntegerField(read_only=True)

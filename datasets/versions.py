@@ -116,7 +116,12 @@ def version_ensure_first(dataset: Dataset) -> DatasetVersion:
 
 
 def version_latest(dataset: Dataset) -> DatasetVersion | None:
-    version = DatasetVersion.objects.for_organization(dataset.organization).filter(dataset=dataset).first()
+    """The latest ready version (the one the dataset's own fields describe)."""
+    version = (
+        DatasetVersion.objects.for_organization(dataset.organization)
+        .filter(dataset=dataset, status=DatasetStatus.READY)
+        .first()
+    )
     if version is None and dataset.status == DatasetStatus.READY:
         version = version_ensure_first(dataset)
     return version
@@ -127,71 +132,138 @@ def version_dir(dataset: Dataset, number: int) -> str:
 
 
 def dataset_add_version(
-    *, dataset: Dataset, file, uploaded_by=None, filename: str | None = None, column_map: dict | None = None
+    *,
+    dataset: Dataset,
+    file,
+    uploaded_by=None,
+    filename: str | None = None,
+    column_map: dict | None = None,
+    background: bool | None = None,
 ) -> DatasetVersion:
-    """Validate, convert and profile `file` as the dataset's next version (see the module's docstring).
-    Raises DatasetRejected / DatasetError (nothing stored) when the file or its columns cannot be used."""
+    """Validate `file` as the dataset's next version and store it; convert, profile and compare its columns in this
+    request, or (large files, or `background=True`) in a `datasets.version` job. Raises DatasetRejected /
+    DatasetError (nothing stored) when the file or its columns cannot be used; a job that refuses it marks the
+    version failed with the reason (see the module's docstring)."""
     import os
 
-    import pyarrow.parquet as pq
-
-    from datasets.conversion import convert_upload
-    from datasets.profiling import profile_parquet
-    from datasets.services import _file_size, _info_dict
+    from datasets.services import _file_size, _info_dict, inline_max_bytes, inline_max_rows
 
     if dataset.status != DatasetStatus.READY:
         raise DatasetError(
             f"Dataset “{dataset.name}” is {dataset.status}; a new version can be added once it is ready.",
             field="dataset",
         )
+    versions = DatasetVersion.objects.for_organization(dataset.organization).filter(dataset=dataset)
+    if versions.filter(status=DatasetStatus.PROCESSING).exists():
+        raise DatasetError(
+            f"A version of “{dataset.name}” is still being processed; add the next one when it is ready.",
+            field="file",
+        )
     previous = version_latest(dataset)
     filename = filename if filename is not None else os.path.basename(getattr(file, "name", "") or "")
     info = validate_upload(file, filename=filename, size=_file_size(file), organization=dataset.organization)
     column_map = _check_column_map(column_map or {}, previous.column_names, info.header)
-    number = previous.number + 1
+    if background is None:
+        background = info.size > inline_max_bytes() or info.row_count > inline_max_rows()
+    number = max(previous.number, max(versions.values_list("number", flat=True), default=0)) + 1
     directory = version_dir(dataset, number)
     try:
         file.seek(0)
         original = files.save(f"{directory}/{storage.ORIGINAL_NAMES[info.kind]}", file)
-        data_name = f"{directory}/{storage.DATA_NAME}"
-        with files.local_copy(original) as source, files.local_target(data_name) as target:
-            convert_upload(source, _info_dict(info), target, progress=None)
-            if column_map:
-                table = pq.read_table(target)
-                renames = {new: old for old, new in column_map.items()}
-                table = table.rename_columns([renames.get(c, c) for c in table.column_names])
-                pq.write_table(table, target)
-            profile = profile_parquet(target)
-        profile["upload"] = _info_dict(info)
-        schema = [{"name": c["name"], "type": c["stored_type"]} for c in profile["columns"]]
-        changes = schema_changes(
-            previous.schema,
-            schema,
-            roles=dataset.roles or {},
-            behaviour=dataset.behaviour_roles or {},
-            column_map=column_map,
-        )
         with transaction.atomic():
             version = DatasetVersion.objects.for_organization(dataset.organization).create(
                 dataset=dataset,
                 number=number,
+                status=DatasetStatus.PROCESSING,
                 original_file=original,
                 original_filename=info.display_name[:255],
-                data_file=data_name,
                 file_size=info.size,
-                row_count=profile["row_count"],
-                column_count=profile["column_count"],
-                schema=schema,
-                profile=profile,
-                schema_changes=changes,
+                row_count=info.row_count,
+                column_count=len(info.header),
+                schema=[{"name": h, "type": "text"} for h in info.header],
+                profile={"upload": _info_dict(info)},
+                column_map=column_map,
                 uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None,
             )
-            _switch_dataset_to(dataset, version)
+            if background:
+                from jobs.services import job_create
+
+                version.job = job_create(
+                    organization=dataset.organization,
+                    kind=VERSION_JOB_KIND,
+                    params={"version_id": version.pk, "dataset_id": dataset.pk, "storage_dir": directory},
+                    created_by=uploaded_by,
+                )
+                version.save(update_fields=["job"])
+        if not background:
+            version_process(version)
     except BaseException:
         files.delete_tree(directory)
+        DatasetVersion.objects.for_organization(dataset.organization).filter(dataset=dataset, number=number).delete()
         raise
-    transaction.on_commit(lambda: _version_ready(version))
     return version
+
+
+VERSION_JOB_KIND = "datasets.version"
+
+
+def version_process(version: DatasetVersion, *, progress=None) -> DatasetVersion:
+    """Convert and profile a stored new version, compare its columns with the latest ready version and switch the
+    dataset to it. Raises DatasetRejected naming the column that cannot be carried over."""
+    import pyarrow.parquet as pq
+
+    from datasets.conversion import convert_upload
+    from datasets.profiling import profile_parquet
+
+    progress = progress or (lambda stage, pct: None)
+    dataset = Dataset.objects.for_organization(version.organization).get(pk=version.dataset_id)
+    previous = version_latest(dataset)
+    info = version.profile["upload"]
+    data_name = f"{version_dir(dataset, version.number)}/{storage.DATA_NAME}"
+    progress("Reading rows", 5)
+    with files.local_copy(version.original_file) as source, files.local_target(data_name) as target:
+        convert_upload(source, info, target, progress=progress)
+        if version.column_map:
+            table = pq.read_table(target)
+            renames = {new: old for old, new in version.column_map.items()}
+            table = table.rename_columns([renames.get(c, c) for c in table.column_names])
+            pq.write_table(table, target)
+        profile = profile_parquet(target, progress=progress)
+    profile["upload"] = info
+    schema = [{"name": c["name"], "type": c["stored_type"]} for c in profile["columns"]]
+    changes = schema_changes(
+        previous.schema,
+        schema,
+        roles=dataset.roles or {},
+        behaviour=dataset.behaviour_roles or {},
+        column_map=version.column_map,
+    )
+    version.data_file = data_name
+    version.row_count = profile["row_count"]
+    version.column_count = profile["column_count"]
+    version.schema = schema
+    version.profile = profile
+    version.schema_changes = changes
+    version.status = DatasetStatus.READY
+    with transaction.atomic():
+        version.save()
+        _switch_dataset_to(dataset, version)
+    transaction.on_commit(lambda: _version_ready(version))
+    progress("Done", 100)
+    return version
+
+
+def version_on_job_fail(job) -> None:
+    """A refused or cancelled large version: its files go, its row stays as failed with the reason."""
+    version = DatasetVersion.objects.for_organization(job.organization).filter(pk=job.params.get("version_id")).first()
+    directory = job.params.get("storage_dir") or ""
+    if directory.startswith(f"org-{job.organization_id}/datasets/"):
+        files.delete_tree(directory)
+    if version is not None:
+        reason = job.error or ("Cancelled before it finished." if job.status == "cancelled" else "Processing failed.")
+        DatasetVersion.objects.for_organization(job.organization).filter(pk=version.pk).update(
+            status=DatasetStatus.FAILED, error=reason, original_file="", data_file=""
+        )
 
 
 def _switch_dataset_to(dataset: Dataset, version: DatasetVersion) -> None:
@@ -233,10 +305,8 @@ def _switch_dataset_to(dataset: Dataset, version: DatasetVersion) -> None:
 
 def _version_ready(version: DatasetVersion) -> None:
     """After the version is committed: tell whoever listens (webhooks, schedules that run on every new version)."""
-    try:
-        from monitoring.services import on_version_ready
-    except ImportError:  # pragma: no cover - monitoring is an installed app
-        return
+    from monitoring.services import on_version_ready
+
     try:
         on_version_ready(version)
     except Exception:  # noqa: BLE001 - the version is stored; a failed notification must not undo it

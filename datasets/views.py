@@ -165,7 +165,10 @@ def _versions_context(dataset, version_error=None) -> dict:
     if dataset.status != DatasetStatus.READY:
         return {"versions": [], "version_error": version_error}
     version_latest(dataset)
-    return {"versions": list(dataset.versions.select_related("uploaded_by")), "version_error": version_error}
+    return {
+        "versions": list(dataset.versions.select_related("uploaded_by", "job")),
+        "version_error": version_error,
+    }
 
 
 def _parse_column_map(text: str) -> dict:
@@ -209,9 +212,13 @@ def dataset_add_version(request, dataset_id: int):
         except services.DatasetError as exc:
             error = exc.describe() if exc.others else exc.message
         else:
-            messages.success(
-                request, f"Version {version.number} added: {version.row_count:,} rows, {version.column_count} columns."
-            )
+            if version.status == DatasetStatus.PROCESSING:
+                messages.success(request, f"Version {version.number} is being processed ({version.row_count:,} rows).")
+            else:
+                messages.success(
+                    request,
+                    f"Version {version.number} added: {version.row_count:,} rows, {version.column_count} columns.",
+                )
             return redirect(reverse("datasets:detail", args=[dataset.pk]) + "#versions")
     dataset.refresh_from_db()
     return render(request, "datasets/detail.html", _detail_context(request, dataset, version_error=error), status=400)

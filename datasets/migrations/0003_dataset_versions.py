@@ -30,6 +30,7 @@ def existing_datasets_become_version_1(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('jobs', '0001_initial'),
         ('accounts', '0001_initial'),
         ('datasets', '0002_storage_key_unique_per_organization'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -50,6 +51,10 @@ class Migration(migrations.Migration):
                 ('schema', models.JSONField(blank=True, default=list)),
                 ('profile', models.JSONField(blank=True, default=dict)),
                 ('schema_changes', models.JSONField(blank=True, default=dict)),
+                ('status', models.CharField(choices=[('processing', 'Processing'), ('ready', 'Ready'), ('failed', 'Failed')], default='ready', max_length=12)),
+                ('error', models.TextField(blank=True)),
+                ('column_map', models.JSONField(blank=True, default=dict)),
+                ('job', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='datasets.dataset')),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),

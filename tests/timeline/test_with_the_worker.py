@@ -68,3 +68,30 @@ def test_new_version_reruns_by_itself_and_partners_get_signed_events(worker, peo
     rerun.refresh_from_db()
     assert rerun.summary["continuity"]["previous_analysis"] == run1.pk
     assert len(expected) == 6
+
+
+def test_a_large_version_is_processed_by_the_worker_and_a_refused_one_is_marked_with_the_column(
+    worker, people, months, upload_frame, add_version, settings, client_for
+):
+    from datasets.models import DatasetVersion
+
+    first, second, _ = months
+    dataset = upload_frame(month(first))
+    settings.DATASETS_INLINE_MAX_BYTES = 100  # so these files take the job path
+    version = add_version(dataset, month(second, seed=1))
+    assert version.status == "processing" and version.job is not None
+    page = client_for(people.alice, people.acme).get(f"/datasets/{dataset.pk}/").content.decode()
+    assert 'data-testid="job-progress"' in page
+    assert wait_for_job(version.job).status == "succeeded"
+    version.refresh_from_db()
+    dataset.refresh_from_db()
+    assert version.status == "ready" and version.row_count == 148 and dataset.data_file.name == version.data_file
+    refused = add_version(dataset, month(second).drop(columns=["spend"]), filename="month-3.csv")
+    job = wait_for_job(refused.job)
+    assert job.status == "failed" and "'spend'" in job.error
+    refused = DatasetVersion.objects.for_organization(people.acme).get(pk=refused.pk)
+    assert refused.status == "failed" and "'spend'" in refused.error and refused.data_file == ""
+    dataset.refresh_from_db()
+    assert dataset.data_file.name == version.data_file  # the dataset stays on the last good version
+    page = client_for(people.alice, people.acme).get(f"/datasets/{dataset.pk}/").content.decode()
+    assert 'data-testid="version-failed"' in page
