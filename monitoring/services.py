@@ -76,7 +76,8 @@ def schedule_save(*, analysis, frequency: str, enabled: bool = True, actor=None)
     now = timezone.now()
     schedule = AnalysisSchedule.objects.for_organization(analysis.organization).filter(analysis=analysis).first()
     if schedule is None:
-        schedule = AnalysisSchedule(organization=analysis.organization, analysis=analysis, created_by=actor)
+        user = actor if getattr(actor, "pk", None) else None  # an API key acts for nobody in particular
+        schedule = AnalysisSchedule(organization=analysis.organization, analysis=analysis, created_by=user)
     changed = schedule.frequency != frequency or not schedule.pk or schedule.enabled != enabled
     schedule.frequency, schedule.enabled = frequency, bool(enabled)
     if changed:
@@ -169,7 +170,10 @@ def endpoint_create(*, organization, url: str, events: list[str], actor=None) ->
         )
     url = check_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
     endpoint = WebhookEndpoint.objects.for_organization(organization).create(
-        url=url, secret=new_secret(), events=sorted(set(events)), created_by=actor
+        url=url,
+        secret=new_secret(),
+        events=sorted(set(events)),
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     if actor is not None:
         from accounts.services import audit

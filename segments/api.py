@@ -31,6 +31,8 @@ from segments.serializers import (
     MigrationSerializer,
     PredictRequestSerializer,
     PredictResponseSerializer,
+    ScheduleRequestSerializer,
+    ScheduleSerializer,
     SegmentListSerializer,
     progress_of,
 )
@@ -83,6 +85,9 @@ class AnalysisViewSet(
         "create": Perm.RUN_ANALYSES,
         "cancel": Perm.RUN_ANALYSES,
         "rerun": Perm.RUN_ANALYSES,
+        "schedule": Perm.VIEW,
+        "schedule_update": Perm.RUN_ANALYSES,
+        "schedule_delete": Perm.RUN_ANALYSES,
         "migration": Perm.VIEW,
         "destroy": Perm.RUN_ANALYSES,
         "predict": Perm.PREDICT,
@@ -216,6 +221,59 @@ class AnalysisViewSet(
         if before is None:
             raise MigrationError(f"No analysis {raw} in your organization.", field="from")
         return Response(migration(after=analysis, before=before).as_api())
+
+    @extend_schema(
+        summary="The analysis's re-run schedule",
+        description="How often the analysis is re-run on its dataset's latest version (daily, weekly, monthly, or "
+        "on every new version), when it last ran (and which run that started) and when it runs next.",
+        responses={200: ScheduleSerializer, **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"])
+    def schedule(self, request, pk=None):
+        from monitoring.models import AnalysisSchedule
+
+        analysis = self.get_object()
+        found = AnalysisSchedule.objects.for_organization(self._organization()).filter(analysis=analysis).first()
+        if found is None:
+            return error_response(
+                "not_scheduled", f"Analysis {analysis.pk} has no schedule.", {}, http_status=status.HTTP_404_NOT_FOUND
+            )
+        return Response(ScheduleSerializer(found).data)
+
+    @extend_schema(
+        summary="Set the re-run schedule",
+        request=ScheduleRequestSerializer,
+        responses={200: ScheduleSerializer, **error_responses(400, 404)},
+    )
+    @schedule.mapping.put
+    def schedule_update(self, request, pk=None):
+        from monitoring.services import schedule_save
+
+        analysis = self.get_object()
+        form = ScheduleRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        saved = schedule_save(
+            analysis=analysis,
+            frequency=form.validated_data["frequency"],
+            enabled=form.validated_data["enabled"],
+            actor=request.user,
+        )
+        return Response(ScheduleSerializer(saved).data)
+
+    @extend_schema(
+        summary="Remove the re-run schedule",
+        responses={204: OpenApiResponse(description="Removed."), **error_responses(404)},
+    )
+    @schedule.mapping.delete
+    def schedule_delete(self, request, pk=None):
+        from monitoring.models import AnalysisSchedule
+        from monitoring.services import schedule_delete
+
+        analysis = self.get_object()
+        found = AnalysisSchedule.objects.for_organization(self._organization()).filter(analysis=analysis).first()
+        if found is not None:
+            schedule_delete(schedule=found, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Re-run on the latest version",

@@ -316,3 +316,27 @@ class MigrationSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         return {"from": serializers.IntegerField(help_text="The earlier run."), **fields}
+
+
+def _frequencies():
+    from monitoring.models import Frequency
+
+    return Frequency.choices
+
+
+FREQUENCIES = _frequencies()
+
+
+class ScheduleRequestSerializer(serializers.Serializer):
+    frequency = serializers.ChoiceField(choices=FREQUENCIES)
+    enabled = serializers.BooleanField(default=True)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField(source="analysis_id")
+    frequency = serializers.ChoiceField(choices=FREQUENCIES)
+    enabled = serializers.BooleanField()
+    last_run_at = serializers.DateTimeField(allow_null=True)
+    last_analysis = serializers.IntegerField(source="last_analysis_id", allow_null=True)
+    next_run_at = serializers.DateTimeField(allow_null=True, help_text="null: on the dataset's next version only.")
+    last_error = serializers.CharField()

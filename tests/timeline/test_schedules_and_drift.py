@@ -164,3 +164,22 @@ def test_segment_share_changes_after_a_rerun_are_reported(
     assert low["share_after"] == pytest.approx(43 / 148, abs=1e-4)  # 38 stayed + 5 came from the high group
     assert low["level"] == "major" and report.alert
     assert len(mailoutbox) == 1 and "share 40" in mailoutbox[0].body
+
+
+def test_schedule_api_reads_sets_and_removes(months, upload_frame, first_run, partner, people):
+    dataset = upload_frame(month(months[0]))
+    run1 = first_run(dataset)
+    url = f"/api/v1/analyses/{run1.pk}/schedule/"
+    client = partner()
+    assert client.get(url).status_code == 404
+    answer = client.put(url, {"frequency": "weekly"}, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["frequency"] == "weekly" and answer.json()["next_run_at"] and answer.json()["enabled"]
+    assert client.get(url).json()["analysis"] == run1.pk
+    bad = client.put(url, {"frequency": "hourly"}, content_type="application/json")
+    assert bad.status_code == 400 and "frequency" in bad.json()["error"]["details"]
+    read_only = partner(scopes=["read"])
+    assert read_only.get(url).status_code == 200
+    assert read_only.put(url, {"frequency": "daily"}, content_type="application/json").status_code == 403
+    assert partner(org=people.globex).get(url).status_code == 404
+    assert client.delete(url).status_code == 204 and client.get(url).status_code == 404
