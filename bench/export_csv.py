@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from procs import bench_env, start_gunicorn, status_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path("/tmp/segsaas-bench-export")
 
@@ -84,51 +86,16 @@ print(json.dumps({"big": big, "small": little, "session": session.session_key}))
 """
 
 
-def _env() -> dict:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "segsaas.settings",
-            "SEGSAAS_VAR_DIR": str(WORK / "var"),
-            "MEDIA_ROOT": str(WORK / "media"),
-            "CELERY_BROKER_DIR": str(WORK / "broker"),
-            "DATABASE_URL": f"sqlite:///{WORK / 'bench.sqlite3'}",
-            "CELERY_BROKER_URL": "filesystem://",
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
-            "DEBUG": "0",
-        }
-    )
-    return env
-
-
-def _status(pid: int, key: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _worker_pid(master: int, timeout: float = 30) -> int:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn started no worker")
-
-
 def _stream(port: int, path: str, session: str, pid: int) -> dict:
     samples: list[float] = []
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            samples.append(_status(pid, "VmRSS"))
+            samples.append(status_mb(pid, "VmRSS"))
             time.sleep(0.1)
 
-    rss_before, hwm_before = _status(pid, "VmRSS"), _status(pid, "VmHWM")
+    rss_before, hwm_before = status_mb(pid, "VmRSS"), status_mb(pid, "VmHWM")
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
@@ -162,8 +129,8 @@ def _stream(port: int, path: str, session: str, pid: int) -> dict:
         "rss_before_mb": rss_before,
         "rss_min_mb": min(samples or [rss_before]),
         "rss_max_mb": max(samples or [rss_before]),
-        "peak_growth_mb": _status(pid, "VmHWM") - hwm_before,
-        "hwm_after_mb": _status(pid, "VmHWM"),
+        "peak_growth_mb": status_mb(pid, "VmHWM") - hwm_before,
+        "hwm_after_mb": status_mb(pid, "VmHWM"),
     }
 
 
@@ -176,7 +143,7 @@ def main() -> None:
 
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "var").mkdir(parents=True)
-    env = _env()
+    env = bench_env(WORK)
     py = str(ROOT / ".venv/bin/python")
     subprocess.run([py, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     print(
@@ -193,34 +160,8 @@ def main() -> None:
     ).stdout
     ids = json.loads(out.strip().splitlines()[-1])
 
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "segsaas.wsgi",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--timeout",
-            "900",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    server, pid = start_gunicorn(env, args.port, timeout=900)
     try:
-        pid = _worker_pid(server.pid)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status in (200, 503):
-                    break
-            except OSError:
-                time.sleep(0.3)
         # Warm-up: imports (pyarrow, the views) and the first query happen before measuring.
         _stream(args.port, f"/reports/analyses/{ids['small']}/download/?format=csv&segment=0", ids["session"], pid)
         results = {}

@@ -26,13 +26,14 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from pathlib import Path
+
+from procs import bench_env, free_port, start_gunicorn, status_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path("/tmp/segsaas-bench-s3")
@@ -84,54 +85,6 @@ print(json.dumps({"big": big.pk, "key": key, "session": session.session_key}))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(endpoint: str) -> dict:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "segsaas.settings",
-            "SEGSAAS_VAR_DIR": str(WORK / "var"),
-            "MEDIA_ROOT": str(WORK / "media"),
-            "CELERY_BROKER_DIR": str(WORK / "broker"),
-            "DATABASE_URL": f"sqlite:///{WORK / 'bench.sqlite3'}",
-            "CELERY_BROKER_URL": "filesystem://",
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "WARNING",
-            "DEBUG": "0",
-            "STORAGE_BACKEND": "s3",
-            "AWS_S3_ENDPOINT_URL": endpoint,
-            "AWS_STORAGE_BUCKET_NAME": BUCKET,
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench-secret",
-            "AWS_S3_REGION_NAME": "us-east-1",
-            "STORAGE_SIGNED_URLS": "0",
-        }
-    )
-    return env
-
-
-def _status(pid: int, key: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _worker_pid(master: int, timeout: float = 30) -> int:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn started no worker")
-
-
 def _measured(pid: int, request) -> dict:
     """Run `request()` (returns (status, bytes moved)) while sampling the worker's RSS."""
     samples: list[float] = []
@@ -139,10 +92,10 @@ def _measured(pid: int, request) -> dict:
 
     def sample():
         while not done.is_set():
-            samples.append(_status(pid, "VmRSS"))
+            samples.append(status_mb(pid, "VmRSS"))
             time.sleep(0.1)
 
-    before = _status(pid, "VmRSS")
+    before = status_mb(pid, "VmRSS")
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
@@ -208,7 +161,7 @@ def main() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "var").mkdir(parents=True)
     py = str(ROOT / ".venv/bin/python")
-    s3_port = _free_port()
+    s3_port = free_port()
     moto = subprocess.Popen(
         [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
         stdout=subprocess.DEVNULL,
@@ -236,7 +189,16 @@ def main() -> None:
                 if time.time() > deadline:
                     raise
                 time.sleep(0.3)
-        env = _env(endpoint)
+        env = bench_env(
+            WORK,
+            STORAGE_BACKEND="s3",
+            AWS_S3_ENDPOINT_URL=endpoint,
+            AWS_STORAGE_BUCKET_NAME=BUCKET,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench-secret",
+            AWS_S3_REGION_NAME="us-east-1",
+            STORAGE_SIGNED_URLS="0",
+        )
         subprocess.run([py, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
         print(
             f"Setting up: a {args.rows:,}-row CSV and a {args.rows:,}-customer analysis in the bucket ...", flush=True
@@ -254,33 +216,7 @@ def main() -> None:
         ).stdout
         ids = json.loads(out.strip().splitlines()[-1])
 
-        server = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "segsaas.wsgi",
-                "--workers",
-                "1",
-                "--bind",
-                f"127.0.0.1:{args.port}",
-                "--timeout",
-                "1800",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        pid = _worker_pid(server.pid)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status in (200, 503):
-                    break
-            except OSError:
-                time.sleep(0.3)
+        server, pid = start_gunicorn(env, args.port, timeout=1800)
         # Warm-up: imports (pyarrow, boto3, the views) and pyarrow's memory pool happen before measuring.
         _download(args.port, f"/reports/analyses/{ids['big']}/download/?format=csv&segment=0", ids["session"])
 

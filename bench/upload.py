@@ -33,6 +33,8 @@ import time
 import uuid
 from pathlib import Path
 
+from procs import bench_env, reset_peak, status_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path("/tmp/segsaas-bench-upload")
 
@@ -87,45 +89,8 @@ for start in range(0, rows, 100_000):
     subprocess.run([sys.executable, "-c", code, str(rows), str(path)], check=True)
 
 
-def _env() -> dict:
-    env = dict(os.environ)
-    env.update(
-        SEGSAAS_VAR_DIR=str(WORK / "var"),
-        MEDIA_ROOT=str(WORK / "media"),
-        CELERY_BROKER_DIR=str(WORK / "broker"),
-        DATABASE_URL=f"sqlite:///{WORK / 'var' / 'bench.sqlite3'}",
-        CELERY_BROKER_URL="filesystem://",
-        DJANGO_SETTINGS_MODULE="segsaas.settings",
-        PYTHONUNBUFFERED="1",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def _hwm_mb(pid: int | str = "self") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_hwm(pid: int | str = "self") -> bool:
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def _rss_mb(pid: int | str = "self") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def _setup_django():
-    for key, value in _env().items():
+    for key, value in bench_env(WORK, DATABASE_URL=f"sqlite:///{WORK / 'var' / 'bench.sqlite3'}").items():
         os.environ[key] = value
     sys.path.insert(0, str(ROOT))
     import django
@@ -229,7 +194,7 @@ def main() -> None:
     (WORK / "var").mkdir(parents=True)
     user, org = _setup_django()
     session_key = _session_for(user, org)
-    env = _env()
+    env = bench_env(WORK, DATABASE_URL=f"sqlite:///{WORK / 'var' / 'bench.sqlite3'}")
     results = {}
 
     # 1. The web process.
@@ -248,10 +213,10 @@ def main() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
         conn.request("GET", "/datasets/upload/", headers={"Cookie": f"sessionid={session_key}"})
         conn.getresponse().read()
-        idle_peak = _hwm_mb(server.pid)
-        idle_rss = _rss_mb(server.pid)
+        idle_peak = status_mb(server.pid, "VmHWM")
+        idle_rss = status_mb(server.pid, "VmRSS")
         status, body, seconds = _stream_upload(args.port, csv_path, session_key)
-        peak = _hwm_mb(server.pid)
+        peak = status_mb(server.pid, "VmHWM")
         print(
             f"\n1. Web process (runserver, pid {server.pid}): HTTP {status} in {seconds:.1f} s "
             f"({args.rows / seconds:,.0f} rows/s incl. transfer)"
@@ -307,16 +272,16 @@ def main() -> None:
             job.refresh_from_db()
             if worker_idle_peak is None:
                 # Imports done before the job starts: the worker's peak just before running is its baseline.
-                worker_idle_peak = _hwm_mb(worker.pid)
+                worker_idle_peak = status_mb(worker.pid, "VmHWM")
             if job.status == "running" and started is None:
                 started = time.perf_counter()
             if job.status in FINISHED_STATUSES:
                 break
             if job.status == "queued":
-                worker_idle_peak = _hwm_mb(worker.pid)
+                worker_idle_peak = status_mb(worker.pid, "VmHWM")
             time.sleep(0.2)
         job_seconds = (job.finished_at - job.started_at).total_seconds()
-        worker_peak = _hwm_mb(worker.pid)
+        worker_peak = status_mb(worker.pid, "VmHWM")
         dataset.refresh_from_db()
         print(
             f"\n2. Job path (celery --pool solo, pid {worker.pid}): {job.status} in {job_seconds:.1f} s "
@@ -344,15 +309,15 @@ def main() -> None:
 
         from datasets.services import dataset_create_from_upload
 
-        _reset_hwm()
-        base = _hwm_mb()
+        reset_peak()
+        base = status_mb("self", "VmHWM")
         t = time.perf_counter()
         with open(csv_path, "rb") as fh:
             dataset = dataset_create_from_upload(
                 organization=org, uploaded_by=user, file=fh, filename=csv_path.name, background=False
             )
         seconds = time.perf_counter() - t
-        peak = _hwm_mb()
+        peak = status_mb("self", "VmHWM")
         print(
             f"\n3. Inline service (this process): validate + store + convert + profile in {seconds:.1f} s "
             f"({args.rows / seconds:,.0f} rows/s); peak {base:.0f} MB -> {peak:.0f} MB: growth {peak - base:.1f} MB"

@@ -69,6 +69,7 @@ def add_segment_bubbles(
         **({"obstacles": list(obstacles)} if obstacles else {}),
     )
     for p, label, position in zip(segs, labels, positions, strict=True):
+        diameter = _bubble_diameter(p["size"], biggest, max_px, min_px)
         marker = {
             "size": [p["size"]],
             "sizemode": "area",
@@ -79,14 +80,15 @@ def add_segment_bubbles(
         }
         if opacity is not None:
             marker["opacity"] = opacity
+        callout = isinstance(position, tuple)
         fig.add_trace(
             go.Scatter(
                 x=[p["avg_churn_risk"] * 100],
                 y=[p["avg_ltv"]],
                 name=p["name"],
-                mode="markers+text",
-                text=[label],
-                textposition=position,
+                mode="markers" if callout else "markers+text",
+                text=None if callout else [label],
+                textposition=None if callout else position,
                 textfont={"size": 11},
                 cliponaxis=False,
                 marker=marker,
@@ -94,6 +96,23 @@ def add_segment_bubbles(
                 hovertemplate=hovertemplate(p),
             )
         )
+        if callout:
+            # Crowded bubbles: the name a little further out, with a thin line to its bubble.
+            fig.add_annotation(
+                x=p["avg_churn_risk"] * 100,
+                y=p["avg_ltv"],
+                text=label,
+                ax=position[0],
+                ay=position[1],
+                axref="pixel",
+                ayref="pixel",
+                showarrow=True,
+                arrowhead=0,
+                arrowwidth=1,
+                arrowcolor="#adb5bd",
+                standoff=diameter / 2,
+                font={"size": 11},
+            )
 
 
 def money_ticks(top: float, n: int = 5) -> dict:
@@ -104,11 +123,22 @@ def money_ticks(top: float, n: int = 5) -> dict:
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     values = [i * step for i in range(int(top // step) + 1)]
-    return {"tickmode": "array", "tickvals": values, "ticktext": [money(v) for v in values]}
+    whole = step >= 1 and float(step).is_integer()
+    return {"tickmode": "array", "tickvals": values, "ticktext": [fmt.money(v, CURRENCY, whole=whole) for v in values]}
+
+
+# Legend entries side by side in the narrowest chart (about 420 px): how many fit a row, by the longest name.
+LEGEND_ROW_PX, LEGEND_CHAR_PX, LEGEND_SYMBOL_PX = 420, 6.2, 46
 
 
 def legend_rows(items, per_row: int = 3) -> int:
-    return max(1, -(-len(items) // per_row))
+    """Rows the horizontal legend takes for `items` (segment profiles, or a {segment: name} mapping), at most
+    `per_row` entries a row, fewer when the names are long, so the band under the chart is as tall as it is
+    drawn (otherwise Plotly takes the missing room from the plot area and labels placed for it collide)."""
+    names = list(items.values()) if isinstance(items, dict) else [p["name"] for p in items]
+    longest = max((len(str(n)) for n in names), default=0)
+    fit = max(1, int(LEGEND_ROW_PX // (longest * LEGEND_CHAR_PX + LEGEND_SYMBOL_PX)))
+    return max(1, -(-len(names) // min(per_row, fit)))
 
 
 def horizon(analysis) -> str:

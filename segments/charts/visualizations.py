@@ -20,6 +20,10 @@ LIFECYCLE_LABELS = LIFECYCLE_STAGES
 LIFECYCLE_COLORS = {"new": "#4dabf7", "active": "#40c057", "at_risk": "#fab005", "dormant": "#868e96"}
 
 
+# The comparison grid writes each number in its cell up to this many features (tablet width); beyond, on hover.
+HEATMAP_MAX_NUMBERED_FEATURES = 12
+
+
 def figures(analysis, colors: dict[int, str], sample) -> list[tuple[str, object]]:
     """(chart id, figure) for the tab, in page order; `sample` is the analysis's chart sample (a DataFrame)."""
     return [
@@ -139,9 +143,8 @@ def pca_scatter_figure(analysis, colors, sample):
     fig.update_xaxes(
         title_text="PC1" + (f" ({var[0]:.0%} of variance)" if len(var) > 0 else "") + " · standardised units"
     )
-    fig.update_yaxes(
-        title_text="PC2" + (f" ({var[1]:.0%} of variance)" if len(var) > 1 else "") + " · standardised units"
-    )
+    # The unit is said once, on the x axis: a long rotated y title would reach up into the subtitle.
+    fig.update_yaxes(title_text="PC2" + (f" ({var[1]:.0%} of variance)" if len(var) > 1 else ""))
     return fig
 
 
@@ -197,6 +200,8 @@ def segment_heatmap_figure(analysis):
     features, z = _heat_features(analysis)
     segs = [p for p in sorted_segments(analysis) if p["segment"] in z]
     matrix = [z[p["segment"]] for p in segs]
+    # Numbers in the cells only while the cells are wide enough for them at tablet width; else on hover.
+    numbers = len(features) <= HEATMAP_MAX_NUMBERED_FEATURES
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
@@ -209,7 +214,7 @@ def segment_heatmap_figure(analysis):
             zmax=2,
             colorbar={"ticksuffix": " SD", "thickness": 14},  # the ticks say "SD": no title to collide with
             text=[[f"{v:+.2f}" for v in row] for row in matrix],
-            texttemplate="%{text}",
+            texttemplate="%{text}" if numbers else None,
             textfont={"size": 10},
             hovertemplate="<b>%{y}</b><br>%{x}: %{z:+.2f} standard deviations from the average customer<extra></extra>",
         )
@@ -219,7 +224,8 @@ def segment_heatmap_figure(analysis):
         "Segment comparison grid",
         height=max(320, 150 + 42 * len(segs)),
         legend=False,
-        subtitle="each feature's segment mean, in standard deviations (SD) from the average customer",
+        subtitle="each feature's segment mean, in standard deviations (SD) from the average customer"
+        + ("" if numbers else "; hover a cell for its value"),
     )
     fig.update_xaxes(title_text="Feature", tickangle=-35, automargin=True)
     fig.update_yaxes(title_text="Segment", automargin=True, autorange="reversed")
@@ -232,15 +238,15 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
     features, z = _heat_features(analysis)
     if not features:
         return []
-    full = _radar_features(analysis, features)
-    idx = [features.index(f) for f in full]
-    # Axis labels on up to two short lines, so the ones left and right of the circle stay inside the chart.
-    top = [wrap(f, 12, 2) for f in full]
     two_line_titles = any("<br>" in wrap(p["name"], 34, 2) for p in sorted_segments(analysis))
     out = []
     for p in sorted_segments(analysis):
         if p["segment"] not in z:
             continue
+        full = _radar_features(analysis, features, z[p["segment"]])
+        idx = [features.index(f) for f in full]
+        # Axis labels on up to two short lines, so the ones left and right of the circle stay inside the chart.
+        top = [wrap(f, 12, 2) for f in full]
         values = [max(min(z[p["segment"]][i], 2.5), -2.5) for i in idx]
         fig = go.Figure()
         fig.add_trace(
@@ -267,19 +273,18 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
         )
         title = wrap(p["name"], 34, 2)
         layout(
-            fig, title, height=350 if two_line_titles else 330, legend=False, subtitle=f"{p['share']:.0%} of customers"
+            fig,
+            title,
+            height=370 if two_line_titles else 350,
+            legend=False,
+            subtitle=f"{p['share']:.0%} of customers",
         )
         fig.update_layout(
             # The same top margin on every radar (room for a two-line title) so the circles line up in the grid.
-            margin={"l": 84, "r": 84, "t": 102 if two_line_titles else 78, "b": 30},
+            margin={"l": 84, "r": 84, "t": 104 if two_line_titles else 80, "b": 30},
             polar={
-                "radialaxis": {
-                    "range": [-2.5, 2.5],
-                    "tickvals": [-2, 0, 2],
-                    "ticktext": ["−2 SD", "avg", "+2 SD"],
-                    "tickfont": {"size": 8, "color": "#868e96"},
-                    "angle": 90,
-                },
+                # Rings without tick labels: written along a spoke they ran into the shape and the axis names.
+                "radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, 0, 2], "showticklabels": False},
                 "angularaxis": {"tickfont": {"size": 10}},
             },
         )
@@ -287,15 +292,18 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
     return out
 
 
-def _radar_features(analysis, features: list[str], n: int = 7) -> list[str]:
-    ranked = [d["feature"] for d in _importance(analysis)]
-    chosen = [f for f in ranked if f in features][:n]
-    for f in features:
+def _radar_features(analysis, features: list[str], z: list[float], n: int = 7, own: int = 3) -> list[str]:
+    """The `n` axes of one segment's radar: the `own` features where this segment stands furthest from the
+    average customer, then the features that drive the segmentation most, in the order of importance."""
+    ranked = [d["feature"] for d in _importance(analysis) if d["feature"] in features]
+    ranked += [f for f in features if f not in ranked]
+    distinctive = sorted(range(len(features)), key=lambda i: -abs(z[i]))[:own]
+    chosen = {features[i] for i in distinctive}
+    for f in ranked:
         if len(chosen) >= n:
             break
-        if f not in chosen:
-            chosen.append(f)
-    return chosen
+        chosen.add(f)
+    return [f for f in ranked if f in chosen]
 
 
 def journey_figure(analysis):

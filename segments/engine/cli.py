@@ -59,7 +59,8 @@ def cmd_analyze(args) -> int:
     from .config import AnalysisConfig
     from .pipeline import analyze
 
-    df = read_table(args.input)
+    dask = _use_dask(args)
+    df = None if dask else read_table(args.input)
     if isinstance(df, list):
         import pandas as pd
 
@@ -97,6 +98,8 @@ def cmd_analyze(args) -> int:
         if args.verbose:
             print(f"[{pct:5.1f}%] {stage}", file=sys.stderr)
 
+    if dask:
+        return _analyze_with_dask(args, config, progress)
     result = analyze(df, config, progress=progress)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,6 +127,50 @@ def cmd_analyze(args) -> int:
     print(
         f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
         f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)"
+    )
+    return 0
+
+
+def _use_dask(args) -> bool:
+    """--engine dask, or --engine auto with a Parquet table above the Dask threshold (dask_path.DASK_MIN_ROWS)."""
+    if args.engine == "single":
+        return False
+    from .dask_path import parquet_rows, wants_dask
+
+    if args.engine == "dask":
+        return True
+    return Path(args.input).suffix.lower() in ("", ".parquet", ".pq") and wants_dask(parquet_rows(args.input))
+
+
+def _analyze_with_dask(args, config, progress) -> int:
+    import os
+
+    from .dask_path import analyze_distributed
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = analyze_distributed(
+        args.input,
+        config,
+        out / "customers.parquet",
+        scheduler_address=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+        n_workers=args.workers,
+        progress=progress,
+    )
+    (out / "profiles.json").write_text(json.dumps(result.profiles, indent=2))
+    (out / "metrics.json").write_text(json.dumps(result.metrics, indent=2))
+    result.model.save(out / "model.joblib")
+    d = result.metrics["distributed"]
+    print(
+        f"{result.n_rows:,} customers in {result.partitions} partitions, {result.metrics['n_segments']} segments "
+        f"fitted on {d['sample_rows']:,} sampled rows (Dask, {d['scheduler']})"
+    )
+    _print_table(result.profiles)
+    workers = ", ".join(f"{v:.0f}" for v in d["worker_peak_memory_mb"].values())
+    print(
+        f"wrote {out}/profiles.json, metrics.json, customers.parquet/, model.joblib "
+        f"({sum(d['timings'].values()):.1f} s; peak memory: driver {d['driver_peak_memory_mb']:.0f} MB, "
+        f"workers {workers} MB)"
     )
     return 0
 
@@ -235,6 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--seed", type=int, default=42)
     a.add_argument("--horizon", type=int, default=12, help="LTV horizon in months")
+    a.add_argument(
+        "--engine",
+        default="auto",
+        choices=["auto", "single", "dask"],
+        help="dask: partitioned Parquet through Dask (auto: when a Parquet table has more rows than "
+        "SEGSAAS_DASK_MIN_ROWS, default 5,000,000)",
+    )
+    a.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address (default DASK_SCHEDULER_ADDRESS, else local)"
+    )
+    a.add_argument("--workers", type=int, default=None, help="worker processes of the local Dask cluster (default 2)")
     a.add_argument("-v", "--verbose", action="store_true")
     a.set_defaults(func=cmd_analyze)
     p = sub.add_parser("predict", help="score records with a saved model")

@@ -41,8 +41,9 @@ def number(value) -> str:
     return f"{v:.{1 - math.floor(math.log10(magnitude))}f}"  # two significant digits
 
 
-def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False) -> str:
-    """$1,234 (no cents from 100 up) · $12.50 · −$40 · with `compact`, $12.3M from a million up (headlines)."""
+def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False, whole: bool = False) -> str:
+    """$1,234 (no cents from 100 up) · $12.50 · −$40 · with `compact`, $12.3M from a million up (headlines);
+    with `whole`, never cents (the ticks of an axis in whole amounts: $0, $50, $100)."""
     v = finite(value)
     if v is None:
         return MISSING
@@ -50,7 +51,7 @@ def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False) -> 
     magnitude = abs(v)
     if compact and magnitude >= 1_000_000:
         text = f"{magnitude / 1_000_000:,.1f}M"
-    elif magnitude >= 100:
+    elif magnitude >= 100 or whole:
         text = f"{magnitude:,.0f}"
     else:
         text = f"{magnitude:,.2f}"

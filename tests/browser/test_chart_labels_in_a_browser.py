@@ -1,5 +1,6 @@
 """Every label of the analysis charts, as Chromium draws them: on the compare page, the Visualizations, Insights
-and Data tabs, at laptop and tablet widths, no text overlaps another and none is cut off by the chart's edge."""
+and Data tabs, at laptop and tablet widths, for synthetic customers and for a real telecom table
+(../shared/realdata/mlc_churn.csv), no text overlaps another and none is cut off by the chart's edge."""
 
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+REAL_TABLE = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "mlc_churn.csv"
 
 # Boxes of every drawn text of each chart (titles, tick labels, axis titles, bar and bubble labels, annotations).
 # A slanted label's screen box is not its outline, so only text at 0° or 90° is compared.
@@ -72,6 +74,28 @@ def _runs(people):
     return runs
 
 
+def _real_run(people):
+    """The default analysis of a real telecom table (no dates, usage columns, yes/no plans, a churn label)."""
+    from helpers import wait_for_job
+
+    from datasets.services import dataset_create_from_upload
+    from segments.services import analysis_create, analysis_default_config
+
+    with REAL_TABLE.open("rb") as fh:
+        dataset = dataset_create_from_upload(
+            organization=people.acme, uploaded_by=people.alice, file=fh, background=False
+        )
+    analysis = analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        config=analysis_default_config(dataset),
+        name="",
+        created_by=people.alice,
+    )
+    assert wait_for_job(analysis.job, timeout=240).status == "succeeded"
+    return analysis
+
+
 def _draw_every_chart(page):
     charts = page.locator("[data-figure]")
     for i in range(charts.count()):
@@ -88,11 +112,15 @@ def _draw_every_chart(page):
 def test_no_chart_label_overlaps_another_or_is_cut_off(people, worker, live_server, chromium):
     ARTIFACTS.mkdir(exist_ok=True)
     first, second = _runs(people)
+    real = _real_run(people)
     pages = {
         "compare": (f"/analyses/{second.pk}/compare/?other={first.pk}", 4),
         "visualizations": (f"/analyses/{first.pk}/visualizations/", 8),
         "insights": (f"/analyses/{second.pk}/insights/", 3),
         "data": (f"/analyses/{first.pk}/", 2),
+        "real-visualizations": (f"/analyses/{real.pk}/visualizations/", 6),
+        "real-insights": (f"/analyses/{real.pk}/insights/", 3),
+        "real-data": (f"/analyses/{real.pk}/", 2),
     }
     problems, errors = [], []
     for width in (1366, 820):
@@ -111,5 +139,5 @@ def test_no_chart_label_overlaps_another_or_is_cut_off(people, worker, live_serv
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(ARTIFACTS / f"labels-{name}-{width}.png"), full_page=True)
         page.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     assert errors == []

@@ -150,3 +150,35 @@ def test_label_boxes_sit_outside_their_bubble():
             assert box[1] > bubble[3]
         else:
             assert box[0] > bubble[2] or box[2] < bubble[0]
+
+
+# Six segments of a real telecom table: similar risk and value, long names, bubbles that touch each other.
+CROWDED = [
+    (8.0, 160, 62, "Steady Mid-Value (high<br>voice mail plan)"),
+    (11.0, 140, 52, "Steady Mid-Value (high<br>total eve minutes)"),
+    (16.0, 175, 50, "Steady Mid-Value (high<br>total night minutes)"),
+    (9.5, 150, 50, "Steady Mid-Value (low<br>total night charge)"),
+    (12.0, 120, 50, "Steady Mid-Value (low<br>total eve charge)"),
+    (26.0, 150, 48, "Steady Mid-Value (low<br>total intl charge)"),
+]
+CROWDED_RANGES = ((-4, 37), (-16, 280))
+
+
+def test_crowded_bubbles_send_labels_out_as_callouts_that_overlap_nothing():
+    positions = bubble_label_positions(CROWDED, *CROWDED_RANGES)
+    labels, bubbles = _layout(CROWDED, *CROWDED_RANGES, positions)
+    assert any(isinstance(p, tuple) for p in positions), "nothing beside these bubbles is free"
+    assert _overlapping_pairs(labels) == []
+    assert [(i, j) for i, a in enumerate(labels) for j, b in enumerate(bubbles) if overlap(a, b, pad=0) > 0] == []
+    assert all(_inside(box) for box in labels)
+
+
+def test_a_callout_box_is_centred_on_its_offset():
+    assert label_box((30.0, -20.0), 100, 100, 10, 40, 14) == (110.0, 73.0, 150.0, 87.0)
+
+
+def test_money_axis_ticks_in_whole_amounts_carry_no_cents():
+    from segments.charts.common import money_ticks
+
+    assert money_ticks(258)["ticktext"] == ["$0", "$100", "$200"]
+    assert money_ticks(0.9)["ticktext"][:2] == ["$0.00", "$0.20"]

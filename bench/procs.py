@@ -1,0 +1,103 @@
+"""What the bench scripts share: a throw-away environment for the product's processes, and their memory.
+
+Each script runs the product (a management command, gunicorn, a Celery worker) in child processes on a SQLite
+database and a file-system broker under its own folder in /tmp, and reads their memory from /proc.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_env(work: Path, **extra: str) -> dict:
+    """The environment for a child process of the product, with every file under `work`."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "segsaas.settings",
+            "SEGSAAS_VAR_DIR": str(work / "var"),
+            "MEDIA_ROOT": str(work / "media"),
+            "CELERY_BROKER_DIR": str(work / "broker"),
+            "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+            "CELERY_BROKER_URL": "filesystem://",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "WARNING",
+            "DEBUG": "0",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def status_mb(pid: int | str, key: str) -> float:
+    """A memory figure of /proc/PID/status in MB: `VmRSS` (now) or `VmHWM` (the peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak(pid: int | str = "self") -> bool:
+    """Start VmHWM again from the current resident size (False where the kernel does not allow it)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn_worker_pid(master: int, timeout: float = 30) -> int:
+    """The pid of the (single) worker that a gunicorn master started."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn started no worker")
+
+
+def start_gunicorn(env: dict, port: int, timeout: int = 900) -> tuple[subprocess.Popen, int]:
+    """The production server with one sync worker, once /healthz answers: (the master, the worker's pid)."""
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "segsaas.wsgi",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            str(timeout),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    pid = gunicorn_worker_pid(server.pid)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status in (200, 503):
+                break
+        except OSError:
+            time.sleep(0.3)
+    return server, pid

@@ -1,0 +1,262 @@
+"""The engine for a table larger than one machine, on Dask.
+
+The single-machine path (`pipeline.analyze`) holds the whole table in one process. Here the table stays where it is
+(partitioned Parquet on a local disk or an S3-compatible store) and only partitions move:
+
+1. Dask reads the partitions; their row counts come from the Parquet metadata.
+2. A sample of `config.fit_sample_size` rows (the whole table when it is that small) is drawn partition by
+   partition with the run's seed and analysed by `pipeline.analyze`, exactly as the single-machine path would
+   analyse that sample: preprocessing, k, clustering, churn and LTV models, profiles and names.
+3. Every partition is preprocessed, assigned to a segment, scored for churn and LTV and projected on the two
+   principal components by that fitted model on the Dask workers, and written back as a Parquet partition.
+   No process holds the whole table: the driver holds the sample, each worker one partition at a time.
+
+Segments, churn risk and LTV of a customer are what the fitted model says of that customer's row, so a customer
+gets the same figures as `predict_segment` would give them; on a table no larger than the sample the segments are
+the single-machine path's. `DASK_SCHEDULER_ADDRESS` (or `scheduler_address`) points at a running cluster; without
+it a `LocalCluster` on this machine is started for the run and stopped after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import AnalysisConfig
+from .errors import EngineError
+from .pipeline import FittedPipeline, analyze, jsonable, peak_memory_mb
+
+# Above this many customers the product and the CLI (`--engine auto`) take the Dask path.
+DASK_MIN_ROWS = int(os.environ.get("SEGSAAS_DASK_MIN_ROWS", "5000000"))
+
+# The columns of each written partition, and their types.
+OUTPUT_COLUMNS = {
+    "customer_id": "str",
+    "segment": "int64",
+    "segment_name": "str",
+    "churn_risk": "float64",
+    "predicted_ltv": "float64",
+    "pca_x": "float32",
+    "pca_y": "float32",
+}
+
+
+@dataclass
+class DistributedResult:
+    """What a Dask run leaves: the sample's profiles and metrics (with the whole table's segment sizes), the fitted
+    model, and where the per-customer Parquet partitions were written."""
+
+    profiles: list[dict]
+    metrics: dict
+    model: FittedPipeline
+    output: str
+    n_rows: int
+    partitions: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def wants_dask(rows: int) -> bool:
+    return rows > DASK_MIN_ROWS
+
+
+def parquet_rows(path: str | Path) -> int:
+    """Rows of a Parquet file or folder of partitions, from the files' metadata (nothing is read)."""
+    import pyarrow.dataset as ds
+
+    try:
+        return ds.dataset(str(path), format="parquet").count_rows()
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        raise EngineError(f"cannot read Parquet at {str(path)!r}: {exc}") from None
+
+
+def score_partition(frame: pd.DataFrame, model: FittedPipeline, id_col: str | None, offset: int = 0) -> pd.DataFrame:
+    """One partition of customers -> their segment, name, churn risk, LTV and PCA coordinates (OUTPUT_COLUMNS).
+
+    Runs on a Dask worker; also the single-process reference the tests compare with."""
+    from threadpoolctl import threadpool_limits
+
+    from .predict import _score
+
+    n = len(frame)
+    if n == 0:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in OUTPUT_COLUMNS.items()})
+    with threadpool_limits(limits=1):  # one thread per worker process; Dask runs the processes side by side
+        X, _, beh = model.preprocessor.transform(frame, profile_frame=False)
+        seg, churn, ltv = _score(model, X, beh)
+        coords = model.pca.transform(X).astype(np.float32)
+    if coords.shape[1] == 1:
+        coords = np.column_stack([coords, np.zeros(n, np.float32)])
+    seg = np.asarray(seg, dtype=np.int64)
+    names = model.segment_names
+    ids = frame[id_col].astype(str).to_numpy() if id_col else np.arange(offset + 1, offset + n + 1).astype(str)
+    out = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "segment": seg,
+            "segment_name": [names.get(int(s), f"Segment {int(s)}") for s in seg],
+            "churn_risk": np.round(np.asarray(churn, float), 6),
+            "predicted_ltv": np.round(np.asarray(ltv, float), 2),
+            "pca_x": coords[:, 0],
+            "pca_y": coords[:, 1],
+        },
+        index=frame.index,
+    )
+    return out.astype(OUTPUT_COLUMNS)
+
+
+def _client(scheduler_address: str | None, n_workers: int | None, memory_limit: str):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler_address:
+        return Client(scheduler_address), None
+    cluster = LocalCluster(
+        n_workers=n_workers or 2,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=memory_limit,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
+    return Client(cluster), cluster
+
+
+def _take_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    return frame.iloc[rows]
+
+
+def _sample(ddf, counts: list[int], size: int, seed: int) -> pd.DataFrame:
+    """`size` rows drawn without replacement, in table order, the same for the same seed and table; the whole
+    table when it has no more rows than that. Only the chosen rows of each partition reach the driver."""
+    total = sum(counts)
+    if total <= size:
+        return ddf.compute()
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(total, size=size, replace=False))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    parts = []
+    for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
+        local = chosen[(chosen >= start) & (chosen < start + count)] - start
+        if len(local):
+            parts.append(ddf.get_partition(i).map_partitions(_take_rows, local, meta=ddf._meta))
+    import dask
+
+    return pd.concat(dask.compute(*parts), ignore_index=True)
+
+
+def analyze_distributed(
+    source: str | Path,
+    config: AnalysisConfig | dict | None,
+    output: str | Path,
+    *,
+    scheduler_address: str | None = None,
+    n_workers: int | None = None,
+    memory_limit: str = "2GiB",
+    storage_options: dict | None = None,
+    progress=None,
+) -> DistributedResult:
+    """Analyse the Parquet table at `source` (a file, a folder of partitions or an s3:// URL) with Dask; write
+    one Parquet partition of per-customer results per input partition under `output`."""
+    import dask.dataframe as dd
+
+    if isinstance(config, dict):
+        config = AnalysisConfig.from_dict(config)
+    config = config or AnalysisConfig()
+    config.validate()
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def done(label: str):
+        now = time.perf_counter()
+        timings[label] = round(now - clock[0], 3)
+        clock[0] = now
+
+    def stage(label: str, pct: float):
+        if progress is not None:
+            progress(label, pct)
+
+    client, cluster = _client(scheduler_address, n_workers, memory_limit)
+    try:
+        stage("Reading the table", 0)
+        try:
+            ddf = dd.read_parquet(str(source), storage_options=storage_options)
+        except (FileNotFoundError, OSError, ValueError) as exc:
+            raise EngineError(f"cannot read Parquet at {str(source)!r}: {exc}") from None
+        counts = [int(c) for c in ddf.map_partitions(len).compute()]
+        total = sum(counts)
+        if total == 0:
+            raise EngineError(f"{str(source)!r} holds no rows")
+        done("Reading partition sizes")
+
+        stage("Fitting on a sample", 5)
+        size = config.fit_sample_size or total
+        sample = _sample(ddf, counts, size, config.random_state)
+        fitted = analyze(sample, config)
+        del sample
+        done("Fitting on the sample")
+
+        stage("Scoring every partition", 60)
+        model = fitted.model
+        id_col = model.id_col
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
+        meta = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in OUTPUT_COLUMNS.items()})
+        parts = [
+            ddf.get_partition(i).map_partitions(score_partition, model, id_col, offsets[i], meta=meta)
+            for i in range(len(counts))
+        ]
+        scored = dd.concat(parts)
+        out = str(output)
+        scored.to_parquet(out, write_index=False, storage_options=storage_options, overwrite=True)
+        done("Scoring and writing")
+
+        stage("Segment sizes", 95)
+        written = dd.read_parquet(
+            out, columns=["segment", "churn_risk", "predicted_ltv"], storage_options=storage_options
+        )
+        sizes = written.groupby("segment").agg({"churn_risk": ["count", "mean"], "predicted_ltv": "mean"}).compute()
+        done("Segment sizes")
+        worker_peaks = {str(k): round(v, 1) for k, v in client.run(peak_memory_mb).items()}
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    profiles = [dict(p) for p in fitted.profiles]
+    for p in profiles:
+        s = p["segment"]
+        if s in sizes.index:
+            row = sizes.loc[s]
+            p["sample_size"] = p.get("size")
+            p["size"] = int(row[("churn_risk", "count")])
+            p["share"] = p["size"] / total
+            p["avg_churn_risk"] = float(row[("churn_risk", "mean")])
+            ltv_mean = row[("predicted_ltv", "mean")]
+            p["avg_ltv"] = None if pd.isna(ltv_mean) or p.get("avg_ltv") is None else float(ltv_mean)
+    metrics = dict(fitted.metrics)
+    metrics["distributed"] = {
+        "engine": "dask",
+        "rows": total,
+        "partitions": len(counts),
+        "sample_rows": min(size, total),
+        "scheduler": scheduler_address or "LocalCluster",
+        "timings": timings,
+        "driver_peak_memory_mb": round(peak_memory_mb(), 1),
+        "worker_peak_memory_mb": worker_peaks,
+        "note": "models fitted on the sample; every customer assigned and scored by the fitted model, partition by "
+        "partition on the Dask workers; segment sizes, shares, average churn risk and LTV are over every customer, "
+        "the other profile statistics over the sample",
+    }
+    return DistributedResult(
+        profiles=jsonable(profiles),
+        metrics=jsonable(metrics),
+        model=model,
+        output=out,
+        n_rows=total,
+        partitions=len(counts),
+        timings=timings,
+    )
