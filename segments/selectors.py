@@ -110,6 +110,8 @@ def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:
     """Crosstab of two runs' segments over the same customers, and their adjusted Rand index."""
     if not (a.customers_file and b.customers_file) or a.customer_count != b.customer_count:
         return None
+    if a.dataset_version_id != b.dataset_version_id:
+        return None  # rows of two versions are not the same customers: the Changes tab matches them by id
     import pandas as pd
     from sklearn.metrics import adjusted_rand_score
 
