@@ -54,6 +54,8 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
     from segments.forms import AnalysisForm
     from segments.services import AnalysisError, analysis_create
 
+    version_error = None
+    chosen_version = request.POST.get("version", "") if request.method == "POST" else ""
     if request.method == "POST":
         form = AnalysisForm(request.POST, dataset=dataset, initial_config=initial_config)
         if form.is_valid():
@@ -69,9 +71,13 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                     created_by=request.user,
                     color_scheme=form.cleaned_data["color_scheme"],
                     rerun_of=rerun_of,
+                    version=chosen_version or None,
                 )
             except AnalysisError as exc:
-                form.show_error(exc)
+                if exc.field == "version":
+                    version_error = exc.message
+                else:
+                    form.show_error(exc)
             else:
                 messages.success(request, f"Analysis “{analysis.name}” queued.")
                 return redirect("segments:detail", analysis_id=analysis.pk)
@@ -79,7 +85,19 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
         form = AnalysisForm(
             dataset=dataset, initial_config=initial_config, initial={"color_scheme": color_scheme, "name": initial_name}
         )
-    return render(request, "segments/form.html", {"form": form, "dataset": dataset, "rerun_of": rerun_of})
+    versions = dataset.versions.filter(status="ready").only("number", "row_count", "original_filename")
+    return render(
+        request,
+        "segments/form.html",
+        {
+            "form": form,
+            "dataset": dataset,
+            "rerun_of": rerun_of,
+            "versions": list(versions),
+            "chosen_version": chosen_version,
+            "version_error": version_error,
+        },
+    )
 
 
 @org_required(Perm.RUN_ANALYSES)

@@ -163,3 +163,21 @@ def test_command_adds_a_version(months, upload_frame, tmp_path):
     path.write_bytes(csv_bytes(month(months[1])))
     call_command("import_dataset", str(path), dataset=dataset.pk)
     assert dataset.versions.first().number == 2
+
+
+def test_the_analysis_form_runs_a_chosen_version(months, upload_frame, add_version, client_for, people):
+    from segments.models import Analysis
+
+    first, second, _ = months
+    dataset = upload_frame(month(first))
+    add_version(dataset, month(second))
+    client = client_for(people.bob, people.acme)
+    page = client.get(f"/analyses/new/{dataset.pk}/").content.decode()
+    assert 'data-testid="version-select"' in page and "Version 2 (latest)" in page
+    form = client.get(f"/analyses/new/{dataset.pk}/").context["form"]
+    data = {name: field.value() for name, field in ((n, form[n]) for n in form.fields) if field.value() is not None}
+    answer = client.post(f"/analyses/new/{dataset.pk}/", {**data, "version": "1", "nlp": ""})
+    assert answer.status_code == 302, answer.content.decode()[:500]
+    assert Analysis.objects.for_organization(people.acme).get().dataset_version.number == 1
+    missing = client.post(f"/analyses/new/{dataset.pk}/", {**data, "version": "7"})
+    assert missing.status_code == 200 and "has no version 7" in missing.content.decode()
