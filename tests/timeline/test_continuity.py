@@ -109,3 +109,33 @@ def test_a_rerun_on_next_month_keeps_each_groups_number_and_name(months, upload_
     high = month({"X": "high"}).drop(columns=["customer_id"]).iloc[0].to_dict()
     assert predict_segment(model, high)["segment"] == before["high"]
     assert predict_segment(model, high)["segment_name"] == names1[before["high"]]
+
+
+@pytest.mark.django_db
+def test_a_rerun_with_one_more_segment_marks_it_new_on_the_pages(
+    months, upload_frame, add_version, first_run, people, client_for
+):
+    from jobs.services import job_execute
+    from segments.models import Analysis
+    from segments.services import analysis_create
+
+    first, second, _ = months
+    dataset = upload_frame(month(first))
+    run1 = first_run(dataset)
+    add_version(dataset, month(second, seed=1))
+    queued = analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        config={**run1.config, "n_clusters": 4},
+        rerun_of=run1,
+        created_by=people.alice,
+    )
+    assert job_execute(queued.job_id) == "succeeded"
+    run2 = Analysis.objects.for_organization(people.acme).get(pk=queued.pk)
+    statuses = sorted(p["continuity"] for p in run2.profiles)
+    assert statuses == ["continued", "continued", "continued", "new"]
+    new = next(p for p in run2.profiles if p["continuity"] == "new")
+    assert new["segment"] == 3  # after the previous run's highest number
+    client = client_for(people.vera, people.acme)
+    assert client.get(f"/analyses/{run2.pk}/profiles/").content.decode().count('data-testid="new-segment"') == 1
+    assert f"new: {new['name']}" in client.get(f"/analyses/{run2.pk}/changes/").content.decode()
