@@ -498,11 +498,14 @@ def on_analysis_succeeded(analysis) -> None:
         drift_for_analysis(analysis)
     except Exception:  # noqa: BLE001 - the run succeeded; a failed comparison must not fail it
         log.exception("Segment drift for analysis %s failed", analysis.pk)
-    emit(
-        organization=analysis.organization,
-        event=WebhookEvent.ANALYSIS_SUCCEEDED,
-        data=analysis_payload(analysis, "succeeded"),
-    )
+    try:
+        emit(
+            organization=analysis.organization,
+            event=WebhookEvent.ANALYSIS_SUCCEEDED,
+            data=analysis_payload(analysis, "succeeded"),
+        )
+    except Exception:  # noqa: BLE001 - the results are stored; telling partners must not fail the run
+        log.exception("Could not queue analysis.succeeded webhooks for analysis %s", analysis.pk)
 
 
 def on_analysis_failed(analysis, error: str) -> None:
