@@ -119,3 +119,27 @@ def test_page_adds_an_endpoint_and_shows_its_secret_once(people, client_for, set
         bob.post("/monitoring/webhooks/", {"url": "https://a.example/x", "events": ["analysis.failed"]}).status_code
         == 403
     )
+
+
+def test_a_failed_analysis_queues_an_analysis_failed_event(people):
+    from datasets.services import dataset_create_synthetic
+    from jobs.services import job_execute
+    from monitoring.models import WebhookDelivery
+    from monitoring.services import endpoint_create
+    from segments.services import analysis_create, analysis_default_config
+
+    dataset = dataset_create_synthetic(organization=people.acme, created_by=people.alice, rows=300, seed=3)
+    endpoint_create(organization=people.acme, url="http://127.0.0.1:9/hook", events=["analysis.failed"])
+    analysis = analysis_create(
+        organization=people.acme,
+        dataset=dataset,
+        config={**analysis_default_config(dataset), "n_clusters": 3, "nlp": False},
+    )
+    from segsaas import storage
+
+    storage.delete(dataset.data_file.name)  # the table is gone when the run starts: it fails
+    assert job_execute(analysis.job_id) == "failed"
+    delivery = WebhookDelivery.objects.for_organization(people.acme).get()
+    assert delivery.event == "analysis.failed"
+    assert delivery.payload["data"]["analysis"] == analysis.pk and delivery.payload["data"]["status"] == "failed"
+    assert delivery.payload["data"]["error"]
