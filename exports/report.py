@@ -237,7 +237,9 @@ def report_context(
     generated_at: datetime,
     color_scheme: str = "Plotly",
     customer_count: int | None = None,
+    history: list[dict] | None = None,
 ) -> dict:
+    """`history`: the dataset's runs up to this one ([{label, profiles}], oldest first) for "Segments over time"."""
     profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
     colours = charts.segment_colours(profiles, color_scheme)
     insights = metrics.get("insights") or {}
@@ -272,7 +274,11 @@ def report_context(
             "revenue": _data_uri(charts.revenue_contribution(segments, colours)),
             "importance": _data_uri(charts.feature_importance(metrics)),
             "k_selection": _data_uri(charts.k_selection(metrics)),
+            "history": _data_uri(
+                charts.history(history or [], charts.segment_colours(_all_profiles(history), color_scheme))
+            ),
         },
+        "history_runs": [r["label"] for r in history or []],
         "methods": {
             "algorithm": algorithm_phrase(metrics.get("algorithm")),
             "algorithm_key": metrics.get("algorithm"),
@@ -293,6 +299,14 @@ def report_context(
             "noise_customers": metrics.get("noise_customers") or 0,
         },
     }
+
+
+def _all_profiles(history: list[dict] | None) -> list[dict]:
+    seen = {}
+    for run in history or []:
+        for p in run["profiles"]:
+            seen[p.get("segment")] = p
+    return list(seen.values())
 
 
 def render_pdf(context: dict, target=None) -> bytes | None:

@@ -5,6 +5,8 @@ customers export's columns, and the Changes tab shows the matrix and the Sankey 
 import csv
 import io
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from timeline_data import month
@@ -103,3 +105,25 @@ def test_runs_without_customer_ids_are_refused_by_name(upload_frame, add_version
     with pytest.raises(MigrationError, match="customer id column") as caught:
         migration(after=run2, before=run1)
     assert caught.value.field == "from"
+
+
+def test_the_pdf_report_of_a_rerun_has_the_history_page(two_runs, client_for, people, tmp_path):
+    import subprocess
+
+    run1, run2, *_ = two_runs
+    client = client_for(people.alice, people.acme)
+
+    def text_of(run):
+        response = client.get(f"/reports/analyses/{run.pk}/download/?format=pdf")
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        path = tmp_path / f"r{run.pk}.pdf"
+        path.write_bytes(body)
+        return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+    text = " ".join(text_of(run2).split())
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / f"r{run2.pk}.pdf", artifacts / "report-with-history.pdf")
+    assert "Segments over time" in text and f"#{run1.pk} v1, #{run2.pk} v2" in text
+    assert "Segments over time" not in text_of(run1)  # its own report: no run before it
