@@ -101,3 +101,60 @@ def start_gunicorn(env: dict, port: int, timeout: int = 900) -> tuple[subprocess
         except OSError:
             time.sleep(0.3)
     return server, pid
+
+
+def django_in_process(work: Path, name: str) -> dict:
+    """Set Django up in this process on `bench_env(work)` (or on PostgreSQL + Redis when DATABASE_URL /
+    CELERY_BROKER_URL are set: use a database of your own, it is migrated), with queues of this run only; returns
+    the environment for the product's child processes (workers)."""
+    import sys
+
+    keep = {k: os.environ[k] for k in ("DATABASE_URL", "CELERY_BROKER_URL") if os.environ.get(k)}
+    env = bench_env(work, CELERY_TASK_DEFAULT_QUEUE=f"{name}-bench-{os.getpid()}", LOG_LEVEL="INFO", **keep)
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    import django
+
+    django.setup()
+    return env
+
+
+def start_worker(work: Path, env: dict, name: str, *, queues: list[str], concurrency: int = 1) -> subprocess.Popen:
+    """A Celery worker in its own process group (`os.killpg(proc.pid, ...)` stops it), once it is ready."""
+    log = work / f"worker-{name}.log"
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/python"), "-m", "celery", "-A", "segsaas", "worker", "--concurrency", str(concurrency),
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-Q", ",".join(queues), "-n", f"{name}-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    while "ready." not in log.read_text():
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text()[-3000:])
+        time.sleep(0.1)
+    return proc
+
+
+def organization(name: str, user):
+    """A new organization with `user` as its owner."""
+    from accounts.models import Membership, Organization
+
+    org = Organization.objects.create(name=name, slug=Organization.unique_slug_for(name))
+    Membership.objects.for_organization(org).create(user=user, role="owner")
+    return org
+
+
+def stop_worker(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """TERM the worker's process group; KILL it if it has not stopped after `timeout` seconds."""
+    import signal
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -234,6 +234,8 @@ def main() -> None:
         results["web"] = {"seconds": round(seconds, 1), "peak_growth_mb": round(peak - idle_peak, 1)}
 
         # 2. The job, in a worker whose one process does the work.
+        from django.conf import settings
+
         worker = subprocess.Popen(
             [
                 sys.executable,
@@ -249,6 +251,8 @@ def main() -> None:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                "-Q",
+                ",".join(settings.JOB_QUEUES.values()),
                 "-n",
                 f"bench-{os.getpid()}@%h",
             ],

@@ -141,7 +141,8 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(
         summary="Confirm or change column roles",
-        description="Change the role of some columns and the behavioural columns (recency, frequency, tenure). "
+        description="Change the role of some columns, the behavioural columns (recency, frequency, tenure) and the "
+        "engagement columns with their direction (engagement_cols). "
         "New analyses of the dataset use these roles by default.",
         request=DatasetRolesSerializer,
         responses={200: DatasetDetailSerializer, **error_responses(400, 404, 409)},
@@ -165,7 +166,11 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         if any(key in data for key in BEHAVIOUR_KEYS):
             behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in BEHAVIOUR_KEYS if k in data}}
         dataset = dataset_update_roles(
-            dataset=dataset, roles=data.get("roles") or {}, behaviour_roles=behaviour, actor=request.user
+            dataset=dataset,
+            roles=data.get("roles") or {},
+            behaviour_roles=behaviour,
+            engagement=(data.get("engagement_cols") or {}) if "engagement_cols" in data else None,
+            actor=request.user,
         )
         return Response(DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data)
 

@@ -4,7 +4,7 @@ from django import forms
 
 from datasets.models import ColumnRole
 from datasets.services import MAX_SYNTHETIC_ROWS
-from segments.engine.config import BEHAVIOUR_FIELDS
+from segments.engine.config import BEHAVIOUR_FIELDS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
 
 
 class UploadForm(forms.Form):
@@ -43,12 +43,37 @@ class RolesForm(forms.Form):
             self.fields[key] = forms.ChoiceField(
                 choices=choices, required=False, initial=behaviour.get(key) or "", label=label, help_text=help_text
             )
+        # engagement: one direction select per column (`engagement_<index>`), "" = not engagement
+        engagement = behaviour.get(ENGAGEMENT_KEY)
+        if engagement is None:  # a dataset profiled before engagement roles: show the engine's guess
+            engagement = (dataset.profile or {}).get("inferred_engagement") or {}
+        self.engagement_initial = dict(engagement)
+        direction_choices = [("", "— not engagement —"), *ENGAGEMENT_DIRECTIONS.items()]
+        for i, col in enumerate(self.columns):
+            self.fields[f"engagement_{i}"] = forms.ChoiceField(
+                choices=direction_choices, required=False, initial=engagement.get(col, ""), label=col
+            )
 
     def roles(self) -> dict:
         return {col: self.cleaned_data[f"role_{i}"] for i, col in enumerate(self.columns)}
 
     def behaviour_roles(self) -> dict:
         return {key: self.cleaned_data.get(key) or None for key, _, _ in BEHAVIOUR_FIELDS}
+
+    def engagement(self) -> dict:
+        return {
+            col: self.cleaned_data[f"engagement_{i}"]
+            for i, col in enumerate(self.columns)
+            if self.cleaned_data.get(f"engagement_{i}")
+        }
+
+    def engagement_rows(self, roles: dict) -> list:
+        """(column, bound select) for the columns that can measure engagement (numbers, dates) or already do."""
+        return [
+            (col, self[f"engagement_{i}"])
+            for i, col in enumerate(self.columns)
+            if roles.get(col) in ("numeric", "monetary", "date") or col in self.engagement_initial
+        ]
 
     def role_field(self, index):
         return self[f"role_{index}"]

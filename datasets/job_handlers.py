@@ -34,7 +34,7 @@ def _cleanup(job) -> None:
     )
 
 
-@register("datasets.import", on_fail=_cleanup)
+@register("datasets.import", on_fail=_cleanup, weight="heavy")  # only large uploads are imported in a job
 def import_upload(ctx) -> dict:
     from datasets.services import DatasetError, dataset_process_upload
 
@@ -45,7 +45,7 @@ def import_upload(ctx) -> dict:
     return {"dataset_id": dataset.pk, "rows": dataset.row_count, "columns": dataset.column_count}
 
 
-@register("datasets.synthetic", on_fail=_cleanup)
+@register("datasets.synthetic", on_fail=_cleanup, weight="heavy")
 def generate(ctx) -> dict:
     from datasets.services import DatasetError, dataset_generate
 
@@ -62,7 +62,7 @@ def _version_cleanup(job) -> None:
     version_on_job_fail(job)
 
 
-@register("datasets.version", on_fail=_version_cleanup)
+@register("datasets.version", on_fail=_version_cleanup, weight="heavy")  # only large versions use a job
 def process_version(ctx) -> dict:
     from datasets.models import DatasetVersion
     from datasets.versions import version_process

@@ -56,6 +56,7 @@ def profile_parquet(path: str, *, progress: Callable[[str, float], None] | None 
 
     from datasets.conversion import _type_name
     from segments.engine import infer_behaviour_roles, infer_roles
+    from segments.engine.engagement import infer_engagement
 
     progress = progress or (lambda stage, pct: None)
     started = time.monotonic()
@@ -81,6 +82,7 @@ def profile_parquet(path: str, *, progress: Callable[[str, float], None] | None 
         behaviour = infer_behaviour_roles(sample_df, roles)
     except Exception:  # noqa: BLE001 - a guess only; the user confirms the roles anyway
         behaviour = {"recency_col": None, "frequency_col": None, "tenure_col": None}
+    engagement = infer_engagement(roles, behaviour.get("recency_col"))
     preview = _preview(parquet, names)
     warnings = [{"column": c["name"], **w} for c in columns for w in c["warnings"]]
     return {
@@ -91,6 +93,7 @@ def profile_parquet(path: str, *, progress: Callable[[str, float], None] | None 
         "warnings": warnings,
         "inferred_roles": roles,
         "inferred_behaviour_roles": behaviour,
+        "inferred_engagement": engagement,
         "sample_rows": len(sample_idx),
         "seconds": round(time.monotonic() - started, 2),
     }

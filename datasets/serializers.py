@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from datasets.models import ColumnRole, Dataset
 from jobs.serializers import JobProgressSerializer, job_progress
-from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS
+from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -51,6 +51,14 @@ class BehaviourRolesSerializer(serializers.Serializer):
     recency_col = behaviour_column("recency_col")
     frequency_col = behaviour_column("frequency_col")
     tenure_col = behaviour_column("tenure_col")
+    engagement_cols = serializers.DictField(
+        child=serializers.ChoiceField(choices=list(ENGAGEMENT_DIRECTIONS.items())),
+        allow_null=True,
+        required=False,
+        help_text="{column: direction} of the columns that measure engagement: “more” (more sessions, visits, "
+        "logins, opens, orders = more engaged) or “less” (more days since the last visit, a higher cart-abandonment "
+        "rate = less engaged). Inferred from column names (whole words); {} = none, so engagement is unknown.",
+    )
 
 
 class DatasetDetailSerializer(DatasetSerializer):
@@ -92,7 +100,10 @@ class DatasetDetailSerializer(DatasetSerializer):
     @extend_schema_field(BehaviourRolesSerializer)
     def get_behaviour_roles(self, dataset) -> dict:
         roles = dataset.behaviour_roles or {}
-        return {key: roles.get(key) for key in BEHAVIOUR_KEYS}
+        engagement = roles.get(ENGAGEMENT_KEY)
+        if engagement is None:
+            engagement = (dataset.profile or {}).get("inferred_engagement")
+        return {**{key: roles.get(key) for key in BEHAVIOUR_KEYS}, ENGAGEMENT_KEY: engagement}
 
     @extend_schema_field(JobProgressSerializer(allow_null=True))
     def get_progress(self, dataset) -> dict | None:
@@ -168,7 +179,7 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
     def validate(self, attrs):
         if not attrs:
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col."]}
+                {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols."]}
             )
         return attrs
 

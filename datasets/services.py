@@ -23,7 +23,13 @@ from django.db import transaction
 from datasets import storage
 from datasets.models import ColumnRole, Dataset, DatasetSource, DatasetStatus
 from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
-from segments.engine.config import BEHAVIOUR_KEYS, analysis_roles, behaviour_role_errors, config_from_roles
+from segments.engine.config import (
+    BEHAVIOUR_KEYS,
+    ENGAGEMENT_KEY,
+    analysis_roles,
+    behaviour_role_errors,
+    config_from_roles,
+)
 from segsaas import storage as files
 
 log = logging.getLogger(__name__)
@@ -200,7 +206,10 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
     dataset.row_count = profile["row_count"]
     dataset.column_count = profile["column_count"]
     dataset.roles = dict(profile["inferred_roles"])
-    dataset.behaviour_roles = {k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_KEYS}
+    dataset.behaviour_roles = {
+        **{k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_KEYS},
+        ENGAGEMENT_KEY: dict(profile.get("inferred_engagement") or {}),
+    }
     dataset.roles_confirmed = False
     dataset.status = DatasetStatus.READY
     dataset.error = ""
@@ -313,8 +322,16 @@ def demo_dataset_ensure(*, organization, uploaded_by, rows: int = 10_000) -> tup
 # Roles
 
 
-def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict | None = None, actor=None) -> Dataset:
-    """Store the column roles the user confirmed. Raises DatasetError naming the column (and the field) at fault."""
+def dataset_update_roles(
+    *,
+    dataset: Dataset,
+    roles: dict,
+    behaviour_roles: dict | None = None,
+    engagement: dict | None = None,
+    actor=None,
+) -> Dataset:
+    """Store the column roles the user confirmed, the behaviour columns and the engagement columns ({column:
+    "more" | "less"}; None keeps them). Raises DatasetError naming the column (and the field) at fault."""
     columns = dataset.column_names
     unknown = sorted(set(roles) - set(columns))
     if unknown:
@@ -339,8 +356,13 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
         errors = behaviour_role_errors(clean, behaviour)
         if errors:
             raise DatasetError(errors[0].message, field=errors[0].field)
+    if engagement is not None:
+        behaviour[ENGAGEMENT_KEY] = _checked_engagement(engagement, clean)
     dataset.roles = clean
-    dataset.behaviour_roles = {k: behaviour.get(k) for k in BEHAVIOUR_KEYS}
+    dataset.behaviour_roles = {
+        **{k: behaviour.get(k) for k in BEHAVIOUR_KEYS},
+        **({ENGAGEMENT_KEY: behaviour[ENGAGEMENT_KEY]} if ENGAGEMENT_KEY in behaviour else {}),
+    }
     dataset.roles_confirmed = True
     dataset.save(update_fields=["roles", "behaviour_roles", "roles_confirmed"])
     if actor is not None:
@@ -354,6 +376,25 @@ def dataset_update_roles(*, dataset: Dataset, roles: dict, behaviour_roles: dict
             dataset_id=dataset.pk,
         )
     return dataset
+
+
+def _checked_engagement(engagement: dict, roles: dict) -> dict:
+    """{column: direction} with every column in the dataset, a direction the engine knows and a role that holds
+    numbers or dates; the first problem is refused with the column named."""
+    from segments.engine.config import ENGAGEMENT_DIRECTIONS
+    from segments.engine.engagement import check_directions
+
+    problems = check_directions(engagement, roles)
+    if problems:
+        raise DatasetError(problems[0][1], field=ENGAGEMENT_KEY)
+    for column in engagement:
+        if roles[column] not in ("numeric", "monetary", "date"):
+            raise DatasetError(
+                f"Engagement column {column!r} is {roles[column].replace('_', ' ')}; engagement is read from a "
+                f"numeric or date column ({' / '.join(ENGAGEMENT_DIRECTIONS.values()).lower()}).",
+                field=ENGAGEMENT_KEY,
+            )
+    return {c: engagement[c] for c in roles if c in engagement}
 
 
 def dataset_analysis_defaults(dataset: Dataset) -> dict:

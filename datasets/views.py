@@ -246,6 +246,7 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None, version
         "roles_form": roles_form,
         "roles_error": roles_error,
         "behaviour_fields": [roles_form[key] for key, _, _ in BEHAVIOUR_FIELDS] if roles_form else [],
+        "engagement_rows": roles_form.engagement_rows(dataset.roles or {}) if roles_form else [],
         "preview": _preview_display(profile.get("preview") or {"columns": [], "rows": []}),
         "warnings": _labelled(profile.get("warnings", [])),
         "stored_bytes": _stored_bytes(dataset) if dataset.source == "synthetic" else 0,
@@ -286,7 +287,13 @@ def _defaults_display(dataset) -> list[tuple[str, str]]:
     if dataset.status != DatasetStatus.READY:
         return []
     defaults = services.dataset_analysis_defaults(dataset)
-    return [(k, ", ".join(v) if isinstance(v, list) else (v or "")) for k, v in defaults.items()]
+    return [(k, _default_text(v)) for k, v in defaults.items()]
+
+
+def _default_text(value) -> str:
+    if isinstance(value, dict):  # engagement columns: {column: "more" | "less"}
+        return ", ".join(f"{c} (more = {'more' if d == 'more' else 'less'} engaged)" for c, d in value.items())
+    return ", ".join(value) if isinstance(value, list) else (value or "")
 
 
 @org_required(Perm.VIEW)
@@ -309,7 +316,11 @@ def dataset_roles(request, dataset_id: int):
     if form.is_valid():
         try:
             services.dataset_update_roles(
-                dataset=dataset, roles=form.roles(), behaviour_roles=form.behaviour_roles(), actor=request.user
+                dataset=dataset,
+                roles=form.roles(),
+                behaviour_roles=form.behaviour_roles(),
+                engagement=form.engagement(),
+                actor=request.user,
             )
         except services.DatasetError as exc:
             error = exc.message

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from exports import charts
 from segments.engine import formatting as fmt
-from segments.engine.vocabulary import algorithm_phrase, lifecycle_label
+from segments.engine.vocabulary import LTV_ACCURACY_UNKNOWN, algorithm_phrase, lifecycle_label, ltv_fidelity
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -122,13 +122,15 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     insights = metrics.get("insights") or {}
     for g in insights.get("growth_opportunities") or []:
         opportunities.append(
-            f"{g.get('name')}: loyal and valuable, with an estimated {_money(g.get('growth_potential'))} "
-            f"of growth potential if its customers grew to the segment's best quarter."
+            f"{g.get('name')}: loyal and valuable; growth ceiling {_money(g.get('growth_potential'))}, the predicted "
+            "LTV it would add if every customer below the segment's 75th percentile reached it (an upper bound, not "
+            "a forecast)."
         )
     for u in insights.get("underperforming") or []:
         opportunities.append(
-            f"{u.get('name')}: below-average value but not at high risk, with an estimated "
-            f"{_money(u.get('development_potential'))} of development potential."
+            f"{u.get('name')}: below-average value but not at high risk; development ceiling "
+            f"{_money(u.get('development_potential'))}, the predicted LTV it would add if every customer reached the "
+            "average customer's (an upper bound, not a forecast)."
         )
 
     actions = []
@@ -153,11 +155,15 @@ def segment_potential(p: dict, insights: dict) -> dict | None:
     None for a segment in neither list."""
     for g in insights.get("growth_opportunities") or []:
         if g.get("segment") == p.get("segment"):
-            return {"label": "Growth potential", "value": g.get("growth_potential"), "reason": g.get("reason")}
+            return {
+                "label": "Growth ceiling (upper bound)",
+                "value": g.get("growth_potential"),
+                "reason": g.get("reason"),
+            }
     for u in insights.get("underperforming") or []:
         if u.get("segment") == p.get("segment"):
             return {
-                "label": "Development potential",
+                "label": "Development ceiling (upper bound)",
                 "value": u.get("development_potential"),
                 "reason": u.get("reason"),
             }
@@ -170,10 +176,12 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str],
     if p.get("segment", 0) < 0:
         intro = "These customers sit between segments: the clustering found no group that fits them well."
     else:
+        engagement = level.get(p.get("engagement_level"))
         intro = (
-            f"{name} customers are {level.get(p.get('value_tier'), p.get('value_tier') or 'mixed')} value, "
-            f"carry a {level.get(p.get('risk_level'), p.get('risk_level') or 'mixed')} churn risk and show "
-            f"{level.get(p.get('engagement_level'), p.get('engagement_level') or 'mixed')} engagement."
+            f"{name} customers are {level.get(p.get('value_tier'), p.get('value_tier') or 'mixed')} value"
+            f"{',' if engagement else ' and'} carry a {level.get(p.get('risk_level'), p.get('risk_level') or 'mixed')}"
+            " churn risk (compared with the average customer)"
+            + (f" and show {engagement} engagement." if engagement else ".")
         )
     comparisons = []
     pop_ltv, pop_churn = population.get("avg_ltv"), population.get("avg_churn_risk")
@@ -196,6 +204,7 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str],
         features.append(
             {
                 "feature": d.get("feature"),
+                "text": d.get("text"),
                 "segment_mean": d.get("segment_mean"),
                 "population_mean": d.get("population_mean"),
                 "z": z,
@@ -297,6 +306,9 @@ def report_context(
             "warnings": metrics.get("warnings") or [],
             "pca_variance": sum((metrics.get("pca") or {}).get("explained_variance") or []) or None,
             "noise_customers": metrics.get("noise_customers") or 0,
+            "structure": metrics.get("segment_structure") or {},
+            "ltv_fidelity": ltv_fidelity(ltv) if ltv.get("r2") is not None else "",
+            "ltv_accuracy": LTV_ACCURACY_UNKNOWN,
         },
     }
 

@@ -18,8 +18,11 @@ CUSTOMER_COLUMNS = [
     ("predicted_ltv", "Predicted LTV"),
     ("value_tier", "Value tier"),
     ("risk_level", "Risk level"),
+    ("engagement_level", "Engagement level"),
     ("lifecycle_stage", "Lifecycle stage"),
-    ("top_recommendation", "Top recommendation"),
+    ("top_recommendation", "Segment's top recommendation"),
+    ("recommendation", "Recommendation for this customer"),
+    ("recommendation_reason", "Why (this customer's own figures)"),
 ]
 NUMERIC_COLUMNS = {"segment", "churn_risk", "predicted_ltv"}
 DEFAULT_BATCH_ROWS = 20_000

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from exports.sources import CUSTOMER_COLUMNS
-from segments.engine.vocabulary import algorithm_label, lifecycle_label
+from segments.engine.vocabulary import STRUCTURE_LABELS, algorithm_label, lifecycle_label, ltv_fidelity
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # one header row
@@ -140,7 +140,12 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         ("Segments", len([p for p in profiles if p.get("segment", 0) >= 0]), fmt["int"]),
         ("Algorithm", algorithm_label(metrics.get("algorithm")), fmt["text"]),
         ("Silhouette score", quality.get("silhouette"), fmt["num3"]),
-        ("LTV model R² (held out)", ltv.get("r2"), fmt["num3"]),
+        (
+            "Segment structure",
+            STRUCTURE_LABELS.get((metrics.get("segment_structure") or {}).get("strength"), "—"),
+            fmt["text"],
+        ),
+        ("LTV model (fit to its target, not accuracy)", ltv_fidelity(ltv), fmt["text"]),
         ("Predicted LTV horizon (months)", ltv.get("horizon_months"), fmt["int"]),
         ("Customers in this workbook", total, fmt["int"]),
     ]
@@ -207,8 +212,8 @@ PROFILE_FIELDS = [
     ("avg_recency_days", "Avg days since last purchase", "num", 13),
     ("avg_frequency", "Avg purchases", "num", 11),
     ("avg_tenure_days", "Avg tenure (days)", "num", 11),
-    ("growth_potential", "Growth potential (growth opportunities)", "money0", 16),
-    ("development_potential", "Development potential (underperforming)", "money0", 16),
+    ("growth_potential", "Growth ceiling, not a forecast (growth opportunities)", "money0", 16),
+    ("development_potential", "Development ceiling, not a forecast (underperforming)", "money0", 16),
     ("avg_sentiment", "Avg review sentiment", "num3", 11),
 ]
 
@@ -255,6 +260,8 @@ def _profiles_sheet(book, fmt, profiles):
 
 
 def _feature_phrase(d: dict) -> str:
+    if d.get("text"):  # the engine's readable trait (engine traits.describe)
+        return str(d["text"])
     z = d.get("z") or 0
     direction = "above" if z >= 0 else "below"
     return f"{d.get('feature')}: {d.get('segment_mean', 0):,.2f} vs {d.get('population_mean', 0):,.2f} overall ({abs(z):.1f} sd {direction})"
@@ -307,8 +314,11 @@ def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progres
         "predicted_ltv": 14,
         "value_tier": 10,
         "risk_level": 10,
+        "engagement_level": 11,
         "lifecycle_stage": 13,
-        "top_recommendation": 70,
+        "top_recommendation": 50,
+        "recommendation": 50,
+        "recommendation_reason": 50,
     }
     kinds = {"segment": fmt["int"], "churn_risk": fmt["pct"], "predicted_ltv": fmt["money"]}
     for col, name in enumerate(names):

@@ -42,7 +42,10 @@ class Job(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # Each claim is one attempt; its number is the fencing token: only the current attempt may report or finish.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # "host:pid" of the worker process running the current attempt (a dead pid on the same host = a lost attempt).
+    worker = models.CharField(max_length=120, blank=True, default="")
 
     objects = TenantManager()
 
@@ -56,6 +59,10 @@ class Job(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def max_attempts(self) -> int:
+        return settings.JOB_MAX_ATTEMPTS
 
     @property
     def elapsed_seconds(self) -> float | None:

@@ -21,6 +21,12 @@ class JobProgressSerializer(serializers.Serializer):
     elapsed_seconds = serializers.FloatField(allow_null=True)
     error = serializers.CharField(allow_blank=True, help_text="Why the job failed (empty otherwise).")
     cancel_requested = serializers.BooleanField()
+    attempts = serializers.IntegerField(
+        min_value=0, help_text="Attempts started so far (a job whose worker was lost is run again by itself)."
+    )
+    max_attempts = serializers.IntegerField(
+        min_value=1, allow_null=True, help_text="Attempts allowed before the job fails (null for a draft)."
+    )
     created_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 
@@ -35,6 +41,8 @@ DRAFT = {
     "elapsed_seconds": None,
     "error": "",
     "cancel_requested": False,
+    "attempts": 0,
+    "max_attempts": None,
     "created_at": None,
     "finished_at": None,
 }
@@ -55,6 +63,8 @@ def job_progress(job, *, draft: bool = False) -> dict | None:
         "elapsed_seconds": None if elapsed is None else round(elapsed, 1),
         "error": job.error,
         "cancel_requested": job.cancel_requested,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }

@@ -4,7 +4,7 @@ from jobs.services import JobError, register
 from monitoring.services import DRIFT_JOB_KIND
 
 
-@register(DRIFT_JOB_KIND)
+@register(DRIFT_JOB_KIND, weight="heavy")  # reads two versions of the table
 def version_drift(ctx) -> dict:
     from datasets.models import DatasetVersion
     from monitoring.services import drift_for_version

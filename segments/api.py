@@ -50,7 +50,10 @@ CUSTOMER_FIELDS = (
     "predicted_ltv",
     "value_tier",
     "risk_level",
+    "engagement_level",
     "lifecycle_stage",
+    "recommendation",
+    "recommendation_reason",
 )
 
 

@@ -23,6 +23,7 @@ CONFIG_LABELS = {
     "date_cols": "Date columns",
     "text_cols": "Text columns",
     "ignore_cols": "Ignored columns",
+    "engagement_cols": "Engagement columns",
 }
 
 

@@ -1,7 +1,7 @@
 """The analysis job: load the analysis named by the job, run it through the service, report."""
 
 from jobs.services import JobError, register
-from segments.services import JOB_KIND, analysis_on_job_fail
+from segments.services import JOB_KIND, analysis_memory_mb, analysis_on_job_fail
 
 
 def _on_fail(job) -> None:
@@ -17,7 +17,7 @@ def _on_fail(job) -> None:
         on_analysis_failed(analysis, reason)
 
 
-@register(JOB_KIND, on_fail=_on_fail)
+@register(JOB_KIND, on_fail=_on_fail, weight="heavy", memory_mb=analysis_memory_mb)
 def run_analysis(ctx) -> dict:
     from segments.models import Analysis
     from segments.services import analysis_execute

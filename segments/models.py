@@ -80,6 +80,8 @@ class Analysis(models.Model):
     @property
     def k_label(self) -> str:
         k = self.config.get("n_clusters")
+        if self.algorithm in ("dbscan", "hdbscan"):  # density: the groups the data has, no k
+            return "found by density"
         return f"k = {k}" if k else f"auto ({self.config.get('k_min', 2)}–{self.config.get('k_max', 10)})"
 
     def profile(self, segment: int) -> dict | None:
@@ -98,7 +100,11 @@ class CustomerResult(models.Model):
     predicted_ltv = models.FloatField(null=True)  # null: the data holds no money column to value customers by
     value_tier = models.CharField(max_length=20, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)
+    engagement_level = models.CharField(max_length=20, blank=True)  # "unknown" without engagement columns
     lifecycle_stage = models.CharField(max_length=20, blank=True)
+    # the customer's own advice (engine recommend.customer_recommendations), beside the segment's
+    recommendation = models.CharField(max_length=200, blank=True)
+    recommendation_reason = models.CharField(max_length=300, blank=True)
 
     objects = TenantManager()
 

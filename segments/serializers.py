@@ -68,13 +68,20 @@ class AnalysisSerializer(serializers.ModelSerializer):
 
 class ModelScoresSerializer(serializers.Serializer):
     churn = serializers.DictField(
-        help_text="Churn model: method, and when a churn label was given auc, brier, held_out_rows.",
+        help_text="Churn model: method, and when a churn label was given auc, brier, held_out_rows, model (the "
+        "family kept by cross-validation) and, when the label looks computed from the features, "
+        "leakage_suspected, leakage_columns and leakage_message (the AUC is then not a measure of quality).",
     )
     ltv = serializers.DictField(
-        help_text="LTV model: method, target, horizon_months and its held-out scores (e.g. r2, mae)."
+        help_text="LTV model: method, target, horizon_months; r2 and mae measure how well the per-customer model "
+        "reproduces its target estimate (fidelity says so in words), not accuracy (accuracy is null)."
     )
     quality = serializers.DictField(
         help_text="Clustering quality: silhouette, davies_bouldin, calinski_harabasz, stability_ari."
+    )
+    segment_structure = serializers.DictField(
+        help_text='How strong the segments are: strength ("none", "weak" or "clear"), summary (a sentence), '
+        "advice (a list of sentences) and evidence (stability, silhouette against a structureless reference).",
     )
 
 
@@ -86,10 +93,17 @@ def _scalars(section) -> dict:
 
 def model_scores_of(analysis: Analysis) -> dict:
     metrics = analysis.metrics or {}
+    churn = _scalars(metrics.get("churn"))
+    leakage = (metrics.get("churn") or {}).get("leakage")
+    if isinstance(leakage, dict):  # a suspect AUC says so beside it
+        churn["leakage_suspected"] = True
+        churn["leakage_columns"] = list(leakage.get("columns") or [])
+        churn["leakage_message"] = leakage.get("message")
     return {
-        "churn": _scalars(metrics.get("churn")),
+        "churn": churn,
         "ltv": _scalars(metrics.get("ltv")),
         "quality": _scalars(metrics.get("quality")),
+        "segment_structure": dict(metrics.get("segment_structure") or {}),
     }
 
 
@@ -153,6 +167,14 @@ class AnalysisCreateSerializer(BehaviourRolesSerializer):
         help_text="Column roles {column: role}; omitted: the dataset's confirmed roles.",
     )
     nlp = serializers.BooleanField(default=True, help_text="Use text columns (sentiment and topics).")
+    dbscan_eps = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0.0,
+        help_text='algorithm "dbscan" only: the neighbourhood radius (in standardised feature units); null chooses it '
+        'from the data. "hdbscan" needs no radius.',
+    )
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
 
@@ -170,6 +192,12 @@ class RecommendationSerializer(serializers.Serializer):
     category = serializers.CharField()
     reason = serializers.CharField()
     priority = serializers.CharField()
+    applies_to = serializers.ChoiceField(
+        choices=["customer", "segment"],
+        required=False,
+        help_text="predict: “customer” for the action chosen from the record's own figures, “segment” for its "
+        "segment's.",
+    )
 
 
 class SegmentProfileSerializer(serializers.Serializer):
@@ -211,7 +239,15 @@ class CustomerResultSerializer(serializers.Serializer):
     predicted_ltv = serializers.FloatField()
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
+    engagement_level = serializers.CharField(
+        allow_blank=True,
+        help_text="high, medium or low against the average customer; unknown without engagement columns.",
+    )
     lifecycle_stage = serializers.CharField(allow_blank=True)
+    recommendation = serializers.CharField(
+        allow_blank=True, help_text="The action chosen from this customer's own churn risk, value and engagement."
+    )
+    recommendation_reason = serializers.CharField(allow_blank=True, help_text="This customer's own figures behind it.")
 
 
 # --- predict -----------------------------------------------------------------------------------------
@@ -285,7 +321,18 @@ class PredictionSerializer(serializers.Serializer):
     segment_name = serializers.CharField()
     churn_risk = serializers.FloatField(min_value=0, max_value=1)
     predicted_ltv = serializers.FloatField(allow_null=True)
-    recommendations = RecommendationSerializer(many=True, help_text="Top recommendations for the segment.")
+    risk_level = serializers.CharField(
+        required=False, help_text="The record's own churn risk against the analysis's average customer."
+    )
+    value_tier = serializers.CharField(required=False, help_text="The record's own value against the average.")
+    engagement_level = serializers.CharField(
+        required=False, help_text="The record's own engagement (only when the analysis has engagement columns)."
+    )
+    recommendations = RecommendationSerializer(
+        many=True,
+        help_text="Up to 3: the action chosen from the record's own figures first (applies_to “customer”), then "
+        "its segment's that its own levels do not contradict.",
+    )
     key_features = serializers.DictField(help_text="The key feature values the model used for this customer.")
 
 

@@ -16,7 +16,13 @@ from accounts.context import org_required, require
 from accounts.permissions import Perm
 from accounts.scoping import get_object_for_org
 from segments import selectors
-from segments.engine.vocabulary import algorithm_label, metrics_method_label
+from segments.engine.vocabulary import (
+    LTV_ACCURACY_UNKNOWN,
+    STRUCTURE_LABELS,
+    algorithm_label,
+    ltv_fidelity,
+    metrics_method_label,
+)
 
 TABS = [
     ("data", "Data & Analysis", "segments:detail"),
@@ -51,8 +57,9 @@ def analysis_new_pick(request):
 
 
 def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None, initial_name=""):
+    from segments.engine.errors import UserFacingError
     from segments.forms import AnalysisForm
-    from segments.services import AnalysisError, analysis_create
+    from segments.services import analysis_create
 
     version_error = None
     chosen_version = request.POST.get("version", "") if request.method == "POST" else ""
@@ -73,7 +80,7 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                     rerun_of=rerun_of,
                     version=chosen_version or None,
                 )
-            except AnalysisError as exc:
+            except UserFacingError as exc:  # the settings' rules, or the jobs' memory guard
                 if exc.field == "version":
                     version_error = exc.message
                 else:
@@ -160,6 +167,7 @@ def _tab_context(request, analysis, tab: str) -> dict:
         "tab": tab,
         "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in TABS],
         "profiles": _colored(analysis),
+        "population": ((analysis.metrics or {}).get("insights") or {}).get("population") or {},
         "siblings": siblings[:50],
     }
 
@@ -216,6 +224,11 @@ def analysis_detail(request, analysis_id: int):
     ctx["timings"] = _timings(analysis.metrics.get("timings") or {})
     ctx["churn_method"] = metrics_method_label("churn", analysis.metrics.get("churn"))
     ctx["ltv_method"] = metrics_method_label("ltv", analysis.metrics.get("ltv"))
+    ctx["ltv_fidelity"] = ltv_fidelity(analysis.metrics.get("ltv"))
+    ctx["ltv_accuracy"] = LTV_ACCURACY_UNKNOWN
+    structure = analysis.metrics.get("segment_structure") or {}
+    ctx["structure"] = structure
+    ctx["structure_label"] = STRUCTURE_LABELS.get(structure.get("strength"), "")
     return render(request, "segments/tab_data.html", ctx)
 
 
@@ -356,6 +369,9 @@ def analysis_profiles_view(request, analysis_id: int):
                     "sort": sort,
                     "sort_links": _sort_links(query, sort),
                     "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                    "has_engagement": bool(
+                        ((analysis.metrics.get("insights") or {}).get("population") or {}).get("engagement_columns")
+                    ),
                     "base_query": query.urlencode(),
                     "selected_segment": values.get("segment"),
                 }
@@ -425,10 +441,6 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
         v = (run.metrics.get("quality") or {}).get(key)
         return "—" if v is None else f"{v:.3f}"
 
-    def m(run, group, key, fmt):
-        v = (run.metrics.get(group) or {}).get(key)
-        return "—" if v is None else fmt.format(v)
-
     return [
         ("Algorithm", algorithm_label(a.algorithm), algorithm_label(b.algorithm)),
         ("Segments", str(a.n_segments), str(b.n_segments)),
@@ -442,9 +454,14 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
             metrics_method_label("churn", a.metrics.get("churn")),
             metrics_method_label("churn", b.metrics.get("churn")),
         ),
-        ("LTV R² (held out)", m(a, "ltv", "r2", "{:.3f}"), m(b, "ltv", "r2", "{:.3f}")),
+        ("Segment structure", _structure(a), _structure(b)),
+        ("LTV model", ltv_fidelity(a.metrics.get("ltv")), ltv_fidelity(b.metrics.get("ltv"))),
         ("NLP", "on" if a.config.get("nlp") else "off", "on" if b.config.get("nlp") else "off"),
     ]
+
+
+def _structure(analysis) -> str:
+    return STRUCTURE_LABELS.get((analysis.metrics.get("segment_structure") or {}).get("strength"), "—")
 
 
 def _other_run(request, analysis, param="from"):

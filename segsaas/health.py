@@ -1,4 +1,4 @@
-"""`GET /healthz`: is the database reachable, is the Celery broker reachable."""
+"""`GET /healthz`: which part is down: the database, the Celery broker, the file storage (local disk or S3)."""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -27,10 +27,28 @@ def _check_broker() -> str | None:
     return None
 
 
+def _check_storage() -> str | None:
+    """Write, read back and remove a small file through the one storage module."""
+    import os
+
+    from segsaas import storage
+
+    try:
+        name = storage.save_text(f"healthz/probe-{os.getpid()}.txt", "ok")
+        try:
+            if storage.read_text(name) != "ok":
+                return "the file read back differs from the one written"
+        finally:
+            storage.delete(name)
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {"database": _check_database(), "broker": _check_broker()}
+    checks = {"database": _check_database(), "broker": _check_broker(), "storage": _check_storage()}
     body = {
         "status": "ok" if not any(checks.values()) else "unavailable",
         "checks": {name: ("ok" if err is None else f"failed: {err}") for name, err in checks.items()},

@@ -209,9 +209,24 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=55 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="default")
+# Queues by weight: analyses and large imports on the heavy queue, everything else (exports, small imports,
+# webhooks, the sweeper) on the light one, so a light job never waits behind a heavy one. Run at least one
+# worker on each (README: "Workers and queues").
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="light")
+JOB_QUEUES = {
+    "light": CELERY_TASK_DEFAULT_QUEUE,
+    "heavy": env.str("JOB_HEAVY_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.heavy"),
+}
 # The hard time limit stays below the visibility timeout, or a long job would be delivered twice.
+# Short connect timeouts: with the broker down a page that queues a job answers at once (the job waits in the
+# outbox, `Job.dispatched_at` unset, and the sweeper sends it once the broker is back).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.5)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "socket_timeout": 10}
+    )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The folders are made when the Celery app is configured (segsaas/celery.py), not when settings are read.
     _broker_dir = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
@@ -225,12 +240,38 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
             "polling_interval": 0.2,
         }
     )
+# A job whose heartbeat is older than this lost its worker (killed, out of memory, host gone). A thread in the
+# worker beats every JOB_HEARTBEAT_INTERVAL seconds while a job runs, whatever the job is doing.
+JOB_HEARTBEAT_INTERVAL = env.float("JOB_HEARTBEAT_INTERVAL", default=10)
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=60)
+# A job whose worker was lost is run again, up to this many attempts in all; then it fails with the reason.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# A job sent to the broker that has not started after this long is sent again (the broker lost it, e.g. a Redis
+# restarted without persistence); a duplicate delivery is harmless (the claim is fenced).
+JOB_RESEND_AFTER = env.int("JOB_RESEND_AFTER", default=5 * 60)
+# The sweeper (re-runs lost jobs, re-sends jobs the broker never got) runs this often.
+JOB_SWEEP_SECONDS = env.float("JOB_SWEEP_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "jobs.tasks.sweep_jobs", "schedule": timedelta(minutes=1)},
+    "sweep-stale-jobs": {
+        "task": "jobs.tasks.sweep_jobs",
+        "schedule": timedelta(seconds=JOB_SWEEP_SECONDS),
+        "options": {"queue": JOB_QUEUES["light"], "expires": JOB_SWEEP_SECONDS},
+    },
     # Re-runs whose schedule is due, and webhook deliveries whose retry is due (monitoring/tasks.py).
-    "run-due-schedules": {"task": "monitoring.tasks.run_due_schedules", "schedule": timedelta(minutes=1)},
-    "retry-webhooks": {"task": "monitoring.tasks.retry_due_deliveries", "schedule": timedelta(minutes=1)},
+    "run-due-schedules": {
+        "task": "monitoring.tasks.run_due_schedules",
+        "schedule": timedelta(minutes=1),
+        "options": {"queue": JOB_QUEUES["light"], "expires": 60},
+    },
+    "retry-webhooks": {
+        "task": "monitoring.tasks.retry_due_deliveries",
+        "schedule": timedelta(minutes=1),
+        "options": {"queue": JOB_QUEUES["light"], "expires": 60},
+    },
 }
+# Memory a worker process may use for one job. A job whose estimated need (from the dataset's rows x columns,
+# before it starts) exceeds it is refused up front, naming the limit.
+WORKER_MEMORY_BUDGET_MB = env.int("WORKER_MEMORY_BUDGET_MB", default=4096)
 # Webhooks: attempts per delivery, the first retry's delay (doubling each time), the request timeout, and whether
 # endpoint URLs may resolve to private or loopback addresses (never in production: a partner's URL must not reach
 # into our own network).
@@ -242,8 +283,6 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=Fals
 DRIFT_ALERT_LEVEL = env.str("DRIFT_ALERT_LEVEL", default="moderate")
 # Extra modules that register job handlers (the test suite adds its own kinds for the real worker).
 JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
-# A job whose heartbeat is older than this is considered dead (the worker was killed).
-JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=5 * 60)
 
 # Datasets: files up to these sizes are imported in the request; larger ones in a job with progress.
 DATASETS_INLINE_MAX_BYTES = env.int("DATASETS_INLINE_MAX_BYTES", default=8 * 1024 * 1024)
@@ -296,7 +335,14 @@ _cache_url = env.str("CACHE_URL", default="")
 if _cache_url:
     CACHES = {"default": env.cache("CACHE_URL")}
 elif CELERY_BROKER_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+    # Fail-soft: with Redis down the counters read as misses and requests still answer at once.
+    CACHES = {
+        "default": {
+            "BACKEND": "segsaas.cache.FailSoftRedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -1,14 +1,8 @@
 """Shared fixtures. The people: Alice owns Acme, Bob is an analyst at Acme, Vera views Acme,
 Charlie owns Globex (a stranger to Acme), Mia is an account manager at both."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
-from helpers import ROOT, WORKER_LOG, subprocess_env
+from helpers import WORKER_LOG, start_worker, stop_worker
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -63,48 +57,10 @@ def client_for(client):
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the configured broker and the test database."""
-    log = open(WORKER_LOG, "w")  # noqa: SIM115 - kept open for the session
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "segsaas",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=subprocess_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if "ready." in (WORKER_LOG).read_text():
-            break
-        if proc.poll() is not None:
-            raise RuntimeError("Celery worker exited:\n" + (WORKER_LOG).read_text()[-3000:])
-        time.sleep(0.3)
-    else:
-        raise RuntimeError("Celery worker did not become ready:\n" + (WORKER_LOG).read_text()[-3000:])
+    """A real Celery worker process on the configured broker and the test database (light and heavy queues)."""
+    proc = start_worker(name="test", log_path=WORKER_LOG)
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    stop_worker(proc)
 
 
 @pytest.fixture

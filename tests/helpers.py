@@ -33,6 +33,86 @@ def subprocess_env() -> dict:
     return env
 
 
+def start_worker(
+    *, name: str, log_path: Path, queues=None, concurrency: int = 2, env: dict | None = None, extra_args=()
+):
+    """Start a real Celery worker process (its own process group) on this run's broker, database and files, and
+    wait until it is ready. `queues`: the queue names it consumes (default: every job queue)."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    queues = list(queues or settings.JOB_QUEUES.values())
+    log = open(log_path, "w")  # noqa: SIM115 - handed to the process
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "segsaas",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            ",".join(queues),
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=subprocess_env() | (env or {}),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if "ready." in log_path.read_text():
+            return proc
+        if proc.poll() is not None:
+            raise RuntimeError("Celery worker exited:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.2)
+    raise RuntimeError("Celery worker did not become ready:\n" + log_path.read_text()[-3000:])
+
+
+def free_port(start: int = 0) -> int:
+    """A TCP port nobody listens on (from `start` upwards, or any the system picks)."""
+    import socket
+
+    for port in range(start, start + 200) if start else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port from {start}")
+
+
+def stop_worker(proc, *, kill: bool = False, timeout: float = 20) -> None:
+    """TERM (or KILL) the worker's whole process group and wait for it."""
+    import signal
+    import subprocess
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 def wait_for_job(job, timeout=180):
     """Poll the job row (the source of truth) until it finishes."""
     from jobs.models import FINISHED_STATUSES

@@ -8,10 +8,10 @@ from django.test import override_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_healthz_reports_database_and_broker(db, client):
+def test_healthz_reports_database_broker_and_storage(db, client):
     response = client.get("/healthz")
     assert response.status_code == 200, response.content
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "storage": "ok"}}
 
 
 def test_healthz_says_which_part_failed(db, client, monkeypatch):
@@ -20,7 +20,25 @@ def test_healthz_says_which_part_failed(db, client, monkeypatch):
     monkeypatch.setattr(health, "_check_broker", lambda: "ConnectionRefusedError: nobody listens")
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "failed: ConnectionRefusedError: nobody listens"}
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "broker": "failed: ConnectionRefusedError: nobody listens",
+        "storage": "ok",
+    }
+
+
+def test_healthz_says_when_the_storage_fails(db, client, monkeypatch):
+    from segsaas import storage
+
+    def refuse(name, text):
+        raise PermissionError(13, "Permission denied", name)
+
+    monkeypatch.setattr(storage, "save_text", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"] == "ok" and checks["broker"] == "ok"
+    assert checks["storage"].startswith("failed: PermissionError") and "Permission denied" in checks["storage"]
 
 
 def test_check_deploy_is_clean_in_production_mode():

@@ -185,9 +185,9 @@ def growth_opportunities_figure(analysis, colors):
             y=[g["name"] for g in growth],
             x=[g.get("growth_potential") or 0 for g in growth],
             orientation="h",
-            name="Growth potential (low-risk, valuable segments)",
+            name="Growth ceiling (low-risk, valuable segments)",
             marker={"color": "#2b8a3e"},
-            hovertemplate=f"<b>%{{y}}</b><br>growth potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
+            hovertemplate=f"<b>%{{y}}</b><br>growth ceiling {CURRENCY}%{{x:,.0f}} (if all reached the segment's 75th percentile)<extra></extra>",
         )
     )
     fig.add_trace(
@@ -195,19 +195,19 @@ def growth_opportunities_figure(analysis, colors):
             y=[u["name"] for u in under],
             x=[u.get("development_potential") or 0 for u in under],
             orientation="h",
-            name="Development potential (underperforming segments)",
+            name="Development ceiling (underperforming segments)",
             marker={"color": "#f59f00"},
-            hovertemplate=f"<b>%{{y}}</b><br>development potential {CURRENCY}%{{x:,.0f}}<extra></extra>",
+            hovertemplate=f"<b>%{{y}}</b><br>development ceiling {CURRENCY}%{{x:,.0f}} (if all reached the average customer)<extra></extra>",
         )
     )
     n = len(growth) + len(under)
     layout(
         fig,
-        "Growth opportunities by segment",
+        "Growth opportunities by segment: ceilings, not forecasts",
         height=max(300, 140 + 44 * n),
         legend_rows=2,
-        subtitle="potential additional value in currency",
+        subtitle="predicted LTV added if every customer reached the benchmark; an upper bound",
     )
-    fig.update_xaxes(title_text=f"Potential additional value ({CURRENCY}, {horizon(analysis)})", tickprefix=CURRENCY)
+    fig.update_xaxes(title_text=f"Ceiling on added value ({CURRENCY}, {horizon(analysis)})", tickprefix=CURRENCY)
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import formatting as fmt
 from .errors import EngineError
+from .vocabulary import ALGORITHMS
 
 
 def _list(value: str | None) -> list[str]:
@@ -92,7 +93,10 @@ def cmd_analyze(args) -> int:
         nlp=args.nlp,
         random_state=args.seed,
         ltv_horizon_months=args.horizon,
+        dbscan_eps=args.eps,
     )
+    if args.eps is not None and args.algorithm != "dbscan":
+        raise EngineError("--eps is DBSCAN's radius: use it with --algorithm dbscan", field="dbscan_eps")
 
     def progress(stage: str, pct: float) -> None:
         if args.verbose:
@@ -116,14 +120,30 @@ def cmd_analyze(args) -> int:
             "pca_y",
             "value_tier",
             "risk_level",
+            "engagement_level",
             "lifecycle_stage",
             "top_recommendation",
+            "recommendation",
+            "recommendation_reason",
         ]
     ].to_csv(out / "customers.csv", index=False)
     result.model.save(out / "model.joblib")
     m = result.metrics
     print(f"{m['n_rows']:,} customers, {m['n_segments']} segments ({m['algorithm']}); {m['k_selection']['chosen_by']}")
     _print_table(result.profiles)
+    structure = m.get("segment_structure") or {}
+    if structure:
+        print(f"segment structure ({structure['strength']}): {structure['summary']}")
+        for advice in structure.get("advice") or []:
+            print(f"  - {advice}")
+    churn = m["churn"]
+    if churn.get("auc") is not None:
+        suspect = " SUSPECT (likely label leakage, see the warnings)" if churn.get("leakage") else ""
+        print(f"churn: {churn['method_label']}; held-out AUC {churn['auc']:.3f}{suspect}")
+    if m["ltv"].get("fidelity"):
+        print(f"LTV: {m['ltv']['method_label']}; {m['ltv']['fidelity']} (a fit to an estimate, not accuracy)")
+    for warning in m.get("warnings") or []:
+        print(f"warning: {warning}")
     print(
         f"wrote {out}/profiles.json, metrics.json, customers.csv, model.joblib "
         f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)"
@@ -266,8 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="segment a CSV of customers")
     a.add_argument("input")
     a.add_argument("--out", required=True)
-    a.add_argument("--algorithm", default="kmeans", choices=["kmeans", "gmm", "agglomerative", "dbscan"])
+    a.add_argument("--algorithm", default="kmeans", choices=list(ALGORITHMS))
     a.add_argument("--k", default="auto", help="auto or a number of segments")
+    a.add_argument("--eps", type=float, default=None, help="DBSCAN's radius (default: chosen from the data)")
     a.add_argument("--k-min", type=int, default=2)
     a.add_argument("--k-max", type=int, default=10)
     for name in ("categorical", "text", "date", "numeric", "monetary", "ignore"):

@@ -98,14 +98,14 @@ class ClusterModel:
     projection: tuple | None = None  # (mean, components) for gmm: mixtures are fitted on principal components
     core_points: np.ndarray | None = None  # dbscan
     core_labels: np.ndarray | None = None
-    eps: float | None = None
+    eps: float | np.ndarray | None = None  # dbscan: one radius; hdbscan: each core point's core distance
     relabel: np.ndarray | None = None  # raw label -> canonical segment id
 
     def predict_raw(self, X: np.ndarray) -> np.ndarray:
         if self.algorithm == "gmm":
             mean, components = self.projection
             return self.gmm.predict((X - mean) @ components.T)
-        if self.algorithm == "dbscan":
+        if self.algorithm in ("dbscan", "hdbscan"):
             out = np.empty(len(X), np.int64)
             for start in range(0, len(X), 4_000):  # 4,000 x 3,000 core samples: ~50 MB per temporary
                 chunk = X[start : start + 4_000]
@@ -118,7 +118,8 @@ class ClusterModel:
                 )
                 j = d2.argmin(1)
                 dist = np.sqrt(np.maximum(d2[np.arange(len(chunk)), j], 0))
-                out[start : start + len(chunk)] = np.where(dist <= self.eps, self.core_labels[j], -1)
+                radius = self.eps if np.ndim(self.eps) == 0 else self.eps[j]  # hdbscan: each core point's own
+                out[start : start + len(chunk)] = np.where(dist <= radius, self.core_labels[j], -1)
             return out
         return nearest_center(X, self.centers)
 
@@ -185,6 +186,8 @@ def segment(X: np.ndarray, config: AnalysisConfig, progress=None) -> ClusterOutc
         return _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress)
     if algo == "agglomerative":
         return _segment_agglomerative(X, config, k_values, rng, seed, progress)
+    if algo == "hdbscan":
+        return _segment_hdbscan(X, config, rng, seed, progress)
     return _segment_dbscan(X, config, rng, seed, progress)
 
 
@@ -343,18 +346,40 @@ def _segment_gmm(X, config, k_values, eval_idx, rng, seed, progress) -> ClusterO
     bic = []
     for kk in k_values if len(k_values) > 1 else []:
         bic.append(float(make(kk).fit(Z_sel).bic(Z_sel)))
+    k_stab = None
     if len(k_values) > 1:
         best_bic = k_values[int(np.argmin(bic))]
-        why = (
-            f"{km_out.k_selection['chosen_by']} [KMeans evidence; the mixture BIC is lowest at k={best_bic} "
-            "and is reported for reference]"
-        )
+        bic_stab = None
+        if best_bic not in (k_values[0], k_values[-1]):
+            bic_stab = _stability(
+                lambda A: make(best_bic).fit(A), Z_sel, Z_eval, rng, min(config.stability_sample_size, 2_500)
+            )
+        if bic_stab is not None and bic_stab >= 0.8:
+            k, k_stab = best_bic, bic_stab
+            why = (
+                f"k={k}: lowest BIC of the mixture on {len(Z_sel):,} customers, reproducible across resamples "
+                f"(ARI {bic_stab:.2f})"
+            )
+        else:
+            reason = (
+                f"its lowest BIC, at k={best_bic}, does not come back from other samples (ARI {bic_stab:.2f})"
+                if bic_stab is not None
+                else f"its BIC kept falling to the end of the range (lowest at k={best_bic}): no minimum to choose"
+            )
+            why = (
+                f"{km_out.k_selection['chosen_by']} [the mixture did not choose its own k: {reason}; k comes from "
+                "the k-means elbow and stability evidence]"
+            )
     else:
         why = f"k={k} set by the user"
     _report(progress, "Clustering", 38)
-    centres = km_out.model.centers[np.argsort(km_out.model.relabel)]  # raw KMeans centre order
-    gm = make(k, means_init=project(centres)).fit(project(X[fit_idx]))
-    k_stab = _stability(lambda A: make(k).fit(A), Z_sel, Z_eval, rng, min(config.stability_sample_size, 2_500))
+    if k == km_out.k:
+        centres = km_out.model.centers[np.argsort(km_out.model.relabel)]  # raw KMeans centre order
+        gm = make(k, means_init=project(centres)).fit(project(X[fit_idx]))
+    else:
+        gm = make(k).fit(project(X[fit_idx]))
+    if k_stab is None:
+        k_stab = _stability(lambda A: make(k).fit(A), Z_sel, Z_eval, rng, min(config.stability_sample_size, 2_500))
     sil = km_out.k_selection["silhouette"]
     inertia = km_out.k_selection["inertia"]
     stab = km_out.k_selection["stability"]
@@ -521,6 +546,107 @@ def _segment_dbscan(X, config, rng, seed, progress) -> ClusterOutcome:
     return ClusterOutcome(labels, model, k, sel, _quality(q_rows, q_lab, D, stab), sampling)
 
 
+def _density_space(X, size, rng, seed):
+    """A sample of rows projected on the leading principal components (density is measured there)."""
+    from sklearn.decomposition import PCA
+
+    idx = sample_indices(len(X), size, rng)
+    pca = PCA(n_components=max(1, min(GMM_COMPONENTS, X.shape[1], len(idx) - 1)), random_state=seed).fit(X[idx])
+    projection = (pca.mean_.astype(np.float32), pca.components_.astype(np.float32))
+    return idx, projection, ((X[idx] - projection[0]) @ projection[1].T).astype(np.float32)
+
+
+def _hdbscan_fit(A, min_cluster_size, min_samples, allow_single_cluster=False):
+    """HDBSCAN labels and each sampled point's core distance (distance to its min_samples-th neighbour)."""
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import NearestNeighbors
+
+    lab = (
+        HDBSCAN(
+            min_cluster_size=min_cluster_size,
+            min_samples=min_samples,
+            allow_single_cluster=allow_single_cluster,
+            copy=True,
+        )
+        .fit(A)
+        .labels_
+    )
+    dist, _ = NearestNeighbors(n_neighbors=min(min_samples, len(A) - 1)).fit(A).kneighbors(A)
+    return lab, dist[:, -1].astype(np.float32)
+
+
+def _segment_hdbscan(X, config, rng, seed, progress) -> ClusterOutcome:
+    """HDBSCAN (scikit-learn's) on a sample in the leading principal components: density groups of any shape
+    and number, with no radius to choose; customers in no group are noise (-1). Every other customer joins the
+    group of the nearest clustered sample customer when it lies within that customer's core distance, else
+    it is noise."""
+    size = min(config.dbscan_sample_size, len(X))
+    idx, projection, A = _density_space(X, size, rng, seed)
+    min_samples = max(2, min(config.dbscan_min_samples or 10, len(A) // 5))
+    min_cluster_size = max(min_samples, min(len(A) // 2, max(15, len(A) // 100)))
+    _report(progress, "Clustering", 15)
+    lab, core_dist = _hdbscan_fit(A, min_cluster_size, min_samples)
+    single = False
+    if lab.max() < 0:  # no split at all: one dense group with its outliers is what the data has
+        single = True
+        lab, core_dist = _hdbscan_fit(A, min_cluster_size, min_samples, allow_single_cluster=True)
+    k = int(lab.max() + 1)
+    if k < 1:
+        raise EngineError(
+            f"HDBSCAN found no dense group of at least {min_cluster_size} customers: every customer is noise. "
+            "Use k-means or a Gaussian mixture for this table.",
+            field="algorithm",
+        )
+    members = np.flatnonzero(lab >= 0)
+    if len(members) > 3000:
+        members = np.sort(rng.choice(members, 3000, replace=False))
+    relabel = _canonical(lab, k)
+    model = ClusterModel(
+        "hdbscan",
+        core_points=A[members],
+        core_labels=lab[members],
+        eps=core_dist[members],
+        relabel=relabel,
+        projection=projection,
+    )
+    _report(progress, "Clustering", 38)
+    labels = model.predict(X)
+    labels[idx] = np.where(lab >= 0, relabel[np.maximum(lab, 0)], -1)
+    # stability: HDBSCAN on another sample, its groups assigned to this sample's customers
+    idx2 = sample_indices(len(X), size, np.random.default_rng(seed + 1))
+    A2 = ((X[idx2] - projection[0]) @ projection[1].T).astype(np.float32)
+    lab2, core2 = _hdbscan_fit(A2, min_cluster_size, min_samples)
+    keep2 = lab2 >= 0
+    model2 = ClusterModel("hdbscan", core_points=A2[keep2], core_labels=lab2[keep2], eps=core2[keep2])
+    stab = _ari(lab, model2.predict_raw(A)) if keep2.any() else 0.0
+    q_n = min(len(A), 6000)
+    D = pairwise_sq_free_distances(X[idx][:q_n])
+    sel = {
+        "k_values": [k],
+        "silhouette": [],
+        "inertia": [],
+        "stability": [stab],
+        "min_cluster_size": min_cluster_size,
+        "min_samples": min_samples,
+        "chosen_by": f"HDBSCAN found {k} dense group{'s' if k != 1 else ''} of at least {min_cluster_size} "
+        f"customers in a sample of {len(A):,} (min_samples={min_samples})"
+        + (
+            " once allowed to keep all customers in one group: the data has no split into dense groups"
+            if single
+            else ""
+        )
+        + "; customers in no dense group are reported as unclustered (noise)",
+    }
+    sampling = {
+        "fit_rows": int(size),
+        "silhouette_rows": int(q_n),
+        "density_space": f"{projection[1].shape[0]} principal components",
+        "assignment": "customers close to no dense group are left unclustered; every other customer joins the "
+        "group of the nearest clustered customer of the HDBSCAN sample, within that customer's core distance",
+    }
+    return ClusterOutcome(labels, model, k, sel, _quality(X[idx][:q_n], labels[idx][:q_n], D, stab), sampling)
+
+
 def _inertia(A: np.ndarray, lab: np.ndarray) -> float:
     total = 0.0
     for j in np.unique(lab):
@@ -556,3 +682,133 @@ def _num(x):
 
 def _clean(values) -> list:
     return [_num(v) for v in values]
+
+
+# Segment structure: is there grouping to find, or are the segments slices of a continuum?
+CLEAR_STABILITY = 0.8  # the same segments come back from other samples
+CLEAR_SILHOUETTE = 0.15  # customers sit closer to their own segment than to the next
+CLEAR_GAIN = 0.08  # ... and clearly more so than in a structureless cloud of the same shape
+NONE_GAIN = 0.02
+NONE_STABILITY = 0.3
+CONTINUUM = "these segments are slices of a continuum; treat them as tiers"
+
+
+def reference_silhouette(A: np.ndarray, k: int, seed: int, size: int = 2_000) -> float | None:
+    """Silhouette of k-means with the same k on a structureless reference: a Gaussian cloud with the same
+    means and covariance as the customers (their principal axes and spreads), so an elongated cloud cut into
+    slices scores what slicing alone scores."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(seed + 13)
+    A = np.asarray(A[sample_indices(len(A), size, rng)], np.float64)
+    if k < 2 or len(A) <= k + 2:
+        return None
+    C = A - A.mean(0)
+    _, s, vt = np.linalg.svd(C, full_matrices=False)
+    Z = (rng.standard_normal((len(A), len(s))) * (s / np.sqrt(len(A)))) @ vt
+    lab = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(Z)
+    return _num(silhouette_from_distances(pairwise_sq_free_distances(Z), lab))
+
+
+def segment_structure(
+    A: np.ndarray, k: int, k_selection: dict, quality: dict, algorithm: str, noise_share: float, seed: int
+) -> dict:
+    """{"strength": "none" | "weak" | "clear", "evidence": {...}, "summary", "advice"} from the chosen k's
+    stability (ARI between fits on resamples), its silhouette against a structureless reference of the same
+    shape, and whether the k curves show any stable k and a knee."""
+    stab = quality.get("stability_ari")
+    sil = quality.get("silhouette")
+    ref = None if algorithm in ("dbscan", "hdbscan") or sil is None else reference_silhouette(A, k, seed)
+    gain = None if ref is None or sil is None else sil - ref
+    ks = k_selection.get("k_values") or []
+    stabilities = k_selection.get("stability") or []
+    stable_k = [kk for kk, s in zip(ks, stabilities, strict=False) if s is not None and s >= CLEAR_STABILITY]
+    inertia = k_selection.get("inertia") or []
+    knee = knee_point(ks, inertia) if len(ks) >= 3 and len(inertia) == len(ks) else None
+    evidence = {
+        "k": k,
+        "stability_ari": stab,
+        "silhouette": sil,
+        "reference_silhouette": ref,
+        "silhouette_gain": gain,
+        "stable_k": stable_k if len(ks) > 1 else None,
+        "inertia_knee": knee,
+        "noise_share": noise_share,
+    }
+    if sil is None or stab is None:
+        strength = "none"
+        why = "no two segments to compare" if sil is None else "stability could not be measured"
+    elif (gain is not None and gain <= NONE_GAIN) or stab < NONE_STABILITY:
+        strength = "none"
+        why = (
+            f"the segments do not come back from another sample of customers (stability ARI {stab:.2f})"
+            if stab < NONE_STABILITY
+            else f"customers are no closer to their own segment than in a structureless cloud of the same shape "
+            f"(silhouette {sil:.2f} vs {ref:.2f})"
+        )
+    elif (
+        stab >= CLEAR_STABILITY
+        and sil >= CLEAR_SILHOUETTE
+        and (gain is None or gain >= CLEAR_GAIN)
+        and noise_share <= 0.2
+    ):
+        strength = "clear"
+        why = f"the segments come back from other samples (stability ARI {stab:.2f}) and are well separated " + (
+            f"(silhouette {sil:.2f}, {ref:.2f} for a structureless cloud of the same shape)"
+            if ref is not None
+            else f"(silhouette {sil:.2f})"
+        )
+    else:
+        strength = "weak"
+        parts = [f"stability ARI {stab:.2f}", f"silhouette {sil:.2f}"]
+        if ref is not None:
+            parts[-1] += f" ({ref:.2f} for a structureless cloud of the same shape)"
+        if noise_share > 0.2:
+            parts.append(f"{noise_share:.0%} of customers in no group")
+        why = "the segments overlap (" + ", ".join(parts) + ")"
+    if len(ks) > 1 and not stable_k and strength != "clear":
+        why += f"; no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample (ARI ≥ 0.8)"
+    advice = []
+    if strength != "clear":
+        if k > 2 and algorithm not in ("dbscan", "hdbscan"):
+            advice.append(
+                "Ask for fewer segments (k = 2 or 3) and read them as tiers (low, middle, high) rather than as "
+                "distinct kinds of customer."
+            )
+        advice.append(
+            "Segment on other columns: leave out columns that only add spread (usage minutes, counts that move "
+            "together), or add ones that describe behaviour or needs (products held, channels, plan type)."
+        )
+    headline = {
+        "clear": "Clear segment structure.",
+        "weak": f"Weak segment structure: {CONTINUUM}.",
+        "none": f"No clear segment structure: {CONTINUUM}.",
+    }[strength]
+    summary = f"Clear segment structure: {why}." if strength == "clear" else f"{headline} Evidence: {why}."
+    return {"strength": strength, "evidence": evidence, "headline": headline, "summary": summary, "advice": advice}
+
+
+NOISE_WARN_SHARE = 0.2
+DOMINANT_WARN_SHARE = 0.6
+
+
+def segment_balance_warnings(labels: np.ndarray) -> list[str]:
+    """Runs that leave over 20 % of customers in no group, or put over 60 % in one segment, say so."""
+    out = []
+    n = len(labels)
+    noise = int((labels < 0).sum())
+    if n and noise / n > NOISE_WARN_SHARE:
+        out.append(
+            f"{noise:,} customers ({noise / n:.0%}) belong to no dense group (noise): the density clustering "
+            "describes only the rest. Look at the unclustered customers as a group of their own, or choose "
+            "another algorithm."
+        )
+    if n:
+        counts = np.bincount(labels[labels >= 0])
+        if len(counts) and counts.max() / n > DOMINANT_WARN_SHARE:
+            big = int(counts.argmax())
+            out.append(
+                f"One segment (segment {big}) holds {counts.max():,} customers ({counts.max() / n:.0%}): the "
+                "segments split off small groups from one large mass rather than dividing the customers."
+            )
+    return out

@@ -37,6 +37,9 @@ BEHAVIOUR_FIELDS = (
 BEHAVIOUR_KEYS = tuple(key for key, _, _ in BEHAVIOUR_FIELDS)
 BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
 BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
+# Engagement columns: {column: "more" | "less"} (engagement.DIRECTIONS); None in a config = inferred from names.
+ENGAGEMENT_KEY = "engagement_cols"
+ENGAGEMENT_DIRECTIONS = {"more": "Higher means more engaged", "less": "Higher (a date: longer ago) means less engaged"}
 
 
 @dataclass
@@ -58,6 +61,7 @@ class AnalysisConfig:
     recency_col: str | None = None
     frequency_col: str | None = None
     tenure_col: str | None = None
+    engagement_cols: dict[str, str] | None = None  # {column: "more" | "less"}; None: inferred from names
     # Behaviour
     nlp: bool = True
     random_state: int = 42
@@ -107,6 +111,19 @@ class AnalysisConfig:
                 f"The range of k must go from a smaller to a larger number: {self.k_min} to {self.k_max} does not.",
                 field="k_max",
             )
+        if self.dbscan_eps is not None:
+            if self.algorithm != "dbscan":
+                raise EngineError(
+                    "A radius (eps) is a DBSCAN setting: choose DBSCAN, or leave eps empty.", field="dbscan_eps"
+                )
+            if (
+                isinstance(self.dbscan_eps, bool)
+                or not isinstance(self.dbscan_eps, int | float)
+                or self.dbscan_eps <= 0
+            ):
+                raise EngineError(
+                    f"DBSCAN's eps must be a number above 0, not {self.dbscan_eps!r}.", field="dbscan_eps"
+                )
         if self.ltv_horizon_months < 1:
             raise EngineError("config 'ltv_horizon_months': must be at least 1", field="ltv_horizon_months")
         for name in LIST_KEYS.values():
@@ -117,6 +134,16 @@ class AnalysisConfig:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise EngineError(f"config {name!r}: must be a list of column names", field=name)
             setattr(self, name, list(value))
+        engagement = self.engagement_cols
+        valid = isinstance(engagement, dict) and all(
+            isinstance(c, str) and d in ENGAGEMENT_DIRECTIONS for c, d in engagement.items()
+        )
+        if engagement is not None and not valid:
+            raise EngineError(
+                "config 'engagement_cols': must map column names to a direction "
+                f"({' or '.join(repr(d) for d in ENGAGEMENT_DIRECTIONS)})",
+                field=ENGAGEMENT_KEY,
+            )
         seen: dict[str, str] = {}
         for role, key in (*LIST_KEYS.items(), *SINGLE_KEYS.items()):
             value = getattr(self, key)
@@ -153,6 +180,7 @@ def declared_columns(config: Mapping[str, Any]) -> list[str]:
     for key in (*SINGLE_KEYS.values(), *BEHAVIOUR_KEYS):
         if config.get(key):
             cols.append(config[key])
+    cols.extend(config.get(ENGAGEMENT_KEY) or {})
     return cols
 
 
@@ -195,6 +223,9 @@ def config_from_roles(roles: Mapping[str, str], behaviour: Mapping[str, str | No
             raise EngineError(f"Column {column!r}: {role!r} is not a role ({', '.join(ROLES)}).", field="roles")
     for key in BEHAVIOUR_KEYS:
         config[key] = (behaviour or {}).get(key) or None
+    engagement = (behaviour or {}).get(ENGAGEMENT_KEY)
+    if isinstance(engagement, dict):  # confirmed (possibly none); absent: inferred by the engine from names
+        config[ENGAGEMENT_KEY] = dict(engagement)
     return config
 
 

@@ -44,6 +44,12 @@ OUTPUT_COLUMNS = {
     "predicted_ltv": "float64",
     "pca_x": "float32",
     "pca_y": "float32",
+    # the customer's own levels and advice, measured against the analysed sample (profiles.customer_advice)
+    "risk_level": "str",
+    "value_tier": "str",
+    "engagement_level": "str",
+    "recommendation": "str",
+    "recommendation_reason": "str",
 }
 
 
@@ -81,19 +87,20 @@ def score_partition(frame: pd.DataFrame, model: FittedPipeline, id_col: str | No
     Runs on a Dask worker; also the single-process reference the tests compare with."""
     from threadpoolctl import threadpool_limits
 
-    from .predict import _score
+    from .predict import _own_advice, _score
 
     n = len(frame)
     if n == 0:
         return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in OUTPUT_COLUMNS.items()})
     with threadpool_limits(limits=1):  # one thread per worker process; Dask runs the processes side by side
-        X, _, beh = model.preprocessor.transform(frame, profile_frame=False)
+        X, profile, beh = model.preprocessor.transform(frame, profile_frame=False)
         seg, churn, ltv = _score(model, X, beh)
         coords = model.pca.transform(X).astype(np.float32)
     if coords.shape[1] == 1:
         coords = np.column_stack([coords, np.zeros(n, np.float32)])
     seg = np.asarray(seg, dtype=np.int64)
     names = model.segment_names
+    own = _own_advice(model, churn, ltv, profile, n) or {}
     ids = frame[id_col].astype(str).to_numpy() if id_col else np.arange(offset + 1, offset + n + 1).astype(str)
     out = pd.DataFrame(
         {
@@ -104,6 +111,7 @@ def score_partition(frame: pd.DataFrame, model: FittedPipeline, id_col: str | No
             "predicted_ltv": np.round(np.asarray(ltv, float), 2),
             "pca_x": coords[:, 0],
             "pca_y": coords[:, 1],
+            **{key: own.get(key, np.full(n, "", dtype=object)) for key in list(OUTPUT_COLUMNS)[7:]},
         },
         index=frame.index,
     )

@@ -32,6 +32,8 @@ def number(value) -> str:
     if v is None:
         return MISSING
     magnitude = abs(v)
+    if v == 0:
+        return "0"  # never "-0"
     if v.is_integer() or magnitude >= 1000:
         return f"{v:,.0f}"
     if magnitude >= 100:
@@ -66,12 +68,16 @@ def percent(share, digits: int | None = None) -> str:
     pct = v * 100
     if digits is None:
         digits = 1 if 0 < abs(pct) < 10 else 0
-    return f"{pct:.{digits}f}%"
+    return f"{round(pct, digits) + 0.0:.{digits}f}%"  # never "-0%"
 
 
 def signed(value, digits: int = 2) -> str:
+    """+1.25 · −0.40 · a figure that rounds to zero reads +0.00, never −0.00."""
     v = finite(value)
-    return MISSING if v is None else f"{v:+.{digits}f}"
+    if v is None:
+        return MISSING
+    v = round(v, digits) + 0.0  # + 0.0 turns −0.0 into 0.0
+    return f"{v:+.{digits}f}"
 
 
 def year(value) -> str:

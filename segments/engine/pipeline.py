@@ -12,14 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .clustering import sample_indices, segment
+from .clustering import sample_indices, segment, segment_balance_warnings, segment_structure
 from .coerce import MISSING_TOKENS
 from .config import AnalysisConfig
+from .engagement import infer_engagement
 from .errors import EngineError
 from .predictive import feature_importance, fit_churn, fit_ltv
 from .preprocess import Preprocessor
 from .profiles import ProfileInputs, build_profiles, lifecycle_stages
 from .roles import infer_behaviour_roles, infer_roles, pick_id_column
+from .traits import feature_glossary
 from .vocabulary import algorithm_label
 
 # 1.1: preprocessing is stored as one encoder per role (Preprocessor.encoders_); models saved by 1.0 cannot load
@@ -77,6 +79,8 @@ class FittedPipeline:
     # {clustering label: segment number} when a re-run's segments were renumbered to match the previous run's
     # (`continuity.relabel_result`); empty: the labels are the numbers.
     segment_map: dict[int, int] = field(default_factory=dict)
+    # what a customer's own levels and advice are measured against (profiles.customer_advice_reference)
+    advice_reference: dict = field(default_factory=dict)
 
     def save(self, path) -> None:
         import joblib
@@ -247,6 +251,11 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
                     f"column {col!r} given as {key.removesuffix('_col')} is {roles[col]}, not a number or date"
                 )
             behaviour[key] = None
+    engagement = (
+        dict(config.engagement_cols)
+        if config.engagement_cols is not None
+        else infer_engagement(roles, behaviour.get("recency_col"))
+    )
     label_cols = [c for c, r in roles.items() if r == "churn_label"]
     label_col = config.churn_label_col or (label_cols[0] if label_cols else None)
     label = _churn_label(df[label_col], label_col) if label_col else None
@@ -258,13 +267,26 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     done("Preprocessing")
 
     # ---- Segmentation (the stage says what happens: k is searched only when the user did not fix it)
-    if config.algorithm == "dbscan":
+    if config.algorithm == "hdbscan":
+        seg_stage = "Clustering"
+    elif config.algorithm == "dbscan":
         seg_stage = "Choosing eps" if config.dbscan_eps is None else "Clustering"
     else:
         seg_stage = "Choosing k" if config.n_clusters is None else "Clustering"
     stage(seg_stage, 10)
     outcome = segment(X, config, progress)
     labels = outcome.labels
+    noise_share = float((labels < 0).mean())
+    structure = segment_structure(
+        X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))],
+        int(outcome.k),
+        outcome.k_selection,
+        outcome.quality,
+        config.algorithm,
+        noise_share,
+        config.random_state,
+    )
+    warnings.extend(segment_balance_warnings(labels))
     done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
     # ---- PCA
@@ -301,12 +323,18 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         None if label is None else label[train_mask].astype(int),
         pre.feature_names_,
         config,
-        rng,
+        # a labelled table's held-out split depends on the seed only, not on what the clustering drew before
+        rng if label is None else np.random.default_rng([config.random_state, 2]),
         feature_sources=pre.feature_sources_,
         recency_col=behaviour.get("recency_col"),
     )
     if train_mask is not None and not train_mask.all():
-        churn = churn_model.predict(X, beh)
+        # labelled customers keep their out-of-sample scores; the unlabelled ones are scored by the model
+        full = churn_model.predict(X, beh)
+        full[train_mask] = churn
+        churn = full
+    if churn_metrics.get("leakage"):
+        warnings.append(churn_metrics["leakage"]["message"])
     # rounded as stored and shown, so labels and counts derived from it agree with the printed figure
     churn = np.round(np.clip(np.asarray(churn, float), 0.0, 1.0), 6)
     if label_col:
@@ -338,6 +366,8 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             revenue_column=pre.revenue_column(),
             churn_method=churn_metrics["method"],
             lifecycle=stage_labels,
+            engagement=engagement,
+            glossary=feature_glossary(pre),
         )
     )
     done("Profiles")
@@ -368,8 +398,14 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             # the customer's own tier and risk (profiles.RULES), not the segment's label copied down
             "value_tier": levels["value_tier"],
             "risk_level": levels["risk_level"],
+            "engagement_level": levels["engagement_level"],
             "lifecycle_stage": stage_labels,
-            "top_recommendation": per_segment([by_id[s]["recommendations"][0]["action"] for s in seg_ids]),
+            "top_recommendation": per_segment(
+                [by_id[s]["recommendations"][0]["action"] if by_id[s]["recommendations"] else "" for s in seg_ids]
+            ),
+            # the customer's own advice, from their own figures (recommend.customer_recommendations)
+            "recommendation": levels["recommendation"],
+            "recommendation_reason": levels["recommendation_reason"],
         }
     )
     key_features = [d["feature"] for d in importance[:6]] or [e.column for e in pre.encoders_[:6]]
@@ -386,6 +422,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         key_features=key_features,
         id_col=id_col,
         schema=pre.schema(),
+        advice_reference=levels["reference"],
     )
     done("Recommendations")
     timings["total"] = round(time.perf_counter() - t_start, 4)
@@ -398,6 +435,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "noise_customers": int((labels == -1).sum()),
         "k_selection": outcome.k_selection,
         "quality": outcome.quality,
+        "segment_structure": structure,
         "pca": {"explained_variance": pca.explained_variance_ratio_.tolist()},
         "feature_importance": importance,
         "feature_importance_detail": importance_detail[:30],
@@ -416,6 +454,8 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "sampling": outcome.sampling,
         "roles": roles,
         "behaviour_roles": behaviour,
+        "engagement_columns": engagement,
+        "engagement_inferred": config.engagement_cols is None,
         "id_column": id_col,
         "ignored_columns": pre.ignored_,
         "warnings": warnings,

@@ -131,18 +131,75 @@ def predict_segment(model: FittedPipeline, record_or_records):
             key_arrays[c] = [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw]
     names = model.segment_names
     recs = model.segment_recommendations
+    own = _own_advice(model, churn, ltv, profile, n)
     out = []
     for i in range(n):
         s = int(seg[i])
         ltv_i = ltv[i]
-        out.append(
-            {
-                "segment": s,
-                "segment_name": names.get(s, f"Segment {s}"),
-                "churn_risk": churn[i],
-                "predicted_ltv": ltv_i if ltv_i == ltv_i else None,
-                "recommendations": recs.get(s, [])[:3],
-                "key_features": {k: v[i] for k, v in key_arrays.items()},
-            }
-        )
+        result = {
+            "segment": s,
+            "segment_name": names.get(s, f"Segment {s}"),
+            "churn_risk": churn[i],
+            "predicted_ltv": ltv_i if ltv_i == ltv_i else None,
+            "recommendations": recs.get(s, [])[:3],
+            "key_features": {k: v[i] for k, v in key_arrays.items()},
+        }
+        if own is not None:
+            result.update(_advice_fields(own, i, result["recommendations"]))
+        out.append(result)
     return out[0] if single else out
+
+
+def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int) -> dict | None:
+    """The record's own levels and recommendation, measured against the analysis's customers (the fitted
+    model's advice_reference; None for a model saved before it existed)."""
+    from .profiles import customer_advice
+
+    reference = getattr(model, "advice_reference", None)
+    if not reference:
+        return None
+    if reference.get("value_measure") == "predicted_ltv":
+        value = np.asarray(ltv, dtype=float)
+    else:
+        column = reference.get("value_measure")
+        value = np.asarray(profile.get(column, [np.nan] * n), dtype=float) if column else np.full(n, np.nan)
+    readable = {c: np.asarray(profile[c], dtype=float) for c in (reference.get("engagement") or {}) if c in profile}
+    return customer_advice(churn=np.asarray(churn, float), value=value, readable=readable, reference=reference)
+
+
+# segment actions whose reason the record's own level contradicts ("low churn risk" for a high-risk record)
+_CONTRADICTED = {
+    ("risk", "high"): {"growth", "loyalty"},
+    ("risk", "low"): {"retention"},
+    ("value", "low"): {"loyalty", "protect"},
+    ("value", "high"): {"upsell"},
+}
+
+
+def _advice_fields(own: dict, i: int, segment_recs: list[dict]) -> dict:
+    """A result's own levels (engagement only when known) and its recommendations: the record's own first
+    (`"applies_to": "customer"`, the reason citing its own figures), then its segment's."""
+    from .recommend import ACTIONS
+
+    category = {action: key for key, action in ACTIONS.items()}
+    fields = {"risk_level": str(own["risk_level"][i]), "value_tier": str(own["value_tier"][i])}
+    if own["engagement_level"][i] != "unknown":
+        fields["engagement_level"] = str(own["engagement_level"][i])
+    action = str(own["recommendation"][i])
+    mine = {
+        "action": action,
+        "category": category.get(action, "maintain"),
+        "reason": str(own["recommendation_reason"][i]),
+        "priority": "high" if fields["risk_level"] == "high" else "medium",
+        "applies_to": "customer",
+    }
+    contradicted = _CONTRADICTED.get(("risk", fields["risk_level"]), set()) | _CONTRADICTED.get(
+        ("value", fields["value_tier"]), set()
+    )
+    others = [
+        {**r, "applies_to": "segment"}
+        for r in segment_recs
+        if r.get("action") != action and r.get("category") not in contradicted
+    ]
+    fields["recommendations"] = [mine, *others][:3]
+    return fields

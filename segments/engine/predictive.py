@@ -26,7 +26,7 @@ import numpy as np
 
 from .clustering import sample_indices
 from .clv.models import MBGNBD, GammaGamma
-from .vocabulary import method_label
+from .vocabulary import LTV_ACCURACY_UNKNOWN, METHOD_LABELS, ltv_fidelity, method_label
 
 DAYS_PER_WEEK = 7.0
 SMALL_BATCH = 16  # up to this many rows, trees are walked in Python (see fasttrees.py)
@@ -80,14 +80,46 @@ class ChurnModel:
         self.model = None
         self.columns: np.ndarray | None = None
         self.recency_quantiles: np.ndarray | None = None
+        self.kind = "gradient_boosting"  # supervised: "logistic", "gradient_boosting" or "blend"
+        self.linear: tuple | None = None  # logistic: (mean, scale, coef, intercept)
+
+    def fit(self, kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> ChurnModel:
+        """Supervised: fit the candidate ``kind`` ("logistic", "gradient_boosting" or "blend", the average of
+        both) on feature rows already restricted to ``self.columns``."""
+        self.kind = kind
+        self.model, self.linear = None, None
+        if kind in ("gradient_boosting", "blend"):
+            self.model = _hgb_classifier(seed).fit(X, y)
+        if kind in ("logistic", "blend"):
+            from sklearn.linear_model import LogisticRegression
+
+            A = np.asarray(X, np.float64)
+            mean = A.mean(0)
+            scale = A.std(0)
+            scale[scale == 0] = 1.0
+            lr = LogisticRegression(C=1.0, max_iter=1000).fit((A - mean) / scale, y)
+            self.linear = (mean, scale, lr.coef_[0].astype(np.float64), float(lr.intercept_[0]))
+        return self
 
     def predict(self, X: np.ndarray, beh: dict[str, np.ndarray]) -> np.ndarray:
         n = len(X)
         if self.method == "supervised":
-            if n <= SMALL_BATCH:
-                raw = _fast(self).raw(np.ascontiguousarray(X[:, self.columns], dtype=np.float64))
-                return 1.0 / (1.0 + np.exp(-raw))
-            return _chunked(lambda A: self.model.predict_proba(A[:, self.columns])[:, 1], X)
+            kind = getattr(self, "kind", "gradient_boosting")
+            out = []
+            if kind in ("gradient_boosting", "blend"):
+                if n <= SMALL_BATCH:
+                    raw = _fast(self).raw(np.ascontiguousarray(X[:, self.columns], dtype=np.float64))
+                    out.append(1.0 / (1.0 + np.exp(-raw)))
+                else:
+                    out.append(_chunked(lambda A: self.model.predict_proba(A[:, self.columns])[:, 1], X))
+            if kind in ("logistic", "blend"):
+                mean, scale, coef, intercept = self.linear
+                out.append(
+                    _chunked(
+                        lambda A: 1.0 / (1.0 + np.exp(-(((A[:, self.columns] - mean) / scale) @ coef + intercept))), X
+                    )
+                )
+            return out[0] if len(out) == 1 else 0.5 * (out[0] + out[1])
         if self.method == "mbg_nbd":
             x, t_x, T = rfm_arrays(beh)
             return np.clip(self.model.p_no_purchase(x, t_x, T, self.horizon_days / DAYS_PER_WEEK), 0, 1)
@@ -111,6 +143,8 @@ def fit_churn(
     """Churn risk per customer; the metrics carry ``method`` (a key) and ``method_label`` (for people)."""
     cm, risk, metrics = _fit_churn(X, beh, label, feature_names, config, rng, feature_sources, recency_col)
     metrics["method_label"] = method_label("churn", metrics["method"])
+    if metrics.get("model"):
+        metrics["method_label"] = f"{metrics['model_label']} trained on the churn label"
     return cm, risk, metrics
 
 
@@ -119,7 +153,7 @@ def _fit_churn(
 ) -> tuple[ChurnModel, np.ndarray, dict]:
     horizon = config.churn_horizon_days
     if label is not None:
-        return _fit_supervised_churn(X, label, feature_names, config, rng)
+        return _fit_supervised_churn(X, label, feature_names, config, rng, feature_sources)
     if all(k in beh for k in ("recency", "frequency", "tenure")):
         idx = sample_indices(len(X), min(config.model_sample_size, 10_000), rng)
         sub = {k: v[idx] for k, v in beh.items()}
@@ -223,9 +257,20 @@ def _auc(y, s) -> float:
     return float(roc_auc_score(y, s))
 
 
-def _fit_supervised_churn(X, label, feature_names, config, rng):
+def _fit_supervised_churn(X, label, feature_names, config, rng, feature_sources=None):
+    """Supervised churn, scored honestly.
+
+    A 25 % held-out split measures the model in use (AUC, Brier, calibration). On the 75 % training split,
+    regularised logistic regression, gradient boosting and their average are compared by 3-fold
+    cross-validation; the best by cross-validated AUC is fitted on the training split and kept. Every
+    customer's stored score comes from a model that did not see that customer: held-out customers get the
+    kept model's score, training customers their out-of-fold (cross-fitted) score, and customers outside the
+    training sample the kept model's. Label leakage is flagged when the held-out AUC reaches
+    ``LEAKAGE_AUC`` or a depth-3 tree on at most 3 columns reproduces the label on held-out customers
+    (``_leakage_check``)."""
     seed = config.random_state
-    idx = sample_indices(len(X), min(config.model_sample_size, 30_000), rng)
+    sources = list(feature_sources) if feature_sources is not None else list(feature_names)
+    idx = sample_indices(len(X), min(config.model_sample_size, SUPERVISED_SAMPLE), rng)
     Xs, ys = X[idx], label[idx]
     leaked = []
     for j, name in enumerate(feature_names):
@@ -240,29 +285,147 @@ def _fit_supervised_churn(X, label, feature_names, config, rng):
         keep = np.arange(X.shape[1])
     perm = rng.permutation(len(idx))
     cut = int(len(idx) * 0.75)
-    tr, te = perm[:cut], perm[cut:]
+    tr, te = np.sort(perm[:cut]), np.sort(perm[cut:])
     cm = ChurnModel("supervised", config.churn_horizon_days)
     cm.columns = keep
     metrics = {"method": "supervised", "label_positive_share": float(label.mean())}
-    if len(np.unique(ys[te])) == 2 and len(np.unique(ys[tr])) == 2:
-        cm.model = _hgb_classifier(seed).fit(Xs[tr][:, keep], ys[tr])
-        p = cm.model.predict_proba(Xs[te][:, keep])[:, 1]
+    scores = None
+    if len(np.unique(ys[te])) == 2 and np.bincount(ys[tr].astype(int), minlength=2).min() >= CV_FOLDS:
+        Xtr, ytr = Xs[tr][:, keep], ys[tr]
+        oof, cv_auc = _cross_validate(Xtr, ytr, seed)
+        kind = max(cv_auc, key=lambda k: (cv_auc[k], k == "gradient_boosting"))
+        cm.fit(kind, Xtr, ytr, seed)
+        p = cm.predict(Xs[te], {})
+        metrics["model"] = kind
+        metrics["model_label"] = CHURN_MODELS[kind]
+        metrics["cv_auc"] = cv_auc
         metrics["auc"] = _auc(ys[te], p)
         metrics["brier"] = float(np.mean((p - ys[te]) ** 2))
         metrics["calibration"] = _calibration(p, ys[te])
         metrics["held_out_rows"] = len(te)
+        metrics["train_rows"] = len(tr)
+        scores = cm.predict(X, {})
+        scores[idx[tr]] = oof[kind]
+        scores[idx[te]] = p
+        metrics["scores"] = (
+            "out of sample for every customer: training customers carry their out-of-fold (cross-fitted) score"
+        )
+        # every column, those excluded above included: a label computed from two columns is found here
+        leak = _leakage_check(Xs[tr], ytr, Xs[te], ys[te], sources, metrics["auc"], seed)
+        if leak:
+            metrics["leakage"] = leak
+        metrics["note"] = (
+            f"{CHURN_MODELS[kind]}, chosen among regularised logistic regression, gradient boosting and their "
+            f"average by {CV_FOLDS}-fold cross-validated AUC on the training split ("
+            + ", ".join(f"{CHURN_MODELS[k].lower()} {v:.3f}" for k, v in cv_auc.items())
+            + "); AUC, Brier score and calibration on a 25% held-out split. Each customer's churn risk comes from a "
+            "model that did not see that customer."
+        )
     else:
-        cm.model = _hgb_classifier(seed).fit(Xs[:, keep], ys)
-    metrics["note"] = (
-        "Gradient boosting on the features against the churn label column; AUC, Brier score and calibration on a 25% held-out split."
-    )
+        cm.fit("gradient_boosting", Xs[:, keep], ys, seed)
+        metrics["model"] = "gradient_boosting"
+        metrics["model_label"] = CHURN_MODELS["gradient_boosting"]
+        metrics["note"] = (
+            "Gradient boosting on the features against the churn label column. Too few churned or retained "
+            "customers to hold some out: no accuracy is reported."
+        )
     if leaked:
         metrics["excluded_as_leakage"] = [{"feature": n, "single_feature_auc": a} for _, n, a in leaked]
         metrics["note"] += (
             " Excluded because they alone predict the label almost perfectly (the label looks derived "
             "from them): " + ", ".join(n for _, n, _ in leaked) + "."
         )
-    return cm, cm.predict(X, {}), metrics
+    return cm, (cm.predict(X, {}) if scores is None else scores), metrics
+
+
+CV_FOLDS = 3
+SUPERVISED_SAMPLE = 20_000  # labelled customers the candidates are compared and fitted on (25 % held out)
+LEAKAGE_AUC = 0.98  # a held-out AUC this high on customer data is a rule, not a prediction
+LEAKAGE_TREE_AUC = 0.95  # a depth-3 tree on <= 3 columns ranking churners this well on held-out customers
+CHURN_MODELS = METHOD_LABELS["churn_model"]
+
+
+def _cross_validate(X, y, seed) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Out-of-fold probabilities and cross-validated AUC of each candidate (stratified folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    oof = {"logistic": np.zeros(len(y)), "gradient_boosting": np.zeros(len(y))}
+    for fit_idx, val_idx in StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(X, y):
+        for kind in oof:
+            m = ChurnModel("supervised", 0)
+            m.columns = np.arange(X.shape[1])
+            m.fit(kind, X[fit_idx], y[fit_idx], seed)
+            oof[kind][val_idx] = m.predict(X[val_idx], {})
+    oof["blend"] = 0.5 * (oof["logistic"] + oof["gradient_boosting"])
+    return oof, {k: _auc(y, v) for k, v in oof.items()}
+
+
+def _leakage_check(X_tr, y_tr, X_te, y_te, sources, held_out_auc, seed) -> dict | None:
+    """Can a depth-3 decision tree on at most 3 columns reproduce the label? Columns are added greedily (the
+    one that lowers the tree's cross-validated Brier score most on the training split, while it falls),
+    then the tree on them is scored on held-out customers. A label such a tree reproduces (AUC >=
+    LEAKAGE_TREE_AUC), or that the model predicts with AUC >= LEAKAGE_AUC, was most likely computed from those
+    columns."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    def tree():
+        return DecisionTreeClassifier(max_depth=3, min_samples_leaf=5, random_state=seed)
+
+    from sklearn.model_selection import StratifiedKFold
+
+    src = np.asarray(sources, dtype=object)
+    names = list(dict.fromkeys(sources))
+    top: list[str] = []
+    first_round: dict[str, float] = {}
+    if np.bincount(y_tr.astype(int), minlength=2).min() >= CV_FOLDS:
+        folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(X_tr, y_tr))
+
+        def brier(cols) -> float:  # cross-validated Brier score of the tree on these features
+            out = 0.0
+            for fit, val in folds:
+                t = tree().fit(X_tr[fit][:, cols], y_tr[fit])
+                out += float(np.sum((t.predict_proba(X_tr[val][:, cols])[:, 1] - y_tr[val]) ** 2))
+            return out / len(y_tr)
+
+        best = float(np.mean((y_tr - y_tr.mean()) ** 2))  # the base rate's Brier score
+        for _ in range(3):
+            scores = {n: brier(np.flatnonzero(np.isin(src, [*top, n]))) for n in names if n not in top}
+            if not scores:
+                break
+            first_round = first_round or scores
+            name = min(scores, key=scores.get)
+            if scores[name] > 0.9 * best - 1e-5:  # a column must cut the Brier score by a tenth to count
+                break
+            top.append(name)
+            best = scores[name]
+            if best < 1e-5:
+                break
+    cols = np.flatnonzero(np.isin(src, top))
+    tree_auc = None
+    if len(cols):
+        shallow = tree().fit(X_tr[:, cols], y_tr)
+        tree_auc = _auc(y_te, shallow.predict_proba(X_te[:, cols])[:, 1])
+    if held_out_auc < LEAKAGE_AUC and (tree_auc is None or tree_auc < LEAKAGE_TREE_AUC):
+        return None
+    if not top:  # the model alone is too good: name the columns that alone come closest
+        top = sorted(first_round, key=first_round.get)[:3]
+    named = ", ".join(top) if top else "the model's features"
+    if tree_auc is not None and tree_auc >= LEAKAGE_TREE_AUC:
+        why = (
+            f"a depth-3 decision tree on {named} alone reproduces the churn label on held-out customers "
+            f"(AUC {tree_auc:.3f})"
+        )
+    else:
+        why = f"the churn model's held-out AUC is {held_out_auc:.3f}; the columns it leans on most are {named}"
+    return {
+        "suspected": True,
+        "columns": top,
+        "held_out_auc": held_out_auc,
+        "shallow_tree_auc": tree_auc,
+        "message": f"Likely churn label leakage: {why}. The label was probably computed from "
+        f"{'these columns' if len(top) > 1 else 'this column'}, so the AUC measures how well the model recovers "
+        "that rule, not how well it predicts churn. Use a label observed after the feature columns were recorded.",
+    }
 
 
 def _calibration(p, y, bins: int = 10) -> list[dict]:
@@ -373,6 +536,10 @@ def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple
         "note": "R2 and MAE compare the per-customer model with the target on held-out customers; the target is "
         "itself an estimate (no observed future spend in a customer table).",
     }
+    # what the R² is: a fit to a formula's estimate, not accuracy (one wording: vocabulary.ltv_fidelity)
+    metrics["fidelity"] = ltv_fidelity(metrics)
+    metrics["accuracy"] = None
+    metrics["accuracy_note"] = LTV_ACCURACY_UNKNOWN
     if "params" in info:
         metrics["params"] = info["params"]
     return lm, values, metrics

@@ -2,69 +2,77 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from . import engagement as eng
 from .config import BEHAVIOUR_KEYS
-from .recommend import segment_recommendations
+from .recommend import customer_recommendations, segment_recommendations
+from .traits import describe, is_trait, short_phrase
 from .vocabulary import LIFECYCLE_STAGES
 
 NEW_DAYS = 90
 DORMANT_DAYS = 180
 
 # ---- Risk level and value tier: the ONE rule, applied to a segment's averages (its label) and to each
-# customer's own churn risk and predicted LTV (the per-customer columns of the results and exports).
-RISK_HIGH = 0.5  # churn risk >= 0.5: high ("likely to leave")
-RISK_HIGH_RELATIVE = 0.35  # ... or >= 0.35 and at least RISK_RELATIVE_FACTOR x the population's average
-RISK_RELATIVE_FACTOR = 1.4
-RISK_MEDIUM = 0.25  # >= 0.25: medium; below: low
-VALUE_HIGH_RATIO = 1.3  # value >= 1.3 x the population's average: high
-VALUE_LOW_RATIO = 0.7  # value <= 0.7 x the population's average: low; in between: medium
+# customer's own churn risk and predicted LTV (the per-customer columns of the results and exports). Both are
+# relative to this client's own customers, so a client where most customers churn still sees who is worse than
+# usual, and a label never contradicts its evidence: "high risk" is always above the average customer's risk.
+RISK_HIGH = 0.5  # "likely to leave": a customer's own churn risk >= 0.5 (insights.population.likely_to_leave)
+RISK_MARGIN_POINTS = 0.05  # high: at least this many points (and RISK_MARGIN_SHARE of the average) above average
+RISK_MARGIN_SHARE = 0.25
+RISK_HIGH_CAP = 0.9  # ... or at least 90 % whatever the average
+VALUE_HIGH_RATIO = 1.25  # value >= 1.25 x the population's average: high
+VALUE_LOW_RATIO = 0.8  # value <= 0.8 x the population's average: low; in between: medium
 RULES = {
-    "risk_level": f"high when churn risk >= {RISK_HIGH} (or >= {RISK_HIGH_RELATIVE} and at least "
-    f"{RISK_RELATIVE_FACTOR} x the average customer's churn risk), medium when >= {RISK_MEDIUM}, otherwise low; "
-    "a segment is labelled by its average churn risk, a customer by their own",
+    "risk_level": f"relative to the average customer's churn risk p: high when at least max({RISK_MARGIN_POINTS:.0%} "
+    f"points, {RISK_MARGIN_SHARE:.0%} of p) above it (or {RISK_HIGH_CAP:.0%} and more), low when as far below it, "
+    "otherwise medium; a segment is labelled by its average churn risk, a customer by their own",
     "value_tier": f"high when predicted LTV >= {VALUE_HIGH_RATIO} x the average customer's, low when <= "
     f"{VALUE_LOW_RATIO} x, otherwise medium; a segment is labelled by its average predicted LTV, a customer by "
     "their own",
+    "engagement_level": "the mean over engagement columns of the distance from the average customer in standard "
+    "deviations, signed by the column's direction (more sessions: more engaged; more days since the last visit: "
+    "less): high above +0.3, low below -0.3, otherwise medium; unknown without engagement columns",
 }
 
 
+_LEVELS = np.array(["low", "medium", "high", "unknown"], dtype=object)  # by code: a million labels by one take
+
+
+def _risk_margin(population_avg: float) -> float:
+    return max(RISK_MARGIN_POINTS, RISK_MARGIN_SHARE * population_avg)
+
+
 def risk_levels(churn, population_avg: float | None, churn_method: str) -> np.ndarray:
-    """Churn risk (one value per segment or per customer) -> "high" / "medium" / "low" (see RULES);
-    "unknown" when churn could not be estimated."""
+    """Churn risk (one value per segment or per customer) -> "high" / "medium" / "low" relative to the
+    population's average (see RULES); "unknown" when churn could not be estimated."""
     churn = np.asarray(churn, dtype=float)
-    if churn_method == "unavailable":
-        return np.full(churn.shape, "unknown", dtype=object)
-    pop = population_avg if population_avg is not None else np.inf
-    out = np.full(churn.shape, "low", dtype=object)
-    out[churn >= RISK_MEDIUM] = "medium"
-    out[(churn >= RISK_HIGH) | ((churn >= RISK_HIGH_RELATIVE) & (churn >= RISK_RELATIVE_FACTOR * pop))] = "high"
-    out[np.isnan(churn)] = "unknown"
-    return out
+    if churn_method == "unavailable" or population_avg is None:
+        return _LEVELS[np.full(churn.shape, 3, dtype=np.int8)]
+    pop = float(population_avg)
+    margin = _risk_margin(pop)
+    code = np.ones(churn.shape, dtype=np.int8)  # medium
+    code[churn <= pop - margin] = 0
+    code[(churn >= pop + margin) | (churn >= RISK_HIGH_CAP)] = 2
+    code[np.isnan(churn)] = 3
+    return _LEVELS[code]
 
 
 def value_tiers(value, population_avg: float | None) -> np.ndarray:
     """Value (predicted LTV; one per segment or per customer) -> "high" / "medium" / "low" against the
-    population's average (see RULES). Without a value measure everyone is "medium"; a missing value is
-    "unknown"."""
+    population's average (see RULES). Without a value measure the tier is "unknown"."""
     value = np.asarray(value, dtype=float)
-    if population_avg is None:
-        return np.full(value.shape, "medium", dtype=object)
-    ratio = value / max(float(population_avg), 1e-9)
-    out = np.full(value.shape, "medium", dtype=object)
-    out[ratio >= VALUE_HIGH_RATIO] = "high"
-    out[ratio <= VALUE_LOW_RATIO] = "low"
-    out[np.isnan(ratio)] = "unknown"
-    return out
-
-
-_ENGAGEMENT = re.compile(
-    r"session|visit|login|click|engag|activity|page|view|open|order|purchase|frequency|transaction", re.I
-)
+    if population_avg is None or not np.isfinite(population_avg) or population_avg <= 0:
+        return _LEVELS[np.full(value.shape, 3, dtype=np.int8)]
+    ratio = value / float(population_avg)
+    code = np.ones(value.shape, dtype=np.int8)
+    code[ratio >= VALUE_HIGH_RATIO] = 2
+    code[ratio <= VALUE_LOW_RATIO] = 0
+    code[np.isnan(ratio)] = 3
+    return _LEVELS[code]
 
 
 def lifecycle_stages(beh: dict[str, np.ndarray], churn: np.ndarray) -> np.ndarray:
@@ -135,6 +143,8 @@ class ProfileInputs:
     revenue_column: str | None
     churn_method: str
     lifecycle: np.ndarray  # lifecycle stage per customer (lifecycle_stages)
+    engagement: dict[str, str] = field(default_factory=dict)  # {column: "more" | "less"} (engagement.py)
+    glossary: dict[str, dict] = field(default_factory=dict)  # what each feature means (traits.feature_glossary)
 
 
 def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, np.ndarray]]:
@@ -176,7 +186,7 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         sums = np.vstack([np.bincount(k_off, weights=X[:, j], minlength=n_slots) for j in range(X.shape[1])]).T
     seg_count = np.bincount(k_off, minlength=n_slots).astype(float)
     z_all = sums / np.maximum(seg_count, 1)[:, None] / np.where(weights > 0, weights, 1)[None, :]
-    engagement_cols = [c for c in profile_frame.columns if _ENGAGEMENT.search(c)]
+    engagement_ref = eng.reference_stats(profile_frame, inputs.engagement)
     has_ltv = "predicted_ltv" in frame.columns
     revenue = beh.get("monetary") if revenue_col else None
     total_revenue_all = float(np.nansum(revenue)) if revenue is not None else None
@@ -204,12 +214,24 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         if value_col
         else value_tiers(np.full(len(seg_ids), np.nan), None)
     )
-    customer_levels = {
-        "risk_level": risk_levels(churn, population["avg_churn_risk"], churn_method),
-        "value_tier": value_tiers(frame[value_col].to_numpy(float), pop_value)
-        if value_col
-        else value_tiers(np.full(n, np.nan), None),
+    population["engagement_columns"] = {
+        ref["column"]: ("more" if ref["sign"] > 0 else "less") for ref in engagement_ref.values()
     }
+    population["value_measure"] = "predicted_ltv" if has_ltv else value_col
+    reference = {
+        "avg_churn_risk": population["avg_churn_risk"],
+        "avg_value": pop_value,
+        "value_measure": population["value_measure"],
+        "churn_method": churn_method,
+        "engagement": engagement_ref,
+        "engagement_columns": population["engagement_columns"],
+    }
+    customer_levels = customer_advice(
+        churn=churn,
+        value=frame[value_col].to_numpy(float) if value_col else np.full(n, np.nan),
+        readable={c: profile_frame[c].to_numpy(float) for c in engagement_ref},
+        reference=reference,
+    )
     profiles = []
     for i_seg, s in enumerate(seg_ids):
         slot = s - min(seg_ids)
@@ -224,10 +246,12 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         )
         order = np.argsort(-np.abs(z_row), kind="stable")
         distinguishing = []
-        for j in order[:8]:
+        for j in order[:12]:
             if abs(z_row[j]) < 0.25 or weights[j] == 0:
                 continue
             name = feature_names[j]
+            if not is_trait(name, inputs.glossary):
+                continue
             if name in col_z:
                 seg_m, pop_m = _f(seg_mean[name][slot]), _f(pop_mean[name])
             else:
@@ -235,17 +259,17 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
                 pop_m = _f(means[j])
             if _repeats(name, _f(z_row[j]), seg_m, distinguishing):
                 continue
-            distinguishing.append({"feature": name, "z": _f(z_row[j]), "segment_mean": seg_m, "population_mean": pop_m})
+            trait = {"feature": name, "z": _f(z_row[j]), "segment_mean": seg_m, "population_mean": pop_m}
+            trait["text"] = describe(trait, inputs.glossary)
+            trait["phrase"] = short_phrase(trait, inputs.glossary)
+            distinguishing.append(trait)
             if len(distinguishing) == 5:
                 break
-        if engagement_cols or "_recency" in frame.columns:
-            parts = [col_z[c][slot] for c in engagement_cols]
-            if "_recency" in frame.columns:
-                parts.append(-col_z["_recency"][slot])
-            engagement = float(np.mean(parts))
+        if engagement_ref:
+            engagement = float(np.mean([ref["sign"] * col_z[c][slot] for c, ref in engagement_ref.items()]))
+            engagement_level = str(eng.level(engagement))
         else:
-            engagement = 0.0
-        engagement_level = "high" if engagement > 0.3 else "low" if engagement < -0.3 else "medium"
+            engagement, engagement_level = None, eng.UNKNOWN
         mask = labels == s
         seg_stage = stage[mask]
         lifecycle = {st: int((seg_stage == st).sum()) for st in LIFECYCLE_STAGES}
@@ -285,78 +309,108 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         profiles.append(p)
     _name_segments(profiles)
     for p in profiles:
-        p["recommendations"] = segment_recommendations(p, population)
+        p["recommendations"] = [] if p["segment"] == -1 else segment_recommendations(p, population)
+    customer_levels["reference"] = reference
     insights = _insights(profiles)
     return profiles, {"population": population, "rules": dict(RULES), **insights}, customer_levels
 
 
-_VALUE_WORD = {"high": "High-Value", "medium": "Mid-Value", "low": "Budget"}
+def customer_advice(*, churn, value, readable: dict, reference: dict) -> dict[str, np.ndarray]:
+    """Each customer's own risk level, value tier, engagement level and top recommendation (with its reason),
+    measured against the population of the analysis (`reference`, kept in the fitted model so `predict` gives a
+    new customer the same treatment). One definition for the analysis's customers and for predict."""
+    churn = np.asarray(churn, dtype=float)
+    n = len(churn)
+    levels = {
+        "risk_level": risk_levels(churn, reference.get("avg_churn_risk"), reference.get("churn_method", "")),
+        "value_tier": value_tiers(value, reference.get("avg_value")),
+    }
+    ref = reference.get("engagement") or {}
+    if ref:
+        levels["engagement_level"] = eng.level(eng.customer_scores(readable, ref))
+    else:
+        levels["engagement_level"] = _LEVELS[np.full(n, 3, dtype=np.int8)]
+    action, reason = customer_recommendations(churn=churn, value=value, levels=levels, population=reference)
+    levels["recommendation"], levels["recommendation_reason"] = action, reason
+    return levels
+
+
+_VALUE_WORD = {"high": "High-Value", "medium": "Mid-Value", "low": "Budget", "unknown": "Customers"}
+NOISE_NAME = "Unclustered (noise)"  # a group to look at, not a segment: no plan, no potentials
+STAGE_STANDING = 1.5  # a stage names a segment when it is the segment's most common one and this x the overall share
+
+
+def _stage_stands_out(p: dict, stage: str, overall: dict[str, float]) -> bool:
+    """The segment's most common lifecycle stage is `stage`, at least STAGE_STANDING x its share among all
+    customers: relative standing, not a fixed cut at half the segment."""
+    life = p["lifecycle"]
+    size = max(p["size"], 1)
+    if not life.get(stage) or max(life.values()) != life[stage]:
+        return False
+    return life[stage] / size >= STAGE_STANDING * overall.get(stage, 0.0)
 
 
 def _name_segments(profiles: list[dict]) -> None:
+    """Names from the segment's levels (risk, value, engagement when known) and lifecycle standing; two segments
+    with the same name are told apart by their strongest trait. Segments are named in order of size (then
+    value), never of their arbitrary segment numbers, so the same customers get the same name in another run."""
+    clustered = [p for p in profiles if p["segment"] != -1]
+    total = sum(p["size"] for p in clustered) or 1
+    overall = {st: sum(p["lifecycle"].get(st, 0) for p in clustered) / total for st in LIFECYCLE_STAGES}
     for p in profiles:
         if p["segment"] == -1:
-            p["name"] = "Unclustered (noise)"
+            p["name"] = NOISE_NAME
             continue
-        size = max(p["size"], 1)
-        life = p["lifecycle"]
-        value = _VALUE_WORD[p["value_tier"]]
-        if life["dormant"] >= 0.5 * size:
+        value = _VALUE_WORD.get(p["value_tier"], "Customers")
+        if _stage_stands_out(p, "dormant", overall):
             prefix = "Dormant"
         elif p["risk_level"] == "high":
             prefix = "At-Risk"
-        elif life["new"] >= 0.5 * size:
+        elif _stage_stands_out(p, "new", overall):
             prefix = "New"
         elif p["engagement_level"] == "high":
             prefix = "Engaged"
         elif p["engagement_level"] == "low":
             prefix = "Low-Engagement"
+        elif p["risk_level"] == "low":
+            prefix = "Loyal"
         else:
             prefix = "Steady"
         p["name"] = f"{prefix} {value}"
+    ordered = sorted(clustered, key=lambda p: (-p["size"], -(p.get("avg_ltv") or 0), p["segment"]))
     seen: dict[str, list[dict]] = {}
-    for p in profiles:
+    for p in ordered:
         seen.setdefault(p["name"], []).append(p)
+    used = {p["name"] for p in clustered}
     for name, group in seen.items():
         if len(group) < 2:
             continue
-        used = set()
         for p in group:
             label = None
             for d in p["distinguishing_features"]:
-                cand = f"{name} ({_trait(d['feature'], d['z'])})"
+                cand = f"{name} ({d.get('phrase') or d['feature']})"
                 if cand not in used:
                     label = cand
                     break
-            label = label or f"{name} #{p['segment']}"
+            if label is None:
+                rank = 2
+                while f"{name} {rank}" in used:
+                    rank += 1
+                label = f"{name} {rank}"
             used.add(label)
             p["name"] = label
-    names = [p["name"] for p in profiles]
-    for i, p in enumerate(profiles):  # final guarantee of uniqueness
-        if names.count(p["name"]) > 1:
-            p["name"] = f"{p['name']} #{p['segment']}"
-            names[i] = p["name"]
 
 
-def _trait(feature: str, z: float) -> str:
-    """'support_tickets', +1.2 -> 'high support tickets'; 'last_purchase_date (days ago)', -0.8 -> 'recent last
-    purchase date'; 'device=mobile', +0.9 -> 'mostly mobile device'."""
-    if "=" in feature:
-        col, level = feature.split("=", 1)
-        return f"{'mostly' if z > 0 else 'rarely'} {level} {col.replace('_', ' ')}"
-    if feature.endswith(" (days ago)"):
-        col = feature.removesuffix(" (days ago)").replace("_", " ")
-        return f"{'old' if z > 0 else 'recent'} {col}"
-    return f"{'high' if z > 0 else 'low'} {feature.replace('_', ' ')}"
-
-
+# Potentials are ceilings, not forecasts: what the segment would add if every customer reached a benchmark.
+GROWTH_LABEL = "Growth ceiling"
+DEVELOPMENT_LABEL = "Development ceiling"
 GROWTH_REASON = (
-    "low churn risk and high/medium value; growth potential = sum over the segment's customers of the gap to the "
-    "segment's 75th-percentile predicted LTV"
+    "low churn risk and high/medium value. A ceiling, not a forecast: the predicted LTV the segment would add if "
+    "every customer below the segment's 75th-percentile predicted LTV reached it"
 )
 DEVELOPMENT_REASON = (
-    "value below the population but not at high churn risk; development potential = segment size x gap to the "
-    "population's average predicted LTV"
+    "value below the population but not at high churn risk. A ceiling, not a forecast: the predicted LTV the "
+    "segment would add if every customer reached the average customer's predicted LTV (segment size x the gap)"
 )
 
 
@@ -387,6 +441,7 @@ def _insights(profiles: list[dict]) -> dict:
                     "segment": p["segment"],
                     "name": p["name"],
                     "growth_potential": p["growth_potential"],
+                    "label": GROWTH_LABEL,
                     "reason": GROWTH_REASON,
                 }
             )
@@ -396,6 +451,7 @@ def _insights(profiles: list[dict]) -> dict:
                     "segment": p["segment"],
                     "name": p["name"],
                     "development_potential": p["development_potential"],
+                    "label": DEVELOPMENT_LABEL,
                     "reason": DEVELOPMENT_REASON,
                 }
             )

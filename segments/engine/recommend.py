@@ -1,8 +1,24 @@
-"""Rule-based marketing recommendations, each with the reason that triggered it."""
+"""Rule-based marketing recommendations, each with the reason that triggered it: for a segment (from its
+averages and levels) and for each customer (from their own churn risk, value and engagement).
+
+The seed's rules: high value -> loyalty / VIP; high risk -> retention / win-back; low engagement -> tutorials,
+gamification; low value -> bundles, upsell. The actions are written once (ACTIONS) for both."""
 
 from __future__ import annotations
 
-from .formatting import number
+import numpy as np
+
+from .formatting import number, percent
+
+ACTIONS = {
+    "loyalty": "Enrol in a VIP loyalty programme: early access, dedicated support, premium perks",
+    "retention": "Run a retention / win-back campaign: personal outreach and a time-limited incentive",
+    "protect": "Protect revenue with proactive check-ins and satisfaction surveys",
+    "engagement": "Re-engage with onboarding tutorials, how-to content and gamified challenges",
+    "upsell": "Offer bundles and upsell entry-level upgrades to lift basket size",
+    "growth": "Cross-sell complementary products and invite referrals",
+    "maintain": "Keep in regular lifecycle communication and test personalised offers",
+}
 
 
 def _money(x) -> str:
@@ -16,7 +32,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["value_tier"] == "high":
         recs.append(
             {
-                "action": "Enrol in a VIP loyalty programme: early access, dedicated support, premium perks",
+                "action": ACTIONS["loyalty"],
                 "category": "loyalty",
                 "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} for all customers",
                 "priority": "high",
@@ -25,7 +41,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["risk_level"] == "high":
         recs.append(
             {
-                "action": "Run a retention / win-back campaign: personal outreach and a time-limited incentive",
+                "action": ACTIONS["retention"],
                 "category": "retention",
                 "reason": f"average churn risk {churn:.0%} vs {pop_churn:.0%} overall"
                 if churn is not None
@@ -36,7 +52,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     elif p["risk_level"] == "medium" and p["value_tier"] == "high":
         recs.append(
             {
-                "action": "Protect revenue with proactive check-ins and satisfaction surveys",
+                "action": ACTIONS["protect"],
                 "category": "retention",
                 "reason": f"valuable segment with churn risk {churn:.0%}",
                 "priority": "medium",
@@ -45,16 +61,17 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["engagement_level"] == "low":
         recs.append(
             {
-                "action": "Re-engage with onboarding tutorials, how-to content and gamified challenges",
+                "action": ACTIONS["engagement"],
                 "category": "engagement",
-                "reason": f"engagement {abs(p['engagement_score']):.2f} standard deviations below the average customer's",
+                "reason": f"engagement {abs(p['engagement_score']):.2f} standard deviations below the average customer's "
+                f"(on {', '.join(population.get('engagement_columns') or {}) or 'the engagement columns'})",
                 "priority": "medium",
             }
         )
     if p["value_tier"] == "low":
         recs.append(
             {
-                "action": "Offer bundles and upsell entry-level upgrades to lift basket size",
+                "action": ACTIONS["upsell"],
                 "category": "upsell",
                 "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} overall",
                 "priority": "medium" if p["risk_level"] != "high" else "low",
@@ -72,7 +89,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if p["risk_level"] == "low" and p["value_tier"] in ("medium", "high"):
         recs.append(
             {
-                "action": "Cross-sell complementary products and invite referrals",
+                "action": ACTIONS["growth"],
                 "category": "growth",
                 "reason": f"low churn risk ({churn:.0%}) and {p['value_tier']} value: room to grow share of wallet"
                 if churn is not None
@@ -83,7 +100,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     if not recs:
         recs.append(
             {
-                "action": "Keep in regular lifecycle communication and test personalised offers",
+                "action": ACTIONS["maintain"],
                 "category": "maintain",
                 "reason": "no segment trait stands out from the population",
                 "priority": "low",
@@ -92,3 +109,61 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     order = {"high": 0, "medium": 1, "low": 2}
     recs.sort(key=lambda r: order[r["priority"]])
     return recs
+
+
+def customer_recommendations(*, churn, value, levels: dict, population: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's own top action and its reason, from their own churn risk, value (predicted LTV) and
+    engagement level, by the seed's rules in order of urgency: high risk -> retention (citing their risk);
+    low engagement -> tutorials; high value -> VIP loyalty; low value -> bundles; low risk -> cross-sell;
+    otherwise regular communication. Returns (actions, reasons), one per customer.
+
+    A million customers share few printed figures (a churn risk in whole percent, a value as printed), so each
+    reason is written once per distinct figure and taken by index."""
+    churn = np.asarray(churn, dtype=float)
+    value = np.asarray(value, dtype=float)
+    n = len(churn)
+    risk, tier = levels["risk_level"], levels["value_tier"]
+    engaged = levels.get("engagement_level")
+    pop_churn, pop_value = population.get("avg_churn_risk"), population.get("avg_value")
+    money_word = "predicted LTV" if population.get("value_measure") == "predicted_ltv" else "spend"
+    avg_churn, avg_value = percent(pop_churn, 0), number(pop_value)
+    on_columns = ", ".join(population.get("engagement_columns") or {})
+    churn_codes, churn_texts = _distinct_texts(lambda v: percent(v, 0), np.round(churn, 2))
+    shown = np.where(np.abs(value) >= 100, np.round(value), np.round(value, 2))  # rounded as printed
+    value_codes, value_texts = _distinct_texts(number, shown)
+    own_risk = (churn_codes, [f"own churn risk {t} vs {avg_churn} for the average customer" for t in churn_texts])
+    own_value = (value_codes, [f"own {money_word} {t} vs {avg_value} for the average customer" for t in value_texts])
+    growth = (
+        churn_codes,
+        [f"own churn risk {t} (below the average {avg_churn}) and average value: room to grow share of wallet"
+         for t in churn_texts],
+    )  # fmt: skip
+    engagement = (np.zeros(n, np.int32), [f"own engagement well below the average customer's (on {on_columns})"])
+    rules = [  # the first rule a customer meets decides (urgency order)
+        ("retention", risk == "high", own_risk),
+        ("engagement", engaged == "low" if engaged is not None else np.zeros(n, bool), engagement),
+        ("loyalty", tier == "high", own_value),
+        ("upsell", tier == "low", own_value),
+        ("growth", (risk == "low") & (tier == "medium"), growth),
+    ]
+    categories = ["maintain", *[category for category, _, _ in rules]]
+    reason_texts = ["no figure of this customer's stands out from the average customer's"]
+    rule = np.zeros(n, dtype=np.int8)  # 0: maintain
+    reason_code = np.zeros(n, dtype=np.int64)
+    for number_of_rule, (_, mask, (codes, texts)) in enumerate(rules, start=1):
+        pick = np.asarray(mask, dtype=bool) & (rule == 0)
+        rule[pick] = number_of_rule
+        reason_code[pick] = codes[pick] + len(reason_texts)
+        reason_texts.extend(texts)
+    actions = np.asarray([ACTIONS[c] for c in categories], dtype=object)[rule]
+    reasons = np.asarray(reason_texts, dtype=object)[reason_code]
+    return actions, reasons
+
+
+def _distinct_texts(fmt, values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(code per value, fmt of each distinct value): fmt runs once per distinct figure."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), []
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return inverse.astype(np.int64), [fmt(u) for u in uniq]

@@ -16,7 +16,8 @@ ALGORITHMS: dict[str, Algorithm] = {
     "kmeans": Algorithm("K-means", "k-means clustering", "default"),
     "gmm": Algorithm("Gaussian mixture", "a Gaussian mixture model"),
     "agglomerative": Algorithm("Agglomerative (Ward)", "agglomerative (Ward) clustering"),
-    "dbscan": Algorithm("DBSCAN", "density-based clustering (DBSCAN)", "density; finds its own number of segments"),
+    "hdbscan": Algorithm("HDBSCAN", "density-based clustering (HDBSCAN)", "density; finds its own number of segments"),
+    "dbscan": Algorithm("DBSCAN", "density-based clustering (DBSCAN)", "density with a radius (eps) you may set"),
 }
 
 
@@ -49,11 +50,17 @@ def lifecycle_label(key: str | None) -> str:
 # The churn and LTV models' `method` keys (stored in the metrics with a `method_label`).
 METHOD_LABELS = {
     "churn": {
-        "supervised": "Gradient boosting trained on the churn label",
+        "supervised": "Model trained on the churn label",
         "mbg_nbd": "MBG/NBD buy-till-you-die model",
         "recency_rank": "Recency ranking",
         "recency_plus_behaviour": "Recency ranking combined with a behaviour model",
         "unavailable": "Not available (no recency, frequency or churn label column)",
+    },
+    # the supervised churn model kept by cross-validation (metrics["churn"]["model"])
+    "churn_model": {
+        "logistic": "Regularised logistic regression",
+        "gradient_boosting": "Gradient boosting",
+        "blend": "Average of logistic regression and gradient boosting",
     },
     "ltv": {
         "gradient_boosting_on_mbg_nbd_gamma_gamma": "Gradient boosting trained on an MBG/NBD and Gamma-Gamma forecast",
@@ -75,3 +82,31 @@ def metrics_method_label(model: str, metrics: dict | None) -> str:
     """The label a model's stored metrics carry (`method_label`), else the one of its `method` key."""
     metrics = metrics or {}
     return str(metrics.get("method_label") or method_label(model, metrics.get("method")))
+
+
+# What an LTV model's fit is a fit *to*: the target is itself an estimate, so R² against it measures how well the
+# per-customer model reproduces that estimate, never accuracy. Keyed by the target part of the LTV `method`.
+LTV_TARGETS = {
+    "mbg_nbd_gamma_gamma": "the MBG/NBD × Gamma-Gamma estimate",
+    "run_rate": "the spend run-rate estimate",
+    "retained_spend": "the historical spend × (1 − churn risk) estimate",
+}
+LTV_ACCURACY_UNKNOWN = "not measured: a customer table has no observed future spend to score it against"
+
+# How strong the segments are (metrics["segment_structure"]["strength"]).
+STRUCTURE_LABELS = {"clear": "Clear", "weak": "Weak", "none": "None found"}
+
+
+def ltv_target_phrase(metrics: dict | None) -> str:
+    """ "the MBG/NBD × Gamma-Gamma estimate" for an LTV model's stored metrics ("its target estimate" if unknown)."""
+    method = str((metrics or {}).get("method") or "")
+    key = method.removeprefix("gradient_boosting_on_")
+    return LTV_TARGETS.get(key) or "its target estimate"
+
+
+def ltv_fidelity(metrics: dict | None) -> str:
+    """ "reproduces the MBG/NBD × Gamma-Gamma estimate, R² 0.99" — what an LTV model's R² is ("—" without one)."""
+    r2 = (metrics or {}).get("r2")
+    if r2 is None:
+        return "—"
+    return f"reproduces {ltv_target_phrase(metrics)}, R² {r2:.2f}"

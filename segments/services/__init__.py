@@ -21,7 +21,7 @@ from segments.services.analyses import (
     is_default_name,
     remove_analysis_files,
 )
-from segments.services.execute import analysis_execute, analysis_on_job_fail, dataset_dataframe
+from segments.services.execute import analysis_execute, analysis_memory_mb, analysis_on_job_fail, dataset_dataframe
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -33,6 +33,7 @@ __all__ = [
     "analysis_default_config",
     "analysis_delete",
     "analysis_execute",
+    "analysis_memory_mb",
     "analysis_on_job_fail",
     "analysis_rerun",
     "dataset_dataframe",

@@ -16,7 +16,15 @@ log = logging.getLogger(__name__)
 JOB_KIND = "analysis.run"
 # The settings of a run that are not column roles (the form's, the API's and the command's options), and their
 # defaults.
-DEFAULT_SETTINGS = {"algorithm": "kmeans", "n_clusters": None, "k_min": 2, "k_max": 10, "nlp": True, "random_state": 42}
+DEFAULT_SETTINGS = {
+    "algorithm": "kmeans",
+    "n_clusters": None,
+    "k_min": 2,
+    "k_max": 10,
+    "nlp": True,
+    "random_state": 42,
+    "dbscan_eps": None,  # DBSCAN's radius for those who set it (else chosen from the data)
+}
 
 
 class AnalysisError(UserFacingError):
@@ -56,7 +64,7 @@ def analysis_config(
         config_from_roles,
         roles_from_config,
     )
-    from segments.engine.config import declared_columns
+    from segments.engine.config import ENGAGEMENT_KEY, declared_columns
 
     columns = dataset.column_names
     config = dict(config) if config is not None else analysis_default_config(dataset)
@@ -73,6 +81,9 @@ def analysis_config(
     if unknown:
         raise AnalysisError.of(unknown)
     chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_KEYS}
+    engagement = behaviour.get(ENGAGEMENT_KEY) if ENGAGEMENT_KEY in behaviour else config.get(ENGAGEMENT_KEY)
+    if engagement is not None:  # confirmed engagement columns travel with the behaviour columns
+        chosen[ENGAGEMENT_KEY] = engagement
     try:
         if roles is not None:
             current = roles_from_config(config, columns) if config is not None else dataset.roles or {}
@@ -82,6 +93,8 @@ def analysis_config(
         else:
             config.update(chosen)
         config.update({key: value for key, value in (settings or {}).items() if key in DEFAULT_SETTINGS})
+        if config.get("algorithm") != "dbscan" and "dbscan_eps" not in (settings or {}):
+            config["dbscan_eps"] = None  # a re-run with another algorithm leaves an earlier DBSCAN radius behind
         clean = AnalysisConfig.from_dict(config).to_dict()
     except EngineError as exc:
         raise AnalysisError(exc.message, field=exc.field) from exc
@@ -200,7 +213,7 @@ def default_name(dataset, config: dict) -> str:
 
     algorithm = config.get("algorithm", "kmeans")
     label = algorithm_label(algorithm)
-    if algorithm == "dbscan":
+    if algorithm in ("dbscan", "hdbscan"):
         return f"{dataset.name} · {label}"
     if config.get("n_clusters"):
         k = f"k={config['n_clusters']}"

@@ -28,6 +28,31 @@ def dataset_dataframe(dataset, version=None):
     return dataset_read_dataframe(dataset, version=version)
 
 
+# Peak memory of an analysis in a worker: the libraries and the model (~500 MB) plus about 100 bytes per cell of
+# the customer table (the loaded table, its preprocessed copy, the per-customer results). Measured (bench/engine.py,
+# segments/engine/NOTES.md): 100,000 x 16 cells -> 550 MB, 1,000,000 x 16 -> 1,450 MB; the worker adds the stored
+# results on top, hence 100 rather than the engine's ~62 bytes per cell.
+ANALYSIS_BASE_MB = 500
+ANALYSIS_BYTES_PER_CELL = 100
+
+
+def estimate_analysis_memory_mb(rows: int, columns: int) -> float:
+    return ANALYSIS_BASE_MB + rows * columns * ANALYSIS_BYTES_PER_CELL / 2**20
+
+
+def analysis_memory_mb(*, params: dict, organization) -> float | None:
+    """The analysis job's estimated peak memory, from its dataset's rows x columns (the jobs app's memory guard)."""
+    analysis = (
+        Analysis.objects.for_organization(organization)
+        .select_related("dataset")
+        .filter(pk=(params or {}).get("analysis_id"))
+        .first()
+    )
+    if analysis is None:
+        return None
+    return estimate_analysis_memory_mb(analysis.dataset.row_count, analysis.dataset.column_count)
+
+
 # Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
 CUSTOMERS_ROW_GROUP = 100_000
 
@@ -89,6 +114,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
             rows.delete()
             remove_analysis_files(analysis)
             return {"analysis_id": analysis.pk, "deleted": True}
+        # The fence: raises (and rolls all this back) if the job was cancelled or this attempt was superseded.
+        progress("Committing the results", 95)
         if not staged:
             rows.delete()  # a retry
             bulk_insert_customers(analysis, customers)

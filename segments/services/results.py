@@ -31,7 +31,10 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
             "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", np.nan), errors="coerce").astype("float64"),
             "value_tier": _text_col(customers, "value_tier", n),
             "risk_level": _text_col(customers, "risk_level", n),
+            "engagement_level": _text_col(customers, "engagement_level", n),
             "lifecycle_stage": _text_col(customers, "lifecycle_stage", n),
+            "recommendation": _text_col(customers, "recommendation", n, 200),
+            "recommendation_reason": _text_col(customers, "recommendation_reason", n, 300),
         }
     )
     table = CustomerResult._meta.db_table
@@ -57,7 +60,7 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
             progress(f"Storing customer results ({done:,} of {n:,})", 94 + 3 * done / max(n, 1))
 
 
-def _text_col(customers, name: str, n: int):
+def _text_col(customers, name: str, n: int, width: int = 20):
     if name not in customers:
         return [""] * n
-    return customers[name].astype(str).fillna("").str.slice(0, 20)
+    return customers[name].astype(str).fillna("").str.slice(0, width)

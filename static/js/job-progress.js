@@ -10,6 +10,11 @@
     el.querySelector(".job-percent").textContent = Math.round(job.percent);
     el.querySelector(".job-elapsed").textContent = job.elapsed_seconds === null ? 0 : Math.round(job.elapsed_seconds);
     el.querySelector(".job-queue").textContent = job.queue_position ? "Position " + job.queue_position + " in your organization's queue" : "";
+    const attempt = el.querySelector(".job-attempt");
+    if (attempt) {
+      attempt.hidden = !(job.attempts > 1);
+      attempt.textContent = "Attempt " + job.attempts + " of " + job.max_attempts;
+    }
     const bar = el.querySelector(".progress-bar");
     bar.style.width = job.percent + "%";
     el.querySelector(".progress").setAttribute("aria-valuenow", Math.round(job.percent));

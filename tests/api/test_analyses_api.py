@@ -73,6 +73,8 @@ def test_it_shows_status_progress_metrics_and_model_scores(api, acme_analysis):
         "elapsed_seconds": body["progress"]["elapsed_seconds"],
         "error": "",
         "cancel_requested": False,
+        "attempts": 1,
+        "max_attempts": 3,
     }
     assert body["n_segments"] == 3 and body["customer_count"] == 400
     assert body["metrics"]["k"] == 3
@@ -166,8 +168,12 @@ def test_customer_pages_follow_next_links_through_every_customer(api, acme_analy
         "predicted_ltv",
         "value_tier",
         "risk_level",
+        "engagement_level",
         "lifecycle_stage",
+        "recommendation",
+        "recommendation_reason",
     }
+    assert all(c["recommendation"] and c["recommendation_reason"] for c in seen)
 
 
 def test_customers_filter_by_segment_churn_risk_and_ltv(api, acme_analysis, people):

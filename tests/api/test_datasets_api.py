@@ -77,7 +77,7 @@ def test_it_shows_one_dataset_with_its_profile(api, acme_dataset):
         if isinstance(body["profile"]["preview"], dict)
         else body["profile"]["preview"]
     )
-    assert body["behaviour_roles"].keys() == {"recency_col", "frequency_col", "tenure_col"}
+    assert body["behaviour_roles"].keys() == {"recency_col", "frequency_col", "tenure_col", "engagement_cols"}
     assert body["progress"] is None
 
 
@@ -98,7 +98,7 @@ def test_it_changes_column_roles(api, acme_dataset):
     [
         ({"roles": {"city": "colour"}}, {"roles": {"city": ['"colour" is not a valid choice.']}}),
         ({"roles": {"nope": "numeric"}}, {"roles": ["Column 'nope' is not in this dataset."]}),
-        ({}, {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col."]}),
+        ({}, {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols."]}),
         (
             {"tenure_col": "region"},
             {"tenure_col": ["Tenure must be a numeric or date column; 'region' is categorical."]},

@@ -18,6 +18,16 @@ def test_it_scores_one_record(api, acme_analysis, acme_dataset, model_cache):
     assert 0 <= prediction["churn_risk"] <= 1 and prediction["predicted_ltv"] is not None
     assert prediction["recommendations"] and {"action", "reason"} <= set(prediction["recommendations"][0])
     assert prediction["key_features"]
+    # the record's own levels and advice beside its segment's
+    assert prediction["risk_level"] in ("high", "medium", "low") and prediction["value_tier"] in (
+        "high",
+        "medium",
+        "low",
+    )
+    assert prediction["engagement_level"] in ("high", "medium", "low")  # the synthetic table has engagement columns
+    own = prediction["recommendations"][0]
+    assert own["applies_to"] == "customer"
+    assert own["reason"].startswith("own ") or own["category"] == "maintain"
 
 
 def test_a_batch_comes_back_in_order_and_agrees_with_the_analysis(

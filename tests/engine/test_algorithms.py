@@ -7,7 +7,7 @@ from sklearn.metrics import adjusted_rand_score
 from segments.engine import AnalysisConfig, analyze
 
 
-@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "dbscan"])
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "hdbscan", "dbscan"])
 def test_each_algorithm_segments_every_customer(small_customers, algorithm):
     result = analyze(small_customers, AnalysisConfig(algorithm=algorithm, k_max=6))
     seg = result.customers["segment"].to_numpy()

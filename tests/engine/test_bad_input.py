@@ -124,7 +124,7 @@ def test_infinite_values_are_treated_as_missing_with_a_warning():
     assert result.customers["churn_risk"].notna().all()
 
 
-@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "dbscan"])
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "hdbscan", "dbscan"])
 def test_ten_rows_is_the_smallest_table_every_algorithm_accepts(algorithm):
     result = analyze(_numbers(10), AnalysisConfig(algorithm=algorithm))
     assert len(result.customers) == 10

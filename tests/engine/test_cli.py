@@ -54,7 +54,11 @@ def test_synth_analyze_predict_round_trip(tmp_path):
             "predicted_ltv",
             "recommendations",
             "key_features",
+            "risk_level",
+            "value_tier",
+            "engagement_level",
         }
+        assert preds[0]["recommendations"][0]["applies_to"] == "customer"
 
 
 MESSY = """Customer ID,Total Spend,Orders,Last Purchase,Signup Date,Plan,Comment,Days Since Last Purchase

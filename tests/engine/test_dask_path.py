@@ -47,6 +47,10 @@ def test_a_table_no_larger_than_the_sample_gets_the_single_machine_segments(tmp_
     assert np.allclose(out["churn_risk"].iloc[:50], [r["churn_risk"] for r in scored], atol=1e-6)
     assert np.allclose(out["predicted_ltv"].iloc[:50], [r["predicted_ltv"] for r in scored], atol=0.01)
     assert out["segment"].iloc[:50].tolist() == [r["segment"] for r in scored]
+    # and their own levels and advice are those of the single-machine run (same rule, same population)
+    for column in ("risk_level", "value_tier", "engagement_level", "recommendation"):
+        agree = (out[column].to_numpy() == single.customers[column].astype(str).to_numpy()).mean()
+        assert agree > 0.99, (column, agree)
 
 
 def test_a_table_larger_than_the_sample_is_scored_partition_by_partition_like_in_one_piece(tmp_path, scheduler):
@@ -63,9 +67,10 @@ def test_a_table_larger_than_the_sample_is_scored_partition_by_partition_like_in
     pd.testing.assert_frame_equal(out.reset_index(drop=True), whole.reset_index(drop=True))
     sizes = out["segment"].value_counts()
     assert {p["segment"]: p["size"] for p in result.profiles} == sizes.to_dict()
-    assert set(result.metrics["distributed"]["worker_peak_memory_mb"]) and result.metrics["distributed"][
-        "driver_peak_memory_mb"
-    ] > 0
+    assert (
+        set(result.metrics["distributed"]["worker_peak_memory_mb"])
+        and result.metrics["distributed"]["driver_peak_memory_mb"] > 0
+    )
 
 
 def test_the_same_seed_draws_the_same_sample_and_fits_the_same_model(tmp_path, scheduler):

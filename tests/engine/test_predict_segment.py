@@ -9,7 +9,17 @@ import pytest
 
 from segments.engine import EngineError, FittedPipeline, load_model, predict_segment
 
-KEYS = {"segment", "segment_name", "churn_risk", "predicted_ltv", "recommendations", "key_features"}
+KEYS = {
+    "segment",
+    "segment_name",
+    "churn_risk",
+    "predicted_ltv",
+    "recommendations",
+    "key_features",
+    "risk_level",
+    "value_tier",
+    "engagement_level",  # the synthetic table has engagement columns
+}
 
 
 def _record(df, i):
@@ -35,6 +45,13 @@ def test_single_record_matches_the_analysis(customers, default_result):
         assert got["predicted_ltv"] == pytest.approx(row["predicted_ltv"], abs=0.01)
         assert 1 <= len(got["recommendations"]) <= 3
         assert got["key_features"]
+        # the record's own levels equal the analysis's for the same customer (one rule, one population)
+        assert (got["risk_level"], got["value_tier"], got["engagement_level"]) == (
+            row["risk_level"],
+            row["value_tier"],
+            row["engagement_level"],
+        )
+        assert got["recommendations"][0]["action"] == row["recommendation"]
         json.dumps(got)
 
 

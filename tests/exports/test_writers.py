@@ -103,7 +103,7 @@ def test_the_workbook_round_trips_profiles_recommendations_and_customers(engine_
     sheet = book["Customers"]
     assert sheet.freeze_panes == "A2"
     assert sheet["D2"].number_format == "0.0%" and sheet["E2"].number_format == "#,##0.00"
-    assert sheet["A1"].font.bold and sheet.column_dimensions["I"].width > 40
+    assert sheet["A1"].font.bold and sheet.column_dimensions["J"].width > 40
 
     profiles = pd.read_excel(_xlsx_bytes(book), engine="openpyxl", sheet_name="Segment profiles")
     by_segment = {p["segment"]: p for p in engine_result.profiles}
@@ -114,8 +114,8 @@ def test_the_workbook_round_trips_profiles_recommendations_and_customers(engine_
         assert abs(row["Avg predicted LTV"] - p["avg_ltv"]) < 1e-6
         assert abs(row["Avg churn risk"] - p["avg_churn_risk"]) < 1e-9
         for key, title in (
-            ("growth_potential", "Growth potential (growth opportunities)"),
-            ("development_potential", "Development potential (underperforming)"),
+            ("growth_potential", "Growth ceiling, not a forecast (growth opportunities)"),
+            ("development_potential", "Development ceiling, not a forecast (underperforming)"),
         ):  # each figure under its own name, blank where the segment is not in that list
             if p.get(key) is None:
                 assert pd.isna(row[title])

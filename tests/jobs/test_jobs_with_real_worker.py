@@ -61,15 +61,24 @@ def test_jobs_beyond_the_plan_limit_wait_with_a_visible_position(people, worker)
         assert wait_for_job(job).status == "succeeded"
 
 
-def test_the_sweeper_fails_jobs_whose_worker_died(people, db):
+def test_the_sweeper_runs_again_a_job_whose_worker_died_and_fails_it_after_the_last_attempt(people, db, settings):
+    people.acme.max_concurrent_jobs = 0  # the re-queued job stays in the outbox (nothing is dispatched)
+    people.acme.save()
     stale = timezone.now() - timezone.timedelta(hours=1)
     job = Job.objects.for_organization(people.acme).create(
-        kind="test.sleep", status="running", started_at=stale, heartbeat_at=stale, dispatched_at=stale
+        kind="test.sleep", status="running", started_at=stale, heartbeat_at=stale, dispatched_at=stale, attempts=1
     )
     result = jobs_sweep()
     job.refresh_from_db()
-    assert result["failed_stale"] == 1
-    assert job.status == "failed" and "stopped responding" in job.error
+    assert result["requeued_lost"] == 1 and result["failed_lost"] == 0
+    assert job.status == "queued" and job.dispatched_at is None and job.attempts == 1
+    assert "attempt 1 of 3" in job.stage
+
+    Job.objects.unscoped().filter(pk=job.pk).update(status="running", attempts=settings.JOB_MAX_ATTEMPTS)
+    result = jobs_sweep()
+    job.refresh_from_db()
+    assert result["failed_lost"] == 1
+    assert job.status == "failed" and "tried 3 times" in job.error and "stopped responding" in job.error
 
 
 def test_a_cancelled_queued_job_never_starts(people, db):

@@ -1,5 +1,6 @@
 """The four tabs, the customer search, permissions and the tenant fence of every analysis URL."""
 
+import html as html_lib
 import json
 import re
 
@@ -233,13 +234,14 @@ def test_distinguishing_features_agree_with_their_own_numbers_and_the_heat_map(p
         for name, row in zip(heat["data"][0]["y"], heat["data"][0]["z"], strict=True)
         for feature, value in zip(heat["data"][0]["x"], row, strict=True)
     }
-    page = client.get(f"/analyses/{analysis.pk}/profiles/").content.decode()
+    page = html_lib.unescape(client.get(f"/analyses/{analysis.pk}/profiles/").content.decode())
     compared = 0
     for p in analysis.profiles:
         for d in p["distinguishing_features"]:
             word = "higher" if d["z"] > 0 else "lower"
             assert (d["segment_mean"] > d["population_mean"]) == (d["z"] > 0), (p["name"], d)
-            assert f"<strong>{d['feature']}</strong> {word} than average" in page
+            assert word in d["text"] or "%" in d["text"] or "days ago" in d["text"], d
+            assert d["text"][0].upper() + d["text"][1:] in page  # the readable trait, not the engine's feature name
             if (p["name"], d["feature"]) in cells:
                 assert cells[(p["name"], d["feature"])] == pytest.approx(d["z"], abs=0.005), (p["name"], d)
                 compared += 1
@@ -260,13 +262,13 @@ def test_the_strategy_panel_shows_a_potential_only_for_a_segment_in_the_opportun
     assert len(panes) == len(analysis.profiles)
     for p in analysis.profiles:
         pane = panes[str(p["segment"])]
-        rows = re.findall(r'data-testid="segment-potential"><th[^>]*>([^<]+)</th><td>([^<]+)</td>', pane)
+        rows = re.findall(r'data-testid="segment-potential"><th[^>]*>([^<]+)</th><td>([^<]+)<span', pane)
         if p["segment"] in growth:
-            assert rows == [("Growth potential", f"${growth[p['segment']]:,.0f}")]
+            assert rows == [("Growth ceiling", f"${growth[p['segment']]:,.0f} ")]  # then "(upper bound)"
         elif p["segment"] in develop:
-            assert rows == [("Development potential", f"${develop[p['segment']]:,.0f}")]
+            assert rows == [("Development ceiling", f"${develop[p['segment']]:,.0f} ")]
         else:
-            assert rows == [] and "potential" not in pane.lower()
+            assert rows == [] and "ceiling" not in pane.lower()
 
 
 def test_stored_customers_carry_their_own_risk_level_and_value_tier(people, finished_analysis):
@@ -283,8 +285,12 @@ def test_stored_customers_carry_their_own_risk_level_and_value_tier(people, fini
     churn, ltv, risk, tier = (list(col) for col in zip(*rows, strict=True))
     assert risk == list(risk_levels(churn, population["avg_churn_risk"], analysis.metrics["churn"]["method"]))
     assert tier == list(value_tiers(ltv, population["avg_ltv"]))
-    assert all(r == "high" for c, r in zip(churn, risk, strict=True) if c >= 0.5)
-    assert all(r == "low" for c, r in zip(churn, risk, strict=True) if c < 0.25)
+    avg = population["avg_churn_risk"]  # relative to this client's average customer
+    assert all(r == "high" for c, r in zip(churn, risk, strict=True) if c >= avg + max(0.05, 0.25 * avg))
+    assert all(r == "low" for c, r in zip(churn, risk, strict=True) if c <= avg - max(0.05, 0.25 * avg))
+    advice = CustomerResult.objects.for_organization(people.acme).filter(analysis=analysis)
+    assert not advice.filter(recommendation="").exists()
+    assert all("retention" in a for a in advice.filter(risk_level="high").values_list("recommendation", flat=True))
 
 
 def test_a_run_with_a_fixed_k_reports_clustering_not_choosing_k(people, make_dataset):

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from segments.engine.vocabulary import METHOD_LABELS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -150,7 +152,8 @@ def test_the_data_tab_shows_labels_not_engine_keys(people, client_for, finished_
     assert rows["Categorical columns"] == "region, device, channel, city"
     assert rows["Customer id"] == "customer_id"
     churn = re.search(r'data-testid="churn-method">([^<]+)<', html).group(1)
-    assert churn == "Gradient boosting trained on the churn label"
+    kept = analysis.metrics["churn"]["model"]  # the family cross-validation kept, as a label
+    assert churn == f"{METHOD_LABELS['churn_model'][kept]} trained on the churn label"
 
 
 def test_a_year_feature_reads_as_a_year_and_spend_as_money_on_the_profiles_tab(people, client_for, finished_analysis):

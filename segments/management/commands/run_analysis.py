@@ -109,7 +109,7 @@ class Command(BaseCommand):
             if time.monotonic() > deadline:
                 raise CommandError(
                     f"Gave up waiting after {timeout:.0f} s: job {job.pk} is still {job.status} "
-                    f"({job.stage}). Is a worker running? (celery -A segsaas worker)"
+                    f"({job.stage}). Is a worker running on the heavy queue? (bin/run, or README: Workers and queues)"
                 )
             time.sleep(0.5)
         if job.status == "succeeded":

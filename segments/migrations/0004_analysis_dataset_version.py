@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('datasets', '0003_dataset_versions'),
-        ('segments', '0002_predicted_ltv_may_be_unknown'),
+        ('segments', '0003_customer_own_levels_and_advice'),
     ]
 
     operations = [
