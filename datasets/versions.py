@@ -16,7 +16,7 @@ from django.db import transaction
 from datasets import storage
 from datasets.models import ColumnRole, Dataset, DatasetStatus, DatasetVersion
 from datasets.validation import DatasetError, DatasetRejected, validate_upload
-from segments.engine.config import BEHAVIOUR_KEYS
+from segments.engine.config import BEHAVIOUR_KEYS, ENGAGEMENT_KEY
 from segsaas import storage as files
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,9 @@ def schema_changes(
     Raises DatasetRejected naming the first column that cannot be carried over: a column the analyses use
     (any role but Ignore, or a behaviour column) that is gone, or one whose new type does not fit its role."""
     old, new = _types(old_schema), _types(new_schema)
-    behaviour_columns = {c for c in (behaviour or {}).values() if c}
+    behaviour = behaviour or {}
+    behaviour_columns = {behaviour.get(k) for k in BEHAVIOUR_KEYS if behaviour.get(k)}
+    behaviour_columns |= set(behaviour.get(ENGAGEMENT_KEY) or {})  # {column: direction}
     removed = [c for c in old if c not in new]
     added = [c for c in new if c not in old]
     retyped = [
@@ -272,7 +274,8 @@ def _switch_dataset_to(dataset: Dataset, version: DatasetVersion) -> None:
     columns = version.column_names
     inferred = version.profile.get("inferred_roles") or {}
     roles = {c: (dataset.roles or {}).get(c) or inferred.get(c) or ColumnRole.TEXT for c in columns}
-    behaviour = {k: v if v in columns else None for k, v in (dataset.behaviour_roles or {}).items()}
+    old = dataset.behaviour_roles or {}
+    behaviour = {k: old.get(k) if old.get(k) in columns else None for k in BEHAVIOUR_KEYS}
     dataset.original_file.name = version.original_file
     dataset.original_filename = version.original_filename
     dataset.data_file.name = version.data_file
@@ -282,7 +285,9 @@ def _switch_dataset_to(dataset: Dataset, version: DatasetVersion) -> None:
     dataset.schema = version.schema
     dataset.profile = version.profile
     dataset.roles = roles
-    dataset.behaviour_roles = {k: behaviour.get(k) for k in BEHAVIOUR_KEYS}
+    dataset.behaviour_roles = behaviour
+    if ENGAGEMENT_KEY in old:
+        dataset.behaviour_roles[ENGAGEMENT_KEY] = {c: d for c, d in (old[ENGAGEMENT_KEY] or {}).items() if c in columns}
     dataset.encoding = (version.profile.get("upload") or {}).get("encoding") or dataset.encoding
     dataset.delimiter = (version.profile.get("upload") or {}).get("delimiter") or ""
     dataset.save(
