@@ -140,15 +140,17 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         return self._created(dataset)
 
     @extend_schema(
-        summary="Confirm or change column roles",
+        summary="Confirm or change column roles, or what the table is",
         description="Change the role of some columns, the behavioural columns (recency, frequency, tenure) and the "
         "engagement columns with their direction (engagement_cols). "
-        "New analyses of the dataset use these roles by default.",
+        "New analyses of the dataset use these roles by default. `kind` and `order_columns` confirm whether the "
+        "table is an order log (one row per order) and which columns hold the customer id, date and amount; the "
+        "answer's `order_log` says whether it has enough history for lifetime-value models.",
         request=DatasetRolesSerializer,
         responses={200: DatasetDetailSerializer, **error_responses(400, 404, 409)},
     )
     def partial_update(self, request, pk=None):
-        from datasets.services import dataset_update_roles
+        from datasets.services import dataset_set_kind, dataset_update_roles
         from segments.engine.config import BEHAVIOUR_KEYS
 
         dataset = self.get_object()
@@ -162,16 +164,24 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                 http_status=status.HTTP_409_CONFLICT,
             )
         data = form.validated_data
+        if "kind" in data or "order_columns" in data:
+            dataset = dataset_set_kind(
+                dataset=dataset,
+                kind=data.get("kind", "transactions" if "order_columns" in data else dataset.kind),
+                order_columns=data.get("order_columns"),
+                actor=request.user,
+            )
         behaviour = None
         if any(key in data for key in BEHAVIOUR_KEYS):
             behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in BEHAVIOUR_KEYS if k in data}}
-        dataset = dataset_update_roles(
-            dataset=dataset,
-            roles=data.get("roles") or {},
-            behaviour_roles=behaviour,
-            engagement=(data.get("engagement_cols") or {}) if "engagement_cols" in data else None,
-            actor=request.user,
-        )
+        if "roles" in data or behaviour is not None or "engagement_cols" in data:
+            dataset = dataset_update_roles(
+                dataset=dataset,
+                roles=data.get("roles") or {},
+                behaviour_roles=behaviour,
+                engagement=(data.get("engagement_cols") or {}) if "engagement_cols" in data else None,
+                actor=request.user,
+            )
         return Response(DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data)
 
     @extend_schema(

@@ -2,7 +2,7 @@ import secrets
 
 from django import forms
 
-from datasets.models import ColumnRole
+from datasets.models import ColumnRole, DatasetKind
 from datasets.services import MAX_SYNTHETIC_ROWS
 from segments.engine.config import BEHAVIOUR_FIELDS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
 
@@ -77,3 +77,38 @@ class RolesForm(forms.Form):
 
     def role_field(self, index):
         return self[f"role_{index}"]
+
+
+class OrderLogForm(forms.Form):
+    """What the table is (a customer table or an order log) and, for an order log, which column is which."""
+
+    kind = forms.ChoiceField(choices=DatasetKind.choices, widget=forms.RadioSelect, label="This table is")
+
+    def __init__(self, *args, dataset, **kwargs):
+        from segments.engine.clv.product import ORDER_COLUMN_KEYS, ORDER_COLUMN_LABELS, REQUIRED_ORDER_KEYS
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].initial = dataset.kind
+        current = dataset.order_columns or {}
+        choices = [("", "— none —")] + [(c, c) for c in dataset.column_names]
+        self.keys = ORDER_COLUMN_KEYS
+        for key in ORDER_COLUMN_KEYS:
+            # Any value is passed on: `dataset_set_kind` names a column that is not in the table.
+            self.fields[key] = forms.CharField(
+                widget=forms.Select(choices=choices),
+                required=False,
+                label=ORDER_COLUMN_LABELS[key],
+                initial=current.get(key) or "",
+            )
+            self.fields[key].required_for_log = key in REQUIRED_ORDER_KEYS
+
+    def column_fields(self):
+        return [self[key] for key in self.keys]
+
+    def order_columns(self) -> dict:
+        return {key: self.cleaned_data.get(key) or None for key in self.keys}
+
+    def show_error(self, exc) -> None:
+        for field, messages in exc.details.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

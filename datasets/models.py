@@ -12,6 +12,11 @@ class DatasetSource(models.TextChoices):
     SYNTHETIC = "synthetic", "Synthetic"
 
 
+class DatasetKind(models.TextChoices):
+    CUSTOMERS = "customers", "Customer table"
+    TRANSACTIONS = "transactions", "Order log (transactions)"
+
+
 class DatasetStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
     READY = "ready", "Ready"
@@ -56,6 +61,11 @@ class Dataset(models.Model):
     behaviour_roles = models.JSONField(default=dict, blank=True)  # {recency_col, frequency_col, tenure_col}
     roles_confirmed = models.BooleanField(default=False)
     synthetic_params = models.JSONField(default=dict, blank=True)
+    # "customers": one row per customer; "transactions": one row per order (segments/engine/clv). Detected from
+    # the columns when the dataset is profiled, confirmable with the columns below.
+    kind = models.CharField(max_length=20, choices=DatasetKind.choices, default=DatasetKind.CUSTOMERS)
+    # {customer_col, date_col, amount_col, order_id_col, currency_col, product_col} of an order log
+    order_columns = models.JSONField(default=dict, blank=True)
     job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="dataset")
     error = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(
@@ -71,6 +81,15 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_order_log(self) -> bool:
+        return self.kind == DatasetKind.TRANSACTIONS
+
+    @property
+    def order_log(self) -> dict:
+        """What the eligibility check said about the order log (datasets.services.dataset_set_kind)."""
+        return (self.profile or {}).get("order_log") or {}
 
     @property
     def column_names(self) -> list[str]:

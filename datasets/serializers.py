@@ -8,7 +8,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from datasets.models import ColumnRole, Dataset
+from datasets.models import ColumnRole, Dataset, DatasetKind
 from jobs.serializers import JobProgressSerializer, job_progress
 from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
 
@@ -28,6 +28,7 @@ class DatasetSerializer(serializers.ModelSerializer):
             "encoding",
             "delimiter",
             "roles_confirmed",
+            "kind",
             "error",
             "created_at",
         ]
@@ -61,8 +62,43 @@ class BehaviourRolesSerializer(serializers.Serializer):
     )
 
 
+class OrderColumnsSerializer(serializers.Serializer):
+    """Which column of an order log is which (customer id, date, amount required; the others optional)."""
+
+    customer_col = serializers.CharField(required=False, allow_null=True, help_text="Customer id column.")
+    date_col = serializers.CharField(required=False, allow_null=True, help_text="Order date or timestamp column.")
+    amount_col = serializers.CharField(required=False, allow_null=True, help_text="Order amount (refunds negative).")
+    order_id_col = serializers.CharField(
+        required=False, allow_null=True, help_text="Optional: order id (repeated ids are duplicates, dropped)."
+    )
+    currency_col = serializers.CharField(required=False, allow_null=True, help_text="Optional: currency.")
+    product_col = serializers.CharField(required=False, allow_null=True, help_text="Optional: product or category.")
+
+
+class EligibilityReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(help_text="What is missing, with the figures.")
+    advice = serializers.CharField(help_text="What the client can do.")
+
+
+class OrderLogCheckSerializer(serializers.Serializer):
+    """The eligibility of an order log for lifetime-value models (checked when the log is detected or confirmed)."""
+
+    eligible = serializers.BooleanField()
+    reasons = EligibilityReasonSerializer(many=True)
+    customers = serializers.IntegerField(required=False)
+    repeat_customers = serializers.IntegerField(required=False)
+    orders = serializers.IntegerField(required=False)
+    first_order = serializers.DateField(required=False)
+    last_order = serializers.DateField(required=False)
+    purchase_cycle_days = serializers.FloatField(required=False, allow_null=True)
+    holdout_days = serializers.IntegerField(required=False)
+
+
 class DatasetDetailSerializer(DatasetSerializer):
     columns = serializers.SerializerMethodField()
+    order_columns = serializers.SerializerMethodField()
+    order_log = serializers.SerializerMethodField()
     roles = serializers.DictField(
         child=serializers.ChoiceField(choices=ColumnRole.choices),
         read_only=True,
@@ -83,6 +119,8 @@ class DatasetDetailSerializer(DatasetSerializer):
             "columns",
             "roles",
             "behaviour_roles",
+            "order_columns",
+            "order_log",
             "profile",
             "synthetic_params",
             "progress",
@@ -96,6 +134,23 @@ class DatasetDetailSerializer(DatasetSerializer):
             for c in dataset.schema or []
             if isinstance(c, dict)
         ]
+
+    @extend_schema_field(OrderColumnsSerializer(allow_null=True))
+    def get_order_columns(self, dataset) -> dict | None:
+        """An order log's columns (null for a customer table)."""
+        return dict(dataset.order_columns) if dataset.is_order_log else None
+
+    @extend_schema_field(OrderLogCheckSerializer(allow_null=True))
+    def get_order_log(self, dataset) -> dict | None:
+        """Whether the order log has enough history for lifetime-value models, and if not what is missing and
+        what to do (null for a customer table)."""
+        if not dataset.is_order_log:
+            return None
+        check = dataset.order_log
+        keys = ("eligible", "reasons", "customers", "repeat_customers", "orders", "first_order", "last_order")
+        out = {key: check[key] for key in keys if key in check}
+        out.update({k: check.get(k) for k in ("purchase_cycle_days", "holdout_days") if k in check})
+        return out
 
     @extend_schema_field(BehaviourRolesSerializer)
     def get_behaviour_roles(self, dataset) -> dict:
@@ -175,11 +230,26 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
         required=False,
         help_text="{column: role} for the columns to change; the others keep their role.",
     )
+    kind = serializers.ChoiceField(
+        choices=DatasetKind.choices,
+        required=False,
+        help_text="“customers” (one row per customer) or “transactions” (an order log: one row per order).",
+    )
+    order_columns = OrderColumnsSerializer(
+        required=False,
+        help_text="An order log's columns (those sent change; the others keep the detected ones). The log is read "
+        "with the order-log rules and its eligibility checked; an unreadable column is a 400 naming it.",
+    )
 
     def validate(self, attrs):
         if not attrs:
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols."]}
+                {
+                    "non_field_errors": [
+                        "Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols, or “kind” and "
+                        "“order_columns”."
+                    ]
+                }
             )
         return attrs
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 from datasets import storage
-from datasets.models import ColumnRole, Dataset, DatasetSource, DatasetStatus
+from datasets.models import ColumnRole, Dataset, DatasetKind, DatasetSource, DatasetStatus
 from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
 from segments.engine.config import (
     BEHAVIOUR_KEYS,
@@ -51,6 +51,7 @@ __all__ = [
     "dataset_create_synthetic",
     "dataset_delete",
     "dataset_read_dataframe",
+    "dataset_set_kind",
     "dataset_update_roles",
     "demo_dataset_ensure",
 ]
@@ -211,6 +212,7 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
         ENGAGEMENT_KEY: dict(profile.get("inferred_engagement") or {}),
     }
     dataset.roles_confirmed = False
+    _detect_order_log(dataset)
     dataset.status = DatasetStatus.READY
     dataset.error = ""
     if not Dataset.objects.for_organization(dataset.organization).filter(pk=dataset.pk).exists():
@@ -226,6 +228,8 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
             "roles",
             "behaviour_roles",
             "roles_confirmed",
+            "kind",
+            "order_columns",
             "status",
             "error",
             "data_file",
@@ -402,6 +406,151 @@ def dataset_analysis_defaults(dataset: Dataset) -> dict:
     (`segments.engine.config`): the first identifier column is the customer id; further identifier columns
     (names, e-mails) stay out of the analysis."""
     return config_from_roles(analysis_roles(dataset.in_column_order(dataset.roles)), dataset.behaviour_roles)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kind: customer table or order log
+
+
+def _detect_order_log(dataset: Dataset) -> None:
+    """At profiling: a table that looks like an order log (a date, an amount, a customer id that repeats) becomes
+    a "transactions" dataset, with its eligibility checked; anything else stays a customer table."""
+    from segments.engine.clv.product import detect_order_columns
+
+    profile = dataset.profile or {}
+    detected = detect_order_columns(profile.get("columns") or [], int(profile.get("row_count") or 0))
+    if detected is None:
+        dataset.kind = DatasetKind.CUSTOMERS
+        dataset.order_columns = {}
+        return
+    dataset.kind = DatasetKind.TRANSACTIONS
+    dataset.order_columns = detected
+    try:
+        profile["order_log"] = order_log_check(dataset, detected)
+    except DatasetError as exc:
+        profile["order_log"] = _unreadable(exc.message)
+    profile["order_log"]["detected"] = True
+
+
+def _unreadable(message: str) -> dict:
+    return {
+        "eligible": False,
+        "reasons": [
+            {
+                "code": "unreadable",
+                "message": message,
+                "advice": "Choose the right customer, date and amount columns below, or correct the file and upload "
+                "it again.",
+            }
+        ],
+    }
+
+
+def order_log_check(dataset: Dataset, columns: dict) -> dict:
+    """The engine's eligibility check of the dataset's table read as an order log with `columns`. Raises
+    DatasetError (field "order_columns") when the log cannot be read: the engine's message names the column, row
+    and value."""
+    from segments.engine.clv import CLVConfig
+    from segments.engine.clv.product import check_order_log
+    from segments.engine.errors import EngineError
+
+    config = order_log_config(columns)
+    try:
+        with files.local_copy(dataset.data_file.name) as path:
+            result = check_order_log(path, CLVConfig.from_dict(config))
+    except EngineError as exc:
+        raise DatasetError(_dataset_message(exc.message, dataset), field="order_columns") from exc
+    result["checked_with"] = CLVConfig.from_dict(config).to_dict()
+    result["warnings"] = _currency_warnings(dataset, columns.get("currency_col"))
+    return result
+
+
+def _currency_warnings(dataset: Dataset, column: str | None) -> list[str]:
+    """Amounts are added up as they are: a log in several currencies is said to be one, with its currencies."""
+    if not column:
+        return []
+    profile = next((c for c in (dataset.profile or {}).get("columns") or [] if c.get("name") == column), {})
+    if int(profile.get("distinct") or 0) <= 1:
+        return []
+    shown = ", ".join(str(v.get("value")) for v in (profile.get("top_values") or [])[:5])
+    return [
+        f"The currency column {column!r} holds {profile['distinct']:,} currencies ({shown}); amounts are added up "
+        "as they are. Convert them to one currency before uploading for lifetime values in one currency."
+    ]
+
+
+def _dataset_message(message: str, dataset: Dataset) -> str:
+    """The engine names a scratch copy of the file; people know it by the dataset's name."""
+    import re
+
+    return re.sub(r"^'[^']*\.parquet': ", f"“{dataset.name}”: ", message)
+
+
+def order_log_config(columns: dict) -> dict:
+    """CLVConfig options for an order log's columns (currency and product are kept for people, not the models)."""
+    return {
+        "customer_col": columns["customer_col"],
+        "date_col": columns["date_col"],
+        "amount_col": columns["amount_col"],
+        "order_id_col": columns.get("order_id_col") or None,
+    }
+
+
+def dataset_set_kind(*, dataset: Dataset, kind: str, order_columns: dict | None = None, actor=None) -> Dataset:
+    """Confirm what the table is: a customer table, or an order log with its columns (customer id, date, amount
+    required; order id, currency, product optional). The log is read with the engine's rules and its eligibility
+    checked; a column that is missing or unreadable raises DatasetError naming it, and nothing changes."""
+    from segments.engine.clv.product import ORDER_COLUMN_KEYS, ORDER_COLUMN_LABELS, REQUIRED_ORDER_KEYS
+
+    if dataset.status != DatasetStatus.READY:
+        raise DatasetError(f"Dataset “{dataset.name}” is not ready yet ({dataset.status}).", field="kind")
+    if kind not in DatasetKind.values:
+        raise DatasetError(f"{kind!r} is not a kind of dataset ({', '.join(DatasetKind.values)}).", field="kind")
+    profile = dict(dataset.profile or {})
+    if kind == DatasetKind.CUSTOMERS:
+        dataset.kind = kind
+        dataset.save(update_fields=["kind"])
+    else:
+        given = {**(dataset.order_columns or {}), **(order_columns or {})}
+        unknown = sorted(set(order_columns or {}) - set(ORDER_COLUMN_KEYS))
+        if unknown:
+            raise DatasetError(
+                f"{unknown[0]!r} is not an order-log column setting ({', '.join(ORDER_COLUMN_KEYS)}).", field=unknown[0]
+            )
+        columns = {key: (given.get(key) or None) for key in ORDER_COLUMN_KEYS}
+        errors = []
+        for key in ORDER_COLUMN_KEYS:
+            value = columns[key]
+            if value is None and key in REQUIRED_ORDER_KEYS:
+                errors.append(DatasetError(f"Choose the {ORDER_COLUMN_LABELS[key].lower()} column.", field=key))
+            elif value is not None and value not in dataset.column_names:
+                errors.append(DatasetError(f"{value!r} is not a column of “{dataset.name}”.", field=key))
+        chosen = [v for k, v in columns.items() if v]
+        twice = sorted({v for v in chosen if chosen.count(v) > 1})
+        if twice and not errors:
+            errors.append(
+                DatasetError(f"Column {twice[0]!r} is chosen for two parts of the order log.", field="order_columns")
+            )
+        if errors:
+            raise DatasetError.of(errors)
+        check = order_log_check(dataset, columns)
+        profile["order_log"] = check
+        dataset.kind = kind
+        dataset.order_columns = columns
+        dataset.profile = profile
+        dataset.save(update_fields=["kind", "order_columns", "profile"])
+    if actor is not None:
+        from accounts.services import audit
+
+        audit(
+            organization=dataset.organization,
+            action="dataset.kind_confirmed",
+            actor=actor,
+            target=dataset.name,
+            dataset_id=dataset.pk,
+            kind=kind,
+        )
+    return dataset
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from accounts.context import actor_can, org_required, require
 from accounts.permissions import Perm
 from accounts.scoping import get_object_for_org
 from datasets import services
-from datasets.forms import BEHAVIOUR_FIELDS, RolesForm, SyntheticForm, UploadForm
+from datasets.forms import BEHAVIOUR_FIELDS, OrderLogForm, RolesForm, SyntheticForm, UploadForm
 from datasets.models import Dataset, DatasetStatus
 from datasets.validation import DELIMITERS
 
@@ -224,7 +224,7 @@ def dataset_add_version(request, dataset_id: int):
     return render(request, "datasets/detail.html", _detail_context(request, dataset, version_error=error), status=400)
 
 
-def _detail_context(request, dataset, roles_form=None, roles_error=None, version_error=None) -> dict:
+def _detail_context(request, dataset, roles_form=None, roles_error=None, order_form=None, version_error=None) -> dict:
     profile = dataset.profile or {}
     columns = [{**c, "warnings": _labelled(c.get("warnings", []))} for c in profile.get("columns", [])]
     if roles_form is None and dataset.status == DatasetStatus.READY:
@@ -256,6 +256,8 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None, version
         "sheet": upload.get("sheet", ""),
         "defaults": _defaults_display(dataset),
         "can_manage": actor_can(request, Perm.MANAGE_DATASETS),
+        "order_form": order_form or (OrderLogForm(dataset=dataset) if dataset.status == DatasetStatus.READY else None),
+        "order_log": dataset.order_log,
         **_versions_context(dataset, version_error),
         **_history_context(dataset),
     }
@@ -330,6 +332,30 @@ def dataset_roles(request, dataset_id: int):
     else:
         error = "Some roles are not valid choices."
     return render(request, "datasets/detail.html", _detail_context(request, dataset, form, error), status=400)
+
+
+@org_required(Perm.VIEW)
+@require_POST
+def dataset_kind(request, dataset_id: int):
+    """Confirm the table's kind and, for an order log, its columns (read and checked by the service)."""
+    dataset = _get_dataset(request, dataset_id)
+    require(request, Perm.MANAGE_DATASETS)
+    form = OrderLogForm(request.POST, dataset=dataset)
+    if form.is_valid():
+        try:
+            services.dataset_set_kind(
+                dataset=dataset, kind=form.cleaned_data["kind"], order_columns=form.order_columns(), actor=request.user
+            )
+        except services.DatasetError as exc:
+            form.show_error(exc)
+        else:
+            if dataset.is_order_log:
+                messages.success(request, "Saved: this dataset is an order log; its columns were read and checked.")
+            else:
+                messages.success(request, "Saved: this dataset is a customer table (one row per customer).")
+            return redirect(reverse("datasets:detail", args=[dataset.pk]) + "#order-log")
+    dataset.refresh_from_db()
+    return render(request, "datasets/detail.html", _detail_context(request, dataset, order_form=form), status=400)
 
 
 @org_required(Perm.VIEW)

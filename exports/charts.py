@@ -278,4 +278,32 @@ def history(runs: list[dict], colours: dict[int, str]) -> str | None:
         bbox_to_anchor=(0.5, -0.12),
     )
     fig.tight_layout()
+
+
+def clv_tracking(clv: dict) -> str | None:
+    """Order logs: the chosen model's weekly purchases in the held-out weeks against what customers did."""
+    holdout = clv.get("holdout") or {}
+    scores = (holdout.get("models") or {}).get(holdout.get("chosen") or "") or {}
+    tracking = scores.get("tracking") or {}
+    if not tracking.get("week_start"):
+        return None
+    from datetime import date
+
+    weeks = [date.fromisoformat(d) for d in tracking["week_start"]]
+    plt, fig, ax = _figure(6.6, 2.1)
+    ax.plot(weeks, tracking["actual"], marker="o", markersize=3, color=INK, linewidth=1.4, label="Actual purchases")
+    ax.plot(
+        weeks,
+        tracking["expected"],
+        color="#3b5bdb",
+        linewidth=1.8,
+        linestyle="--",
+        label=f"Expected by {scores.get('label', 'the model')}",
+    )
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("Purchases per week")
+    ax.grid(color=GRID, linewidth=0.6)
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
+    ax.set_title("Held-out weeks: actual vs predicted purchases")
+    fig.autofmt_xdate()
     return _svg(plt, fig)

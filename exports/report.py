@@ -286,8 +286,10 @@ def report_context(
             "history": _data_uri(
                 charts.history(history or [], charts.segment_colours(_all_profiles(history), color_scheme))
             ),
+            "clv_tracking": _data_uri(charts.clv_tracking(metrics.get("clv") or {})),
         },
         "history_runs": [r["label"] for r in history or []],
+        "clv": clv_page(metrics.get("clv") or {}, profiles, colours),
         "methods": {
             "algorithm": algorithm_phrase(metrics.get("algorithm")),
             "algorithm_key": metrics.get("algorithm"),
@@ -319,6 +321,61 @@ def _all_profiles(history: list[dict] | None) -> list[dict]:
         for p in run["profiles"]:
             seen[p.get("segment")] = p
     return list(seen.values())
+
+
+def clv_page(clv: dict, profiles: list[dict], colours: dict) -> dict | None:
+    """Order-log analyses: the lifetime-value page (holdout accuracy in plain words, the models' scores, the CLV
+    per segment with ranges), or what is missing when no model could be fitted. None for customer tables."""
+    if not clv:
+        return None
+    from segments.services.lifetime import accuracy_words
+
+    if not clv.get("eligible"):
+        return {"eligible": False, "reasons": clv.get("reasons") or []}
+    holdout = clv.get("holdout") or {}
+    periods = clv.get("periods") or {}
+    days = periods.get("horizon_days") or 365
+    models = []
+    for name, s in (holdout.get("models") or {}).items():
+        if "error" in s:
+            models.append({"label": s.get("label", name), "error": s["error"]})
+            continue
+        models.append(
+            {
+                "label": s.get("label", name),
+                "chosen": name == holdout.get("chosen"),
+                "mae": f"{s['mae']:.3f}",
+                "purchases": f"{s['purchases_expected']:,.0f} / {s['purchases_actual']:,}",
+                "purchases_error": "—" if s.get("purchases_error") is None else f"{s['purchases_error']:+.1%}",
+                "coverage": _pct((s.get("ranges") or {}).get("coverage")),
+            }
+        )
+    segments = [
+        {
+            "name": p.get("name"),
+            "colour": colours.get(p.get("segment")),
+            "size": f"{p.get('size', 0):,}",
+            "avg": fmt.money(p["clv"]["avg"]),
+            "range": f"{fmt.money(p['clv']['avg_low'])}–{fmt.money(p['clv']['avg_high'])}",
+            "total": _money(p["clv"]["total"]),
+            "p_active": _pct(p["clv"]["avg_p_active"]),
+        }
+        for p in profiles
+        if p.get("clv")
+    ]
+    totals = clv.get("totals") or {}
+    return {
+        "eligible": True,
+        "words": accuracy_words(clv),
+        "horizon": "12 months" if days == 365 else f"{days} days",
+        "discount_rate": _pct(clv.get("discount_rate")),
+        "total_clv": _money(totals.get("clv")),
+        "expected_purchases": f"{totals.get('expected_purchases', 0):,.0f}",
+        "holdout_rule": periods.get("holdout_rule"),
+        "holdout_start": periods.get("holdout_start"),
+        "models": models,
+        "segments": segments,
+    }
 
 
 def render_pdf(context: dict, target=None) -> bytes | None:

@@ -88,13 +88,14 @@ def export_request(*, analysis, format: str, params=None, actor=None, api_key=No
     the Profiles tab's search found, for a win-back campaign."""
     from segments.filters import CustomerFilterSet
 
-    where = CustomerFilterSet(params or {}).parquet_filter()
+    filterset = CustomerFilterSet(params or {})
+    filterset.check_for(analysis)  # CLV filters only where there is a CLV
+    where = filterset.parquet_filter()
     format, segment = export_validate(analysis=analysis, format=format, segment=where.segment)
     if format != ExportFormat.CSV and (where.has_ranges or where.customer_id is not None):
-        field = next(
-            k for k in ("customer_id", "churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max") if k in where.as_dict()
-        )
-        raise ExportError("Churn risk, LTV and customer id filters apply to the customers CSV only.", field=field)
+        field = next(k for k in where.FIELDS if k != "segment" and k in where.as_dict())
+        what = "Churn risk, LTV, CLV, probability-active" if analysis.has_clv else "Churn risk, LTV"
+        raise ExportError(f"{what} and customer id filters apply to the customers CSV only.", field=field)
     if format == ExportFormat.CSV:
         download = customers_csv(analysis=analysis, where=where)
         ranges = {k: v for k, v in where.as_dict().items() if k != "segment"}
@@ -166,11 +167,14 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
 def customers_csv(*, analysis, where=None) -> Download:
     """The per-customer results as CSV, made batch by batch while it is sent (constant memory at any size)."""
     from exports.csv_export import csv_chunks
-    from exports.sources import iter_customer_batches, open_customers_file
+    from exports.sources import customer_columns, iter_customer_batches, open_customers_file
+
+    columns = customer_columns(analysis)
 
     def stream():
         with open_customers_file(analysis) as fh:
-            yield from csv_chunks(iter_customer_batches(fh, where=where))
+            batches = iter_customer_batches(fh, where=where, columns=[name for name, _ in columns])
+            yield from csv_chunks(batches, columns)
 
     name = _file_name(analysis, ExportFormat.CSV, where.segment if where else None)
     if where and (where.has_ranges or where.customer_id is not None):
@@ -240,16 +244,20 @@ def export_build(*, export: Export, progress=None) -> Export:
 
 
 def _build_xlsx(analysis, segment, target, progress, now):
-    from exports.sources import CustomerFilter, iter_customer_batches, open_customers_file
+    from exports.sources import CustomerFilter, customer_columns, iter_customer_batches, open_customers_file
     from exports.xlsx_export import write_workbook
     from segments.selectors import analysis_profiles
 
+    columns = customer_columns(analysis)
     with open_customers_file(analysis) as fh:
         write_workbook(
             target,
             profiles=analysis_profiles(analysis=analysis),
             metrics=analysis.metrics or {},
-            customer_batches=iter_customer_batches(fh, where=CustomerFilter(segment=segment)),
+            customer_batches=iter_customer_batches(
+                fh, where=CustomerFilter(segment=segment), columns=[n for n, _ in columns]
+            ),
+            customer_columns=columns,
             customer_total=_customer_total(analysis, segment),
             organization_name=analysis.organization.name,
             analysis_name=analysis.name,
@@ -292,10 +300,12 @@ def _build_pdf(analysis, target, progress, now):
 
 def _build_csv(analysis, segment, target, progress):
     from exports.csv_export import csv_chunks
-    from exports.sources import CustomerFilter, iter_customer_batches, open_customers_file
+    from exports.sources import CustomerFilter, customer_columns, iter_customer_batches, open_customers_file
 
+    columns = customer_columns(analysis)
     with open_customers_file(analysis) as fh, open(target, "wb") as out:
-        for chunk in csv_chunks(iter_customer_batches(fh, where=CustomerFilter(segment=segment))):
+        batches = iter_customer_batches(fh, where=CustomerFilter(segment=segment), columns=[n for n, _ in columns])
+        for chunk in csv_chunks(batches, columns):
             out.write(chunk)
 
 

@@ -24,7 +24,24 @@ CUSTOMER_COLUMNS = [
     ("recommendation", "Recommendation for this customer"),
     ("recommendation_reason", "Why (this customer's own figures)"),
 ]
-NUMERIC_COLUMNS = {"segment", "churn_risk", "predicted_ltv"}
+# Order-log analyses (with lifetime value) add these after them.
+CLV_CUSTOMER_COLUMNS = [
+    ("p_active", "Probability active"),
+    ("expected_purchases", "Expected purchases"),
+    ("clv", "CLV"),
+    ("clv_low", "CLV low (10th percentile)"),
+    ("clv_high", "CLV high (90th percentile)"),
+]
+NUMERIC_COLUMNS = {"segment", "churn_risk", "predicted_ltv", *(name for name, _ in CLV_CUSTOMER_COLUMNS)}
+
+
+def customer_columns(analysis=None, *, with_clv: bool | None = None) -> list[tuple[str, str]]:
+    """The columns of an analysis's customer exports: CUSTOMER_COLUMNS, plus the CLV ones for an analysis with
+    lifetime value."""
+    clv = with_clv if with_clv is not None else bool(analysis is not None and analysis.has_clv)
+    return CUSTOMER_COLUMNS + (CLV_CUSTOMER_COLUMNS if clv else [])
+
+
 DEFAULT_BATCH_ROWS = 20_000
 
 
@@ -39,8 +56,29 @@ class CustomerFilter:
     churn_risk_max: float | None = None
     ltv_min: float | None = None
     ltv_max: float | None = None
+    clv_min: float | None = None
+    clv_max: float | None = None
+    p_active_min: float | None = None
+    p_active_max: float | None = None
 
-    FIELDS = ("segment", "customer_id", "churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max")
+    FIELDS = (
+        "segment",
+        "customer_id",
+        "churn_risk_min",
+        "churn_risk_max",
+        "ltv_min",
+        "ltv_max",
+        "clv_min",
+        "clv_max",
+        "p_active_min",
+        "p_active_max",
+    )
+    RANGES = (
+        ("churn_risk", "churn_risk_min", "churn_risk_max"),
+        ("predicted_ltv", "ltv_min", "ltv_max"),
+        ("clv", "clv_min", "clv_max"),
+        ("p_active", "p_active_min", "p_active_max"),
+    )
 
     def __bool__(self) -> bool:
         return any(v is not None for v in asdict(self).values())
@@ -50,7 +88,7 @@ class CustomerFilter:
 
     @property
     def has_ranges(self) -> bool:
-        return any(getattr(self, k) is not None for k in ("churn_risk_min", "churn_risk_max", "ltv_min", "ltv_max"))
+        return any(getattr(self, low) is not None or getattr(self, high) is not None for _, low, high in self.RANGES)
 
     def mask(self, batch):
         """A boolean pyarrow array: which rows of `batch` pass the filter."""
@@ -66,10 +104,12 @@ class CustomerFilter:
         if self.customer_id is not None:
             ids = batch.column("customer_id").cast(pa.string())
             keep = pc.and_(keep, pc.fill_null(pc.equal(ids, self.customer_id), False))
-        for column, low, high in (
-            ("churn_risk", self.churn_risk_min, self.churn_risk_max),
-            ("predicted_ltv", self.ltv_min, self.ltv_max),
-        ):
+        for column, low_name, high_name in self.RANGES:
+            low, high = getattr(self, low_name), getattr(self, high_name)
+            if low is None and high is None:
+                continue
+            if column not in batch.schema.names:  # no such score in these results: nothing matches
+                return pa.array([False] * batch.num_rows)
             values = batch.column(column).cast(pa.float64())
             if low is not None:
                 keep = pc.and_(keep, pc.fill_null(pc.greater_equal(values, low), False))

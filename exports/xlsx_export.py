@@ -81,6 +81,7 @@ def write_workbook(
     analysis_name: str,
     generated_at: datetime,
     segment: int | None = None,
+    customer_columns: list[tuple[str, str]] | None = None,
     max_rows: int = EXCEL_MAX_DATA_ROWS,
     progress: Callable[[str, float], None] | None = None,
 ) -> dict:
@@ -118,7 +119,9 @@ def write_workbook(
     _recommendations_sheet(book, fmt, profiles)
     _importance_sheet(book, fmt, metrics)
     progress("Writing customers", 5)
-    written = _customers_sheet(book, fmt, customer_batches, customer_total, step, max_rows, sampled, progress)
+    written = _customers_sheet(
+        book, fmt, customer_batches, customer_total, step, max_rows, sampled, progress, customer_columns
+    )
     progress("Finishing the workbook", 98)
     book.close()
     return {"customers_written": written, "customers_total": customer_total, "sampled": sampled, "step": step}
@@ -303,9 +306,10 @@ def _importance_sheet(book, fmt, metrics):
         w.cell(row, 3, d.get("mi"), fmt["num3"])
 
 
-def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progress) -> int:
+def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progress, columns=None) -> int:
     ws = book.add_worksheet("Customers (sample)" if sampled else "Customers")
-    names = [name for name, _ in CUSTOMER_COLUMNS]
+    columns = columns or CUSTOMER_COLUMNS
+    names = [name for name, _ in columns]
     widths = {
         "customer_id": 16,
         "segment": 9,
@@ -320,10 +324,19 @@ def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progres
         "recommendation": 50,
         "recommendation_reason": 50,
     }
-    kinds = {"segment": fmt["int"], "churn_risk": fmt["pct"], "predicted_ltv": fmt["money"]}
+    kinds = {
+        "segment": fmt["int"],
+        "churn_risk": fmt["pct"],
+        "predicted_ltv": fmt["money"],
+        "p_active": fmt["pct"],
+        "expected_purchases": fmt["num"],
+        "clv": fmt["money"],
+        "clv_low": fmt["money"],
+        "clv_high": fmt["money"],
+    }
     for col, name in enumerate(names):
         ws.set_column(col, col, widths.get(name, 14))
-    for col, (_, title) in enumerate(CUSTOMER_COLUMNS):
+    for col, (_, title) in enumerate(columns):
         ws.write_string(0, col, title, fmt["header"])
     ws.freeze_panes(1, 0)
     row, seen = 0, 0

@@ -27,6 +27,7 @@ from segments.serializers import (
     AnalysisDetailSerializer,
     AnalysisSerializer,
     CancelResponseSerializer,
+    ClvPageSerializer,
     CustomerResultSerializer,
     MigrationSerializer,
     PredictRequestSerializer,
@@ -54,6 +55,18 @@ CUSTOMER_FIELDS = (
     "lifecycle_stage",
     "recommendation",
     "recommendation_reason",
+)
+# Lifetime value: in customers/ of analyses with CLV (order logs) only.
+CLV_VALUE_FIELDS = ("p_active", "expected_purchases", "clv", "clv_low", "clv_high")
+CLV_FIELDS = (
+    "row_index",
+    "customer_id",
+    "segment",
+    "p_active",
+    "expected_purchases",
+    "clv",
+    "clv_low",
+    "clv_high",
 )
 
 
@@ -85,6 +98,7 @@ class AnalysisViewSet(
         "retrieve": Perm.VIEW,
         "segments": Perm.VIEW,
         "customers": Perm.VIEW,
+        "clv": Perm.VIEW,
         "create": Perm.RUN_ANALYSES,
         "cancel": Perm.RUN_ANALYSES,
         "rerun": Perm.RUN_ANALYSES,
@@ -102,6 +116,7 @@ class AnalysisViewSet(
     deferred_by_action = {
         "predict": ("metrics", "summary", "profiles", "config", "charts_file", "customers_file"),
         "customers": ("metrics", "summary", "config"),
+        "clv": ("summary", "config"),
         "segments": ("metrics", "summary", "config"),
         "export": ("summary",),
         "cancel": ("metrics", "summary", "profiles"),
@@ -178,6 +193,7 @@ class AnalysisViewSet(
         from datasets.models import Dataset
         from segments.engine.config import BEHAVIOUR_KEYS
         from segments.services import DEFAULT_SETTINGS, analysis_create
+        from segments.services.analyses import CLV_SETTING_KEYS
 
         form = AnalysisCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -191,7 +207,7 @@ class AnalysisViewSet(
             dataset=dataset,
             roles=data.get("roles"),
             behaviour={key: data[key] for key in BEHAVIOUR_KEYS if key in data},
-            settings={key: data[key] for key in DEFAULT_SETTINGS if key in data},
+            settings={key: data[key] for key in (*DEFAULT_SETTINGS, *CLV_SETTING_KEYS) if key in data},
             name=data.get("name", ""),
             created_by=request.user,
             color_scheme=data["color_scheme"],
@@ -342,7 +358,9 @@ class AnalysisViewSet(
         summary="Per-customer results",
         description="Customers, 100 per page by default (`page_size` up to 1,000), as keyset pages: follow `next`. "
         "Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id; `sort` by churn "
-        "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order).",
+        "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order). Analyses of an "
+        "order log with lifetime value add `p_active`, `expected_purchases`, `clv`, `clv_low` and `clv_high` to "
+        "each customer and take the CLV and probability-active filters and sorts (see `clv/`).",
         parameters=filter_parameters(),
         responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
     )
@@ -354,7 +372,7 @@ class AnalysisViewSet(
         if not analysis.is_ready:
             return analysis_not_ready_response(analysis)
         filterset = CustomerFilterSet(request.query_params)
-        values = filterset.check()
+        values = filterset.check_for(analysis)
         sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
         if any(field.lstrip("-") == "predicted_ltv" for field in sort) and not analysis.has_ltv:
             raise FilterError(
@@ -365,11 +383,83 @@ class AnalysisViewSet(
         rows = customer_results(analysis=analysis, **values)
         # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
         self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
-        page = self.paginate_queryset(rows.values(*CUSTOMER_FIELDS))
+        fields = CUSTOMER_FIELDS + (CLV_VALUE_FIELDS if analysis.has_clv else ())
+        page = self.paginate_queryset(rows.values(*fields))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:
             row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"
         return self.get_paginated_response(page)
+
+    @extend_schema(
+        summary="Lifetime value per customer (order logs)",
+        description="For an analysis of an order log: whether lifetime-value models could be fitted (`eligible`; "
+        "if not, `reasons` say what is missing and what to do), the chosen model, the holdout accuracy in plain "
+        "words and figures, and per customer the probability of being active, the expected purchases and the CLV "
+        "over the horizon with its 80 % range (`clv_low`, `clv_high`: 10th and 90th percentiles of the customer's "
+        "discounted spend, parameter uncertainty included). Keyset pages of 100 (`page_size` up to 1,000; follow "
+        "`next`), filtered by CLV and probability-active ranges (inclusive), segment and customer id; `sort` as "
+        "for customers/, plus `clv` and `p_active` (`-clv`: the most valuable first). An analysis of a customer "
+        "table answers `409`.",
+        parameters=filter_parameters(),
+        responses={200: ClvPageSerializer, **error_responses(400, 404, 409)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
+    def clv(self, request, pk=None):
+        from segments.selectors import customer_results
+        from segments.services.lifetime import accuracy_words
+
+        analysis = self.get_object()
+        if not analysis.dataset.is_order_log:
+            return error_response(
+                "not_an_order_log",
+                f"Analysis {analysis.pk} is of a customer table, not an order log: it has no lifetime value. Upload "
+                "an order log (customer id, date, amount per order) to get one.",
+                {"dataset": analysis.dataset_id},
+                http_status=status.HTTP_409_CONFLICT,
+            )
+        if not analysis.is_ready:
+            return analysis_not_ready_response(analysis)
+        clv = analysis.clv
+        filterset = CustomerFilterSet(request.query_params)
+        values = filterset.check_for(analysis)
+        sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
+        self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
+        rows = (
+            customer_results(analysis=analysis, **values)
+            if analysis.has_clv
+            else customer_results(analysis=analysis).none()
+        )
+        page = self.paginate_queryset(rows.values(*CLV_FIELDS))
+        names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
+        for row in page:
+            row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"
+        response = self.get_paginated_response(page)
+        holdout = clv.get("holdout") or {}
+        chosen = (holdout.get("models") or {}).get(holdout.get("chosen") or "") or {}
+        head = {
+            "analysis": analysis.pk,
+            "eligible": bool(clv.get("eligible")),
+            "reasons": clv.get("reasons") or [],
+            "model": (clv.get("model") or {}).get("label"),
+            "horizon_days": (clv.get("periods") or {}).get("horizon_days"),
+            "discount_rate": clv.get("discount_rate"),
+            "periods": clv.get("periods") or {},
+            "accuracy": {
+                "words": accuracy_words(clv),
+                "holdout_weeks": chosen.get("holdout_weeks"),
+                "purchases_expected": chosen.get("purchases_expected"),
+                "purchases_actual": chosen.get("purchases_actual"),
+                "spend_expected": chosen.get("spend_expected"),
+                "spend_actual": chosen.get("spend_actual"),
+                "mae": chosen.get("mae"),
+                "range_coverage": (chosen.get("ranges") or {}).get("coverage"),
+            }
+            if chosen
+            else None,
+            "totals": clv.get("totals"),
+        }
+        response.data = {**head, **response.data}
+        return response
 
     # --- scoring -----------------------------------------------------------------------------------
 

@@ -16,7 +16,15 @@ from django import forms
 from segments.engine.errors import UserFacingError
 from segments.models import CustomerResult
 
-RANGES = (("churn_risk_min", "churn_risk_max"), ("ltv_min", "ltv_max"))
+RANGES = (
+    ("churn_risk_min", "churn_risk_max"),
+    ("ltv_min", "ltv_max"),
+    ("clv_min", "clv_max"),
+    ("p_active_min", "p_active_max"),
+)
+# Filters and sorts on the lifetime value of order-log analyses (segments/engine/clv): refused elsewhere.
+CLV_PARAMETERS = ("clv_min", "clv_max", "p_active_min", "p_active_max")
+CLV_SORTS = ("clv", "p_active")
 # How a customer list can be sorted: {model field: parameter}, and what people read.
 SORT_FIELDS = {
     "churn_risk": "churn_risk",
@@ -24,6 +32,8 @@ SORT_FIELDS = {
     "segment": "segment",
     "customer_id": "customer_id",
     "row_index": "row",
+    "clv": "clv",
+    "p_active": "p_active",
 }
 SORT_LABELS = {
     "churn_risk": "Churn risk",
@@ -31,6 +41,8 @@ SORT_LABELS = {
     "segment": "Segment",
     "customer_id": "Customer id",
     "row_index": "Table order",
+    "clv": "CLV",
+    "p_active": "Probability active",
 }
 
 
@@ -72,6 +84,10 @@ class CustomerFilterForm(forms.Form):
                 )
             else:
                 data[name] = value / self.churn_scale
+        for name in ("p_active_min", "p_active_max"):
+            value = data.get(name)
+            if value is not None and not 0 <= value <= 1:
+                self.add_error(name, f"The probability of being active is a fraction between 0 and 1, not {value:g}.")
         for low, high in RANGES:
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 lower = f"“{self.fields[low].label}”" if self.churn_scale == 100 else low
@@ -93,6 +109,24 @@ class CustomerFilterSet(django_filters.FilterSet):
     ltv_max = FiniteNumberFilter(
         field_name="predicted_ltv", lookup_expr="lte", label="LTV ≤", help_text="Predicted LTV at most."
     )
+    clv_min = FiniteNumberFilter(
+        field_name="clv", lookup_expr="gte", label="CLV ≥", help_text="Order logs: CLV over the horizon at least."
+    )
+    clv_max = FiniteNumberFilter(
+        field_name="clv", lookup_expr="lte", label="CLV ≤", help_text="Order logs: CLV over the horizon at most."
+    )
+    p_active_min = FiniteNumberFilter(
+        field_name="p_active",
+        lookup_expr="gte",
+        label="P(active) ≥",
+        help_text="Order logs: probability of being active at least (0-1).",
+    )
+    p_active_max = FiniteNumberFilter(
+        field_name="p_active",
+        lookup_expr="lte",
+        label="P(active) ≤",
+        help_text="Order logs: probability of being active at most (0-1).",
+    )
     customer_id = django_filters.CharFilter(
         field_name="customer_id", max_length=100, label="Customer id", help_text="Exactly this customer id."
     )
@@ -100,8 +134,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         fields=SORT_FIELDS,
         field_labels=SORT_LABELS,
         label="Sort by",
-        help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default); a leading '-' "
-        "sorts from the highest. Ties keep the table's order.",
+        help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default), and for order "
+        "logs clv or p_active; a leading '-' sorts from the highest. Ties keep the table's order.",
     )
 
     class Meta:
@@ -138,6 +172,21 @@ class CustomerFilterSet(django_filters.FilterSet):
                 [FilterError(" ".join(messages), field=field) for field, messages in self.errors.items()]
             )
         return self.values
+
+    def check_for(self, analysis) -> dict:
+        """`check()`, and CLV filters or sorts refused (naming them) for an analysis without lifetime value."""
+        values = self.check()
+        if not analysis.has_clv:
+            asked = [name for name in CLV_PARAMETERS if name in values] + [
+                p for p in values.get("sort") or [] if p.lstrip("-") in CLV_SORTS
+            ]
+            if asked:
+                raise FilterError(
+                    "This analysis has no lifetime value (only analyses of an order log with enough history have "
+                    f"one): {asked[0]} cannot be used.",
+                    field="sort" if asked[0].lstrip("-") in CLV_SORTS else asked[0],
+                )
+        return values
 
     def parquet_filter(self):
         """The same filter for the per-customer Parquet file (the CSV export)."""

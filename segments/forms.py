@@ -62,7 +62,8 @@ class AnalysisForm(forms.Form):
     def __init__(self, *args, dataset, initial_config: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.dataset = dataset
-        self.columns = dataset.column_names
+        # An order log is segmented on the customer table built from it, whose roles are fixed: no role fields.
+        self.columns = [] if dataset.is_order_log else dataset.column_names
         self.base_config = dict(initial_config)
         roles = roles_from_config(initial_config, self.columns)
         self.role_fields = []
@@ -71,7 +72,7 @@ class AnalysisForm(forms.Form):
             self.fields[name] = forms.ChoiceField(choices=ROLE_CHOICES, initial=roles.get(col, "auto"), label=col)
             self.role_fields.append(name)
         eligible = behaviour_columns(dataset, roles)
-        for key, label, help_text in BEHAVIOUR_FIELDS:
+        for key, label, help_text in () if dataset.is_order_log else BEHAVIOUR_FIELDS:
             current = initial_config.get(key) or ""
             columns = eligible + ([current] if current and current not in eligible else [])
             # Only eligible columns are offered; whatever arrives is checked by `analysis_create` (the same words as
@@ -82,6 +83,18 @@ class AnalysisForm(forms.Form):
                 label=label,
                 help_text=help_text,
                 initial=current,
+            )
+        if dataset.is_order_log:
+            clv = {"horizon_days": 365, "discount_rate": 0.10, **(initial_config.get("clv") or {})}
+            self.fields["clv_horizon_days"] = forms.IntegerField(
+                min_value=1, max_value=3650, required=False, initial=clv["horizon_days"], label="CLV horizon (days)"
+            )
+            self.fields["clv_discount_percent"] = forms.FloatField(
+                min_value=0,
+                max_value=99,
+                required=False,
+                initial=round(clv["discount_rate"] * 100, 4),
+                label="Discount rate (% a year)",
             )
         if not self.is_bound:
             cfg = initial_config
@@ -96,11 +109,14 @@ class AnalysisForm(forms.Form):
                 }
             )
 
+    def clv_bound_fields(self):
+        return [self[key] for key in ("clv_horizon_days", "clv_discount_percent") if key in self.fields]
+
     def role_bound_fields(self):
         return [self[name] for name in self.role_fields]
 
     def behaviour_bound_fields(self):
-        return [self[key] for key in BEHAVIOUR_KEYS]
+        return [self[key] for key in BEHAVIOUR_KEYS if key in self.fields]
 
     def clean(self):
         """Only what is the form's own (the "fixed k" switch); every rule about the run itself is checked by
@@ -117,11 +133,15 @@ class AnalysisForm(forms.Form):
         }
 
     def behaviour(self) -> dict[str, str | None]:
-        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS}
+        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS if key in self.fields}
 
     def settings(self) -> dict:
         data = self.cleaned_data
         settings = {"algorithm": data["algorithm"], "nlp": bool(data.get("nlp"))}
+        if "clv_horizon_days" in self.fields:
+            settings["clv_horizon_days"] = data.get("clv_horizon_days")
+            percent = data.get("clv_discount_percent")
+            settings["clv_discount_rate"] = None if percent is None else percent / 100
         if data["k_mode"] == "fixed":
             settings["n_clusters"] = data["n_clusters"]
         else:

@@ -74,6 +74,15 @@ class Analysis(models.Model):
         return any(p.get("avg_ltv") is not None for p in self.profiles or [])
 
     @property
+    def clv(self) -> dict:
+        """The lifetime-value evidence of an order-log analysis (fit_clv's metrics), {} for a customer table."""
+        return (self.metrics or {}).get("clv") or {}
+
+    @property
+    def has_clv(self) -> bool:
+        return bool(self.clv.get("eligible"))
+
+    @property
     def algorithm(self) -> str:
         return self.config.get("algorithm", "kmeans")
 
@@ -105,6 +114,12 @@ class CustomerResult(models.Model):
     # the customer's own advice (engine recommend.customer_recommendations), beside the segment's
     recommendation = models.CharField(max_length=200, blank=True)
     recommendation_reason = models.CharField(max_length=300, blank=True)
+    # Lifetime value from an order log (segments/engine/clv); null for analyses of customer tables
+    p_active = models.FloatField(null=True, blank=True)
+    expected_purchases = models.FloatField(null=True, blank=True)
+    clv = models.FloatField(null=True, blank=True)
+    clv_low = models.FloatField(null=True, blank=True)
+    clv_high = models.FloatField(null=True, blank=True)
 
     objects = TenantManager()
 

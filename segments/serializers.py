@@ -177,6 +177,14 @@ class AnalysisCreateSerializer(BehaviourRolesSerializer):
     )
     random_state = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=42)
     color_scheme = serializers.ChoiceField(choices=list(COLOR_SCHEMES), default=DEFAULT_COLOR_SCHEME)
+    clv_horizon_days = serializers.IntegerField(
+        required=False,
+        help_text="Order logs only: days of future spend the CLV covers (default 365).",
+    )
+    clv_discount_rate = serializers.FloatField(
+        required=False,
+        help_text="Order logs only: yearly discount rate of future spend, 0 to <1 (default 0.10).",
+    )
 
 
 class CancelResponseSerializer(serializers.Serializer):
@@ -248,6 +256,63 @@ class CustomerResultSerializer(serializers.Serializer):
         allow_blank=True, help_text="The action chosen from this customer's own churn risk, value and engagement."
     )
     recommendation_reason = serializers.CharField(allow_blank=True, help_text="This customer's own figures behind it.")
+    p_active = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: probability of being active (0-1)."
+    )
+    expected_purchases = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: expected purchases over the CLV horizon."
+    )
+    clv = serializers.FloatField(
+        required=False, help_text="Order logs with lifetime value only: expected discounted spend over the horizon."
+    )
+    clv_low = serializers.FloatField(required=False, help_text="Order logs: 10th percentile of that spend.")
+    clv_high = serializers.FloatField(required=False, help_text="Order logs: 90th percentile of that spend.")
+
+
+class ClvCustomerSerializer(serializers.Serializer):
+    row_index = serializers.IntegerField(help_text="Row of the customer in the analysis's customer table (0-based).")
+    customer_id = serializers.CharField()
+    segment = serializers.IntegerField()
+    segment_name = serializers.CharField()
+    p_active = serializers.FloatField(help_text="Probability that the customer is still active (0-1).")
+    expected_purchases = serializers.FloatField(help_text="Expected purchase days over the horizon.")
+    clv = serializers.FloatField(help_text="Expected spend over the horizon, discounted.")
+    clv_low = serializers.FloatField(help_text="10th percentile of the customer's discounted spend over the horizon.")
+    clv_high = serializers.FloatField(help_text="90th percentile of the same.")
+
+
+class ClvAccuracySerializer(serializers.Serializer):
+    words = serializers.ListField(child=serializers.CharField(), help_text="The holdout result in plain sentences.")
+    holdout_weeks = serializers.FloatField()
+    purchases_expected = serializers.FloatField()
+    purchases_actual = serializers.IntegerField()
+    spend_expected = serializers.FloatField()
+    spend_actual = serializers.FloatField()
+    mae = serializers.FloatField(help_text="Mean absolute error of held-out purchases per customer.")
+    range_coverage = serializers.FloatField(help_text="Share of customers whose held-out spend fell in the range.")
+
+
+class ClvReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(help_text="What is missing, with the figures.")
+    advice = serializers.CharField(help_text="What the client can do.")
+
+
+class ClvPageSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField()
+    eligible = serializers.BooleanField(help_text="False: no model was fitted; `reasons` say why.")
+    reasons = ClvReasonSerializer(many=True)
+    model = serializers.CharField(allow_null=True, help_text="The purchase model chosen on the holdout.")
+    horizon_days = serializers.IntegerField(allow_null=True)
+    discount_rate = serializers.FloatField(allow_null=True, help_text="Yearly discount rate.")
+    periods = serializers.DictField(help_text="First order, fitting period end, holdout start and length, horizon.")
+    accuracy = ClvAccuracySerializer(allow_null=True)
+    totals = serializers.DictField(
+        allow_null=True, help_text="Expected purchases, CLV and mean P(active), all customers."
+    )
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClvCustomerSerializer(many=True)
 
 
 # --- predict -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:analysis_id>/insights/", views.analysis_insights, name="insights"),
     path("<int:analysis_id>/changes/", views.analysis_changes, name="changes"),
     path("<int:analysis_id>/changes/movers.csv", views.analysis_movers_csv, name="movers_csv"),
+    path("<int:analysis_id>/lifetime-value/", views.analysis_lifetime_value, name="lifetime_value"),
     path("<int:analysis_id>/compare/", views.analysis_compare, name="compare"),
     path("<int:analysis_id>/rerun/", views.analysis_rerun, name="rerun"),
     path("<int:analysis_id>/rerun-latest/", views.analysis_rerun_latest, name="rerun_latest"),

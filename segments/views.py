@@ -32,6 +32,9 @@ TABS = [
     ("changes", "Changes", "segments:changes"),
 ]
 
+# Analyses of order logs (datasets of kind "transactions") have a fifth tab.
+CLV_TAB = ("clv", "Lifetime value", "segments:lifetime_value")
+
 
 def _dataset(request, dataset_id):
     from datasets.models import Dataset
@@ -161,11 +164,12 @@ def _tab_context(request, analysis, tab: str) -> dict:
         .exclude(pk=analysis.pk)
         .filter(job__status="succeeded")
     )
+    tabs = TABS + ([CLV_TAB] if analysis.dataset.is_order_log else [])
     return {
         "analysis": analysis,
         "job": analysis.job,
         "tab": tab,
-        "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in TABS],
+        "tabs": [(key, label, reverse(url, kwargs={"analysis_id": analysis.pk})) for key, label, url in tabs],
         "profiles": _colored(analysis),
         "population": ((analysis.metrics or {}).get("insights") or {}).get("population") or {},
         "siblings": siblings[:50],
@@ -398,6 +402,57 @@ def analysis_insights(request, analysis_id: int):
     ctx["growth"] = insights.get("growth_opportunities") or []
     ctx["underperforming"] = insights.get("underperforming") or []
     return render(request, "segments/tab_insights.html", ctx)
+
+
+@org_required(Perm.VIEW)
+def analysis_lifetime_value(request, analysis_id: int):
+    """Order-log analyses: the lifetime-value models' holdout evidence, in charts and plain words, and the CLV."""
+    from segments.charts.clv import chosen_scores, horizon_label
+    from segments.services.lifetime import accuracy_words
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    if not analysis.dataset.is_order_log:
+        raise Http404("Only analyses of an order log have a lifetime value tab")
+    ctx = _tab_context(request, analysis, "clv")
+    clv = analysis.clv
+    ctx["clv"] = clv
+    ctx["clv_summary"] = (analysis.summary or {}).get("clv") or {}
+    ctx["figures"] = _figures(analysis, "clv") if analysis.has_clv else {}
+    ctx["chosen"] = chosen_scores(clv) if clv else None
+    ctx["horizon"] = horizon_label(clv) if clv else ""
+    ctx["model_rows"] = _clv_model_rows(clv)
+    ctx["accuracy"] = accuracy_words(clv)
+    return render(request, "segments/tab_clv.html", ctx)
+
+
+def _clv_model_rows(clv: dict) -> list[dict]:
+    """One row per purchase model tried on the holdout, in the order they were tried."""
+    holdout = clv.get("holdout") or {}
+    chosen = holdout.get("chosen")
+    rows = []
+    for name, s in (holdout.get("models") or {}).items():
+        ranges = s.get("ranges") or {}
+        rows.append(
+            {
+                "name": name,
+                "label": s.get("label", name),
+                "chosen": name == chosen,
+                "error": s.get("error"),
+                "mae": s.get("mae"),
+                "relative_mae": s.get("relative_mae"),
+                "purchases_error": _signed_percent(s.get("purchases_error")),
+                "spend_error": _signed_percent(s.get("spend_error")),
+                "coverage": ranges.get("coverage"),
+                "direction_ok": (s.get("direction_check") or {}).get("ok"),
+            }
+        )
+    return rows
+
+
+def _signed_percent(x) -> str:
+    from segments.engine.formatting import MISSING
+
+    return MISSING if x is None else f"{x:+.1%}"
 
 
 @org_required(Perm.VIEW)

@@ -194,3 +194,33 @@ def new_bucket(endpoint: str) -> str:
 def bucket_keys(endpoint: str, bucket: str) -> list[str]:
     pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))
+
+
+def cdnow_csv() -> bytes:
+    """The CDNOW 1/10 sample (tests/data) as the CSV a client would upload: one row per order."""
+    import pandas as pd
+
+    raw = pd.read_csv(
+        ROOT / "tests" / "data" / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype=str,
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "order_date": pd.to_datetime(raw["date"]).dt.strftime("%Y-%m-%d"),
+            "cds": raw["cds"],
+            "amount": raw["amount"],
+        }
+    )
+    out = io.StringIO()
+    frame.to_csv(out, index=False)
+    return out.getvalue().encode()
+
+
+def upload_orders(org, user, content: bytes, name="orders.csv"):
+    from datasets.services import dataset_create_from_upload
+
+    return dataset_create_from_upload(organization=org, uploaded_by=user, file=as_file(content, name), background=False)

@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('datasets', '0003_dataset_versions'),
-        ('segments', '0004_analysis_dataset_version'),
+        ('datasets', '0004_dataset_versions'),
+        ('segments', '0005_analysis_dataset_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,12 +8,12 @@ import json
 
 from django.core.cache import cache
 
-from segments.charts import data, files, insights, visualizations
+from segments.charts import clv, data, files, insights, visualizations
 from segments.charts.common import to_json
 from segments.charts.palette import segment_colors
 
 CHARTS_VERSION = 6  # bump when a figure changes shape, to drop cached JSON
-TABS_WITH_CHARTS = ("data", "visualizations", "insights")
+TABS_WITH_CHARTS = ("data", "visualizations", "insights", "clv")
 
 
 def build_tab(analysis, tab: str) -> list[tuple[str, object]]:
@@ -25,6 +25,8 @@ def build_tab(analysis, tab: str) -> list[tuple[str, object]]:
         return visualizations.figures(analysis, colors, files.read_chart_sample(analysis.charts_file))
     if tab == "insights":
         return insights.figures(analysis, colors)
+    if tab == "clv":
+        return clv.figures(analysis)
     return []
 
 
@@ -55,4 +57,5 @@ def _write_figures(analysis, tab: str) -> str:
 def prebuild_figures(analysis) -> None:
     """Build every tab's figures once, right after the run, so no page view ever pays for it."""
     for tab in TABS_WITH_CHARTS:
-        _write_figures(analysis, tab)
+        if tab != "clv" or analysis.has_clv:
+            _write_figures(analysis, tab)

@@ -38,7 +38,76 @@ def analysis_default_config(dataset) -> dict:
     """The engine config a new analysis of this dataset starts from: its confirmed (or detected) column roles."""
     from datasets.services import dataset_analysis_defaults
 
+    if dataset.is_order_log:
+        from segments.engine.clv.product import CUSTOMER_TABLE_CONFIG
+
+        return {**DEFAULT_SETTINGS, **CUSTOMER_TABLE_CONFIG}
     return {**DEFAULT_SETTINGS, **dataset_analysis_defaults(dataset)}
+
+
+# Lifetime-value options of an order-log analysis (segments/engine/clv CLVConfig keys) and their defaults.
+CLV_SETTINGS = {"horizon_days": 365, "discount_rate": 0.10}
+# ...as the settings of a run (the form's, the API's): "clv_horizon_days", "clv_discount_rate".
+CLV_SETTING_KEYS = tuple(f"clv_{key}" for key in CLV_SETTINGS)
+
+
+def _order_log_config(*, dataset, roles, behaviour, settings, config) -> dict:
+    """An order log is segmented on the customer table built from it (RFM + CLV, fixed roles: see
+    segments.engine.clv.product); only the run's settings can change. A log that cannot be read is refused with
+    the reason the dataset page shows."""
+    from segments.engine import AnalysisConfig, EngineError
+    from segments.engine.clv import CLVConfig
+    from segments.engine.clv.product import CUSTOMER_TABLE_CONFIG
+
+    check = dataset.order_log
+    unreadable = [r for r in check.get("reasons") or [] if r.get("code") == "unreadable"]
+    if unreadable:
+        raise AnalysisError(unreadable[0]["message"], field="dataset")
+    if any((roles or {}).values()) and any(r not in (None, "auto") for r in (roles or {}).values()):
+        raise AnalysisError(
+            "An order log is analysed through the customer table built from it, whose column roles are fixed; "
+            "choose the order log's columns on the dataset page instead.",
+            field="roles",
+        )
+    if any((behaviour or {}).values()):
+        raise AnalysisError(
+            "An order log's recency, frequency and tenure come from its orders; they cannot be set.", field="roles"
+        )
+    base = {k: v for k, v in (config or {}).items() if k != "clv"}
+    merged = {**DEFAULT_SETTINGS, **base, **CUSTOMER_TABLE_CONFIG}
+    merged.update({key: value for key, value in (settings or {}).items() if key in DEFAULT_SETTINGS})
+    clv = {**CLV_SETTINGS, **((config or {}).get("clv") or {})}
+    clv.update(
+        {
+            key.removeprefix("clv_"): v
+            for key, v in (settings or {}).items()
+            if key in CLV_SETTING_KEYS and v is not None
+        }
+    )
+    try:
+        clean = AnalysisConfig.from_dict(merged).to_dict()
+    except EngineError as exc:
+        raise AnalysisError(exc.message, field=exc.field) from exc
+    try:
+        CLVConfig.from_dict({**order_log_options(dataset), **clv})
+    except EngineError as exc:  # the engine names the option; people know the run's setting
+        field = next((f"clv_{key}" for key in CLV_SETTINGS if repr(key) in exc.message), "clv_horizon_days")
+        raise AnalysisError(_clv_setting_message(field, clv), field=field) from exc
+    clean["clv"] = {key: clv[key] for key in CLV_SETTINGS}
+    return clean
+
+
+def _clv_setting_message(field: str, clv: dict) -> str:
+    if field == "clv_discount_rate":
+        return f"The discount rate is a yearly rate from 0 to under 1 (0.10 = 10 %), not {clv['discount_rate']!r}."
+    return f"The CLV horizon is a whole number of days, at least 1, not {clv['horizon_days']!r}."
+
+
+def order_log_options(dataset) -> dict:
+    """CLVConfig column options of an order-log dataset."""
+    from datasets.services import order_log_config
+
+    return order_log_config(dataset.order_columns)
 
 
 def analysis_config(
@@ -66,6 +135,13 @@ def analysis_config(
     )
     from segments.engine.config import ENGAGEMENT_KEY, declared_columns
 
+    if dataset.is_order_log:
+        return _order_log_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
+    asked = [key for key in CLV_SETTING_KEYS if (settings or {}).get(key) is not None]
+    if asked:
+        raise AnalysisError(
+            f"{asked[0]} applies to order logs only; dataset “{dataset.name}” is a customer table.", field=asked[0]
+        )
     columns = dataset.column_names
     config = dict(config) if config is not None else analysis_default_config(dataset)
     behaviour = behaviour or {}

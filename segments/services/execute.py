@@ -62,19 +62,38 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     from segments.engine import AnalysisConfig, analyze
 
     started = time.monotonic()
-    progress("Loading the dataset", 1)
-    df = dataset_dataframe(analysis.dataset, analysis.dataset_version)
-    progress(f"Loaded {len(df):,} rows", 4)
-    config = AnalysisConfig.from_dict(analysis.config)
+    clv_result = None
+    if analysis.dataset.is_order_log:
+        # An order log: lifetime value fitted on the log, then the customer table built from it is segmented.
+        from segments.services.lifetime import order_log_table
+
+        df, clv_result = order_log_table(analysis, progress)
+        start = 30.0
+        progress(f"Built {len(df):,} customers from the order log", start)
+    else:
+        progress("Loading the dataset", 1)
+        df = dataset_dataframe(analysis.dataset, analysis.dataset_version)
+        start = 4.0
+        progress(f"Loaded {len(df):,} rows", start)
+    options = {k: v for k, v in analysis.config.items() if k != "clv"}
+    if clv_result is not None:
+        from segments.engine.clv.product import customer_table_config
+
+        options.update(customer_table_config(df))  # without a model: RFM alone, no CLV columns
+    config = AnalysisConfig.from_dict(options)
+    scale = (90.0 - start) / 100.0
 
     def engine_progress(stage: str, percent: float) -> None:
         # The engine's own "Done" is not the end of the run: storing the results follows.
-        progress("Segmentation finished" if stage == "Done" else stage, 4 + 0.86 * max(0.0, min(float(percent), 100.0)))
+        progress(
+            "Segmentation finished" if stage == "Done" else stage, start + scale * max(0.0, min(float(percent), 100.0))
+        )
 
     result = analyze(df, config, progress=engine_progress)
     progress("Matching segments to the previous run", 90)
     continuity = apply_continuity(analysis, result)
     feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
+    clv_extra = _with_lifetime_value(result, df, clv_result)
     del df
     progress("Saving the model and per-customer results", 91)
 
@@ -90,9 +109,13 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     summary["feature_z"] = feature_z
     if continuity is not None:
         summary["continuity"] = continuity
+    if clv_extra:
+        summary["clv"] = clv_extra["summary"]
     progress("Storing customer results", 94)
     metrics = dict(result.metrics)
     metrics.setdefault("timings", {})
+    if clv_extra:
+        metrics["clv"] = clv_extra["metrics"]
     quality = metrics.get("quality") or {}
     silhouette = quality.get("silhouette") if isinstance(quality, dict) else None
     rows = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
@@ -144,6 +167,21 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         "seconds": round(time.monotonic() - started, 1),
         "store_customers_seconds": round(insert_seconds, 2),
     }
+
+
+def _with_lifetime_value(result, table, clv_result) -> dict | None:
+    """An order-log run: the CLV columns join the per-customer results (same rows, same order), each profile gets
+    its segment's CLV, and the evidence and chart aggregates are returned for the analysis row."""
+    if clv_result is None:
+        return None
+    from segments.engine.clv.product import CLV_COLUMNS
+    from segments.services.lifetime import clv_metrics, clv_summary, segment_clv
+
+    if clv_result.eligible:
+        for col in CLV_COLUMNS:
+            result.customers[col] = table[col].to_numpy()
+        segment_clv(result.profiles, result.customers)
+    return {"metrics": clv_metrics(clv_result), "summary": clv_summary(table)}
 
 
 def _refresh_planner_statistics(new_rows: int) -> None:

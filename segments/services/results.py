@@ -37,6 +37,11 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
             "recommendation_reason": _text_col(customers, "recommendation_reason", n, 300),
         }
     )
+    from segments.engine.clv.product import CLV_COLUMNS
+
+    for col in CLV_COLUMNS:  # order-log analyses only: NULL elsewhere
+        if col in customers:
+            frame[col] = pd.to_numeric(customers[col], errors="coerce").astype("float64")
     table = CustomerResult._meta.db_table
     columns = list(frame.columns)
     if connection.vendor == "postgresql":

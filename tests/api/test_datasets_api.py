@@ -98,7 +98,15 @@ def test_it_changes_column_roles(api, acme_dataset):
     [
         ({"roles": {"city": "colour"}}, {"roles": {"city": ['"colour" is not a valid choice.']}}),
         ({"roles": {"nope": "numeric"}}, {"roles": ["Column 'nope' is not in this dataset."]}),
-        ({}, {"non_field_errors": ["Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols."]}),
+        (
+            {},
+            {
+                "non_field_errors": [
+                    "Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols, or “kind” and "
+                    "“order_columns”."
+                ]
+            },
+        ),
         (
             {"tenure_col": "region"},
             {"tenure_col": ["Tenure must be a numeric or date column; 'region' is categorical."]},

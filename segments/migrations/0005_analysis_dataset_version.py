@@ -14,8 +14,8 @@ def analyses_read_version_1(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('datasets', '0003_dataset_versions'),
-        ('segments', '0003_customer_own_levels_and_advice'),
+        ('datasets', '0004_dataset_versions'),
+        ('segments', '0004_customer_lifetime_value_columns'),
     ]
 
     operations = [

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('jobs', '0001_initial'),
         ('accounts', '0001_initial'),
-        ('datasets', '0002_storage_key_unique_per_organization'),
+        ('datasets', '0003_dataset_kind_and_order_columns'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
