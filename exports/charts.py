@@ -278,6 +278,7 @@ def history(runs: list[dict], colours: dict[int, str]) -> str | None:
         bbox_to_anchor=(0.5, -0.12),
     )
     fig.tight_layout()
+    return _svg(plt, fig)
 
 
 def clv_tracking(clv: dict) -> str | None:
