@@ -151,7 +151,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     )
     def partial_update(self, request, pk=None):
         from datasets.services import dataset_set_kind, dataset_update_roles
-        from segments.engine.config import BEHAVIOUR_KEYS
+        from segments.engine.config import BEHAVIOUR_KEYS, BEHAVIOUR_SETTING_KEYS
 
         dataset = self.get_object()
         form = DatasetRolesSerializer(data=request.data)
@@ -172,8 +172,12 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                 actor=request.user,
             )
         behaviour = None
-        if any(key in data for key in BEHAVIOUR_KEYS):
-            behaviour = {**(dataset.behaviour_roles or {}), **{k: data[k] for k in BEHAVIOUR_KEYS if k in data}}
+        if any(key in data for key in BEHAVIOUR_SETTING_KEYS):
+            stored = dataset.behaviour_roles or {}
+            behaviour = {
+                **{k: stored.get(k) for k in BEHAVIOUR_KEYS},
+                **{k: data[k] for k in BEHAVIOUR_SETTING_KEYS if k in data},
+            }
         if "roles" in data or behaviour is not None or "engagement_cols" in data:
             dataset = dataset_update_roles(
                 dataset=dataset,

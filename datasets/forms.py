@@ -5,6 +5,7 @@ from django import forms
 from datasets.models import ColumnRole, DatasetKind
 from datasets.services import MAX_SYNTHETIC_ROWS
 from segments.engine.config import BEHAVIOUR_FIELDS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
+from segments.engine.units import UNIT_KEYS, UNIT_LABELS, UNITS
 
 
 class UploadForm(forms.Form):
@@ -43,6 +44,16 @@ class RolesForm(forms.Form):
             self.fields[key] = forms.ChoiceField(
                 choices=choices, required=False, initial=behaviour.get(key) or "", label=label, help_text=help_text
             )
+        inferred = dataset.inferred_behaviour_units
+        for key, unit_key in UNIT_KEYS.items():
+            guess = (inferred.get(unit_key) or {}).get("unit")
+            auto = f"As inferred: {UNIT_LABELS.get(guess, guess).lower()}" if guess else "As inferred"
+            self.fields[unit_key] = forms.ChoiceField(
+                choices=[("", auto)] + [(u, UNIT_LABELS[u]) for u in UNITS],
+                required=False,
+                initial=behaviour.get(unit_key) or "",
+                label=f"{dict((k, lab) for k, lab, _ in BEHAVIOUR_FIELDS)[key]} unit",
+            )
         # engagement: one direction select per column (`engagement_<index>`), "" = not engagement
         engagement = behaviour.get(ENGAGEMENT_KEY)
         if engagement is None:  # a dataset profiled before engagement roles: show the engine's guess
@@ -58,7 +69,9 @@ class RolesForm(forms.Form):
         return {col: self.cleaned_data[f"role_{i}"] for i, col in enumerate(self.columns)}
 
     def behaviour_roles(self) -> dict:
-        return {key: self.cleaned_data.get(key) or None for key, _, _ in BEHAVIOUR_FIELDS}
+        out = {key: self.cleaned_data.get(key) or None for key, _, _ in BEHAVIOUR_FIELDS}
+        out.update({unit_key: self.cleaned_data.get(unit_key) or None for unit_key in UNIT_KEYS.values()})
+        return out
 
     def engagement(self) -> dict:
         return {

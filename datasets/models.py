@@ -101,6 +101,27 @@ class Dataset(models.Model):
         order = {c: i for i, c in enumerate(self.column_names)}
         return dict(sorted((roles or {}).items(), key=lambda kv: order.get(kv[0], len(order))))
 
+    @property
+    def inferred_behaviour_units(self) -> dict:
+        """The unit the engine infers for the current recency and tenure columns, with its evidence
+        ({"tenure_unit": {"unit", "source", "evidence"}, ..., "recurring_charge": {...} or None}), from the profile."""
+        from segments.engine.units import DATE, UNIT_KEYS
+
+        profile = self.profile or {}
+        per_column = profile.get("column_units") or {}
+        behaviour = self.behaviour_roles or {}
+        out: dict = {}
+        for key, unit_key in UNIT_KEYS.items():
+            column = behaviour.get(key)
+            if not column:
+                continue
+            if self.column_role(column) == ColumnRole.DATE:
+                out[unit_key] = {"unit": DATE, "source": "date", "evidence": f"{column!r} holds dates"}
+            elif column in per_column:
+                out[unit_key] = per_column[column]
+        out["recurring_charge"] = profile.get("recurring_charge")
+        return out
+
     def column_role(self, column: str, declared: str | None = None) -> str:
         """A column's role in a run: the declared one, else the one detected when the dataset was profiled, else
         one read from its stored type ("numeric", "date"), else the stored type itself."""

@@ -82,6 +82,7 @@ def profile_parquet(path: str, *, progress: Callable[[str, float], None] | None 
         behaviour = infer_behaviour_roles(sample_df, roles)
     except Exception:  # noqa: BLE001 - a guess only; the user confirms the roles anyway
         behaviour = {"recency_col": None, "frequency_col": None, "tenure_col": None}
+    column_units, recurring = _duration_units(sample_df, roles)
     engagement = infer_engagement(roles, behaviour.get("recency_col"))
     preview = _preview(parquet, names)
     warnings = [{"column": c["name"], **w} for c in columns for w in c["warnings"]]
@@ -93,10 +94,33 @@ def profile_parquet(path: str, *, progress: Callable[[str, float], None] | None 
         "warnings": warnings,
         "inferred_roles": roles,
         "inferred_behaviour_roles": behaviour,
+        "column_units": column_units,
+        "recurring_charge": recurring,
         "inferred_engagement": engagement,
         "sample_rows": len(sample_idx),
         "seconds": round(time.monotonic() - started, 2),
     }
+
+
+def _duration_units(sample_df, roles: dict) -> tuple[dict, dict | None]:
+    """The unit each numeric column would have as a recency or tenure ({column: {unit, source, evidence}}, the
+    engine's own inference: segments.engine.units) and the table's recurring charge, if any. The dataset page
+    shows the guess for whichever column the user picks."""
+    from segments.engine.units import infer_units
+
+    out: dict = {}
+    recurring = None
+    for col, role in roles.items():
+        if role not in ("numeric", "monetary"):
+            continue
+        try:
+            guesses, found = infer_units(sample_df, roles, {"tenure_col": col})
+        except Exception:  # noqa: BLE001, S112 - a guess only; the user states the unit anyway
+            continue
+        out[col] = guesses["tenure_unit"].to_dict()
+        if found is not None and (recurring is None or found.total_column):
+            recurring = found.to_dict()
+    return out, recurring
 
 
 def _profile_column(name, arrow_col, stored, role, sample, n) -> dict:

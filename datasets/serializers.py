@@ -10,7 +10,12 @@ from rest_framework import serializers
 
 from datasets.models import ColumnRole, Dataset, DatasetKind
 from jobs.serializers import JobProgressSerializer, job_progress
-from segments.engine.config import BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
+from segments.engine.config import (
+    BEHAVIOUR_FIELDS,
+    BEHAVIOUR_SETTING_KEYS,
+    ENGAGEMENT_DIRECTIONS,
+    ENGAGEMENT_KEY,
+)
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -48,10 +53,27 @@ def behaviour_column(key: str) -> serializers.CharField:
     )
 
 
+def behaviour_unit(key: str) -> serializers.ChoiceField:
+    """The unit of a duration behaviour column (segments.engine.units: the one vocabulary)."""
+    from segments.engine.units import UNITS
+
+    what = key.removesuffix("_unit")
+    return serializers.ChoiceField(
+        choices=UNITS,
+        allow_null=True,
+        required=False,
+        help_text=f"What the {what} column counts: {', '.join(UNITS)}; null: inferred from its name, values and the "
+        "money columns (see behaviour_units for the inference and its evidence; an unknown unit derives no duration "
+        "figure).",
+    )
+
+
 class BehaviourRolesSerializer(serializers.Serializer):
     recency_col = behaviour_column("recency_col")
     frequency_col = behaviour_column("frequency_col")
     tenure_col = behaviour_column("tenure_col")
+    recency_unit = behaviour_unit("recency_unit")
+    tenure_unit = behaviour_unit("tenure_unit")
     engagement_cols = serializers.DictField(
         child=serializers.ChoiceField(choices=list(ENGAGEMENT_DIRECTIONS.items())),
         allow_null=True,
@@ -105,6 +127,13 @@ class DatasetDetailSerializer(DatasetSerializer):
         help_text="Role of each column (inferred, or as confirmed); an analysis uses these by default.",
     )
     behaviour_roles = serializers.SerializerMethodField()
+    behaviour_units = serializers.JSONField(
+        read_only=True,
+        source="inferred_behaviour_units",
+        help_text="The inferred unit of the recency and tenure columns with its evidence "
+        "({tenure_unit: {unit, source, evidence}, recurring_charge: {column, period, evidence} or null}); "
+        "a stated unit in behaviour_roles wins.",
+    )
     profile = serializers.JSONField(
         read_only=True,
         help_text="Per column: stored type, inferred role, missing count and share, distinct count, statistics for "
@@ -119,6 +148,7 @@ class DatasetDetailSerializer(DatasetSerializer):
             "columns",
             "roles",
             "behaviour_roles",
+            "behaviour_units",
             "order_columns",
             "order_log",
             "profile",
@@ -158,7 +188,7 @@ class DatasetDetailSerializer(DatasetSerializer):
         engagement = roles.get(ENGAGEMENT_KEY)
         if engagement is None:
             engagement = (dataset.profile or {}).get("inferred_engagement")
-        return {**{key: roles.get(key) for key in BEHAVIOUR_KEYS}, ENGAGEMENT_KEY: engagement}
+        return {**{key: roles.get(key) for key in BEHAVIOUR_SETTING_KEYS}, ENGAGEMENT_KEY: engagement}
 
     @extend_schema_field(JobProgressSerializer(allow_null=True))
     def get_progress(self, dataset) -> dict | None:
@@ -246,8 +276,8 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
             raise serializers.ValidationError(
                 {
                     "non_field_errors": [
-                        "Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols, or “kind” and "
-                        "“order_columns”."
+                        "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
+                        "engagement_cols, or “kind” and “order_columns”."
                     ]
                 }
             )

@@ -25,11 +25,14 @@ from datasets.models import ColumnRole, Dataset, DatasetKind, DatasetSource, Dat
 from datasets.validation import DatasetError, DatasetRejected, UploadInfo, validate_upload
 from segments.engine.config import (
     BEHAVIOUR_KEYS,
+    BEHAVIOUR_SETTING_KEYS,
     ENGAGEMENT_KEY,
     analysis_roles,
     behaviour_role_errors,
+    behaviour_unit_errors,
     config_from_roles,
 )
+from segments.engine.units import UNIT_KEYS
 from segsaas import storage as files
 
 log = logging.getLogger(__name__)
@@ -208,7 +211,7 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
     dataset.column_count = profile["column_count"]
     dataset.roles = dict(profile["inferred_roles"])
     dataset.behaviour_roles = {
-        **{k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_KEYS},
+        **{k: profile["inferred_behaviour_roles"].get(k) for k in BEHAVIOUR_SETTING_KEYS},
         ENGAGEMENT_KEY: dict(profile.get("inferred_engagement") or {}),
     }
     dataset.roles_confirmed = False
@@ -356,15 +359,22 @@ def dataset_update_roles(
         )
     behaviour = dict(dataset.behaviour_roles or {})
     if behaviour_roles is not None:
+        previous = dict(behaviour)
         behaviour.update({key: behaviour_roles.get(key) or None for key in BEHAVIOUR_KEYS})
+        for key, unit_key in UNIT_KEYS.items():
+            if unit_key in behaviour_roles:
+                behaviour[unit_key] = behaviour_roles[unit_key] or None
+            elif behaviour.get(key) != previous.get(key):  # another column: its own unit, inferred
+                behaviour[unit_key] = None
         errors = behaviour_role_errors(clean, behaviour)
+        errors += behaviour_unit_errors(clean, behaviour)
         if errors:
-            raise DatasetError(errors[0].message, field=errors[0].field)
+            raise DatasetError.of([DatasetError(e.message, field=e.field) for e in errors])
     if engagement is not None:
         behaviour[ENGAGEMENT_KEY] = _checked_engagement(engagement, clean)
     dataset.roles = clean
     dataset.behaviour_roles = {
-        **{k: behaviour.get(k) for k in BEHAVIOUR_KEYS},
+        **{k: behaviour.get(k) for k in BEHAVIOUR_SETTING_KEYS},
         **({ENGAGEMENT_KEY: behaviour[ENGAGEMENT_KEY]} if ENGAGEMENT_KEY in behaviour else {}),
     }
     dataset.roles_confirmed = True

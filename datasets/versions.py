@@ -275,7 +275,11 @@ def _switch_dataset_to(dataset: Dataset, version: DatasetVersion) -> None:
     inferred = version.profile.get("inferred_roles") or {}
     roles = {c: (dataset.roles or {}).get(c) or inferred.get(c) or ColumnRole.TEXT for c in columns}
     old = dataset.behaviour_roles or {}
-    behaviour = {k: old.get(k) if old.get(k) in columns else None for k in BEHAVIOUR_KEYS}
+    behaviour = dict(old)  # units and other settings carry over as they are
+    for key in BEHAVIOUR_KEYS:
+        behaviour[key] = old.get(key) if old.get(key) in columns else None
+    if ENGAGEMENT_KEY in old:
+        behaviour[ENGAGEMENT_KEY] = {c: d for c, d in (old[ENGAGEMENT_KEY] or {}).items() if c in columns}
     dataset.original_file.name = version.original_file
     dataset.original_filename = version.original_filename
     dataset.data_file.name = version.data_file
@@ -286,8 +290,6 @@ def _switch_dataset_to(dataset: Dataset, version: DatasetVersion) -> None:
     dataset.profile = version.profile
     dataset.roles = roles
     dataset.behaviour_roles = behaviour
-    if ENGAGEMENT_KEY in old:
-        dataset.behaviour_roles[ENGAGEMENT_KEY] = {c: d for c, d in (old[ENGAGEMENT_KEY] or {}).items() if c in columns}
     dataset.encoding = (version.profile.get("upload") or {}).get("encoding") or dataset.encoding
     dataset.delimiter = (version.profile.get("upload") or {}).get("delimiter") or ""
     dataset.save(

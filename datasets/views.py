@@ -245,7 +245,8 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None, order_f
         "column_rows": rows,
         "roles_form": roles_form,
         "roles_error": roles_error,
-        "behaviour_fields": [roles_form[key] for key, _, _ in BEHAVIOUR_FIELDS] if roles_form else [],
+        "behaviour_fields": _behaviour_fields(dataset, roles_form),
+        "recurring_charge": dataset.inferred_behaviour_units.get("recurring_charge"),
         "engagement_rows": roles_form.engagement_rows(dataset.roles or {}) if roles_form else [],
         "preview": _preview_display(profile.get("preview") or {"columns": [], "rows": []}),
         "warnings": _labelled(profile.get("warnings", [])),
@@ -270,6 +271,28 @@ def _history_context(dataset) -> dict:
     from segments.charts.changes import history_figures
 
     return {"history_figures": history_figures(dataset)}
+
+
+def _behaviour_fields(dataset, roles_form) -> list[dict]:
+    """Each behaviour column's select, with its unit's select and the inferred unit's evidence (recency, tenure)."""
+    from segments.engine.units import UNIT_KEYS, UNIT_LABELS
+
+    if not roles_form:
+        return []
+    inferred = dataset.inferred_behaviour_units
+    out = []
+    for key, _, _ in BEHAVIOUR_FIELDS:
+        unit_key = UNIT_KEYS.get(key)
+        guess = inferred.get(unit_key) if unit_key else None
+        out.append(
+            {
+                "field": roles_form[key],
+                "unit": roles_form[unit_key] if unit_key else None,
+                "guess": guess,
+                "guess_label": UNIT_LABELS.get(guess["unit"], guess["unit"]) if guess else "",
+            }
+        )
+    return out
 
 
 def _preview_display(preview: dict) -> dict:

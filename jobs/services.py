@@ -463,7 +463,8 @@ def _requeue_or_fail(job: Job, *, attempt: int, reason: str) -> str:
             dispatched_at=None,
             worker="",
             progress=0.0,
-            stage=f"Queued again: attempt {attempt} of {settings.JOB_MAX_ATTEMPTS} stopped because {reason}",
+            # `stage` holds 80 characters: the reason goes to the log (and to `error` after the last attempt).
+            stage=f"Queued again: attempt {attempt} of {settings.JOB_MAX_ATTEMPTS} stopped ({reason})"[:80],
         )
     )
     if requeued:

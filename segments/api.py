@@ -191,7 +191,7 @@ class AnalysisViewSet(
     )
     def create(self, request, *args, **kwargs):
         from datasets.models import Dataset
-        from segments.engine.config import BEHAVIOUR_KEYS
+        from segments.engine.config import BEHAVIOUR_SETTING_KEYS
         from segments.services import DEFAULT_SETTINGS, analysis_create
         from segments.services.analyses import CLV_SETTING_KEYS
 
@@ -206,7 +206,7 @@ class AnalysisViewSet(
             organization=organization,
             dataset=dataset,
             roles=data.get("roles"),
-            behaviour={key: data[key] for key in BEHAVIOUR_KEYS if key in data},
+            behaviour={key: data[key] for key in BEHAVIOUR_SETTING_KEYS if key in data},
             settings={key: data[key] for key in (*DEFAULT_SETTINGS, *CLV_SETTING_KEYS) if key in data},
             name=data.get("name", ""),
             created_by=request.user,
@@ -467,8 +467,10 @@ class AnalysisViewSet(
         summary="Score new customers",
         description="Send `record` (one customer) or `records` (up to 10,000). Each gets its segment id and name, "
         "churn risk, predicted LTV, top recommendations and the key feature values used. Fields are the "
-        "dataset's columns; a missing field is imputed as in training, an unknown or wrongly typed field "
-        "is a `400` naming it.",
+        "dataset's columns; a missing field is imputed as in training and listed in `imputed_fields`, a category "
+        "never seen in training in `unseen_values`. An unknown or wrongly typed field is a `400` naming it, and so "
+        "is a record that cannot describe a customer: no usable field, a negative count or amount where the "
+        "training data had none, a date after the analysis' reference date, a recency longer than the tenure.",
         request=PredictRequestSerializer,
         responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
         examples=[
@@ -514,8 +516,8 @@ class AnalysisViewSet(
             model = model_cache.get(analysis)
             with _thread_limit(len(records)):
                 results = predict_segment(model, records)
-        except EngineError as exc:
-            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        except EngineError as exc:  # every refused record and field, each message naming both and the value
+            raise serializers.ValidationError({field: [m for ms in exc.details.values() for m in ms]}) from exc
         except (ValueError, TypeError) as exc:  # values the preprocessing could not read
             log.info("predict on analysis %s rejected: %s", analysis.pk, exc)
             raise serializers.ValidationError({field: [f"Could not score the {field}: {exc}"]}) from exc

@@ -6,6 +6,7 @@ from django import forms
 
 from datasets.models import ColumnRole
 from segments.engine.config import AUTO, BEHAVIOUR_FIELDS, BEHAVIOUR_KEYS, BEHAVIOUR_ROLES, roles_from_config
+from segments.engine.units import UNIT_KEYS, UNIT_LABELS, UNITS
 from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME
 
@@ -17,6 +18,8 @@ CONFIG_LABELS = {
     "id_col": "Customer id",
     "churn_label_col": ColumnRole.CHURN_LABEL.label,
     **{key: label for key, label, _ in BEHAVIOUR_FIELDS},
+    "recency_unit": "Recency unit",
+    "tenure_unit": "Tenure unit",
     "monetary_cols": "Monetary columns",
     "numeric_cols": "Numeric columns",
     "categorical_cols": "Categorical columns",
@@ -84,6 +87,16 @@ class AnalysisForm(forms.Form):
                 help_text=help_text,
                 initial=current,
             )
+        for unit_key in () if dataset.is_order_log else UNIT_KEYS.values():
+            # what the duration counts for this run: the dataset's stated unit, else inferred by the engine
+            self.fields[unit_key] = forms.CharField(
+                widget=forms.Select(choices=[("", "As inferred")] + [(u, UNIT_LABELS[u]) for u in UNITS]),
+                required=False,
+                label=CONFIG_LABELS[unit_key],
+                help_text="Inferred from the name, the values and the charges when left as it is; an unknown unit "
+                "derives no duration figure.",
+                initial=initial_config.get(unit_key) or "",
+            )
         if dataset.is_order_log:
             clv = {"horizon_days": 365, "discount_rate": 0.10, **(initial_config.get("clv") or {})}
             self.fields["clv_horizon_days"] = forms.IntegerField(
@@ -116,7 +129,8 @@ class AnalysisForm(forms.Form):
         return [self[name] for name in self.role_fields]
 
     def behaviour_bound_fields(self):
-        return [self[key] for key in BEHAVIOUR_KEYS if key in self.fields]
+        order = [k for key in BEHAVIOUR_KEYS for k in (key, UNIT_KEYS.get(key)) if k]
+        return [self[key] for key in order if key in self.fields]
 
     def clean(self):
         """Only what is the form's own (the "fixed k" switch); every rule about the run itself is checked by
@@ -133,7 +147,8 @@ class AnalysisForm(forms.Form):
         }
 
     def behaviour(self) -> dict[str, str | None]:
-        return {key: self.cleaned_data.get(key) or None for key in BEHAVIOUR_KEYS if key in self.fields}
+        keys = (*BEHAVIOUR_KEYS, *UNIT_KEYS.values())
+        return {key: self.cleaned_data.get(key) or None for key in keys if key in self.fields}
 
     def settings(self) -> dict:
         data = self.cleaned_data

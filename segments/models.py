@@ -105,7 +105,7 @@ class CustomerResult(models.Model):
     row_index = models.PositiveIntegerField()  # position in the dataset
     customer_id = models.CharField(max_length=100)
     segment = models.SmallIntegerField()  # -1 = DBSCAN noise
-    churn_risk = models.FloatField()
+    churn_risk = models.FloatField(null=True)  # null: no label and no behaviour to estimate it from, never a 0.5
     predicted_ltv = models.FloatField(null=True)  # null: the data holds no money column to value customers by
     value_tier = models.CharField(max_length=20, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)

@@ -384,7 +384,9 @@ class PredictionSerializer(serializers.Serializer):
     )
     segment = serializers.IntegerField()
     segment_name = serializers.CharField()
-    churn_risk = serializers.FloatField(min_value=0, max_value=1)
+    churn_risk = serializers.FloatField(
+        min_value=0, max_value=1, allow_null=True, help_text="null when the analysis could not estimate churn."
+    )
     predicted_ltv = serializers.FloatField(allow_null=True)
     risk_level = serializers.CharField(
         required=False, help_text="The record's own churn risk against the analysis's average customer."
@@ -398,7 +400,17 @@ class PredictionSerializer(serializers.Serializer):
         help_text="Up to 3: the action chosen from the record's own figures first (applies_to “customer”), then "
         "its segment's that its own levels do not contradict.",
     )
-    key_features = serializers.DictField(help_text="The key feature values the model used for this customer.")
+    key_features = serializers.DictField(
+        help_text="The key feature values the record gave (an imputed field is never listed as if observed)."
+    )
+    imputed_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The model's fields the record did not give: scored as a typical training customer's value.",
+    )
+    unseen_values = serializers.DictField(
+        help_text="{field: value} for categories the training data never had (scored as its most common level or "
+        "“other”)."
+    )
 
 
 class PredictResponseSerializer(serializers.Serializer):

@@ -269,6 +269,7 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
     """The settings the run used, in the labels of the analysis form. Column lists are the roles the engine
     actually applied (declared ones plus those it inferred), when the run recorded them."""
     from segments.engine.config import BEHAVIOUR_KEYS
+    from segments.engine.units import UNIT_KEYS, UNIT_LABELS
     from segments.forms import CONFIG_LABELS
     from segments.models import COLOR_SCHEMES
 
@@ -293,10 +294,19 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
 
     rows.append((CONFIG_LABELS["id_col"], single("id_col", "identifier")))
     rows.append((CONFIG_LABELS["churn_label_col"], single("churn_label_col", "churn_label")))
+    units = analysis.metrics.get("behaviour_units") or {}
     for key in BEHAVIOUR_KEYS:
         declared, found = c.get(key), behaviour.get(key)
         value = declared or found
-        rows.append((CONFIG_LABELS[key], "none" if not value else value if declared else f"{value} (detected)"))
+        text = "none" if not value else value if declared else f"{value} (detected)"
+        unit = units.get(UNIT_KEYS.get(key, ""))
+        if value and unit:  # the unit the run read it in, and why: every duration figure depends on it
+            label = UNIT_LABELS.get(unit.get("unit"), unit.get("unit")).lower()
+            text += f" — unit: {label} ({unit.get('evidence')})"
+        rows.append((CONFIG_LABELS[key], text))
+    charge = units.get("recurring_charge")
+    if charge:
+        rows.append(("Recurring charge", f"{charge['column']} per {charge['period'][:-1]} ({charge['evidence']})"))
     for key, role in (
         ("monetary_cols", "monetary"),
         ("numeric_cols", "numeric"),

@@ -224,3 +224,20 @@ def upload_orders(org, user, content: bytes, name="orders.csv"):
     from datasets.services import dataset_create_from_upload
 
     return dataset_create_from_upload(organization=org, uploaded_by=user, file=as_file(content, name), background=False)
+
+
+def real_table(name: str = "mlc_churn.csv") -> Path:
+    """A table of ../shared/realdata/ (real public customer data, see its README): beside this checkout, beside
+    the folder that holds it (worktrees), or at SEGSAAS_REALDATA. Fails, naming where it looked, when absent."""
+    import pytest
+
+    places = [
+        Path(os.environ["SEGSAAS_REALDATA"]) if os.environ.get("SEGSAAS_REALDATA") else None,
+        ROOT.parent / "shared" / "realdata",
+        ROOT.parent.parent / "shared" / "realdata",
+        Path("/work/shared/realdata"),
+    ]
+    for folder in filter(None, places):
+        if (folder / name).exists():
+            return folder / name
+    pytest.fail(f"{name} is not in any of {', '.join(str(p) for p in places if p)} (set SEGSAAS_REALDATA)")

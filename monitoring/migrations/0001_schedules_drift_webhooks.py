@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('datasets', '0004_dataset_versions'),
-        ('segments', '0005_analysis_dataset_version'),
+        ('segments', '0006_analysis_dataset_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

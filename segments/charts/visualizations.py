@@ -34,7 +34,8 @@ def figures(analysis, colors: dict[int, str], sample) -> list[tuple[str, object]
         ("segment-heatmap", segment_heatmap_figure(analysis)),
         *radar_figures(analysis, colors),
         ("journey", journey_figure(analysis)),
-        ("ltv-distribution", ltv_distribution_figure(analysis, colors, sample)),
+        # no LTV (no money column, or no duration of known unit): no distribution to draw, not an empty frame
+        *([("ltv-distribution", ltv_distribution_figure(analysis, colors, sample))] if analysis.has_ltv else []),
     ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import formatting as fmt
 from .errors import EngineError
+from .units import UNITS
 from .vocabulary import ALGORITHMS
 
 
@@ -90,6 +91,8 @@ def cmd_analyze(args) -> int:
         recency_col=args.recency,
         frequency_col=args.frequency,
         tenure_col=args.tenure,
+        recency_unit=args.recency_unit,
+        tenure_unit=args.tenure_unit,
         nlp=args.nlp,
         random_state=args.seed,
         ltv_horizon_months=args.horizon,
@@ -131,6 +134,7 @@ def cmd_analyze(args) -> int:
     m = result.metrics
     print(f"{m['n_rows']:,} customers, {m['n_segments']} segments ({m['algorithm']}); {m['k_selection']['chosen_by']}")
     _print_table(result.profiles)
+    _print_units(m)
     structure = m.get("segment_structure") or {}
     if structure:
         print(f"segment structure ({structure['strength']}): {structure['summary']}")
@@ -149,6 +153,22 @@ def cmd_analyze(args) -> int:
         f"({m['timings']['total']:.1f} s, peak {m['peak_memory_mb']:.0f} MB)"
     )
     return 0
+
+
+def _print_units(m: dict) -> None:
+    """The unit each duration column was read in, and why; an unknown one on standard error with the flag."""
+    for unit_key, guess in (m.get("behaviour_units") or {}).items():
+        if unit_key == "recurring_charge" or not guess:
+            continue
+        column = (m.get("behaviour_roles") or {}).get(unit_key.replace("_unit", "_col"))
+        what = unit_key.removesuffix("_unit")
+        if guess["unit"] == "unknown":
+            print(
+                f"{what} {column!r}: unit unknown ({guess['evidence']}); state it with --{what}-unit",
+                file=sys.stderr,
+            )
+        else:
+            print(f"{what} {column!r} read in {guess['unit']} ({guess['evidence']})")
 
 
 def _use_dask(args) -> bool:
@@ -295,6 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument(f"--{name}", default=None, help="comma-separated column names")
     for name in ("id-col", "churn-label", "recency", "frequency", "tenure"):
         a.add_argument(f"--{name}", default=None)
+    for name in ("recency", "tenure"):
+        a.add_argument(
+            f"--{name}-unit",
+            default=None,
+            choices=UNITS,
+            help=f"what the {name} column counts (default: inferred from its name, values and the money columns; "
+            "a unit nothing states is 'unknown' and no duration figure is derived from it)",
+        )
     a.add_argument(
         "--nlp",
         action=argparse.BooleanOptionalAction,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EngineError
+from .units import DATE, UNIT_KEYS, check_unit
 from .vocabulary import ALGORITHMS as ALGORITHM_INFO
 
 ALGORITHMS = tuple(ALGORITHM_INFO)
@@ -30,13 +31,17 @@ LIST_KEYS = {
 SINGLE_KEYS = {"identifier": "id_col", "churn_label": "churn_label_col"}
 # Behaviour columns: (config key, label, help). Each is read as a number or a date.
 BEHAVIOUR_FIELDS = (
-    ("recency_col", "Recency", "Days since the last purchase, or the last-purchase date"),
+    ("recency_col", "Recency", "Time since the last purchase (in its unit), or the last-purchase date"),
     ("frequency_col", "Frequency", "Number of orders or purchases"),
-    ("tenure_col", "Tenure", "Days as a customer, or the sign-up date"),
+    ("tenure_col", "Tenure", "Time as a customer (in its unit), or the sign-up date"),
 )
 BEHAVIOUR_KEYS = tuple(key for key, _, _ in BEHAVIOUR_FIELDS)
 BEHAVIOUR_LABELS = {key: label for key, label, _ in BEHAVIOUR_FIELDS}
 BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
+# The unit of a duration column (units.UNITS; None: inferred), one config key per behaviour key that has one.
+BEHAVIOUR_UNIT_KEYS = tuple(UNIT_KEYS.values())
+# Everything a "behaviour" mapping may carry (dataset roles, analysis settings, API bodies): columns, then units.
+BEHAVIOUR_SETTING_KEYS = (*BEHAVIOUR_KEYS, *BEHAVIOUR_UNIT_KEYS)
 # Engagement columns: {column: "more" | "less"} (engagement.DIRECTIONS); None in a config = inferred from names.
 ENGAGEMENT_KEY = "engagement_cols"
 ENGAGEMENT_DIRECTIONS = {"more": "Higher means more engaged", "less": "Higher (a date: longer ago) means less engaged"}
@@ -61,6 +66,8 @@ class AnalysisConfig:
     recency_col: str | None = None
     frequency_col: str | None = None
     tenure_col: str | None = None
+    recency_unit: str | None = None  # days, weeks, months, years or date; None: inferred (units.infer_units)
+    tenure_unit: str | None = None
     engagement_cols: dict[str, str] | None = None  # {column: "more" | "less"}; None: inferred from names
     # Behaviour
     nlp: bool = True
@@ -111,6 +118,8 @@ class AnalysisConfig:
                 f"The range of k must go from a smaller to a larger number: {self.k_min} to {self.k_max} does not.",
                 field="k_max",
             )
+        for key in BEHAVIOUR_UNIT_KEYS:
+            setattr(self, key, check_unit(getattr(self, key), key))
         if self.dbscan_eps is not None:
             if self.algorithm != "dbscan":
                 raise EngineError(
@@ -221,7 +230,7 @@ def config_from_roles(roles: Mapping[str, str], behaviour: Mapping[str, str | No
             config[key] = column
         else:
             raise EngineError(f"Column {column!r}: {role!r} is not a role ({', '.join(ROLES)}).", field="roles")
-    for key in BEHAVIOUR_KEYS:
+    for key in BEHAVIOUR_SETTING_KEYS:
         config[key] = (behaviour or {}).get(key) or None
     engagement = (behaviour or {}).get(ENGAGEMENT_KEY)
     if isinstance(engagement, dict):  # confirmed (possibly none); absent: inferred by the engine from names
@@ -266,6 +275,33 @@ def behaviour_role_errors(roles: Mapping[str, str], behaviour: Mapping[str, str 
                     f"{BEHAVIOUR_LABELS[key]} must be a numeric or date column; {column!r} is "
                     f"{role.replace('_', ' ')}.",
                     field=key,
+                )
+            )
+    return errors
+
+
+def behaviour_unit_errors(roles: Mapping[str, str], behaviour: Mapping[str, str | None]) -> list[EngineError]:
+    """A stated unit must be one of the vocabulary's (units.UNITS), and "date" exactly for a date column: one error
+    (with its field) per unit that is not. `roles` holds each column's effective role."""
+    errors = []
+    for key, unit_key in UNIT_KEYS.items():
+        try:
+            unit = check_unit((behaviour or {}).get(unit_key), unit_key)
+        except EngineError as exc:
+            errors.append(exc)
+            continue
+        column = (behaviour or {}).get(key)
+        if unit is None or not column:
+            continue
+        is_date = roles.get(column) == "date"
+        if is_date != (unit == DATE):
+            what = key.removesuffix("_col")
+            errors.append(
+                EngineError(
+                    f"{column!r} holds dates: its {what} unit is “date”, not {unit!r}."
+                    if is_date
+                    else f"{column!r} holds numbers: state what its {what} counts (days, weeks, months or years).",
+                    field=unit_key,
                 )
             )
     return errors

@@ -81,9 +81,13 @@ def parquet_rows(path: str | Path) -> int:
         raise EngineError(f"cannot read Parquet at {str(path)!r}: {exc}") from None
 
 
-def score_partition(frame: pd.DataFrame, model: FittedPipeline, id_col: str | None, offset: int = 0) -> pd.DataFrame:
+def score_partition(
+    frame: pd.DataFrame, model: FittedPipeline, id_col: str | None, offset: int = 0, known_churn=None
+) -> pd.DataFrame:
     """One partition of customers -> their segment, name, churn risk, LTV and PCA coordinates (OUTPUT_COLUMNS).
 
+    `known_churn` = (row numbers in the table, scores): customers a supervised churn model was trained on keep the
+    out-of-sample score the fit gave them (never the trained model's in-sample score).
     Runs on a Dask worker; also the single-process reference the tests compare with."""
     from threadpoolctl import threadpool_limits
 
@@ -96,6 +100,9 @@ def score_partition(frame: pd.DataFrame, model: FittedPipeline, id_col: str | No
         X, profile, beh = model.preprocessor.transform(frame, profile_frame=False)
         seg, churn, ltv = _score(model, X, beh)
         coords = model.pca.transform(X).astype(np.float32)
+    if known_churn is not None and len(known_churn[0]):
+        churn = np.asarray(churn, float)
+        churn[np.asarray(known_churn[0]) - offset] = known_churn[1]
     if coords.shape[1] == 1:
         coords = np.column_stack([coords, np.zeros(n, np.float32)])
     seg = np.asarray(seg, dtype=np.int64)
@@ -141,9 +148,14 @@ def _take_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 def _sample(ddf, counts: list[int], size: int, seed: int) -> pd.DataFrame:
     """`size` rows drawn without replacement, in table order, the same for the same seed and table; the whole
     table when it has no more rows than that. Only the chosen rows of each partition reach the driver."""
+    return _sample_rows(ddf, counts, size, seed)[0]
+
+
+def _sample_rows(ddf, counts: list[int], size: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """`_sample` and the drawn rows' numbers in the table (sorted: the sample's row order)."""
     total = sum(counts)
     if total <= size:
-        return ddf.compute()
+        return ddf.compute(), np.arange(total)
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(total, size=size, replace=False))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -154,7 +166,7 @@ def _sample(ddf, counts: list[int], size: int, seed: int) -> pd.DataFrame:
             parts.append(ddf.get_partition(i).map_partitions(_take_rows, local, meta=ddf._meta))
     import dask
 
-    return pd.concat(dask.compute(*parts), ignore_index=True)
+    return pd.concat(dask.compute(*parts), ignore_index=True), chosen
 
 
 def analyze_distributed(
@@ -203,9 +215,13 @@ def analyze_distributed(
 
         stage("Fitting on a sample", 5)
         size = config.fit_sample_size or total
-        sample = _sample(ddf, counts, size, config.random_state)
+        sample, drawn = _sample_rows(ddf, counts, size, config.random_state)
         fitted = analyze(sample, config)
         del sample
+        # a supervised churn model's training customers keep their out-of-fold scores (pipeline._fit_supervised_churn)
+        known = None
+        if fitted.metrics.get("churn", {}).get("method") == "supervised":
+            known = (drawn, fitted.customers["churn_risk"].to_numpy(float))
         done("Fitting on the sample")
 
         stage("Scoring every partition", 60)
@@ -213,8 +229,15 @@ def analyze_distributed(
         id_col = model.id_col
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
         meta = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in OUTPUT_COLUMNS.items()})
+
+        def known_in(i):
+            if known is None:
+                return None
+            inside = (known[0] >= offsets[i]) & (known[0] < offsets[i] + counts[i])
+            return known[0][inside], known[1][inside]
+
         parts = [
-            ddf.get_partition(i).map_partitions(score_partition, model, id_col, offsets[i], meta=meta)
+            ddf.get_partition(i).map_partitions(score_partition, model, id_col, offsets[i], known_in(i), meta=meta)
             for i in range(len(counts))
         ]
         scored = dd.concat(parts)

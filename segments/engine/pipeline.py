@@ -20,8 +20,9 @@ from .errors import EngineError
 from .predictive import feature_importance, fit_churn, fit_ltv
 from .preprocess import Preprocessor
 from .profiles import ProfileInputs, build_profiles, lifecycle_stages
-from .roles import infer_behaviour_roles, infer_roles, pick_id_column
+from .roles import behaviour_units, infer_behaviour_roles, infer_roles, pick_id_column
 from .traits import feature_glossary
+from .units import units_summary
 from .vocabulary import algorithm_label
 
 # 1.1: preprocessing is stored as one encoder per role (Preprocessor.encoders_); models saved by 1.0 cannot load
@@ -260,9 +261,26 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     label_col = config.churn_label_col or (label_cols[0] if label_cols else None)
     label = _churn_label(df[label_col], label_col) if label_col else None
     id_col = pick_id_column(df, roles, config)
+    unit_guesses, recurring = behaviour_units(df, roles, behaviour, config)
+    for unit_key, guess in unit_guesses.items():
+        if guess.unit == "unknown":
+            key = unit_key.replace("_unit", "_col")
+            warnings.append(
+                f"The unit of {behaviour[key]!r} ({key.removesuffix('_col')}) is unknown: {guess.evidence}. It "
+                "describes customers but no duration figure (LTV horizon, lifecycle stage, run-rate) is derived from "
+                f"it until its unit is stated ({unit_key})."
+            )
     pre = Preprocessor(config)
     ignored = {c: _ignore_reason(df[c], c, config) for c, r in roles.items() if r == "ignore"}
-    X, profile_frame, beh = pre.fit_transform(df, roles, behaviour, warnings, ignored)
+    X, profile_frame, beh = pre.fit_transform(
+        df,
+        roles,
+        behaviour,
+        warnings,
+        ignored,
+        units={k: g.unit for k, g in unit_guesses.items()},
+        recurring=(recurring.column, recurring.period) if recurring else None,
+    )
     n = len(X)
     done("Preprocessing")
 
@@ -454,6 +472,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         "sampling": outcome.sampling,
         "roles": roles,
         "behaviour_roles": behaviour,
+        "behaviour_units": units_summary(unit_guesses, recurring if pre.recurring_ else None),
         "engagement_columns": engagement,
         "engagement_inferred": config.engagement_cols is None,
         "id_column": id_col,

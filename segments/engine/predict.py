@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .coerce import is_missing_token
 from .errors import EngineError
 from .pipeline import FittedPipeline
 
@@ -71,12 +72,71 @@ def _score(model: FittedPipeline, X, beh):
     return seg, churn, ltv
 
 
+def _is_missing(value) -> bool:
+    if isinstance(value, float | np.floating) and value != value:
+        return True
+    if value is pd.NaT or (isinstance(value, np.datetime64) and np.isnat(value)):
+        return True
+    return is_missing_token(value)
+
+
+def _refusals(model: FittedPipeline, profile, beh, imputed: list[set[str]], raw) -> list[EngineError]:
+    """Values impossible for their role, one error per record and field, naming both and the value: a negative
+    number in a column whose training values had none, a date after the reference date, a recency longer than
+    the tenure."""
+    pre = model.preprocessor
+    errors: list[EngineError] = []
+    reference = getattr(pre, "reference_date_", None)
+    for encoder in pre.encoders_:
+        col = encoder.column
+        if encoder.role in ("numeric", "monetary") and getattr(encoder, "min_", -1) >= 0 and col in profile:
+            what = "amount of money" if encoder.role == "monetary" else "value"
+            for i in np.flatnonzero(np.asarray(profile[col], float) < 0):
+                errors.append(
+                    EngineError(
+                        f"record {i + 1}: field {col!r} is {raw(col)[i]!r}: a negative {what} cannot describe a "
+                        f"customer here (every training value was {encoder.min_:g} or more).",
+                        field=col,
+                    )
+                )
+        elif encoder.role == "date" and reference is not None and f"{col} (days ago)" in profile:
+            days = np.asarray(profile[f"{col} (days ago)"], float)
+            for i in np.flatnonzero(days <= -1):
+                errors.append(
+                    EngineError(
+                        f"record {i + 1}: field {col!r} is {str(raw(col)[i])!r}, after the reference date "
+                        f"{pd.Timestamp(reference).date()} of this analysis: a date in the future cannot describe a "
+                        "customer.",
+                        field=col,
+                    )
+                )
+    rec_col, ten_col = pre.behaviour_.get("recency_col"), pre.behaviour_.get("tenure_col")
+    if rec_col and ten_col and "recency" in beh and "tenure" in beh:
+        longer = np.asarray(beh["recency"], float) > np.asarray(beh["tenure"], float) + 0.5
+        for i in np.flatnonzero(longer):
+            if rec_col in imputed[i] or ten_col in imputed[i]:
+                continue
+            errors.append(
+                EngineError(
+                    f"record {i + 1}: field {rec_col!r} ({raw(rec_col)[i]!r}) puts the last activity "
+                    f"{beh['recency'][i]:,.0f} days ago, before the customer joined ({ten_col!r} = "
+                    f"{raw(ten_col)[i]!r}, {beh['tenure'][i]:,.0f} days ago): recency cannot be longer than tenure.",
+                    field=rec_col,
+                )
+            )
+    return errors
+
+
 def predict_segment(model: FittedPipeline, record_or_records):
     """One dict -> one dict; a list of dicts or a DataFrame -> a list of dicts (in order).
 
     Each result: segment, segment_name, churn_risk, predicted_ltv, recommendations (top 3, each
-    {action, category, reason, priority}) and key_features {column: value used}. Missing fields are
-    imputed as in training; unknown or wrongly typed fields raise EngineError naming the field.
+    {action, category, reason, priority}), key_features {column: value used} (observed values only),
+    imputed_fields (the model's fields the record did not give, scored as a typical customer's) and
+    unseen_values {field: value} (categories the training data never had, scored as its most common or "other").
+    Unknown or wrongly typed fields, a record with no usable field, and values impossible for their role (a
+    negative count or amount where training had none, a date after the reference date, a recency longer than the
+    tenure) raise EngineError naming the record, field and value.
     """
     if not isinstance(model, FittedPipeline):
         raise EngineError("predict_segment needs a fitted pipeline (from analyze() or load_model())")
@@ -105,10 +165,42 @@ def predict_segment(model: FittedPipeline, record_or_records):
         if n == 0:
             return []
         data = frame if n > 32 else {c: frame[c].tolist() for c in frame.columns}
+
+    raw_cache: dict[str, list] = {}
+
+    def raw(c: str) -> list:
+        if c not in raw_cache:
+            if records is not None:
+                raw_cache[c] = [r.get(c) for r in records]
+            else:
+                raw_cache[c] = frame[c].tolist() if c in frame.columns else [None] * n
+        return raw_cache[c]
+
+    fields = input_fields(model)
+    imputed = [set() for _ in range(n)]
+    for c in fields:
+        for i, v in enumerate(raw(c)):
+            if _is_missing(v):
+                imputed[i].add(c)
+    empty = [i for i in range(n) if len(imputed[i]) == len(fields)]
+    if empty:
+        raise EngineError.of(
+            [
+                EngineError(
+                    f"record {i + 1}: no usable field: it gives none of the fields the model scores from "
+                    f"({', '.join(fields)}), so any score would describe an imaginary typical customer.",
+                    field="record",
+                )
+                for i in empty[:20]
+            ]
+        )
     try:
-        X, profile, beh = model.preprocessor.transform(data, profile_frame=False)
+        X, profile, beh = model.preprocessor.transform(data, profile_frame=False, observed=True)
     except EngineError as exc:
         raise EngineError(str(exc).replace("column ", "field ", 1)) from None
+    refused = _refusals(model, profile, beh, imputed, raw)
+    if refused:
+        raise EngineError.of(refused)
     if n > 32:
         from threadpoolctl import threadpool_limits
 
@@ -116,19 +208,22 @@ def predict_segment(model: FittedPipeline, record_or_records):
             seg, churn, ltv = _score(model, X, beh)
     else:
         seg, churn, ltv = _score(model, X, beh)
-    key_arrays: dict[str, list] = {}
+    unseen: list[dict] = [{} for _ in range(n)]
+    for encoder in model.preprocessor.encoders_:
+        seen = getattr(encoder, "seen_", None)
+        if encoder.role != "categorical" or seen is None:
+            continue
+        for i, v in enumerate(raw(encoder.column)):
+            if not _is_missing(v) and str(v).strip() not in seen:
+                unseen[i][encoder.column] = v
+    key_arrays: dict[str, tuple[str, list]] = {}  # shown name -> (source column, values)
     for c in model.key_features:
         if c in profile:
-            key_arrays[c] = np.asarray(profile[c], dtype=float).tolist()
+            key_arrays[c] = (c, np.asarray(profile[c], dtype=float).tolist())
         elif f"{c} (days ago)" in profile:
-            key_arrays[f"{c} (days ago)"] = np.asarray(profile[f"{c} (days ago)"], dtype=float).tolist()
+            key_arrays[f"{c} (days ago)"] = (c, np.asarray(profile[f"{c} (days ago)"], dtype=float).tolist())
         else:
-            raw = (
-                [r.get(c) for r in records]
-                if records is not None
-                else (frame[c].tolist() if c in frame.columns else [None] * n)
-            )
-            key_arrays[c] = [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw]
+            key_arrays[c] = (c, [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw(c)])
     names = model.segment_names
     recs = model.segment_recommendations
     own = _own_advice(model, churn, ltv, profile, n)
@@ -136,13 +231,17 @@ def predict_segment(model: FittedPipeline, record_or_records):
     for i in range(n):
         s = int(seg[i])
         ltv_i = ltv[i]
+        churn_i = churn[i]
         result = {
             "segment": s,
             "segment_name": names.get(s, f"Segment {s}"),
-            "churn_risk": churn[i],
+            "churn_risk": churn_i if churn_i == churn_i else None,
             "predicted_ltv": ltv_i if ltv_i == ltv_i else None,
             "recommendations": recs.get(s, [])[:3],
-            "key_features": {k: v[i] for k, v in key_arrays.items()},
+            # only what the record gave: an imputed field is not a fact about this customer
+            "key_features": {k: v[i] for k, (src, v) in key_arrays.items() if src not in imputed[i]},
+            "imputed_fields": sorted(imputed[i]),
+            "unseen_values": unseen[i],
         }
         if own is not None:
             result.update(_advice_fields(own, i, result["recommendations"]))

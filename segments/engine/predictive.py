@@ -11,11 +11,15 @@ Churn (probability of no purchase/visit in the next ``churn_horizon_days``):
   The direction is checked on the data (risk must rise with recency); if not, we fall back.
 - "recency_rank": only recency exists -> the customer's recency percentile (a ranking, not a
   calibrated probability).
-- "unavailable": no behavioural column -> 0.5 for everyone, with a note.
+- "unavailable": no behavioural column -> no churn risk (NaN: "cannot be estimated", never a placeholder).
 
-LTV (value over the next ``ltv_horizon_months``): the target is MBG/NBD expected purchases x
+LTV (value over the next ``ltv_horizon_months``): on a subscription-shaped table (a recurring charge per
+period, units.RecurringCharge) the recurring charge per month x the expected number of paid months over the
+horizon, from the churn risk read as a constant monthly hazard; else MBG/NBD expected purchases x
 Gamma-Gamma expected spend per purchase when recency, frequency, tenure and a monetary column exist,
-otherwise the spend run-rate (monetary / tenure months x horizon) x (1 - churn risk). A gradient
+otherwise the spend run-rate (monetary / tenure months x horizon) x (1 - churn risk). Durations are in days
+whatever the column's unit (units.to_days); a table with no duration of known unit, or no money column, gets
+no LTV (the horizon cannot be applied honestly). A gradient
 boosting model learns that target from the features (so a new record gets an LTV from the same
 inputs); R^2 and MAE are measured on held-out customers against the target.
 """
@@ -26,9 +30,11 @@ import numpy as np
 
 from .clustering import sample_indices
 from .clv.models import MBGNBD, GammaGamma
+from .units import DAYS_PER_MONTH
 from .vocabulary import LTV_ACCURACY_UNKNOWN, METHOD_LABELS, ltv_fidelity, method_label
 
 DAYS_PER_WEEK = 7.0
+CUMULATIVE_MIN_SPEARMAN = 0.2  # a spend total to date grows with tenure; below this it is an amount per period
 SMALL_BATCH = 16  # up to this many rows, trees are walked in Python (see fasttrees.py)
 
 
@@ -134,7 +140,7 @@ class ChurnModel:
             else:
                 other = _chunked(lambda A: self.model.predict_proba(A[:, self.columns])[:, 1], X)
             return 0.5 * rank + 0.5 * other
-        return np.full(n, 0.5)
+        return np.full(n, np.nan)
 
 
 def fit_churn(
@@ -192,7 +198,7 @@ def _fit_churn(
         {
             "method": "unavailable",
             "horizon_days": horizon,
-            "note": "No recency, frequency or churn label column: churn risk cannot be estimated and is set to 0.5.",
+            "note": "No recency, frequency or churn label column: churn risk cannot be estimated and is left out.",
         },
     )
 
@@ -252,9 +258,17 @@ def _spearman(a, b) -> float:
 
 
 def _auc(y, s) -> float:
-    from sklearn.metrics import roc_auc_score
+    """ROC AUC by the rank-sum (Mann-Whitney) identity, ties counted half: the value roc_auc_score gives, without
+    its input checks (it is called once per feature and per candidate)."""
+    from scipy.stats import rankdata
 
-    return float(roc_auc_score(y, s))
+    y = np.asarray(y) == 1
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        raise ValueError("AUC needs both classes")
+    ranks = rankdata(np.asarray(s, dtype=np.float64))
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def _fit_supervised_churn(X, label, feature_names, config, rng, feature_sources=None):
@@ -377,17 +391,21 @@ def _leakage_check(X_tr, y_tr, X_te, y_te, sources, held_out_auc, seed) -> dict 
     names = list(dict.fromkeys(sources))
     top: list[str] = []
     first_round: dict[str, float] = {}
-    if np.bincount(y_tr.astype(int), minlength=2).min() >= CV_FOLDS:
-        folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(X_tr, y_tr))
+    # columns are chosen on up to 6,000 training customers (a tree per column, fold and round); the tree on the
+    # chosen columns is then fitted on the whole training split and scored on the held-out customers
+    sel = sample_indices(len(y_tr), 6_000, np.random.default_rng(seed))
+    X_sel, y_sel = X_tr[sel], y_tr[sel]
+    if np.bincount(y_sel.astype(int), minlength=2).min() >= CV_FOLDS:
+        folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed).split(X_sel, y_sel))
 
         def brier(cols) -> float:  # cross-validated Brier score of the tree on these features
             out = 0.0
             for fit, val in folds:
-                t = tree().fit(X_tr[fit][:, cols], y_tr[fit])
-                out += float(np.sum((t.predict_proba(X_tr[val][:, cols])[:, 1] - y_tr[val]) ** 2))
-            return out / len(y_tr)
+                t = tree().fit(X_sel[fit][:, cols], y_sel[fit])
+                out += float(np.sum((t.predict_proba(X_sel[val][:, cols])[:, 1] - y_sel[val]) ** 2))
+            return out / len(y_sel)
 
-        best = float(np.mean((y_tr - y_tr.mean()) ** 2))  # the base rate's Brier score
+        best = float(np.mean((y_sel - y_sel.mean()) ** 2))  # the base rate's Brier score
         for _ in range(3):
             scores = {n: brier(np.flatnonzero(np.isin(src, [*top, n]))) for n in names if n not in top}
             if not scores:
@@ -453,10 +471,43 @@ class LTVModel:
         return np.maximum(_chunked(self.model.predict, X), 0.0)
 
 
-def ltv_target(beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | None = None):
-    horizon_days = horizon_months * 30.4375
+def expected_paid_months(churn_risk, horizon_months: int, churn_horizon_days: float) -> np.ndarray:
+    """Expected number of monthly payments over the next ``horizon_months`` for a customer whose probability of
+    leaving within ``churn_horizon_days`` is ``churn_risk``, with a constant monthly hazard: the monthly survival
+    s = (1 - risk) ** (1 / months in the churn horizon), and a payment for month t when still a customer then:
+    sum over t = 1..H of s ** t (between 0 and H)."""
+    p = np.clip(np.asarray(churn_risk, float), 0.0, 1.0)
+    s = (1.0 - p) ** (1.0 / max(churn_horizon_days / DAYS_PER_MONTH, 1e-9))
+    t = np.arange(1, horizon_months + 1, dtype=float)
+    return (s[:, None] ** t[None, :]).sum(axis=1) if len(s) <= 200_000 else _sum_powers(s, horizon_months)
+
+
+def _sum_powers(s: np.ndarray, h: int) -> np.ndarray:
+    out = np.zeros_like(s)
+    power = np.ones_like(s)
+    for _ in range(h):
+        power *= s
+        out += power
+    return out
+
+
+def ltv_target(
+    beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | None = None, churn_horizon_days: float = 90
+):
+    horizon_days = horizon_months * DAYS_PER_MONTH
+    churn_known = churn_risk is not None and bool(np.isfinite(churn_risk).all())
+    if "recurring" in beh and churn_known:
+        periods = expected_paid_months(churn_risk, horizon_months, churn_horizon_days)
+        return (
+            np.maximum(beh["recurring"], 0) * periods,
+            "subscription",
+            {
+                "target": f"recurring charge per month x expected paid months in the next {horizon_months} months "
+                f"(monthly survival from the churn risk over {churn_horizon_days:g} days, read as a constant hazard)",
+            },
+        )
     if "monetary" not in beh:
-        return None, "unavailable", {}
+        return None, "unavailable", {"reason": "no money column"}
     money = np.maximum(beh["monetary"], 0)
     if all(k in beh for k in ("recency", "frequency", "tenure")):
         x, t_x, T = rfm_arrays(beh)
@@ -480,16 +531,25 @@ def ltv_target(beh, churn_risk, horizon_months, rng, sample_size, bg: MBGNBD | N
                 },
             },
         )
-    if "tenure" in beh:
-        months = np.maximum(beh["tenure"] / 30.4375, 1.0)
+    if "tenure" in beh and churn_known:
+        idx = sample_indices(len(money), sample_size, rng)
+        growth = _spearman(money[idx], beh["tenure"][idx])
+        if growth < CUMULATIVE_MIN_SPEARMAN:
+            return (
+                None,
+                "unavailable",
+                {
+                    "reason": f"no spend total to date: the money column does not grow with tenure (Spearman "
+                    f"{growth:.2f}), so it looks like an amount per period and a run-rate from it would be meaningless"
+                    " (name a recurring charge's period, e.g. monthly_charge, for a subscription value)"
+                },
+            )
+        months = np.maximum(beh["tenure"] / DAYS_PER_MONTH, 1.0)
         target = money / months * horizon_months * (1 - churn_risk)
         return target, "run_rate", {"target": f"spend per month of tenure x {horizon_months} months x (1 - churn risk)"}
-    target = money * (1 - churn_risk)
-    return (
-        target,
-        "retained_spend",
-        {"target": "historical spend x (1 - churn risk) (no tenure column: the horizon cannot be applied)"},
-    )
+    if "tenure" in beh:
+        return None, "unavailable", {"reason": "no churn risk to discount the run-rate with"}
+    return None, "unavailable", {"reason": "no tenure (or recency and frequency) with a known unit"}
 
 
 def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
@@ -501,16 +561,27 @@ def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[
 
 def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
     horizon = config.ltv_horizon_months
-    target, method, info = ltv_target(beh, churn_risk, horizon, rng, min(config.model_sample_size, 20_000), bg)
+    target, method, info = ltv_target(
+        beh, churn_risk, horizon, rng, min(config.model_sample_size, 20_000), bg, config.churn_horizon_days
+    )
     lm = LTVModel(method, horizon)
     if target is None:
+        reason = info.get("reason", "no money column")
         return (
             lm,
             np.full(len(X), np.nan),
             {
                 "method": "unavailable",
                 "horizon_months": horizon,
-                "note": "No monetary column: lifetime value cannot be estimated.",
+                "reason": reason,
+                "note": f"{reason[0].upper()}{reason[1:]}: lifetime value cannot be estimated over {horizon} months, "
+                "so it is left out."
+                + (
+                    " A tenure column whose unit is not stated counts as no duration: state its unit (days, weeks, "
+                    "months or years) to get an LTV."
+                    if "unit" in reason
+                    else ""
+                ),
             },
         )
     from sklearn.metrics import mean_absolute_error, r2_score

@@ -13,16 +13,23 @@ import numpy as np
 import pandas as pd
 
 from .coerce import date_parse_share, has_currency, is_missing_token, numeric_parse_share
-from .config import AUTO, BEHAVIOUR_KEYS, AnalysisConfig, roles_from_config
+from .config import AUTO, BEHAVIOUR_KEYS, BEHAVIOUR_UNIT_KEYS, AnalysisConfig, roles_from_config
 from .errors import EngineError
+from .units import RecurringCharge, UnitGuess, infer_units
 
 SAMPLE_ROWS = 5_000
 
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid|guid|customer_?(no|number|key)$|^account_?(no|number)$)", re.I)
 _MONEY_NAME = re.compile(
     r"spend|revenue|amount|price|sales|monetary|ltv|value|aov|income|paid|purchase_total|"
-    r"total|cost|profit|basket|umsatz|betrag|preis|kosten|chiffre|montant|importe|"
+    r"total|cost|profit|basket|charge|fee|billing|mrr|umsatz|betrag|preis|kosten|chiffre|montant|importe|"
     r"[€$£¥]|\b(eur|usd|gbp|chf|jpy)\b",
+    re.I,
+)
+# Counts and durations whose names carry a money word ("total_day_minutes", "total_orders"): not money.
+_NOT_MONEY_NAME = re.compile(
+    r"minute|mins?\b|_min_|calls?\b|calls_|count|messages|msgs|number|\bnum_|_num\b|qty|quantity|sessions|"
+    r"visits|orders|tickets|clicks|logins|days|weeks|months|years|tenure|length|age\b",
     re.I,
 )
 _CHURN_NAME = re.compile(r"churn|attrit|cancel+ed|is_lost|lapsed", re.I)
@@ -49,7 +56,13 @@ _FREQ = [
 ]
 _TENURE_NUM = [
     re.compile(p, re.I)
-    for p in (r"tenure", r"(days|weeks)_?since_?(signup|sign_up|first|registration|join)", r"(customer|account)_?age")
+    for p in (
+        r"tenure",
+        r"(days|weeks|months)_?since_?(signup|sign_up|first|registration|join)",
+        r"(customer|account)_?(age|length)",
+        r"length_?of_?(service|account|relationship|membership)",
+        r"months?_?(as_?customer|active|subscribed)",
+    )
 ]
 _TENURE_DATE = [
     re.compile(p, re.I) for p in (r"signup|sign_up|registration|registered|joined|first_?(purchase|order)|created",)
@@ -61,6 +74,10 @@ def _sample(df: pd.DataFrame, n: int = SAMPLE_ROWS) -> pd.DataFrame:
         return df
     rng = np.random.default_rng(0)
     return df.iloc[np.sort(rng.choice(len(df), n, replace=False))]
+
+
+def _is_money_name(name: str) -> bool:
+    return bool(_MONEY_NAME.search(name)) and not _NOT_MONEY_NAME.search(name)
 
 
 def _infer_one(name: str, s: pd.Series, n_total: int) -> str:
@@ -86,13 +103,13 @@ def _infer_one(name: str, s: pd.Series, n_total: int) -> str:
             return "identifier"
         if _TRUE_LABEL.search(name):
             return "ignore"
-        return "monetary" if _MONEY_NAME.search(name) else "numeric"
+        return "monetary" if _is_money_name(name) else "numeric"
     # strings / objects
     values = non_missing.astype(str)
     if numeric_parse_share(non_missing) >= 0.95:
         if _ID_NAME.search(name) and unique_share > 0.95:
             return "identifier"
-        return "monetary" if (_MONEY_NAME.search(name) or has_currency(values.head(200).tolist())) else "numeric"
+        return "monetary" if (_is_money_name(name) or has_currency(values.head(200).tolist())) else "numeric"
     if date_parse_share(non_missing) >= 0.9:
         return "date"
     words = values.str.count(" ") + 1
@@ -153,6 +170,16 @@ def infer_behaviour_roles(
         if col is not None and col not in df.columns:
             raise EngineError(f"column {col!r} given as {key.removesuffix('_col')} is not in the data")
     return out
+
+
+def behaviour_units(
+    df: pd.DataFrame, roles: dict[str, str], behaviour: dict[str, str | None], config: AnalysisConfig | None = None
+) -> tuple[dict[str, UnitGuess], RecurringCharge | None]:
+    """The unit of each duration behaviour column (the config's stated unit, else inferred from a sample of rows
+    by units.infer_units) and the recurring charge, if the table has one."""
+    config = config or AnalysisConfig()
+    stated = {key: getattr(config, key) for key in BEHAVIOUR_UNIT_KEYS}
+    return infer_units(_sample(df), roles, behaviour, stated)
 
 
 def pick_id_column(df: pd.DataFrame, roles: dict[str, str], config: AnalysisConfig) -> str | None:

@@ -66,7 +66,9 @@ METHOD_LABELS = {
         "gradient_boosting_on_mbg_nbd_gamma_gamma": "Gradient boosting trained on an MBG/NBD and Gamma-Gamma forecast",
         "gradient_boosting_on_run_rate": "Gradient boosting trained on the spend run-rate",
         "gradient_boosting_on_retained_spend": "Gradient boosting trained on historical spend",
-        "unavailable": "Not available (no spend column)",
+        "gradient_boosting_on_subscription": "Gradient boosting trained on the subscription value (recurring charge × "
+        "expected paid months)",
+        "unavailable": "Not available (no spend column, or no duration with a known unit)",
     },
 }
 

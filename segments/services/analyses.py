@@ -126,14 +126,17 @@ def analysis_config(
     from segments.engine import (
         AUTO,
         BEHAVIOUR_KEYS,
+        BEHAVIOUR_SETTING_KEYS,
         AnalysisConfig,
         EngineError,
         analysis_roles,
         behaviour_role_errors,
+        behaviour_unit_errors,
         config_from_roles,
         roles_from_config,
     )
     from segments.engine.config import ENGAGEMENT_KEY, declared_columns
+    from segments.engine.units import UNIT_KEYS
 
     if dataset.is_order_log:
         return _order_log_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
@@ -156,7 +159,10 @@ def analysis_config(
     ]
     if unknown:
         raise AnalysisError.of(unknown)
-    chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_KEYS}
+    chosen = {key: behaviour[key] or None if key in behaviour else config.get(key) for key in BEHAVIOUR_SETTING_KEYS}
+    for key, unit_key in UNIT_KEYS.items():  # another column than the dataset's: its unit is its own (inferred)
+        if unit_key not in behaviour and behaviour.get(key) and behaviour[key] != config.get(key):
+            chosen[unit_key] = None
     engagement = behaviour.get(ENGAGEMENT_KEY) if ENGAGEMENT_KEY in behaviour else config.get(ENGAGEMENT_KEY)
     if engagement is not None:  # confirmed engagement columns travel with the behaviour columns
         chosen[ENGAGEMENT_KEY] = engagement
@@ -179,7 +185,7 @@ def analysis_config(
         raise AnalysisError(f"Column {undeclared[0]!r} is not in dataset “{dataset.name}”.", field="roles")
     declared = roles_from_config(clean, columns)
     effective = {c: dataset.column_role(c, declared.get(c)) for c in columns}
-    errors = behaviour_role_errors(effective, chosen)
+    errors = behaviour_role_errors(effective, chosen) + behaviour_unit_errors(effective, chosen)
     if errors:
         raise AnalysisError.of(errors)
     return clean

@@ -24,9 +24,8 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
             if "customer_id" in customers
             else [str(i) for i in range(n)],
             "segment": customers["segment"].astype("int64"),
-            "churn_risk": pd.to_numeric(customers.get("churn_risk", 0.0), errors="coerce")
-            .fillna(0.0)
-            .astype("float64"),
+            # no churn risk where it cannot be estimated: NULL, shown as "—", never a placeholder
+            "churn_risk": pd.to_numeric(customers.get("churn_risk", np.nan), errors="coerce").astype("float64"),
             # no LTV where it cannot be computed (no money column): NULL, shown as "—", never a made-up 0
             "predicted_ltv": pd.to_numeric(customers.get("predicted_ltv", np.nan), errors="coerce").astype("float64"),
             "value_tier": _text_col(customers, "value_tier", n),

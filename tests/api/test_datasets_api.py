@@ -77,7 +77,14 @@ def test_it_shows_one_dataset_with_its_profile(api, acme_dataset):
         if isinstance(body["profile"]["preview"], dict)
         else body["profile"]["preview"]
     )
-    assert body["behaviour_roles"].keys() == {"recency_col", "frequency_col", "tenure_col", "engagement_cols"}
+    assert body["behaviour_roles"].keys() == {
+        "recency_col",
+        "frequency_col",
+        "tenure_col",
+        "recency_unit",
+        "tenure_unit",
+        "engagement_cols",
+    }
     assert body["progress"] is None
 
 
@@ -102,8 +109,8 @@ def test_it_changes_column_roles(api, acme_dataset):
             {},
             {
                 "non_field_errors": [
-                    "Send “roles” and/or recency_col, frequency_col, tenure_col, engagement_cols, or “kind” and "
-                    "“order_columns”."
+                    "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
+                    "engagement_cols, or “kind” and “order_columns”."
                 ]
             },
         ),

@@ -9,7 +9,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-REAL_TABLE = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "mlc_churn.csv"
 
 # Boxes of every drawn text of each chart (titles, tick labels, axis titles, bar and bubble labels, annotations).
 # A slanted label's screen box is not its outline, so only text at 0° or 90° is compared.
@@ -76,12 +75,12 @@ def _runs(people):
 
 def _real_run(people):
     """The default analysis of a real telecom table (no dates, usage columns, yes/no plans, a churn label)."""
-    from helpers import wait_for_job
+    from helpers import real_table, wait_for_job
 
     from datasets.services import dataset_create_from_upload
     from segments.services import analysis_create, analysis_default_config
 
-    with REAL_TABLE.open("rb") as fh:
+    with real_table().open("rb") as fh:
         dataset = dataset_create_from_upload(
             organization=people.acme, uploaded_by=people.alice, file=fh, background=False
         )

@@ -39,6 +39,8 @@ def test_inferred_roles_already_give_analysis_defaults(dataset):
         "recency_col",
         "frequency_col",
         "tenure_col",
+        "recency_unit",
+        "tenure_unit",
         "engagement_cols",
     }
 

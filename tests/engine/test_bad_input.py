@@ -121,7 +121,10 @@ def test_infinite_values_are_treated_as_missing_with_a_warning():
     df.loc[3, "spend"] = np.inf
     result = analyze(df, AnalysisConfig(n_clusters=2))
     assert any("'spend': 1 infinite values treated as missing" in w for w in result.metrics["warnings"])
-    assert result.customers["churn_risk"].notna().all()
+    assert result.customers["pca_x"].notna().all() and result.customers["segment"].notna().all()
+    # no behaviour and no label: churn cannot be estimated and is left out, never a placeholder
+    assert result.metrics["churn"]["method"] == "unavailable"
+    assert result.customers["churn_risk"].isna().all()
 
 
 @pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "agglomerative", "hdbscan", "dbscan"])

@@ -54,6 +54,8 @@ def test_synth_analyze_predict_round_trip(tmp_path):
             "predicted_ltv",
             "recommendations",
             "key_features",
+            "imputed_fields",
+            "unseen_values",
             "risk_level",
             "value_tier",
             "engagement_level",

@@ -86,3 +86,20 @@ def test_the_same_seed_draws_the_same_sample_and_fits_the_same_model(tmp_path, s
 def test_a_missing_table_is_refused_with_its_path(tmp_path, scheduler):
     with pytest.raises(EngineError, match=r"cannot read Parquet at .*nowhere"):
         analyze_distributed(tmp_path / "nowhere", {}, tmp_path / "out", scheduler_address=scheduler)
+
+
+def test_customers_a_churn_label_trained_on_keep_their_out_of_fold_scores(tmp_path, scheduler):
+    rng = np.random.default_rng(0)
+    table = generate_synthetic(2000, seed=6)
+    table["churned"] = rng.integers(0, 2, len(table))  # noise: in-sample scores would rank it, honest ones cannot
+    _write_partitions(table, tmp_path / "in", 3)
+    config = {"n_clusters": 3, "nlp": False, "churn_label_col": "churned"}
+
+    analyze_distributed(tmp_path / "in", config, tmp_path / "out", scheduler_address=scheduler)
+    out = pd.read_parquet(tmp_path / "out")
+    single = analyze(table, config)
+
+    np.testing.assert_allclose(out["churn_risk"].to_numpy(), single.customers["churn_risk"].to_numpy(), atol=1e-6)
+    from sklearn.metrics import roc_auc_score
+
+    assert abs(roc_auc_score(table["churned"], out["churn_risk"]) - 0.5) < 0.07

@@ -114,13 +114,9 @@ def test_a_confirmed_empty_engagement_mapping_overrides_the_names():
 
 @pytest.fixture(scope="module")
 def mlc_result():
-    from pathlib import Path
+    from helpers import real_table
 
-    here = Path(__file__).resolve()  # ../shared beside /work/main, or beside the worktrees' folder
-    path = next((p for p in (here.parents[i] / "shared/realdata/mlc_churn.csv" for i in (3, 4)) if p.exists()), None)
-    if path is None:
-        pytest.skip("../shared/realdata/mlc_churn.csv is not on this machine")
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(real_table())
     return frame, analyze(frame, AnalysisConfig(nlp=False))
 
 

@@ -117,3 +117,13 @@ def test_the_command_line_prints_the_suspect_auc_the_structure_and_the_warnings(
     assert "warning: Likely churn label leakage" in out
     assert "segment structure (" in out
     assert "(a fit to an estimate, not accuracy)" in out
+
+
+def test_the_engines_auc_equals_scikit_learns_with_ties():
+    from segments.engine.predictive import _auc
+
+    rng = np.random.default_rng(0)
+    for n in (40, 3000):
+        y = rng.integers(0, 2, n)
+        s = np.round(rng.normal(size=n) + y, 1).astype(np.float32)  # many ties
+        assert _auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)

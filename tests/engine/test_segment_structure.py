@@ -1,19 +1,13 @@
 """segment_structure: 'none' | 'weak' | 'clear', from stability, silhouette against a structureless reference of
 the same shape, and the k curves; weak or none comes with the plain sentence and advice."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import pytest
+from helpers import real_table  # noqa: E402
 from sklearn.datasets import make_blobs
 
 from segments.engine import AnalysisConfig, analyze
 from segments.engine.clustering import CONTINUUM
-
-MLC = Path("/work/shared/realdata/mlc_churn.csv")
-if not MLC.exists():
-    MLC = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "mlc_churn.csv"
 
 
 def _structure(df, **config):
@@ -53,9 +47,8 @@ def test_a_fixed_k_on_clear_groups_is_judged_on_the_same_evidence():
     assert s["evidence"]["stable_k"] is None  # no k curve when k is set
 
 
-@pytest.mark.skipif(not MLC.exists(), reason="real data not present")
 def test_the_real_telecom_table_is_not_clear_and_gets_the_plain_sentence():
-    s = _structure(pd.read_csv(MLC))
+    s = _structure(pd.read_csv(real_table()))
     assert s["strength"] in ("none", "weak")
     assert s["evidence"]["stability_ari"] < 0.8
     assert CONTINUUM in s["summary"]

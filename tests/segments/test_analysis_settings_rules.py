@@ -45,6 +45,14 @@ BAD_SETTINGS = [
         "Frequency must be a numeric or date column; 'orders' is text.",
     ),
     (
+        "a duration unit for a date column",
+        {},
+        {"tenure_col": "signup_date", "tenure_unit": "months"},
+        {},
+        "tenure_unit",
+        "'signup_date' holds dates: its tenure unit is “date”, not 'months'.",
+    ),
+    (
         "a k range upside down",
         {},
         {},
@@ -109,8 +117,8 @@ def test_the_command_refuses_bad_settings_with_the_same_words(
     args = ["--dataset", str(dataset.pk)]
     for column, role in roles.items():
         args += ["--role", f"{column}={role}"]
-    for key, column in behaviour.items():
-        args += ["--" + key.removesuffix("_col") + "-col", column]
+    for key, value in behaviour.items():  # --recency-col, --tenure-unit, ...
+        args += ["--" + key.replace("_", "-"), value]
     for key, value in settings.items():
         args += ["--" + key.replace("_", "-"), str(value)]
     with pytest.raises(CommandError) as refused:

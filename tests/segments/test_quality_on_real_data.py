@@ -3,23 +3,13 @@ full default analysis, and the Data & Analysis tab and the PDF report say what t
 
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import real_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ROOT = Path(__file__).resolve().parents[2]
-MLC = next(
-    (
-        p
-        for p in (ROOT.parent / "shared/realdata/mlc_churn.csv", ROOT.parent.parent / "shared/realdata/mlc_churn.csv")
-        if p.exists()
-    ),
-    None,
-)
 
 
 def _upload(org, user, frame, filename):
@@ -50,11 +40,10 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-@pytest.mark.skipif(MLC is None, reason="real data not present")
 def test_the_real_telecom_table_gets_a_good_churn_model_and_an_honest_structure(
     people, client_for, worker, run_analysis
 ):
-    dataset = _upload(people.acme, people.alice, pd.read_csv(MLC), "mlc_churn.csv")
+    dataset = _upload(people.acme, people.alice, pd.read_csv(real_table()), "mlc_churn.csv")
     analysis = run_analysis(dataset, people.alice, n_clusters=None, nlp=True, churn_label_col="churn")
     assert analysis.job.status == "succeeded", analysis.job.error
     churn = analysis.metrics["churn"]

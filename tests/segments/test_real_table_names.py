@@ -4,19 +4,14 @@ read as shares, names differ, and a high-risk customer of a low-risk segment is 
 
 import html as html_lib
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import as_file
+from helpers import as_file, real_table
 
 pytestmark = pytest.mark.django_db
 
 # ../shared beside the checkout (/work/main) or beside the worktrees' folder (/work/wt/<name>)
-MLC = next(
-    (p for p in (Path(__file__).resolve().parents[i] / "shared/realdata/mlc_churn.csv" for i in (3, 4)) if p.exists()),
-    Path(__file__).resolve().parents[3] / "shared/realdata/mlc_churn.csv",
-)
 
 
 @pytest.fixture
@@ -25,12 +20,10 @@ def mlc_analysis(people):
     from jobs.services import job_execute
     from segments.services import analysis_create, analysis_default_config
 
-    if not MLC.exists():
-        pytest.skip(f"{MLC} is not on this machine")
     dataset = dataset_create_from_upload(
         organization=people.acme,
         uploaded_by=people.alice,
-        file=as_file(MLC.read_bytes(), "mlc.csv"),
+        file=as_file(real_table().read_bytes(), "mlc.csv"),
         filename="mlc.csv",
     )
     assert dataset.behaviour_roles["engagement_cols"] == {}  # usage minutes and calls are no engagement role

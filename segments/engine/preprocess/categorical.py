@@ -61,6 +61,7 @@ class CategoricalEncoder(Encoder):
             raise UnusableColumn("constant")
         ordered = sorted(level_counts, key=lambda k: (-level_counts[k], k))
         self.mode_ = ordered[0]
+        self.seen_ = frozenset(level_counts)  # every training level (predict lists values outside them)
         if len(ordered) <= self.label_encode_max_levels:
             self.encoding_, self.levels_ = "label", sorted(ordered)
             self.features_, self.weights_ = [self.column], [W_CATEGORICAL]

@@ -85,6 +85,7 @@ class NumericEncoder(Encoder):
         if filled.min() == filled.max():
             raise UnusableColumn("constant")
         self.median_ = float(np.median(filled))
+        self.min_ = float(filled.min())  # a value below a non-negative column's range cannot be scored (predict)
         self.log_ = bool(filled.min() >= 0 and skewness(filled) > 1.0)
         self.indicator_ = bool(missing.mean() >= self.missing_indicator_min_share)
         self.features_ = [self.column] + ([f"{self.column} (missing)"] if self.indicator_ else [])

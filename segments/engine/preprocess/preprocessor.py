@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..config import BEHAVIOUR_KEYS, AnalysisConfig
 from ..errors import EngineError
+from ..units import DAYS_PER_MONTH, DAYS_PER_UNIT, DURATION_UNITS, UNIT_KEYS
 from .categorical import CategoricalEncoder
 from .dates import DateEncoder, days_ago, read_dates, read_dates_small
 from .encoder import Encoder, UnusableColumn
@@ -56,12 +57,28 @@ class Preprocessor:
         behaviour: dict[str, str | None],
         warnings: list[str],
         ignored: dict[str, str] | None = None,
+        units: dict[str, str] | None = None,
+        recurring: tuple[str, str] | None = None,
     ) -> tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
         """Fit on the training rows and return their (X, profile frame of recorded values, behaviour).
 
         Each column is read once and each encoder computes its training features once (text features are the
-        costly ones); the matrix is filled column by column, so a million rows never hold the features twice."""
+        costly ones); the matrix is filled column by column, so a million rows never hold the features twice.
+
+        ``units`` ({"recency_unit": "months", "tenure_unit": "unknown", ...}, see units.infer_units) says what a
+        numeric recency or tenure counts: behaviour is in days, and a duration of unknown unit is left out of it
+        (no derived figure from it). ``recurring`` (column, billing period) names a recurring charge: behaviour
+        then carries "recurring", the charge per month."""
         cfg = self.config
+        if units is None:  # not resolved by the caller: the configuration's stated units, else inferred
+            from ..units import infer_units
+
+            stated = {key: getattr(cfg, key, None) for key in UNIT_KEYS.values()}
+            guesses, found = infer_units(df, roles, behaviour, stated)
+            units = {key: guess.unit for key, guess in guesses.items()}
+            recurring = (found.column, found.period) if found else None
+        self.units_ = dict(units)
+        self.recurring_ = tuple(recurring) if recurring else None
         self.ignored_: dict[str, str] = dict(ignored or {})
         self.input_columns_ = [str(c) for c in df.columns]
         self.roles_ = dict(roles)
@@ -88,7 +105,10 @@ class Preprocessor:
         self.feature_names_ = [name for e in self.encoders_ for name in e.features_]
         self.feature_sources_ = [e.column for e in self.encoders_ for _ in e.features_]
         money = self.revenue_column()
-        keep = {self.behaviour_.get(key) for key in BEHAVIOUR_KEYS} | {money}  # read again for behaviour
+        if self.recurring_ and self.recurring_[0] not in {e.column for e in self.encoders_ if e.role == "monetary"}:
+            self.recurring_ = None
+        charge = self.recurring_[0] if self.recurring_ else None
+        keep = {self.behaviour_.get(key) for key in BEHAVIOUR_KEYS} | {money, charge}  # read again for behaviour
         parsed = {c: v for c, v in parsed.items() if c in keep or c not in self.ignored_}
         X = np.empty((len(df), len(self.feature_names_)), dtype=np.float32)
         mean, std, weights = [], [], []
@@ -111,10 +131,25 @@ class Preprocessor:
         raw = self._behaviour_values(parsed.get, df.__getitem__, small=False, strict=False)
         if money:
             raw["monetary"] = parsed[money]
+        if charge:
+            raw["recurring"] = self._per_month(parsed[charge])
         self.behaviour_medians_ = {k: float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0 for k, v in raw.items()}
         if money:
             raw["monetary"] = self._encoder(money).impute(parsed[money]).astype(np.float32)
+        if charge:
+            raw["recurring"] = self._per_month(self._encoder(charge).impute(parsed[charge]))
         return X, pd.DataFrame(profile), self._fill_behaviour(raw)
+
+    def _per_month(self, values: np.ndarray) -> np.ndarray:
+        """The recurring charge's values -> per month."""
+        return np.asarray(values, float) * (DAYS_PER_MONTH / DAYS_PER_UNIT[self.recurring_[1]])
+
+    def unit(self, key: str) -> str | None:
+        """The unit a behaviour column's values are read in ("days" for a model saved before units existed)."""
+        units = getattr(self, "units_", None)
+        if units is None:
+            return "days"
+        return units.get(UNIT_KEYS.get(key, ""))
 
     def _reference_date(self, date_values) -> np.datetime64 | None:
         if self.config.reference_date:
@@ -179,10 +214,13 @@ class Preprocessor:
                     values = read_dates_small(raw, col) if small else read_dates(raw, col, None, strict=strict)
                 out[key.removesuffix("_col")] = days_ago(values, self.reference_date_)
             else:
+                unit = self.unit(key)
+                if key in UNIT_KEYS and unit not in DURATION_UNITS:
+                    continue  # a duration of unknown unit: no derived figure from it
                 if values is None:
                     raw = column(col)
                     values = read_numbers_small(raw, col) if small else read_numbers(raw, col, strict, None)
-                out[key.removesuffix("_col")] = values
+                out[key.removesuffix("_col")] = values * DAYS_PER_UNIT[unit] if key in UNIT_KEYS else values
         return out
 
     def _fill_behaviour(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -233,6 +271,8 @@ class Preprocessor:
         behaviour_columns = {self.behaviour_.get(key) for key in BEHAVIOUR_KEYS} - {None}
         kept: dict[str, np.ndarray] = {}  # values read for features that behaviour needs again
         money = self.revenue_column()
+        recurring = getattr(self, "recurring_", None)
+        charge = recurring[0] if recurring else None
         j = 0
         for encoder in self.encoders_:
             raw = column(encoder.column)
@@ -242,11 +282,13 @@ class Preprocessor:
                 X[:, j] = (values - self.mean_[j]) * (self.weights_[j] / self.std_[j])
                 j += 1
             profile.update(encoded.profile)
-            if encoder.column in behaviour_columns or encoder.column == money:
+            if encoder.column in behaviour_columns or encoder.column in (money, charge):
                 kept[encoder.column] = parsed
         raw_behaviour = self._behaviour_values(kept.get, column, small=small, strict=strict)
         if money and "monetary" in self.behaviour_medians_:
             raw_behaviour["monetary"] = self._encoder(money).impute(kept[money]).astype(np.float32)
+        if charge and "recurring" in self.behaviour_medians_:
+            raw_behaviour["recurring"] = self._per_month(self._encoder(charge).impute(kept[charge]))
         return X, (pd.DataFrame(profile) if profile_frame else profile), self._fill_behaviour(raw_behaviour)
 
     def schema(self) -> dict[str, str]:

@@ -1,14 +1,15 @@
 """Queue an analysis of a dataset through the same service as the page; optionally wait for it.
 
 python manage.py run_analysis --dataset 12 [--algorithm kmeans] [--k auto|5] [--nlp] [--role COLUMN=ROLE ...]
-    [--recency-col C] [--frequency-col C] [--tenure-col C] [--wait]
+    [--recency-col C] [--frequency-col C] [--tenure-col C] [--recency-unit U] [--tenure-unit U] [--wait]
 """
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from segments.engine.config import ALGORITHMS, BEHAVIOUR_KEYS, ROLES
+from segments.engine.config import ALGORITHMS, BEHAVIOUR_KEYS, BEHAVIOUR_SETTING_KEYS, BEHAVIOUR_UNIT_KEYS, ROLES
+from segments.engine.units import UNITS
 
 
 class Command(BaseCommand):
@@ -32,6 +33,14 @@ class Command(BaseCommand):
         for key in BEHAVIOUR_KEYS:
             flag = "--" + key.removesuffix("_col") + "-col"
             parser.add_argument(flag, dest=key, default=None, help=f"the {key.removesuffix('_col')} column")
+        for key in BEHAVIOUR_UNIT_KEYS:
+            parser.add_argument(
+                "--" + key.replace("_", "-"),
+                dest=key,
+                default=None,
+                choices=UNITS,
+                help=f"what the {key.removesuffix('_unit')} column counts (default: the dataset's, else inferred)",
+            )
         parser.add_argument("--name", default="", help="analysis name (default: from the settings)")
         parser.add_argument("--color-scheme", default=None, help="Plotly qualitative palette for the charts")
         parser.add_argument("--wait", action="store_true", help="print each stage until the run finishes")
@@ -69,7 +78,7 @@ class Command(BaseCommand):
                 organization=dataset.organization,
                 dataset=dataset,
                 roles=roles or None,
-                behaviour={key: opts[key] for key in BEHAVIOUR_KEYS if opts[key] is not None},
+                behaviour={key: opts[key] for key in BEHAVIOUR_SETTING_KEYS if opts[key] is not None},
                 settings=settings,
                 name=opts["name"],
                 created_by=None,

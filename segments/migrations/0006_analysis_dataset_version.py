@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('datasets', '0004_dataset_versions'),
-        ('segments', '0004_customer_lifetime_value_columns'),
+        ('segments', '0005_churn_risk_may_be_unknown'),
     ]
 
     operations = [
