@@ -102,6 +102,8 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         if key.has_expired:
             raise exceptions.AuthenticationFailed("This API key has expired.")
+        if key.organization.deletion_requested_at is not None:
+            raise exceptions.AuthenticationFailed("This API key's organization is scheduled for deletion.")
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             type(key).objects.unscoped().filter(pk=key.pk).update(last_used_at=now)
@@ -110,6 +112,9 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
         django_request.api_key = key
         django_request.organization = key.organization
         django_request.membership = None
+        from segments.engine.formatting import activate_currency
+
+        activate_currency(key.organization.currency)  # reset by ActiveOrganizationMiddleware when the request ends
         return APIKeyActor(key), key
 
     def authenticate_header(self, request):

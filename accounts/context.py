@@ -37,9 +37,18 @@ def org_required(perm: str):
             if getattr(request, "organization", None) is None:
                 return redirect("accounts:no_organization")
             require(request, perm)
+            if request.organization.is_pending_deletion and not getattr(view, "allowed_pending_deletion", False):
+                # only owners still reach an organization scheduled for deletion: to restore it or take its data out
+                return redirect("accounts:organization_settings")
             return view(request, *args, **kwargs)
 
         wrapped.required_perm = perm
         return wrapped
 
     return decorator
+
+
+def allowed_pending_deletion(view):
+    """Pages an owner still reaches while the organization is scheduled for deletion (under `org_required`)."""
+    view.allowed_pending_deletion = True
+    return view

@@ -36,3 +36,23 @@ class APIKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         choices=[(s, s) for s in API_SCOPES], widget=forms.CheckboxSelectMultiple, initial=["read"]
     )
+
+
+class OrganizationSettingsForm(forms.Form):
+    """The fields of the settings page; the rules (currency codes, colours, the logo's type and size) are in
+    `accounts.services.organization_update`, which names the field at fault."""
+
+    name = forms.CharField(max_length=400, label="Organization name")
+    currency = forms.ChoiceField(label="Currency of money figures")
+    report_primary_colour = forms.CharField(label="Report colour", max_length=20)
+    report_accent_colour = forms.CharField(label="Report accent colour", max_length=20)
+    logo = forms.FileField(label="Report logo (PNG or JPEG)", required=False)
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from segments.engine.formatting import CURRENCIES
+
+        self.fields["currency"].choices = [
+            (code, f"{code} · {name} ({symbol.strip()})") for code, (symbol, name) in sorted(CURRENCIES.items())
+        ]

@@ -1,10 +1,14 @@
 """Sets `request.organization` / `request.membership` from the user's chosen active organization."""
 
+from segments.engine.formatting import activate_currency, deactivate_currency
+
 SESSION_KEY = "active_organization_id"
 
 
 def _memberships(request):
-    return list(request.user.memberships.select_related("organization").order_by("organization__name"))
+    """The user's memberships; of an organization scheduled for deletion only an owner's (to restore it)."""
+    memberships = request.user.memberships.select_related("organization").order_by("organization__name")
+    return [m for m in memberships if m.organization.deletion_requested_at is None or m.role == "owner"]
 
 
 class ActiveOrganizationMiddleware:
@@ -28,7 +32,13 @@ class ActiveOrganizationMiddleware:
                 request.organization = chosen.organization
         else:
             request.memberships = []
-        return self.get_response(request)
+        # Money figures of this request (pages, charts, exports) are in the organization's currency. An API key's
+        # organization is known only once DRF authenticates: `OrganizationAPIKeyAuthentication` activates it then.
+        token = activate_currency(request.organization.currency if request.organization else None)
+        try:
+            return self.get_response(request)
+        finally:
+            deactivate_currency(token)
 
 
 def switch_organization(request, organization_id: int) -> bool:

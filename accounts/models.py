@@ -61,12 +61,29 @@ class Organization(models.Model):
     max_rows = models.PositiveIntegerField(default=2_000_000)
     max_columns = models.PositiveIntegerField(default=200)
     max_concurrent_jobs = models.PositiveSmallIntegerField(default=2)
+    # Settings an owner changes (accounts.services.organization_update): every money figure's currency (ISO 4217)
+    # and the report's look. `settings_changed_at` tells built reports and workbooks they are out of date.
+    currency = models.CharField(max_length=3, default="USD")
+    report_logo = models.CharField(max_length=400, blank=True)  # storage path (segsaas.storage)
+    report_primary_colour = models.CharField(max_length=7, default="#1F3A5F")
+    report_accent_colour = models.CharField(max_length=7, default="#2A9D8F")
+    settings_changed_at = models.DateTimeField(null=True, blank=True)
+    # Leaving: an owner asked to delete the organization; it is purged after `purge_after` unless restored.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    purge_after = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_pending_deletion(self) -> bool:
+        return self.deletion_requested_at is not None
 
     @classmethod
     def unique_slug_for(cls, name: str) -> str:
@@ -145,14 +162,52 @@ class OrganizationAPIKey(AbstractAPIKey):
         ordering = ["-created"]
 
 
+# What each audited action reads as (the audit page, its filter and its CSV). An action missing here reads as its
+# key with the dots and underscores as spaces.
+AUDIT_ACTION_LABELS = {
+    "dataset.uploaded": "Dataset uploaded",
+    "dataset.generated": "Synthetic dataset generated",
+    "dataset.roles_updated": "Dataset column roles changed",
+    "dataset.downloaded": "Original file downloaded",
+    "dataset.deleted": "Dataset deleted",
+    "analysis.started": "Analysis started",
+    "analysis.rerun": "Analysis re-run",
+    "analysis.deleted": "Analysis deleted",
+    "job.cancelled": "Job cancelled",
+    "export.downloaded": "Export downloaded",
+    "member.invited": "Member invited",
+    "member.invitation_updated": "Invitation changed",
+    "member.invitation_revoked": "Invitation revoked",
+    "member.joined": "Member joined",
+    "member.role_changed": "Role changed",
+    "member.removed": "Member removed",
+    "member.left": "Member left",
+    "api_key.created": "API key created",
+    "api_key.revoked": "API key revoked",
+    "organization.updated": "Organization settings changed",
+    "organization.archive_requested": "Organization archive requested",
+    "organization.archive_downloaded": "Organization archive downloaded",
+    "organization.deletion_scheduled": "Organization deletion scheduled",
+    "organization.deletion_cancelled": "Organization deletion cancelled",
+    "audit_log.exported": "Audit log exported",
+}
+
+
+def audit_action_label(action: str) -> str:
+    return AUDIT_ACTION_LABELS.get(action) or str(action or "").replace(".", " ").replace("_", " ").capitalize()
+
+
 class AuditEvent(models.Model):
-    """Sensitive actions: downloads, key changes, deletions, role changes."""
+    """Every write an owner may ask about: uploads, runs, cancellations, deletions, downloads, members, keys,
+    settings (recorded by `accounts.services.audit`)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     api_key = models.ForeignKey(OrganizationAPIKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # who acted, kept when the person's account (or the key) is deleted later: the log still names them
+    actor_label = models.CharField(max_length=254, blank=True)
     action = models.CharField(max_length=60)
     target = models.CharField(max_length=200, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -165,3 +220,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}"
+
+    @property
+    def action_label(self) -> str:
+        return audit_action_label(self.action)

@@ -20,13 +20,14 @@ class Perm(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", "Invite members and change roles"
     MANAGE_API_KEYS = "manage_api_keys", "Create and revoke API keys"
     VIEW_AUDIT_LOG = "view_audit_log", "See the audit log"
+    MANAGE_ORGANIZATION = "manage_organization", "Change the organization's settings, take its data out, delete it"
 
 
 _ALL = set(Perm)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_ALL),
-    Role.ADMIN: frozenset(_ALL),
+    Role.ADMIN: frozenset(_ALL - {Perm.MANAGE_ORGANIZATION}),  # settings, archive and deletion: owners only
     Role.ANALYST: frozenset({Perm.VIEW, Perm.MANAGE_DATASETS, Perm.RUN_ANALYSES, Perm.PREDICT, Perm.EXPORT}),
     Role.ACCOUNT_MANAGER: frozenset({Perm.VIEW, Perm.PREDICT, Perm.EXPORT}),
     Role.VIEWER: frozenset({Perm.VIEW}),
@@ -47,6 +48,64 @@ JOB_PERMISSIONS: dict[str, str] = {
     "export": Perm.EXPORT,
     "datasets": Perm.MANAGE_DATASETS,
     "monitoring": Perm.MANAGE_DATASETS,
+    "organization": Perm.MANAGE_ORGANIZATION,
+}
+
+
+# Every page action (URL name, HTTP method) and the permission it needs. The views enforce it (`org_required`,
+# `require`); tests/security/test_roles_table.py requests each as every role and expects exactly what
+# ROLE_PERMISSIONS says, and fails for a page action missing here. (The API's actions are the viewsets'
+# `perms_by_action`, checked the same way against SCOPE_PERMISSIONS.)
+PAGE_ACTIONS: dict[tuple[str, str], str] = {
+    ("home", "GET"): Perm.VIEW,
+    ("api_quickstart", "GET"): Perm.VIEW,
+    ("accounts:members", "GET"): Perm.VIEW,
+    ("accounts:members", "POST"): Perm.MANAGE_MEMBERS,  # invite
+    ("accounts:member_role", "POST"): Perm.MANAGE_MEMBERS,
+    ("accounts:member_remove", "POST"): Perm.MANAGE_MEMBERS,
+    ("accounts:invitation_revoke", "POST"): Perm.MANAGE_MEMBERS,
+    ("accounts:api_keys", "GET"): Perm.MANAGE_API_KEYS,
+    ("accounts:api_keys", "POST"): Perm.MANAGE_API_KEYS,
+    ("accounts:api_key_revoke", "POST"): Perm.MANAGE_API_KEYS,
+    ("accounts:audit_log", "GET"): Perm.VIEW_AUDIT_LOG,
+    ("jobs:status", "GET"): Perm.VIEW,
+    ("jobs:cancel", "POST"): "job kind",  # JOB_PERMISSIONS of the job's kind (job_permission)
+    ("datasets:list", "GET"): Perm.VIEW,
+    ("datasets:upload", "GET"): Perm.MANAGE_DATASETS,
+    ("datasets:upload", "POST"): Perm.MANAGE_DATASETS,
+    ("datasets:synthetic", "GET"): Perm.MANAGE_DATASETS,
+    ("datasets:synthetic", "POST"): Perm.MANAGE_DATASETS,
+    ("datasets:detail", "GET"): Perm.VIEW,
+    ("datasets:roles", "POST"): Perm.MANAGE_DATASETS,
+    ("datasets:kind", "POST"): Perm.MANAGE_DATASETS,
+    ("datasets:add_version", "POST"): Perm.MANAGE_DATASETS,
+    ("datasets:delete", "GET"): Perm.MANAGE_DATASETS,
+    ("datasets:delete", "POST"): Perm.MANAGE_DATASETS,
+    ("datasets:download_original", "GET"): Perm.EXPORT,
+    ("segments:list", "GET"): Perm.VIEW,
+    ("segments:new_pick", "GET"): Perm.RUN_ANALYSES,
+    ("segments:new", "GET"): Perm.RUN_ANALYSES,
+    ("segments:new", "POST"): Perm.RUN_ANALYSES,
+    ("segments:detail", "GET"): Perm.VIEW,
+    ("segments:profiles", "GET"): Perm.VIEW,
+    ("segments:visualizations", "GET"): Perm.VIEW,
+    ("segments:insights", "GET"): Perm.VIEW,
+    ("segments:lifetime_value", "GET"): Perm.VIEW,
+    ("segments:compare", "GET"): Perm.VIEW,
+    ("segments:rerun", "GET"): Perm.RUN_ANALYSES,
+    ("segments:rerun", "POST"): Perm.RUN_ANALYSES,
+    ("segments:delete", "POST"): Perm.RUN_ANALYSES,
+    ("segments:changes", "GET"): Perm.VIEW,
+    ("segments:movers_csv", "GET"): Perm.EXPORT,
+    ("segments:rerun_latest", "POST"): Perm.RUN_ANALYSES,
+    ("monitoring:index", "GET"): Perm.VIEW,
+    ("monitoring:subscription", "POST"): Perm.VIEW,
+    ("monitoring:endpoint_create", "POST"): Perm.MANAGE_API_KEYS,
+    ("monitoring:endpoint_delete", "POST"): Perm.MANAGE_API_KEYS,
+    ("monitoring:schedule", "POST"): Perm.RUN_ANALYSES,
+    ("exports:download", "GET"): Perm.EXPORT,
+    ("exports:detail", "GET"): Perm.EXPORT,
+    ("exports:file", "GET"): Perm.EXPORT,
 }
 
 

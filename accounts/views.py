@@ -6,14 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts import services
-from accounts.context import actor_can, org_required, require
+from accounts.context import actor_can, allowed_pending_deletion, org_required, require
 from accounts.forms import AcceptInvitationForm, APIKeyForm, InviteForm, RoleForm
 from accounts.middleware import switch_organization
-from accounts.models import AuditEvent, Invitation, Membership, OrganizationAPIKey, User
+from accounts.models import Invitation, Membership, OrganizationAPIKey, User
 from accounts.permissions import Perm, Role, roles_assignable_by
 from accounts.scoping import get_object_for_org
 
@@ -37,6 +37,7 @@ def switch_org(request):
     return redirect(nxt)
 
 
+@require_safe
 @login_required
 def no_organization(request):
     if request.organization is not None:
@@ -66,7 +67,14 @@ def members(request):
                 invite_form.add_error("email", str(exc))
             else:
                 url = services.invitation_send(invitation, request=request)
-                messages.success(request, f"Invitation sent to {invitation.email}. Link: {url}")
+                if invitation.was_updated:
+                    messages.success(
+                        request,
+                        f"{invitation.email} already had a pending invitation: it now offers the role "
+                        f"{invitation.get_role_display()} and was sent again. Link: {url}",
+                    )
+                else:
+                    messages.success(request, f"Invitation sent to {invitation.email}. Link: {url}")
                 return redirect("accounts:members")
     memberships = Membership.objects.for_organization(org).select_related("user").order_by("user__email")
     invitations = [i for i in Invitation.objects.for_organization(org).filter(accepted_at=None) if i.is_usable]
@@ -120,13 +128,7 @@ def member_remove(request, membership_id: int):
 @require_POST
 def invitation_revoke(request, invitation_id: int):
     invitation = get_object_for_org(Invitation, request.organization, pk=invitation_id)
-    invitation.delete()
-    services.audit(
-        organization=request.organization,
-        action="member.invitation_revoked",
-        actor=request.user,
-        target=invitation.email,
-    )
+    services.invitation_revoke(invitation=invitation, actor=request.user)
     messages.success(request, f"Invitation to {invitation.email} revoked.")
     return redirect("accounts:members")
 
@@ -190,7 +192,213 @@ def api_key_revoke(request, key_id: str):
     return redirect("accounts:api_keys")
 
 
+AUDIT_PAGE_ROWS = 500
+
+
+@require_safe
 @org_required(Perm.VIEW_AUDIT_LOG)
 def audit_log(request):
-    events = AuditEvent.objects.for_organization(request.organization).select_related("actor", "api_key")[:500]
-    return render(request, "accounts/audit_log.html", {"events": events})
+    """The audit log, filterable by action, actor and date range; `?format=csv` downloads the filtered rows."""
+    from accounts import selectors
+
+    org = request.organization
+    errors: dict[str, list[str]] = {}
+    try:
+        where = selectors.audit_filter_from(request.GET)
+    except selectors.AuditFilterError as exc:
+        errors, where = exc.details, selectors.AuditFilter()
+    events = selectors.audit_events(organization=org, where=where)
+    if request.GET.get("format") == "csv" and not errors:
+        filters = {f"filter_{k}": v for k, v in where.as_query().items() if v}
+        services.audit(organization=org, action="audit_log.exported", actor=request.user, **filters)
+        from django.http import StreamingHttpResponse
+
+        response = StreamingHttpResponse(selectors.audit_csv_rows(events), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{org.slug}-audit-log.csv"'
+        return response
+    total = events.count()
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "events": events[:AUDIT_PAGE_ROWS],
+            "total": total,
+            "shown": min(total, AUDIT_PAGE_ROWS),
+            "where": where,
+            "query": request.GET,
+            "errors": errors,
+            "actions": selectors.audit_actions(organization=org),
+            "csv_query": urlencode({**where.as_query(), "format": "csv"}),
+        },
+    )
+
+
+# --- organization settings and leaving --------------------------------------------------------------------------
+
+
+def _settings_context(request, form, **extra):
+    from django.conf import settings as django_settings
+
+    from accounts import leaving
+    from jobs.models import ACTIVE_STATUSES
+
+    org = request.organization
+    archives = list(leaving.archive_jobs(organization=org)[: leaving.ARCHIVES_KEPT])
+    return {
+        "form": form,
+        "org": org,
+        "archives": archives,
+        "archive_running": next((j for j in archives if j.status in ACTIVE_STATUSES), None),
+        "grace_days": django_settings.ORGANIZATION_DELETION_GRACE_DAYS,
+        "logo_max_bytes": django_settings.ORGANIZATION_LOGO_MAX_BYTES,
+        **extra,
+    }
+
+
+@org_required(Perm.MANAGE_ORGANIZATION)
+@allowed_pending_deletion
+def organization_settings(request):
+    """Owners: name, currency, the report's logo and colours, plan limits; take the data out; delete."""
+    from accounts.forms import OrganizationSettingsForm
+
+    org = request.organization
+    initial = {
+        "name": org.name,
+        "currency": org.currency,
+        "report_primary_colour": org.report_primary_colour,
+        "report_accent_colour": org.report_accent_colour,
+    }
+    form = OrganizationSettingsForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and not org.is_pending_deletion and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.organization_update(
+                organization=org,
+                actor=request.user,
+                name=data["name"],
+                currency=data["currency"],
+                report_primary_colour=data["report_primary_colour"],
+                report_accent_colour=data["report_accent_colour"],
+                logo=data.get("logo"),
+                remove_logo=data.get("remove_logo", False),
+            )
+        except services.AccountsError as exc:
+            for field, problems in exc.details.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("accounts:organization_settings")
+    refused = request.method == "POST" and bool(form.errors)
+    return render(
+        request, "accounts/organization_settings.html", _settings_context(request, form), status=400 if refused else 200
+    )
+
+
+@org_required(Perm.VIEW)
+def organization_logo(request):
+    """The report logo of the active organization (shown on the settings page)."""
+    from segsaas import storage
+
+    org = request.organization
+    if not org.report_logo or not storage.exists(org.report_logo):
+        raise Http404("No logo")
+    ext = org.report_logo.rsplit(".", 1)[-1]
+    return storage.download(org.report_logo, filename=f"logo.{ext}").as_response()
+
+
+@org_required(Perm.MANAGE_ORGANIZATION)
+@allowed_pending_deletion
+@require_POST
+def organization_archive(request):
+    from accounts import leaving
+
+    leaving.organization_archive_start(organization=request.organization, actor=request.user)
+    messages.info(request, "Building the archive of everything the organization holds; it appears below when ready.")
+    return redirect(f"{reverse('accounts:organization_settings')}#archive")
+
+
+@org_required(Perm.MANAGE_ORGANIZATION)
+@allowed_pending_deletion
+def organization_archive_download(request, job_id: int):
+    from accounts import leaving
+    from jobs.models import Job
+
+    job = get_object_for_org(Job, request.organization, pk=job_id)
+    if job.kind != leaving.ARCHIVE_JOB_KIND:
+        raise Http404("No such archive")
+    try:
+        download = leaving.organization_archive_download(organization=request.organization, job=job, actor=request.user)
+    except services.AccountsError as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:organization_settings")
+    return download.as_response()
+
+
+@org_required(Perm.MANAGE_ORGANIZATION)
+@require_POST
+def organization_delete(request):
+    from accounts import leaving
+    from accounts.forms import OrganizationSettingsForm
+
+    org = request.organization
+    try:
+        leaving.organization_delete_request(
+            organization=org, actor=request.user, confirm_name=request.POST.get("confirm_name", "")
+        )
+    except services.AccountsError as exc:
+        form = OrganizationSettingsForm(
+            initial={
+                "name": org.name,
+                "currency": org.currency,
+                "report_primary_colour": org.report_primary_colour,
+                "report_accent_colour": org.report_accent_colour,
+            }
+        )
+        context = _settings_context(request, form, delete_error=str(exc), confirm_name=request.POST.get("confirm_name"))
+        return render(request, "accounts/organization_settings.html", context, status=400)
+    messages.warning(
+        request,
+        f"{org.name} is scheduled for deletion on {org.purge_after:%Y-%m-%d %H:%M} UTC. Until then you can restore it here.",
+    )
+    return redirect("accounts:organization_settings")
+
+
+@org_required(Perm.MANAGE_ORGANIZATION)
+@allowed_pending_deletion
+@require_POST
+def organization_restore(request):
+    from accounts import leaving
+
+    try:
+        leaving.organization_restore(organization=request.organization, actor=request.user)
+        messages.success(request, f"{request.organization.name} is restored; nothing was deleted.")
+    except services.AccountsError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:organization_settings")
+
+
+@login_required
+def account(request):
+    """The person's own account: delete it (after handing over organizations they are the last owner of)."""
+    from accounts import leaving
+
+    error = None
+    if request.method == "POST":
+        try:
+            leaving.user_delete(user=request.user, confirm_email=request.POST.get("confirm_email", ""))
+        except services.AccountsError as exc:
+            error = str(exc)
+        else:
+            from django.contrib.auth import logout
+
+            logout(request)
+            messages.success(request, "Your account was deleted.")
+            return redirect("account_login")
+    owned = [m for m in getattr(request, "memberships", []) if m.role == Role.OWNER]
+    return render(
+        request,
+        "accounts/account.html",
+        {"error": error, "owned": owned, "confirm_email": request.POST.get("confirm_email", "")},
+        status=400 if error else 200,
+    )

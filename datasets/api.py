@@ -81,7 +81,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         body = DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": f"/api/v1/datasets/{dataset.pk}/"})
 
-    @extend_schema(summary="List datasets", responses={200: DatasetSerializer(many=True), **error_responses(404)})
+    @extend_schema(summary="List datasets", responses={200: DatasetSerializer(many=True), **error_responses(400, 404)})
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

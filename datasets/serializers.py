@@ -16,6 +16,7 @@ from segments.engine.config import (
     ENGAGEMENT_DIRECTIONS,
     ENGAGEMENT_KEY,
 )
+from segsaas.api_params import StrictJsonTypes
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -68,7 +69,7 @@ def behaviour_unit(key: str) -> serializers.ChoiceField:
     )
 
 
-class BehaviourRolesSerializer(serializers.Serializer):
+class BehaviourRolesSerializer(StrictJsonTypes, serializers.Serializer):
     recency_col = behaviour_column("recency_col")
     frequency_col = behaviour_column("frequency_col")
     tenure_col = behaviour_column("tenure_col")
@@ -284,7 +285,7 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
         return attrs
 
 
-class SyntheticDatasetSerializer(serializers.Serializer):
+class SyntheticDatasetSerializer(StrictJsonTypes, serializers.Serializer):
     rows = serializers.IntegerField(
         min_value=100,
         max_value=1_000_000,

@@ -173,6 +173,17 @@ def _save_then_process(dataset: Dataset, kind: str, user, background: bool, proc
     except BaseException:
         _discard(dataset)
         raise
+    from accounts.services import audit
+
+    audit(
+        organization=dataset.organization,
+        action="dataset.uploaded" if dataset.source == DatasetSource.UPLOAD else "dataset.generated",
+        actor=user,
+        target=dataset.name,
+        dataset_id=dataset.pk,
+        rows=dataset.row_count,
+        file=dataset.original_filename or "",
+    )
     return dataset
 
 
@@ -585,7 +596,7 @@ def dataset_delete(*, dataset: Dataset, actor=None) -> None:
     if job is not None and job.is_active:
         from jobs.services import job_cancel
 
-        job_cancel(job)
+        job_cancel(job, actor=actor, target=dataset.name)
     name, pk, org = dataset.name, dataset.pk, dataset.organization
     with transaction.atomic():
         audit(

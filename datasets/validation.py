@@ -123,6 +123,7 @@ class _RawReader(io.RawIOBase):
         self._cap = cap
         self._on_cap = on_cap
         self.count = 0
+        self.saw_nul = False  # a NUL byte went past (the csv module reads NUL characters as data since Python 3.11)
 
     def readable(self) -> bool:
         return True
@@ -133,6 +134,8 @@ class _RawReader(io.RawIOBase):
         self.count += n
         if self._cap is not None and self.count > self._cap:
             self._on_cap()
+        if not self.saw_nul and b"\x00" in data:
+            self.saw_nul = True
         buffer[:n] = data
         return n
 
@@ -363,6 +366,11 @@ def _walk_csv(fileobj, *, name, kind, size, cap, encoding, delimiter, organizati
                 continue
             rows += 1
             n = len(row)
+            if raw.saw_nul and "\x00" in "".join(row):
+                raise DatasetRejected(
+                    f"{name}: row {rows:,} (line {reader.line_num:,}) contains NUL bytes; the file is binary, not a "
+                    "CSV table."
+                )
             if n > width and any(v.strip() for v in row[width:]):
                 raise DatasetRejected(
                     f"{name}: row {rows:,} (line {reader.line_num:,}) has {n} fields but the header has {width} "

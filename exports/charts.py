@@ -132,7 +132,9 @@ def ltv_vs_churn(profiles: list[dict], colours: dict[int, str], population: dict
     span = (max(ys) - min(ys)) or max(ys) or 1
     ax.set_ylim(min(ys) - 0.25 * span, max(ys) + 0.25 * span)
     ax.set_xlabel("Average churn risk (%)")
-    ax.set_ylabel("Average predicted LTV")
+    from segments.engine.formatting import currency_symbol
+
+    ax.set_ylabel(f"Average predicted LTV ({currency_symbol().strip()})")
     ax.yaxis.set_major_formatter(_thousands(hide_negative=True))
     ax.xaxis.set_major_formatter(_thousands(hide_negative=True))
     ax.grid(color=GRID, linewidth=0.6)
@@ -173,7 +175,9 @@ def feature_importance(metrics: dict, top: int = 10) -> str | None:
     rows = rows[::-1]
     plt, fig, ax = _figure(6.6, 0.5 + 0.27 * len(rows))
     values = [d["importance"] * 100 for d in rows]
-    ax.barh([str(d.get("feature")) for d in rows], values, color="#3b5bdb", height=0.6)
+    from segments.engine.vocabulary import feature_label
+
+    ax.barh([feature_label(d.get("feature")) for d in rows], values, color="#3b5bdb", height=0.6)
     for i, v in enumerate(values):
         ax.text(v + max(values) * 0.01, i, f"{v:.1f}%", va="center", fontsize=8, color=INK)
     ax.set_xlim(0, max(values) * 1.15)

@@ -15,6 +15,7 @@ def profiles_document(
     metrics: dict,
     customer_count: int,
     generated_at: datetime,
+    currency: str = "",
 ) -> dict:
     results = sorted(profiles, key=lambda p: p.get("segment", 0))
     return {
@@ -23,6 +24,7 @@ def profiles_document(
         "results": results,
         "analysis_name": analysis_name,
         "organization": organization_name,
+        "currency": currency or None,  # ISO 4217 code of every money figure (avg_ltv, total_revenue, ...)
         "algorithm": metrics.get("algorithm"),
         "customer_count": customer_count,
         "silhouette": (metrics.get("quality") or {}).get("silhouette"),

@@ -12,7 +12,14 @@ from datetime import datetime
 
 from exports import charts
 from segments.engine import formatting as fmt
-from segments.engine.vocabulary import LTV_ACCURACY_UNKNOWN, algorithm_phrase, lifecycle_label, ltv_fidelity
+from segments.engine.traits import money_trait_text
+from segments.engine.vocabulary import (
+    LTV_ACCURACY_UNKNOWN,
+    algorithm_phrase,
+    feature_label,
+    lifecycle_label,
+    ltv_fidelity,
+)
 
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -170,7 +177,9 @@ def segment_potential(p: dict, insights: dict) -> dict | None:
     return None
 
 
-def _segment_page(p: dict, colour: str, population: dict, importance: list[str], insights: dict | None = None) -> dict:
+def _segment_page(
+    p: dict, colour: str, population: dict, importance: list[str], insights: dict | None = None, money_columns=()
+) -> dict:
     level = {"high": "high", "medium": "medium", "low": "low"}
     name = p.get("name", f"Segment {p.get('segment')}")
     if p.get("segment", 0) < 0:
@@ -198,23 +207,49 @@ def _segment_page(p: dict, colour: str, population: dict, importance: list[str],
         comparisons.append(
             f"Their churn risk is {_pct(p['avg_churn_risk'])} against {_pct(pop_churn)} for all customers."
         )
-    features = []
+    features, seen = [], set()
     for d in p.get("distinguishing_features") or []:
+        feature = d.get("feature")
+        kind = fmt.feature_kind(feature, money_columns)
+        segment_text = fmt.format_value(d.get("segment_mean"), kind)
+        population_text = fmt.format_value(d.get("population_mean"), kind)
+        if feature in seen or (segment_text == population_text and not d.get("text")):
+            continue  # a figure that reads the same for the segment and everyone ("2024 vs 2024") tells nothing
+        seen.add(feature)
         z = d.get("z") or 0
         features.append(
             {
-                "feature": d.get("feature"),
-                "text": d.get("text"),
+                "feature": feature,
+                "label": feature_label(feature),
+                "text": money_trait_text(d) if kind == "money" and d.get("text") else d.get("text"),
                 "segment_mean": d.get("segment_mean"),
                 "population_mean": d.get("population_mean"),
+                "segment_text": segment_text,
+                "population_text": population_text,
                 "z": z,
                 "direction": "higher" if z >= 0 else "lower",
                 "bar": min(abs(z) / 2.5, 1) * 100,
             }
         )
     stats = p.get("stats") or {}
-    ordered = [f for f in importance if f in stats] + [f for f in stats if f not in importance]
-    stat_rows = [{"feature": f, "mean": stats[f].get("mean"), "median": stats[f].get("median")} for f in ordered[:10]]
+    ordered = list(dict.fromkeys([f for f in importance if f in stats] + list(stats)))  # each feature once
+    stat_rows, figures_seen = [], set()
+    for f in ordered:
+        mean, median = stats[f].get("mean"), stats[f].get("median")
+        if (mean, median) in figures_seen:
+            continue  # the same figures under another name (tenure in days and signup date in days ago)
+        figures_seen.add((mean, median))
+        kind = fmt.feature_kind(f, money_columns)
+        stat_rows.append(
+            {
+                "feature": f,
+                "label": feature_label(f),
+                "mean": fmt.format_value(mean, kind),
+                "median": fmt.format_value(median, kind),
+            }
+        )
+        if len(stat_rows) == 8:  # the page holds the traits, the profile and the actions
+            break
     lifecycle = p.get("lifecycle") or {}
     total = sum(v for v in lifecycle.values() if isinstance(v, int | float)) or 0
     lifecycle_rows = [
@@ -246,13 +281,58 @@ def report_context(
     generated_at: datetime,
     color_scheme: str = "Plotly",
     customer_count: int | None = None,
+    branding: dict | None = None,
+    money_columns=(),
     history: list[dict] | None = None,
 ) -> dict:
-    """`history`: the dataset's runs up to this one ([{label, profiles}], oldest first) for "Segments over time"."""
-    profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
-    colours = charts.segment_colours(profiles, color_scheme)
+    """Everything the report says. `branding`: the organization's currency (ISO code), colours (`primary`,
+    `accent`) and logo (a data URI); `money_columns`: columns whose figures are money; `history`: the dataset's runs up to this one
+    ([{label, profiles}], oldest first) for "Segments over time"."""
+    brand = {**DEFAULT_BRANDING, **{k: v for k, v in (branding or {}).items() if v}}
+    with fmt.using_currency(brand["currency"]):
+        return _report_context(
+            profiles=profiles,
+            metrics=metrics,
+            organization_name=organization_name,
+            analysis_name=analysis_name,
+            dataset_name=dataset_name,
+            generated_at=generated_at,
+            color_scheme=color_scheme,
+            customer_count=customer_count,
+            brand=brand,
+            money_columns=set(money_columns) | _money_columns(metrics),
+            history=history,
+        )
+
+
+DEFAULT_BRANDING = {"currency": fmt.DEFAULT_CURRENCY, "primary": "#1F3A5F", "accent": "#2A9D8F", "logo": None}
+
+
+def _money_columns(metrics: dict) -> set[str]:
+    return {c for c, r in (metrics.get("roles") or {}).items() if r == "monetary"}
+
+
+def _report_context(
+    *,
+    profiles,
+    metrics,
+    organization_name,
+    analysis_name,
+    dataset_name,
+    generated_at,
+    color_scheme,
+    customer_count,
+    brand,
+    money_columns,
+    history=None,
+) -> dict:
+    from segments.engine.recommend import recommendations_in_active_currency
+
     insights = metrics.get("insights") or {}
     population = insights.get("population") or {}
+    profiles = sorted(profiles, key=lambda p: (p.get("segment", 0) < 0, p.get("segment", 0)))
+    profiles = recommendations_in_active_currency(profiles, population)
+    colours = charts.segment_colours(profiles, color_scheme)
     importance_order = [d.get("feature") for d in metrics.get("feature_importance") or []]
     detail_order = [d.get("feature") for d in metrics.get("feature_importance_detail") or []]
     segments = [p for p in profiles if p.get("segment", 0) >= 0]
@@ -262,8 +342,12 @@ def report_context(
     churn = metrics.get("churn") or {}
     total = customer_count or sum(p.get("size", 0) for p in profiles)
     return {
+        "brand": brand,
+        "currency": brand["currency"],
+        "currency_symbol": fmt.currency_symbol(brand["currency"]).strip(),
         "organization_name": organization_name,
         "analysis_name": analysis_name,
+        "analysis_title": analysis_name.replace("-", "\u2011"),  # the cover never breaks "K-means" at its hyphen
         "dataset_name": dataset_name,
         "generated_at": generated_at,
         "customer_count": total,
@@ -274,7 +358,14 @@ def report_context(
         "summary": executive_summary(profiles, metrics),
         "overview_rows": [{**p, "colour": colours.get(p.get("segment"))} for p in profiles],
         "segments": [
-            _segment_page(p, colours.get(p.get("segment")), population, detail_order + importance_order, insights)
+            _segment_page(
+                p,
+                colours.get(p.get("segment")),
+                population,
+                detail_order + importance_order,
+                insights,
+                money_columns,
+            )
             for p in profiles
         ],
         "charts": {
@@ -390,6 +481,7 @@ def render_pdf(context: dict, target=None) -> bytes | None:
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
-    html = render_to_string("exports/report.html", context)
+    with fmt.using_currency(context.get("currency")):  # the template's money filters
+        html = render_to_string("exports/report.html", context)
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
     return document.write_pdf(target)

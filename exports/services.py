@@ -153,7 +153,11 @@ def _reusable_export(*, analysis, format: str, segment: int | None) -> Export | 
         .select_related("job", "analysis", "organization")
         .order_by("-created_at")
     )
+    # a file built before the organization changed its name, currency, logo or colours is built again
+    changed = analysis.organization.settings_changed_at
     for export in candidates[:5]:
+        if export.is_ready and changed and export.created_at < changed:
+            continue
         if export.is_ready and storage.exists(export.file):
             return export
         if export.job_id and export.job.is_active:
@@ -201,6 +205,7 @@ def profiles_document_for(analysis) -> dict:
         analysis_id=analysis.pk,
         analysis_name=analysis.name,
         organization_name=analysis.organization.name,
+        currency=analysis.organization.currency,
         profiles=analysis_profiles(analysis=analysis),
         metrics=analysis.metrics or {},
         customer_count=analysis.customer_count,
@@ -213,8 +218,15 @@ def profiles_document_for(analysis) -> dict:
 
 def export_build(*, export: Export, progress=None) -> Export:
     """Write the export's file (XLSX or PDF; CSV/JSON too when asked for as a file) and record it."""
+    from segments.engine.formatting import using_currency
+
     progress = progress or (lambda stage, pct: None)
     analysis = export.analysis
+    with using_currency(analysis.organization.currency):  # the analysis's organization, not the viewer's active one
+        return _export_build(export, analysis, progress)
+
+
+def _export_build(export: Export, analysis, progress) -> Export:
     now = timezone.now()
     name = export_file_name(
         organization_name=analysis.organization.name,
@@ -283,10 +295,13 @@ def _build_pdf(analysis, target, progress, now):
     from segments.selectors import analysis_profiles
 
     progress("Drawing the charts", 10)
+    organization = analysis.organization
     context = report_context(
         profiles=analysis_profiles(analysis=analysis),
         metrics=analysis.metrics or {},
-        organization_name=analysis.organization.name,
+        organization_name=organization.name,
+        branding=organization_branding(organization),
+        money_columns=analysis.config.get("monetary_cols") or [],
         analysis_name=analysis.name,
         dataset_name=analysis.dataset.name,
         generated_at=now,
@@ -296,6 +311,18 @@ def _build_pdf(analysis, target, progress, now):
     )
     progress("Laying out the report", 50)
     render_pdf(context, target)
+
+
+def organization_branding(organization) -> dict:
+    """The report's look from the organization's settings: currency, colours and the logo as a data URI."""
+    from accounts.services import organization_logo_data_uri
+
+    return {
+        "currency": organization.currency,
+        "primary": organization.report_primary_colour,
+        "accent": organization.report_accent_colour,
+        "logo": organization_logo_data_uri(organization),
+    }
 
 
 def _build_csv(analysis, segment, target, progress):

@@ -40,6 +40,12 @@ class _Writer:
             self.sheet.write_string(row, col, title, self.f["header"])
 
 
+def _currency() -> str:
+    from segments.engine.formatting import currency_symbol
+
+    return currency_symbol().replace('"', "")
+
+
 def _formats(book) -> dict:
     base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
     return {
@@ -61,8 +67,9 @@ def _formats(book) -> dict:
         "text": book.add_format(base),
         "wrap": book.add_format({**base, "text_wrap": True}),
         "int": book.add_format({**base, "num_format": "#,##0"}),
-        "money": book.add_format({**base, "num_format": "#,##0.00"}),
-        "money0": book.add_format({**base, "num_format": "#,##0"}),
+        # the organization's currency (the active one) on every money cell: "€"#,##0.00
+        "money": book.add_format({**base, "num_format": f'"{_currency()}"#,##0.00'}),
+        "money0": book.add_format({**base, "num_format": f'"{_currency()}"#,##0'}),
         "pct": book.add_format({**base, "num_format": "0.0%"}),
         "num": book.add_format({**base, "num_format": "#,##0.00"}),
         "num3": book.add_format({**base, "num_format": "0.000"}),

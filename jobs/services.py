@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from segments.engine.errors import UserFacingError
+from segments.engine.formatting import using_currency
 
 log = logging.getLogger(__name__)
 
@@ -296,11 +297,24 @@ def _skip_locked_supported() -> bool:
     return connection.features.has_select_for_update_skip_locked
 
 
-def job_cancel(job: Job) -> Job:
-    """Ask a job to stop. A job that has not started is cancelled at once."""
+def job_cancel(job: Job, *, actor=None, target: str = "") -> Job:
+    """Ask a job to stop. A job that has not started is cancelled at once. Audited (`job.cancelled`) when the
+    job was still queued or running; `target` names what the job works on (an analysis, a dataset)."""
+    from accounts.services import audit
+
     now = timezone.now()
     with transaction.atomic():
         job = Job.objects.unscoped().select_for_update().get(pk=job.pk)
+        if job.status in ACTIVE_STATUSES:
+            audit(
+                organization=job.organization,
+                action="job.cancelled",
+                actor=actor,
+                target=target or job.kind,
+                job_id=job.pk,
+                kind=job.kind,
+                was=job.status,
+            )
         if job.status == JobStatus.QUEUED:
             job.status, job.cancel_requested, job.finished_at, job.stage = JobStatus.CANCELLED, True, now, "Cancelled"
             job.save(update_fields=["status", "cancel_requested", "finished_at", "stage"])
@@ -363,7 +377,9 @@ def job_execute(job_id: int) -> str:
     heartbeat.start()
     try:
         check_memory(kind=job.kind, params=job.params, organization=job.organization)
-        result = _HANDLERS[job.kind](ctx) or {}
+        # every money figure the job writes (recommendations, charts, exports) is in the organization's currency
+        with using_currency(getattr(job.organization, "currency", None)):
+            result = _HANDLERS[job.kind](ctx) or {}
     except JobSuperseded:
         log.warning(
             "Job %s attempt %s was superseded by a later attempt; it stops without writing", job.pk, ctx.attempt

@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.context import org_required, require
 from accounts.permissions import Perm, job_permission
@@ -13,6 +13,7 @@ from jobs.serializers import job_progress
 from jobs.services import job_cancel
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def job_status(request, job_id: int):
     job = get_object_for_org(Job, request.organization, pk=job_id)
@@ -24,7 +25,7 @@ def job_status(request, job_id: int):
 def job_cancel_view(request, job_id: int):
     job = get_object_for_org(Job, request.organization, pk=job_id)
     require(request, job_permission(job.kind))
-    job = job_cancel(job)
+    job = job_cancel(job, actor=request.user)
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse(job_progress(job))
     target = request.POST.get("next") or ""

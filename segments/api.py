@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -38,6 +37,7 @@ from segments.serializers import (
     progress_of,
 )
 from segsaas.api_errors import BodySizeLimitMixin, analysis_not_ready_response, error_response, error_responses
+from segsaas.api_params import MAX_ID, StrictPageSizeMixin, query_int
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ CLV_FIELDS = (
 )
 
 
-class CustomerPagination(CursorPagination):
+class CustomerPagination(StrictPageSizeMixin, CursorPagination):
     """Keyset pages in dataset order: constant time at any depth of a million-customer table."""
 
     ordering = ("row_index",)
@@ -142,12 +142,9 @@ class AnalysisViewSet(
             queryset = queryset.select_related("job")
         queryset = queryset.defer("job__params", "job__result")
         if action_name == "list":
-            dataset = self.request.query_params.get("dataset")
-            if dataset not in (None, ""):
-                try:
-                    queryset = queryset.filter(dataset_id=int(dataset))
-                except ValueError as exc:
-                    raise serializers.ValidationError({"dataset": ["A valid integer is required."]}) from exc
+            dataset = query_int(self.request.query_params, "dataset", minimum=1, maximum=MAX_ID)
+            if dataset is not None:
+                queryset = queryset.filter(dataset_id=dataset)
         return queryset
 
     def get_serializer_class(self):
@@ -162,7 +159,9 @@ class AnalysisViewSet(
 
     @extend_schema(
         summary="List analyses",
-        parameters=[OpenApiParameter("dataset", OpenApiTypes.INT, description="Only analyses of this dataset.")],
+        parameters=[
+            OpenApiParameter("dataset", {"type": "integer", "minimum": 1}, description="Only analyses of this dataset.")
+        ],
         responses={200: AnalysisSerializer(many=True), **error_responses(400, 404)},
     )
     def list(self, request, *args, **kwargs):
@@ -325,7 +324,7 @@ class AnalysisViewSet(
                 {"status": analysis.status},
                 http_status=status.HTTP_409_CONFLICT,
             )
-        analysis = analysis_cancel(analysis=analysis)
+        analysis = analysis_cancel(analysis=analysis, actor=request.user)
         return Response({"id": analysis.pk, "progress": progress_of(analysis)}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

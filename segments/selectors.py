@@ -36,7 +36,13 @@ def analysis_get(*, organization, analysis_id) -> Analysis:
 
 
 def analysis_profiles(*, analysis: Analysis) -> list[dict]:
-    return sorted(analysis.profiles or [], key=lambda p: p["segment"])
+    """The segment profiles, by segment; recommendations' reasons quote money in the active (the organization's)
+    currency."""
+    from segments.engine.recommend import recommendations_in_active_currency
+
+    population = ((analysis.metrics or {}).get("insights") or {}).get("population") or {}
+    profiles = sorted(analysis.profiles or [], key=lambda p: p["segment"])
+    return recommendations_in_active_currency(profiles, population)
 
 
 def customer_results(*, analysis: Analysis, **filters) -> QuerySet[CustomerResult]:

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.context import org_required, require
 from accounts.permissions import Perm
@@ -42,6 +42,7 @@ def _dataset(request, dataset_id):
     return get_object_for_org(Dataset, request.organization, pk=dataset_id)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_list(request):
     from datasets.models import Dataset
@@ -51,6 +52,7 @@ def analysis_list(request):
     return render(request, "segments/list.html", {"analyses": analyses[:200], "datasets": datasets})
 
 
+@require_safe
 @org_required(Perm.RUN_ANALYSES)
 def analysis_new_pick(request):
     dataset_id = request.GET.get("dataset")
@@ -194,10 +196,13 @@ def _formatted_stats(profile: dict, money: set[str]) -> dict:
     """Each feature's numbers formatted for its kind: money with a currency sign, a year column's mean as a year."""
     from segments.engine.formatting import feature_kind
     from segments.engine.formatting import format_value as format_number
+    from segments.engine.traits import money_trait_text
 
     features = []
     for d in profile.get("distinguishing_features") or []:
         kind = feature_kind(d.get("feature"), money)
+        if kind == "money" and d.get("text"):
+            d = dict(d, text=money_trait_text(d))  # in the organization's currency of today
         features.append(
             dict(
                 d,
@@ -219,6 +224,7 @@ def _figures(analysis, tab):
     return tab_figures(analysis, tab) if analysis.is_ready else {}
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_detail(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
@@ -337,6 +343,7 @@ def _sort_links(query, current: str) -> dict[str, str]:
     return links
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_profiles_view(request, analysis_id: int):
     from segments.filters import CustomerFilterSet
@@ -393,6 +400,7 @@ def analysis_profiles_view(request, analysis_id: int):
     return render(request, "segments/tab_profiles.html", ctx)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_visualizations(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
@@ -403,6 +411,7 @@ def analysis_visualizations(request, analysis_id: int):
     return render(request, "segments/tab_visualizations.html", ctx)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_insights(request, analysis_id: int):
     analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
@@ -414,6 +423,7 @@ def analysis_insights(request, analysis_id: int):
     return render(request, "segments/tab_insights.html", ctx)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_lifetime_value(request, analysis_id: int):
     """Order-log analyses: the lifetime-value models' holdout evidence, in charts and plain words, and the CLV."""
@@ -465,6 +475,7 @@ def _signed_percent(x) -> str:
     return MISSING if x is None else f"{x:+.1%}"
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def analysis_compare(request, analysis_id: int):
     from segments.charts import RUN_COLORS, compare_figures, to_json

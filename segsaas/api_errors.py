@@ -136,3 +136,33 @@ class BodySizeLimitMixin:
                 f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
             )
         return super().handle_exception(exc)
+
+
+def _api_error_page(request, status: int, code: str, message: str):
+    from django.http import JsonResponse
+
+    return JsonResponse({"error": {"code": code, "message": message, "details": {}}}, status=status)
+
+
+def not_found(request, exception=None):
+    """`handler404`: under /api/ a path no route matches (`/api/v1/analyses/1.5/`, a typo) answers in the one error
+    format, like every other API error; elsewhere the product's 404 page. (With DEBUG on, Django shows its own
+    debug page instead, for both.)"""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return _api_error_page(
+            request, 404, "not_found", f"No API endpoint matches {request.path!r}: see /api/schema/ for the paths."
+        )
+    return page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """`handler400`: a request Django refuses before any view (too many fields, a malformed multipart body) answers
+    in the one error format under /api/; elsewhere Django's 400 page."""
+    from django.views.defaults import bad_request as page_bad_request
+
+    if request.path.startswith("/api/"):
+        reason = str(exception) if exception is not None and str(exception) else "The request could not be read."
+        return _api_error_page(request, 400, "bad_request", reason)
+    return page_bad_request(request, exception)

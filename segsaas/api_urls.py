@@ -6,6 +6,9 @@ from rest_framework.routers import DefaultRouter
 import accounts.api_schema  # noqa: F401 - registers the API key auth with the OpenAPI schema
 
 router = DefaultRouter(trailing_slash=True)
+# The API speaks JSON only (and CSV/XLSX/PDF files from `export/?format=`): no `/datasets/1.json/` suffix routes,
+# whose extra `format` argument the actions do not take (a PATCH there was a 500).
+router.include_format_suffixes = False
 
 
 def _register_app_routes():
@@ -23,4 +26,11 @@ def _register_app_routes():
 
 _register_app_routes()
 
-urlpatterns = [path("", include(router.urls))]
+
+def _organization_view():
+    from accounts.api_organization import OrganizationView
+
+    return OrganizationView.as_view()
+
+
+urlpatterns = [path("organization/", _organization_view(), name="api-organization"), path("", include(router.urls))]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "accounts",
     "jobs",
     "datasets",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
 ]
@@ -268,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"queue": JOB_QUEUES["light"], "expires": 60},
     },
+    "purge-deleted-organizations": {
+        "task": "accounts.tasks.purge_deleted_organizations",
+        "schedule": timedelta(hours=1),
+        "options": {"queue": JOB_QUEUES["light"]},
+    },
 }
 # Memory a worker process may use for one job. A job whose estimated need (from the dataset's rows x columns,
 # before it starts) exceeds it is refused up front, naming the limit.
@@ -295,6 +303,11 @@ EXPORT_SYNC_MAX_CUSTOMERS = env.int("EXPORT_SYNC_MAX_CUSTOMERS", default=50_000)
 # Fitted models kept in memory per process for predict_segment (least recently used dropped first).
 PREDICT_MODEL_CACHE_SIZE = env.int("PREDICT_MODEL_CACHE_SIZE", default=8)
 
+# Organizations: an organization an owner deleted can be restored for this many days, then it is purged (every row
+# and file); logos for the report up to this size.
+ORGANIZATION_DELETION_GRACE_DAYS = env.int("ORGANIZATION_DELETION_GRACE_DAYS", default=7)
+ORGANIZATION_LOGO_MAX_BYTES = env.int("ORGANIZATION_LOGO_MAX_BYTES", default=1024 * 1024)
+
 # A verified API key is trusted by the process that checked it for this many seconds (0: check every request).
 # Revoking on the API keys page takes effect at once in that process and within these seconds everywhere.
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
@@ -307,7 +320,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "segsaas.api_params.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "segsaas.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.APIKeyRateThrottle"],
@@ -327,6 +340,26 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DatasetStatusEnum": "datasets.models.DatasetStatus",
         "RunStatusEnum": "jobs.serializers.JOB_STATES",
+    },
+}
+
+# Content-Security-Policy (django-csp) on every response: scripts only from this site's own files (no inline script,
+# no eval; behaviour comes from static/js through data- attributes), nothing embeds our pages, no plugins, no <base>.
+# Inline *styles* stay allowed: Plotly and ReDoc inject <style> elements, and templates set widths and colours.
+# Images may be data: URIs (Bootstrap's form icons, Plotly's export, ReDoc), workers blob: (ReDoc's search).
+# No form-action: a download form may be redirected to the object store's signed URL (STORAGE_BACKEND=s3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
     },
 }
 

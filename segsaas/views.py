@@ -1,9 +1,11 @@
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from accounts.context import org_required
 from accounts.permissions import Perm
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def home(request):
     """The organization's dashboard: what it has, what is running, the latest analyses."""
@@ -15,6 +17,7 @@ def home(request):
     return render(request, "home.html", context)
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def api_quickstart(request):
     """How to call the API, with this server's address and this organization's slug in the examples."""

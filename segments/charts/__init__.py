@@ -20,7 +20,7 @@ One module per page tab, and what they share:
 Figure functions return Plotly figures; `tab_figures` returns {chart id: figure JSON}. Views put them into the page.
 """
 
-from segments.charts.common import CURRENCY, to_json
+from segments.charts.common import currency, to_json
 from segments.charts.compare import RUN_COLORS, compare_figures
 from segments.charts.data import calibration_figure, k_selection_figure
 from segments.charts.insights import (
@@ -46,7 +46,6 @@ from segments.charts.visualizations import (
 
 __all__ = [
     "CHARTS_VERSION",
-    "CURRENCY",
     "LIFECYCLE_COLORS",
     "LIFECYCLE_LABELS",
     "NOISE_COLOR",
@@ -55,6 +54,7 @@ __all__ = [
     "bubble_label_positions",
     "calibration_figure",
     "compare_figures",
+    "currency",
     "feature_importance_figure",
     "growth_opportunities_figure",
     "journey_figure",

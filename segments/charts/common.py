@@ -8,7 +8,6 @@ import re
 from segments.charts.labels import bubble_label_positions
 from segments.engine import formatting as fmt
 
-CURRENCY = fmt.DEFAULT_CURRENCY
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -34,7 +33,18 @@ def layout(
 
 
 def money(x) -> str:
-    return fmt.money(x, CURRENCY)
+    """In the active currency (the organization's: `fmt.using_currency`)."""
+    return fmt.money(x)
+
+
+def currency() -> str:
+    """The active currency's symbol, as a figure's tick prefix or hover text ("$", "€", "CHF ")."""
+    return fmt.currency_symbol()
+
+
+def currency_label() -> str:
+    """The active currency as an axis title names it: "$", "€", "CHF"."""
+    return fmt.currency_symbol().strip()
 
 
 def sorted_segments(analysis) -> list[dict]:
@@ -124,7 +134,7 @@ def money_ticks(top: float, n: int = 5) -> dict:
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     values = [i * step for i in range(int(top // step) + 1)]
     whole = step >= 1 and float(step).is_integer()
-    return {"tickmode": "array", "tickvals": values, "ticktext": [fmt.money(v, CURRENCY, whole=whole) for v in values]}
+    return {"tickmode": "array", "tickvals": values, "ticktext": [fmt.money(v, whole=whole) for v in values]}
 
 
 # Legend entries side by side in the narrowest chart (about 420 px): how many fit a row, by the longest name.

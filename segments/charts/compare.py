@@ -3,7 +3,7 @@ scale) and where run A's customers went in run B."""
 
 from __future__ import annotations
 
-from segments.charts.common import CURRENCY, layout, money, short, sorted_segments, wrap
+from segments.charts.common import currency, currency_label, layout, money, short, sorted_segments, wrap
 
 # One colour per run (not per segment): segment k of run A and segment k of run B are different groups of
 # customers, so the colours must not suggest a match. The segment names are on the axis instead.
@@ -86,9 +86,9 @@ def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
                 runs,
                 title="Average predicted LTV by segment",
                 value=lambda p: p.get("avg_ltv") or 0,
-                axis=f"Average predicted LTV ({CURRENCY})",
+                axis=f"Average predicted LTV ({currency_label()})",
                 text=money,
-                hover=f"{CURRENCY}%{{x:,.0f}} average predicted LTV",
+                hover=f"{currency()}%{{x:,.0f}} average predicted LTV",
             ),
         ),
         (
@@ -109,7 +109,7 @@ def compare_figures(a, b, overlap: dict | None) -> list[tuple[str, object]]:
             ticks = [0, 25, 50, 75, 100]
             fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[f"{t}%" for t in ticks])
         if key == "compare-ltv":
-            fig.update_xaxes(tickprefix=CURRENCY, separatethousands=True)
+            fig.update_xaxes(tickprefix=currency(), separatethousands=True)
         if key == "compare-sizes":
             fig.update_xaxes(separatethousands=True)
     if overlap:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from segments.charts.common import (
-    CURRENCY,
     add_segment_bubbles,
+    currency,
+    currency_label,
     horizon,
     layout,
     legend_rows,
@@ -62,7 +63,7 @@ def risk_value_matrix_figure(analysis, colors):
         ],
         hovertemplate=lambda p: (
             f"<b>{p['name']}</b><br>value tier {p['value_tier']}, risk {p['risk_level']}<br>"
-            f"churn risk %{{x:.1f}}%<br>avg LTV {CURRENCY}%{{y:,.0f}}<extra></extra>"
+            f"churn risk %{{x:.1f}}%<br>avg LTV {currency()}%{{y:,.0f}}<extra></extra>"
         ),
     )
     for x, y, xanchor, yanchor, text, color in quadrants:
@@ -87,7 +88,9 @@ def risk_value_matrix_figure(analysis, colors):
     )
     fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=[-2, x_max])
     fig.update_yaxes(
-        title_text=f"Avg predicted LTV ({CURRENCY}, {horizon(analysis)})", range=[y_min, y_max], **money_ticks(y_max)
+        title_text=f"Avg predicted LTV ({currency_label()}, {horizon(analysis)})",
+        range=[y_min, y_max],
+        **money_ticks(y_max),
     )
     return fig
 
@@ -124,7 +127,7 @@ def revenue_contribution_figure(analysis, colors):
             name=f"Share of {what}",
             marker={"color": [colors[p["segment"]] for p in ordered]},
             customdata=[[values[p["segment"]], p["share"] * 100] for p in ordered],
-            hovertemplate=f"<b>%{{x}}</b><br>%{{y:.1f}}% of {what} ({CURRENCY}%{{customdata[0]:,.0f}})"
+            hovertemplate=f"<b>%{{x}}</b><br>%{{y:.1f}}% of {what} ({currency_label()}%{{customdata[0]:,.0f}})"
             "<br>%{customdata[1]:.1f}% of customers<extra></extra>",
         ),
         secondary_y=False,
@@ -187,7 +190,7 @@ def growth_opportunities_figure(analysis, colors):
             orientation="h",
             name="Growth ceiling (low-risk, valuable segments)",
             marker={"color": "#2b8a3e"},
-            hovertemplate=f"<b>%{{y}}</b><br>growth ceiling {CURRENCY}%{{x:,.0f}} (if all reached the segment's 75th percentile)<extra></extra>",
+            hovertemplate=f"<b>%{{y}}</b><br>growth ceiling {currency()}%{{x:,.0f}} (if all reached the segment's 75th percentile)<extra></extra>",
         )
     )
     fig.add_trace(
@@ -197,7 +200,7 @@ def growth_opportunities_figure(analysis, colors):
             orientation="h",
             name="Development ceiling (underperforming segments)",
             marker={"color": "#f59f00"},
-            hovertemplate=f"<b>%{{y}}</b><br>development ceiling {CURRENCY}%{{x:,.0f}} (if all reached the average customer)<extra></extra>",
+            hovertemplate=f"<b>%{{y}}</b><br>development ceiling {currency()}%{{x:,.0f}} (if all reached the average customer)<extra></extra>",
         )
     )
     n = len(growth) + len(under)
@@ -208,6 +211,8 @@ def growth_opportunities_figure(analysis, colors):
         legend_rows=2,
         subtitle="predicted LTV added if every customer reached the benchmark; an upper bound",
     )
-    fig.update_xaxes(title_text=f"Ceiling on added value ({CURRENCY}, {horizon(analysis)})", tickprefix=CURRENCY)
+    fig.update_xaxes(
+        title_text=f"Ceiling on added value ({currency_label()}, {horizon(analysis)})", tickprefix=currency()
+    )
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from segments.charts import clv, data, files, insights, visualizations
 from segments.charts.common import to_json
 from segments.charts.palette import segment_colors
+from segments.engine import formatting as fmt
 
 CHARTS_VERSION = 6  # bump when a figure changes shape, to drop cached JSON
 TABS_WITH_CHARTS = ("data", "visualizations", "insights", "clv")
@@ -31,14 +32,19 @@ def build_tab(analysis, tab: str) -> list[tuple[str, object]]:
 
 
 def _figures_file(analysis, tab: str) -> str:
-    return f"{analysis.storage_dir}/figures-v{CHARTS_VERSION}-{analysis.color_scheme}-{tab}.json"
+    # the active currency (the organization's) is in the name: changing it draws the figures again
+    return (
+        f"{analysis.storage_dir}/figures-v{CHARTS_VERSION}-{analysis.color_scheme}-{fmt.active_currency()}-{tab}.json"
+    )
 
 
 def tab_figures(analysis, tab: str) -> dict[str, str]:
     """{chart id: figure JSON} for one tab. Results never change once stored, so the figures are built
     once (by the job, see `prebuild_figures`) and kept in a file beside the results, plus the cache."""
     stamp = int(analysis.finished_at.timestamp()) if analysis.finished_at else 0
-    key = f"segsaas:charts:v{CHARTS_VERSION}:{analysis.pk}:{stamp}:{analysis.color_scheme}:{tab}"
+    key = (
+        f"segsaas:charts:v{CHARTS_VERSION}:{analysis.pk}:{stamp}:{analysis.color_scheme}:{fmt.active_currency()}:{tab}"
+    )
     cached = cache.get(key)
     if cached is None:
         cached = files.read_figures(_figures_file(analysis, tab))

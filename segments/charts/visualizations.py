@@ -5,8 +5,9 @@ distribution. The scatter and distribution charts read the per-segment chart sam
 from __future__ import annotations
 
 from segments.charts.common import (
-    CURRENCY,
     add_segment_bubbles,
+    currency,
+    currency_label,
     horizon,
     layout,
     legend_rows,
@@ -87,7 +88,7 @@ def ltv_churn_bubble_figure(analysis, colors):
         opacity=0.8,
         customdata=lambda p: [[p["size"], p["share"] * 100]],
         hovertemplate=lambda p: (
-            f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {CURRENCY}%{{y:,.0f}}"
+            f"<b>{p['name']}</b><br>Churn risk %{{x:.1f}}%<br>Avg predicted LTV {currency()}%{{y:,.0f}}"
             "<br>%{customdata[0]:,} customers (%{customdata[1]:.1f}%)<extra></extra>"
         ),
     )
@@ -100,7 +101,9 @@ def ltv_churn_bubble_figure(analysis, colors):
     )
     fig.update_xaxes(title_text="Average churn risk (%)", ticksuffix="%", range=x_range)
     fig.update_yaxes(
-        title_text=f"Avg predicted LTV ({CURRENCY}, {horizon(analysis)})", range=y_range, **money_ticks(y_range[1])
+        title_text=f"Avg predicted LTV ({currency_label()}, {horizon(analysis)})",
+        range=y_range,
+        **money_ticks(y_range[1]),
     )
     return fig
 
@@ -367,6 +370,6 @@ def ltv_distribution_figure(analysis, colors, sample):
         legend=False,
         subtitle=f"box = quartiles, whiskers = 1.5 IQR; {len(sample):,} sampled customers",
     )
-    fig.update_xaxes(title_text=f"Predicted LTV ({CURRENCY}, {horizon(analysis)})", tickprefix=CURRENCY)
+    fig.update_xaxes(title_text=f"Predicted LTV ({currency_label()}, {horizon(analysis)})", tickprefix=currency())
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig

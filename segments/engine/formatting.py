@@ -2,17 +2,50 @@
 module for the engine's own sentences, the pages (template filters), the charts and the reports (PDF, workbook).
 
 Plain Python (no Django, no pandas): every function takes a number (or None, NaN, a string of a number) and
-returns text. Money takes the currency symbol, so an organization's currency reaches every figure.
+returns text. Money is in a currency: the one passed (an ISO code such as "EUR", or a symbol), else the active one
+(`using_currency(code)`: the web middleware and the job runner make it the organization's), so an organization's
+currency reaches every figure, chart axis, export and report.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import re
 
 MISSING = "—"
-DEFAULT_CURRENCY = "$"
+DEFAULT_CURRENCY = "USD"
+# ISO 4217 codes offered to organizations, with the symbol a figure starts with. A code without a symbol of its
+# own reads "CHF 1,234".
+CURRENCIES: dict[str, tuple[str, str]] = {
+    "USD": ("$", "US dollar"),
+    "EUR": ("€", "Euro"),
+    "GBP": ("£", "Pound sterling"),
+    "CHF": ("CHF\u00a0", "Swiss franc"),
+    "CAD": ("CA$", "Canadian dollar"),
+    "AUD": ("A$", "Australian dollar"),
+    "NZD": ("NZ$", "New Zealand dollar"),
+    "JPY": ("¥", "Japanese yen"),
+    "CNY": ("CN¥", "Chinese yuan"),
+    "INR": ("₹", "Indian rupee"),
+    "BRL": ("R$", "Brazilian real"),
+    "MXN": ("MX$", "Mexican peso"),
+    "SEK": ("SEK\u00a0", "Swedish krona"),
+    "NOK": ("NOK\u00a0", "Norwegian krone"),
+    "DKK": ("DKK\u00a0", "Danish krone"),
+    "PLN": ("PLN\u00a0", "Polish złoty"),
+    "CZK": ("CZK\u00a0", "Czech koruna"),
+    "ZAR": ("R\u00a0", "South African rand"),
+    "SGD": ("S$", "Singapore dollar"),
+    "HKD": ("HK$", "Hong Kong dollar"),
+    "KRW": ("₩", "South Korean won"),
+    "TRY": ("TRY\u00a0", "Turkish lira"),
+    "AED": ("AED\u00a0", "UAE dirham"),
+}
+_ACTIVE_CURRENCY: contextvars.ContextVar[str] = contextvars.ContextVar("currency", default=DEFAULT_CURRENCY)
 _YEAR_NAME = re.compile(r"(?<![a-z])(year|yr)s?(?![a-z])", re.I)
+_DAYS_NAME = re.compile(r"(?<![a-z])days?(?![a-z])", re.I)
 
 
 def finite(value) -> float | None:
@@ -43,12 +76,49 @@ def number(value) -> str:
     return f"{v:.{1 - math.floor(math.log10(magnitude))}f}"  # two significant digits
 
 
-def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False, whole: bool = False) -> str:
-    """$1,234 (no cents from 100 up) · $12.50 · −$40 · with `compact`, $12.3M from a million up (headlines);
-    with `whole`, never cents (the ticks of an axis in whole amounts: $0, $50, $100)."""
+def currency_symbol(currency: str | None = None) -> str:
+    """What a money figure starts with: the symbol of an ISO code ("EUR" -> "€"), "XYZ " for a code without one,
+    a symbol as it is; the active currency's for None."""
+    code = (currency if currency is not None else _ACTIVE_CURRENCY.get()) or DEFAULT_CURRENCY
+    if code in CURRENCIES:
+        return CURRENCIES[code][0]
+    if len(code) == 3 and code.isalpha() and code.isupper():
+        return f"{code}\u00a0"
+    return code
+
+
+def active_currency() -> str:
+    """The ISO code money figures are in when no currency is passed."""
+    return _ACTIVE_CURRENCY.get()
+
+
+def activate_currency(code: str | None):
+    """Make `code` the active currency; returns the token for `deactivate_currency` (the web middleware's pair)."""
+    return _ACTIVE_CURRENCY.set((code or DEFAULT_CURRENCY).upper())
+
+
+def deactivate_currency(token) -> None:
+    _ACTIVE_CURRENCY.reset(token)
+
+
+@contextlib.contextmanager
+def using_currency(code: str | None):
+    """Within the block, money figures without a currency of their own are in `code` (an ISO code)."""
+    token = activate_currency(code)
+    try:
+        yield
+    finally:
+        deactivate_currency(token)
+
+
+def money(value, currency: str | None = None, *, compact: bool = False, whole: bool = False) -> str:
+    """$1,234 (no cents from 100 up) · €12.50 · −£40 · with `compact`, $12.3M from a million up (headlines);
+    with `whole`, never cents (the ticks of an axis in whole amounts: $0, $50, $100).
+    `currency`: an ISO code or a symbol; None: the active currency (`using_currency`)."""
     v = finite(value)
     if v is None:
         return MISSING
+    symbol = currency_symbol(currency)
     sign = "−" if v < 0 else ""
     magnitude = abs(v)
     if compact and magnitude >= 1_000_000:
@@ -57,7 +127,7 @@ def money(value, currency: str = DEFAULT_CURRENCY, *, compact: bool = False, who
         text = f"{magnitude:,.0f}"
     else:
         text = f"{magnitude:,.2f}"
-    return f"{sign}{currency}{text}"
+    return f"{sign}{symbol}{text}"
 
 
 def percent(share, digits: int | None = None) -> str:
@@ -98,8 +168,8 @@ def is_year_column(name: str, *, minimum=None, maximum=None, stored_type: str = 
 
 
 def feature_kind(feature: str, money_columns=()) -> str:
-    """How a feature's statistics read: "money", "year", "share" (a 0/1 column: one-hot level or missing flag)
-    or "number"."""
+    """How a feature's statistics read: "money", "year", "share" (a 0/1 column: one-hot level or missing flag),
+    "days" / "days_ago" (durations: tenure_days, "signup_date (days ago)") or "number"."""
     name = str(feature or "")
     if name in money_columns:
         return "money"
@@ -107,10 +177,24 @@ def feature_kind(feature: str, money_columns=()) -> str:
         return "year"
     if "=" in name or name.endswith(" (missing)"):
         return "share"
+    if name.endswith("(days ago)"):
+        return "days_ago"
+    if _DAYS_NAME.search(name):  # tenure_days, days_since_last_visit
+        return "days"
     return "number"
 
 
-def format_value(value, kind: str = "number", currency: str = DEFAULT_CURRENCY) -> str:
+def days(value, *, ago: bool = False) -> str:
+    """A duration in days: 51 days · 1 day · 0.5 days · "51 days ago" with `ago`."""
+    v = finite(value)
+    if v is None:
+        return MISSING
+    text = f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.1f}"
+    unit = "day" if text == "1" else "days"
+    return f"{text} {unit}{' ago' if ago else ''}"
+
+
+def format_value(value, kind: str = "number", currency: str | None = None) -> str:
     """A statistic in its kind's format (see `feature_kind`)."""
     if kind == "money":
         return money(value, currency)
@@ -118,4 +202,6 @@ def format_value(value, kind: str = "number", currency: str = DEFAULT_CURRENCY) 
         return year(value)
     if kind == "share":  # the mean of a 0/1 column: the share of customers with it
         return percent(value, 0)
+    if kind in ("days", "days_ago"):
+        return days(value, ago=kind == "days_ago")
     return number(value)

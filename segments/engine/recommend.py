@@ -6,9 +6,11 @@ gamification; low value -> bundles, upsell. The actions are written once (ACTION
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-from .formatting import number, percent
+from .formatting import money, percent
 
 ACTIONS = {
     "loyalty": "Enrol in a VIP loyalty programme: early access, dedicated support, premium perks",
@@ -22,7 +24,7 @@ ACTIONS = {
 
 
 def _money(x) -> str:
-    return number(x)
+    return money(x)  # in the active currency: the organization's, set by the job that runs the analysis
 
 
 def segment_recommendations(p: dict, population: dict) -> list[dict]:
@@ -111,6 +113,29 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
     return recs
 
 
+def recommendations_in_active_currency(profiles: list[dict], population: dict) -> list[dict]:
+    """The profiles, with the recommendations of those whose reasons quote money in another currency than the active
+    one (the organization changed its currency after the run) written again now: the rules are the same, so the
+    actions are too, and the reasons quote today's currency. Others, and a profile stored without the fields the
+    rules read, keep their stored recommendations."""
+    from .formatting import CURRENCIES, currency_symbol
+
+    active = currency_symbol().strip()
+    others = {s.strip() for s, _ in CURRENCIES.values()} - {active}
+    others = {s for s in others if s not in active}  # "$" is no other currency when "CA$" is active
+
+    def stale(recs) -> bool:  # a reason quoting money in another currency than today's
+        return any(symbol in str(r.get("reason", "")) for r in recs for symbol in others)
+
+    out = []
+    for p in profiles:
+        if p.get("segment", 0) >= 0 and p.get("recommendations") and stale(p["recommendations"]):
+            with contextlib.suppress(KeyError, TypeError):
+                p = {**p, "recommendations": segment_recommendations(p, population or {})}
+        out.append(p)
+    return out
+
+
 def customer_recommendations(*, churn, value, levels: dict, population: dict) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's own top action and its reason, from their own churn risk, value (predicted LTV) and
     engagement level, by the seed's rules in order of urgency: high risk -> retention (citing their risk);
@@ -126,11 +151,11 @@ def customer_recommendations(*, churn, value, levels: dict, population: dict) ->
     engaged = levels.get("engagement_level")
     pop_churn, pop_value = population.get("avg_churn_risk"), population.get("avg_value")
     money_word = "predicted LTV" if population.get("value_measure") == "predicted_ltv" else "spend"
-    avg_churn, avg_value = percent(pop_churn, 0), number(pop_value)
+    avg_churn, avg_value = percent(pop_churn, 0), money(pop_value)  # money in the active (organization's) currency
     on_columns = ", ".join(population.get("engagement_columns") or {})
     churn_codes, churn_texts = _distinct_texts(lambda v: percent(v, 0), np.round(churn, 2))
     shown = np.where(np.abs(value) >= 100, np.round(value), np.round(value, 2))  # rounded as printed
-    value_codes, value_texts = _distinct_texts(number, shown)
+    value_codes, value_texts = _distinct_texts(money, shown)
     own_risk = (churn_codes, [f"own churn risk {t} vs {avg_churn} for the average customer" for t in churn_texts])
     own_value = (value_codes, [f"own {money_word} {t} vs {avg_value} for the average customer" for t in value_texts])
     growth = (

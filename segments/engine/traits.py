@@ -130,3 +130,8 @@ def short_phrase(d: dict, glossary: dict) -> str:
     if kind == "text_sentiment":
         return f"{'positive' if z > 0 else 'negative'} {col}"
     return f"{'high' if z > 0 else 'low'} {col}"
+
+
+def money_trait_text(d: dict) -> str:
+    """A money trait's sentence written now, in the active currency (a stored one quotes the run's currency)."""
+    return describe(d, {d["feature"]: {"kind": "money", "column": d["feature"]}})

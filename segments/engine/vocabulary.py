@@ -86,6 +86,25 @@ def metrics_method_label(model: str, metrics: dict | None) -> str:
     return str(metrics.get("method_label") or method_label(model, metrics.get("method")))
 
 
+def feature_label(feature: str | None) -> str:
+    """A derived feature as people read it: "signup_date (year)" -> "Signup date (year)", "device=mobile" ->
+    "Device: mobile", "total_spend (missing)" -> "Total spend missing". A column someone named with capitals or
+    spaces keeps its own spelling."""
+    name = str(feature or "")
+    if "=" in name:
+        column, _, level = name.partition("=")
+        return f"{feature_label(column)}: {level}"
+    if name.endswith(" (missing)"):
+        return f"{feature_label(name[: -len(' (missing)')])} missing"
+    if name.endswith(" (days ago)"):  # its figures read "23 days ago"
+        return feature_label(name[: -len(" (days ago)")])
+    base, paren, rest = name.partition(" (")
+    if base and base == base.lower() and " " not in base:
+        base = base.replace("_", " ").strip()
+        base = base[:1].upper() + base[1:]
+    return f"{base}{paren}{rest}"
+
+
 # What an LTV model's fit is a fit *to*: the target is itself an estimate, so R² against it measures how well the
 # per-customer model reproduces that estimate, never accuracy. Keyed by the target part of the LTV `method`.
 LTV_TARGETS = {

@@ -253,6 +253,16 @@ def analysis_create(
             organization=organization, kind=JOB_KIND, params={"analysis_id": analysis.pk}, created_by=created_by
         )
         analysis.save(update_fields=["job"])
+    from accounts.services import audit
+
+    audit(
+        organization=organization,
+        action="analysis.rerun" if rerun_of is not None else "analysis.started",
+        actor=created_by,
+        target=analysis.name,
+        analysis_id=analysis.pk,
+        dataset=dataset.name,
+    )
     return analysis
 
 
@@ -320,11 +330,11 @@ def is_default_name(name: str, dataset) -> bool:
     return re.fullmatch(pattern, (name or "").strip()) is not None
 
 
-def analysis_cancel(*, analysis: Analysis) -> Analysis:
+def analysis_cancel(*, analysis: Analysis, actor=None) -> Analysis:
     from jobs.services import job_cancel
 
     if analysis.job_id and analysis.job.is_active:
-        job_cancel(analysis.job)
+        job_cancel(analysis.job, actor=actor, target=analysis.name)
         analysis.job.refresh_from_db()
     return analysis
 
@@ -333,7 +343,7 @@ def analysis_delete(*, analysis: Analysis, actor=None) -> None:
     """Stop the run if it is still going, remove its files, rows and the record; audited."""
     from accounts.services import audit
 
-    analysis_cancel(analysis=analysis)
+    analysis_cancel(analysis=analysis, actor=actor)
     organization, name = analysis.organization, analysis.name
     remove_analysis_files(analysis)
     with transaction.atomic():

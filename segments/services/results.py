@@ -54,7 +54,7 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
                     copy.write(buf.getvalue())
         return
     placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed identifiers
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - fixed identifiers  # nosec B608
     for start in range(0, n, 50_000):
         chunk = frame.iloc[start : start + 50_000]
         with transaction.atomic(), connection.cursor() as cursor:

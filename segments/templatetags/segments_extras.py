@@ -23,6 +23,12 @@ def money(value):
     return fmt.money(value)
 
 
+@register.simple_tag
+def currency_symbol():
+    """`{% currency_symbol %}`: the organization's currency sign ("$", "€", "CHF") for labels such as "LTV ≥ €"."""
+    return fmt.currency_symbol().strip()
+
+
 @register.filter
 def signed(value, digits=2):
     return fmt.signed(value, int(digits))

@@ -1,0 +1,114 @@
+"""The API refuses what its schema does not allow, in the one error format: a path no route matches is a JSON 404
+(not the HTML page), a JSON value of the wrong type is a 400 naming the field (a number where a string is due, 0
+for false), an out-of-range or repeated query parameter is a 400 (not a 500 from the database), a request Django
+refuses before any view (too many fields) is a JSON 400."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def call(people, client):
+    from accounts.services import api_key_create
+
+    _, key = api_key_create(
+        organization=people.acme, name="strict", scopes=["read", "write", "predict", "export"], created_by=people.alice
+    )
+
+    def do(method, url, body=None, **extra):
+        kwargs = {"content_type": "application/json"} if body is not None else {}
+        response = getattr(client, method)(url, body, HTTP_AUTHORIZATION=f"Bearer {key}", **kwargs, **extra)
+        assert response["Content-Type"].startswith("application/json"), (url, response.content[:200])
+        return response.status_code, response.json()["error"] if response.status_code >= 400 else response.json()
+
+    return do
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/analyses/1.5/", "/api/v1/analyses/1/nothing/", "/api/v1/nowhere/", "/api/v2/"]
+)
+def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, settings):
+    settings.DEBUG = False
+    status, error = call("get", url)
+    assert status == 404 and error["code"] == "not_found" and "No API endpoint matches" in error["message"]
+
+
+def test_pages_keep_their_html_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/datasets/synthetic/", {"rows": 100, "name": 5}, "name"),
+        ("/api/v1/datasets/synthetic/", {"rows": "100"}, "rows"),
+        ("/api/v1/datasets/synthetic/", {"rows": True}, "rows"),
+        ("/api/v1/analyses/", {"dataset": "1"}, "dataset"),
+        ("/api/v1/analyses/", {"dataset": 1, "nlp": 0}, "nlp"),
+        ("/api/v1/analyses/", {"dataset": 1, "name": 12.5}, "name"),
+        ("/api/v1/analyses/", {"dataset": 1, "algorithm": 1}, "algorithm"),
+        ("/api/v1/analyses/", {"dataset": 1, "roles": ["a"]}, "roles"),
+    ],
+)
+def test_a_json_value_of_the_wrong_type_is_refused_naming_the_field(call, url, body, field):
+    from datasets.models import Dataset
+
+    status, error = call("post", url, body)
+    assert status == 400 and error["code"] == "validation_error", error
+    assert field in error["details"], error
+    assert Dataset.objects.unscoped().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/api/v1/analyses/?dataset=-121155354265502859264", "dataset"),
+        ("/api/v1/analyses/?dataset=99999999999999999999", "dataset"),
+        ("/api/v1/analyses/?dataset=1&dataset=2", "dataset"),
+        ("/api/v1/analyses/?dataset=abc", "dataset"),
+    ],
+)
+def test_a_bad_query_parameter_is_a_400_not_a_500(call, url, param):
+    status, error = call("get", url)
+    assert status == 400 and param in error["details"], error
+
+
+def test_a_bad_page_size_is_refused(call, people):
+    from datasets.services import dataset_create_synthetic
+    from jobs.services import job_execute
+    from segments.services import analysis_create, analysis_default_config
+
+    dataset = dataset_create_synthetic(
+        organization=people.acme, created_by=people.alice, rows=200, seed=2, name="small", background=False
+    )
+    config = {**analysis_default_config(dataset), "n_clusters": 2, "nlp": False}
+    analysis = analysis_create(organization=people.acme, dataset=dataset, config=config, name="small", created_by=None)
+    assert job_execute(analysis.job_id) == "succeeded"
+    for size in ("null", "0", "1001", "1&page_size=2"):
+        status, error = call("get", f"/api/v1/analyses/{analysis.pk}/customers/?page_size={size}")
+        assert status == 400 and "page_size" in error["details"], (size, status, error)
+    status, page = call("get", f"/api/v1/analyses/{analysis.pk}/customers/?page_size=7")
+    assert status == 200 and len(page["results"]) == 7
+
+
+def test_too_many_fields_is_a_json_400(call, settings):
+    settings.DEBUG = False
+    query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 5))
+    status, error = call("get", f"/api/v1/datasets/?{query}")
+    assert status == 400 and error["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1&page=2", "1.5", ""])
+def test_a_bad_page_number_is_refused(call, page):
+    status, error = call("get", f"/api/v1/datasets/?page={page}")
+    assert status == 400 and "page" in error["details"], (page, status, error)
+
+
+def test_pages_of_a_list_still_work(call):
+    status, body = call("get", "/api/v1/datasets/?page=1")
+    assert status == 200 and body["count"] == 0
+    status, error = call("get", "/api/v1/datasets/?page=2")
+    assert status == 404 and error["code"] == "not_found"  # past the last page
