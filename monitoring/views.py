@@ -4,7 +4,7 @@ e-mail subscription; the schedule form of an analysis. Thin: load through the fe
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.context import actor_can, org_required, require
 from accounts.permissions import Perm
@@ -16,7 +16,12 @@ from segments import selectors
 
 
 @org_required(Perm.VIEW)
-def monitoring_page(request, endpoint_form=None, endpoint_error=None, status=200):
+@require_GET
+def monitoring_page(request):
+    return _render(request)
+
+
+def _render(request, endpoint_form=None, endpoint_error=None, status=200):
     org = request.organization
     can_hooks = actor_can(request, Perm.MANAGE_API_KEYS)
     ctx = {
@@ -51,7 +56,7 @@ def subscription(request):
 def endpoint_create(request):
     form = EndpointForm(request.POST)
     if not form.is_valid():
-        return monitoring_page(request, endpoint_form=form, endpoint_error="Check the URL and the events.", status=400)
+        return _render(request, endpoint_form=form, endpoint_error="Check the URL and the events.", status=400)
     try:
         endpoint = services.endpoint_create(
             organization=request.organization,
@@ -60,7 +65,7 @@ def endpoint_create(request):
             actor=request.user,
         )
     except services.WebhookError as exc:
-        return monitoring_page(request, endpoint_form=form, endpoint_error=exc.message, status=400)
+        return _render(request, endpoint_form=form, endpoint_error=exc.message, status=400)
     messages.success(
         request,
         f"Endpoint added. Its signing secret (shown only now): {endpoint.secret}",

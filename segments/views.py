@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.context import org_required, require
 from accounts.permissions import Perm
@@ -550,6 +550,7 @@ def _other_run(request, analysis, param="from"):
 
 
 @org_required(Perm.VIEW)
+@require_GET
 def analysis_changes(request, analysis_id: int):
     """Who moved where between an earlier run of the same dataset and this one: counts, a Sankey chart, the
     movers of each cell as CSV."""
@@ -608,6 +609,7 @@ def _matrix_rows(moves) -> dict:
 
 
 @org_required(Perm.EXPORT)
+@require_GET
 def analysis_movers_csv(request, analysis_id: int):
     from segments.services.timeline import migration_movers_csv
 
