@@ -21,6 +21,8 @@ from datasets.serializers import (
     DatasetRolesSerializer,
     DatasetSerializer,
     DatasetUploadSerializer,
+    DatasetVersionSerializer,
+    DatasetVersionUploadSerializer,
     SyntheticDatasetSerializer,
 )
 from segsaas.api_errors import BodySizeLimitMixin, RequestTooLarge, error_response, error_responses
@@ -36,13 +38,15 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     # The upload's size is bounded by the organization's upload limit (checked by the service), not by
     # DATA_UPLOAD_MAX_MEMORY_SIZE, which is meant for form and JSON bodies.
-    body_size_exempt_actions = ("create",)
+    body_size_exempt_actions = ("create", "add_version")
     required_perm = Perm.VIEW  # methods without an action (PUT) then answer 405, not 403
     perms_by_action = {
         "list": Perm.VIEW,
         "retrieve": Perm.VIEW,
         "create": Perm.MANAGE_DATASETS,
         "synthetic": Perm.MANAGE_DATASETS,
+        "versions": Perm.VIEW,
+        "add_version": Perm.MANAGE_DATASETS,
         "partial_update": Perm.MANAGE_DATASETS,
         "destroy": Perm.MANAGE_DATASETS,
     }
@@ -52,7 +56,7 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.action == "create":  # refuse an upload over the plan's limit before reading it
+        if self.action in ("create", "add_version"):  # refuse an upload over the plan's limit before reading it
             limit = request._request.organization.max_upload_bytes
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -183,6 +187,52 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                 actor=request.user,
             )
         return Response(DatasetDetailSerializer(dataset, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="The dataset's versions",
+        description="Every version of the table, newest first, with its row count, columns and the schema changes "
+        "against the version before it.",
+        responses={200: DatasetVersionSerializer(many=True), **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"], url_path="versions", pagination_class=None)
+    def versions(self, request, pk=None):
+        from datasets.versions import version_latest
+
+        dataset = self.get_object()
+        version_latest(dataset)  # a dataset made before versions existed gets its version 1
+        rows = dataset.versions.all()
+        return Response(DatasetVersionSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Add a new version of the table",
+        description="Multipart form with `file` (the same validation as an upload) and an optional `column_map` "
+        "({current column: column in the new file}) for renamed columns. The columns are compared with the latest "
+        "version: a column the analyses use that is gone, or retyped so it no longer fits its role, is refused "
+        "(`400` naming it); added columns take their detected roles; confirmed roles carry over. New analyses and "
+        "re-runs read the new version.",
+        request={"multipart/form-data": DatasetVersionUploadSerializer},
+        responses={201: DatasetVersionSerializer, **error_responses(400, 404, 413)},
+    )
+    @versions.mapping.post
+    def add_version(self, request, pk=None):
+        from datasets.services import dataset_add_version
+
+        dataset = self.get_object()
+        form = DatasetVersionUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        version = dataset_add_version(
+            dataset=dataset,
+            file=upload,
+            filename=upload.name,
+            uploaded_by=request.user,
+            column_map=form.validated_data.get("column_map") or {},
+        )
+        return Response(
+            DatasetVersionSerializer(version).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/datasets/{dataset.pk}/versions/"},
+        )
 
     @extend_schema(
         summary="Delete a dataset",

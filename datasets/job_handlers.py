@@ -54,3 +54,23 @@ def generate(ctx) -> dict:
     except DatasetError as exc:
         raise JobError(str(exc)) from exc
     return {"dataset_id": dataset.pk, "rows": dataset.row_count, "columns": dataset.column_count}
+
+
+def _version_cleanup(job) -> None:
+    from datasets.versions import version_on_job_fail
+
+    version_on_job_fail(job)
+
+
+@register("datasets.version", on_fail=_version_cleanup, weight="heavy")  # only large versions use a job
+def process_version(ctx) -> dict:
+    from datasets.models import DatasetVersion
+    from datasets.versions import version_process
+
+    version = (
+        DatasetVersion.objects.for_organization(ctx.organization).filter(pk=ctx.job.params.get("version_id")).first()
+    )
+    if version is None:
+        raise JobError("The dataset was deleted before its new version could be processed.")
+    version = version_process(version, progress=ctx.progress)
+    return {"dataset_id": version.dataset_id, "version": version.number, "rows": version.row_count}

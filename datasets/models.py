@@ -132,3 +132,48 @@ class Dataset(models.Model):
             return detected
         stored = {c.get("name"): c.get("type") for c in self.schema or [] if isinstance(c, dict)}.get(column) or "text"
         return {"int": ColumnRole.NUMERIC, "float": ColumnRole.NUMERIC, "date": ColumnRole.DATE}.get(stored, stored)
+
+
+class DatasetVersion(models.Model):
+    """One version of a dataset's customer table (version 1 is the first upload; later ones are new months'
+    files of the same table). Each keeps its own files (under the dataset's directory), schema, profile and
+    row count; the dataset's own fields mirror its latest ready version, so every reader of "the dataset"
+    reads the latest table."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    original_file = models.CharField(max_length=300, blank=True)  # storage-relative paths
+    original_filename = models.CharField(max_length=255, blank=True)  # shown to people, never a path
+    data_file = models.CharField(max_length=300, blank=True)  # Parquet
+    file_size = models.BigIntegerField(default=0)
+    row_count = models.PositiveIntegerField(default=0)
+    column_count = models.PositiveIntegerField(default=0)
+    schema = models.JSONField(default=list, blank=True)  # [{name, type}]
+    profile = models.JSONField(default=dict, blank=True)
+    # Against the previous version: {"added": [...], "removed": [...], "retyped": [{column, from, to}],
+    # "mapped": {old: new}}
+    schema_changes = models.JSONField(default=dict, blank=True)
+    # A large file is converted and profiled in a `datasets.version` job: processing until then; failed (with the
+    # reason) when the job refused it. Only ready versions are analysed.
+    status = models.CharField(max_length=12, choices=DatasetStatus.choices, default=DatasetStatus.READY)
+    error = models.TextField(blank=True)
+    column_map = models.JSONField(default=dict, blank=True)  # {current column: column in the new file}
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="uniq_dataset_version_number")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.schema or [] if isinstance(c, dict) and c.get("name")]

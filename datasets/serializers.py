@@ -208,6 +208,53 @@ class DatasetUploadSerializer(serializers.Serializer):
     )
 
 
+class DatasetVersionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The new version of the table: CSV, CSV.gz or XLSX, validated like any upload.",
+        allow_empty_file=True,
+    )
+    column_map = serializers.JSONField(
+        required=False,
+        help_text="Columns renamed in the new file, as {current column: column in the new file} (a JSON object; "
+        "in a multipart form, its JSON text).",
+    )
+
+    def validate_column_map(self, value):
+        import json
+
+        if isinstance(value, str):
+            try:
+                value = json.loads(value or "{}")
+            except ValueError as exc:
+                raise serializers.ValidationError("Not valid JSON.") from exc
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise serializers.ValidationError("Give an object of column names: {current column: new column}.")
+        return value
+
+
+class DatasetVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=["processing", "ready", "failed"],
+        read_only=True,
+        help_text="Large files are processed in the background: poll the versions until ready (or failed, with "
+        "`error`).",
+    )
+    error = serializers.CharField(read_only=True)
+    original_filename = serializers.CharField(read_only=True)
+    row_count = serializers.IntegerField(read_only=True)
+    column_count = serializers.IntegerField(read_only=True)
+    file_size = serializers.IntegerField(read_only=True)
+    columns = serializers.SerializerMethodField()
+    schema_changes = serializers.JSONField(
+        read_only=True, help_text="Against the previous version: added, removed, retyped and mapped columns."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_columns(self, version) -> list[dict]:
+        return list(version.schema or [])
+
+
 class DatasetRolesSerializer(BehaviourRolesSerializer):
     roles = serializers.DictField(
         child=serializers.ChoiceField(choices=ColumnRole.choices),

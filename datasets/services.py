@@ -37,9 +37,18 @@ from segsaas import storage as files
 
 log = logging.getLogger(__name__)
 
+
+def dataset_add_version(**kwargs):
+    """A new version of a dataset's table: see `datasets.versions.dataset_add_version`."""
+    from datasets.versions import dataset_add_version as add
+
+    return add(**kwargs)
+
+
 __all__ = [
     "DatasetError",
     "DatasetRejected",
+    "dataset_add_version",
     "dataset_analysis_defaults",
     "dataset_create_from_upload",
     "dataset_create_synthetic",
@@ -240,6 +249,9 @@ def _finish_with_profile(dataset: Dataset, progress: Progress) -> Dataset:
             "data_file",
         ]
     )
+    from datasets.versions import version_ensure_first
+
+    version_ensure_first(dataset)
     progress("Done", 100)
     return dataset
 
@@ -566,10 +578,13 @@ def dataset_set_kind(*, dataset: Dataset, kind: str, order_columns: dict | None 
 # Reading and deleting
 
 
-def dataset_read_dataframe(dataset: Dataset, columns: list[str] | None = None):
-    """The normalised table as a pandas DataFrame (all rows; pass `columns` to read fewer)."""
+def dataset_read_dataframe(dataset: Dataset, columns: list[str] | None = None, *, version=None):
+    """The normalised table as a pandas DataFrame (all rows; pass `columns` to read fewer): the latest version's,
+    or that of `version` (a `DatasetVersion` of this dataset)."""
     if dataset.status != DatasetStatus.READY or not dataset.data_file:
         raise DatasetError(f"Dataset {dataset.name!r} is not ready yet ({dataset.get_status_display().lower()}).")
+    if version is not None and version.data_file:
+        return files.read_parquet(version.data_file, columns=columns)
     return files.read_parquet(dataset.data_file.name, columns=columns)
 
 

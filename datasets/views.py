@@ -159,7 +159,72 @@ def _stored_bytes(dataset) -> int:
         return 0
 
 
-def _detail_context(request, dataset, roles_form=None, roles_error=None, order_form=None) -> dict:
+def _versions_context(dataset, version_error=None) -> dict:
+    from datasets.versions import version_latest
+
+    if dataset.status != DatasetStatus.READY:
+        return {"versions": [], "version_error": version_error}
+    version_latest(dataset)
+    return {
+        "versions": list(dataset.versions.select_related("uploaded_by", "job")),
+        "version_error": version_error,
+    }
+
+
+def _parse_column_map(text: str) -> dict:
+    """ "current name = name in the new file", one a line."""
+    mapping = {}
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise services.DatasetError(
+                f"Line {n} of the renamed columns ({line.strip()!r}) is not “current name = new name”.",
+                field="column_map",
+            )
+        old, new = (part.strip() for part in line.split("=", 1))
+        mapping[old] = new
+    return mapping
+
+
+@org_required(Perm.VIEW)
+@require_POST
+def dataset_add_version(request, dataset_id: int):
+    dataset = _get_dataset(request, dataset_id)
+    require(request, Perm.MANAGE_DATASETS)
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    limit = request.organization.max_upload_bytes
+    error = None
+    upload = request.FILES.get("file")
+    if length > limit + 1024 * 1024:
+        error = f"The upload is {length:,} bytes; this organization's upload limit is {limit:,} bytes."
+    elif upload is None:
+        error = "Choose the new version's file."
+    else:
+        try:
+            version = services.dataset_add_version(
+                dataset=dataset,
+                file=upload,
+                filename=upload.name,
+                uploaded_by=request.user,
+                column_map=_parse_column_map(request.POST.get("column_map", "")),
+            )
+        except services.DatasetError as exc:
+            error = exc.describe() if exc.others else exc.message
+        else:
+            if version.status == DatasetStatus.PROCESSING:
+                messages.success(request, f"Version {version.number} is being processed ({version.row_count:,} rows).")
+            else:
+                messages.success(
+                    request,
+                    f"Version {version.number} added: {version.row_count:,} rows, {version.column_count} columns.",
+                )
+            return redirect(reverse("datasets:detail", args=[dataset.pk]) + "#versions")
+    dataset.refresh_from_db()
+    return render(request, "datasets/detail.html", _detail_context(request, dataset, version_error=error), status=400)
+
+
+def _detail_context(request, dataset, roles_form=None, roles_error=None, order_form=None, version_error=None) -> dict:
     profile = dataset.profile or {}
     columns = [{**c, "warnings": _labelled(c.get("warnings", []))} for c in profile.get("columns", [])]
     if roles_form is None and dataset.status == DatasetStatus.READY:
@@ -194,7 +259,18 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None, order_f
         "can_manage": actor_can(request, Perm.MANAGE_DATASETS),
         "order_form": order_form or (OrderLogForm(dataset=dataset) if dataset.status == DatasetStatus.READY else None),
         "order_log": dataset.order_log,
+        **_versions_context(dataset, version_error),
+        **_history_context(dataset),
     }
+
+
+def _history_context(dataset) -> dict:
+    """Segment shares, churn risk and LTV across the dataset's runs (line charts), when there are two runs or more."""
+    if dataset.status != DatasetStatus.READY:
+        return {}
+    from segments.charts.changes import history_figures
+
+    return {"history_figures": history_figures(dataset)}
 
 
 def _behaviour_fields(dataset, roles_form) -> list[dict]:

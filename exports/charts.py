@@ -233,6 +233,58 @@ def _thousands(hide_negative: bool = False):
     return FuncFormatter(lambda v, _: "" if hide_negative and v < 0 else f"{v:,.0f}")
 
 
+def history(runs: list[dict], colours: dict[int, str]) -> str | None:
+    """Segment shares, average churn risk and average LTV across runs (`runs`: [{label, profiles}], oldest first),
+    one line per segment number in its colour; None with fewer than two runs."""
+    if len(runs) < 2:
+        return None
+    plt, fig, ax = _figure(7.2, 2.6)
+    fig.delaxes(ax)
+    axes = fig.subplots(1, 3)
+    labels = [r["label"] for r in runs]
+    names: dict[int, str] = {}
+    for r in runs:
+        for p in r["profiles"]:
+            if p.get("segment", -1) >= 0:
+                names[p["segment"]] = p.get("name", f"Segment {p['segment']}")
+    panels = [
+        ("Share of customers", lambda p: p.get("share"), True),
+        ("Average churn risk", lambda p: p.get("avg_churn_risk"), True),
+        ("Average predicted LTV", lambda p: p.get("avg_ltv"), False),
+    ]
+    for axis, (title, value, percent) in zip(axes, panels, strict=True):
+        axis.spines[["top", "right"]].set_visible(False)
+        axis.set_title(title, fontsize=9)
+        for s, _name in sorted(names.items()):
+            ys = []
+            for r in runs:
+                p = next((q for q in r["profiles"] if q.get("segment") == s), None)
+                v = value(p) if p else None
+                ys.append(float("nan") if v is None else float(v) * (100 if percent else 1))
+            axis.plot(range(len(runs)), ys, marker="o", markersize=3, color=colours.get(s, MUTED), linewidth=1.5)
+        axis.set_xticks(range(len(runs)), labels, fontsize=7)
+        axis.set_ylim(bottom=0)
+        axis.grid(axis="y", color=GRID, linewidth=0.6)
+        if percent:
+            axis.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
+    handles = [
+        plt.Line2D(
+            [0], [0], color=colours.get(s, MUTED), marker="o", markersize=3, label=_label({"segment": s, "name": n}, 30)
+        )
+        for s, n in sorted(names.items())
+    ]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=min(len(handles), 3),
+        fontsize=7,
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.12),
+    )
+    fig.tight_layout()
+    return _svg(plt, fig)
+
+
 def clv_tracking(clv: dict) -> str | None:
     """Order logs: the chosen model's weekly purchases in the held-out weeks against what customers did."""
     holdout = clv.get("holdout") or {}

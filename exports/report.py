@@ -283,9 +283,11 @@ def report_context(
     customer_count: int | None = None,
     branding: dict | None = None,
     money_columns=(),
+    history: list[dict] | None = None,
 ) -> dict:
     """Everything the report says. `branding`: the organization's currency (ISO code), colours (`primary`,
-    `accent`) and logo (a data URI); `money_columns`: columns whose figures are money."""
+    `accent`) and logo (a data URI); `money_columns`: columns whose figures are money; `history`: the dataset's runs up to this one
+    ([{label, profiles}], oldest first) for "Segments over time"."""
     brand = {**DEFAULT_BRANDING, **{k: v for k, v in (branding or {}).items() if v}}
     with fmt.using_currency(brand["currency"]):
         return _report_context(
@@ -299,6 +301,7 @@ def report_context(
             customer_count=customer_count,
             brand=brand,
             money_columns=set(money_columns) | _money_columns(metrics),
+            history=history,
         )
 
 
@@ -321,6 +324,7 @@ def _report_context(
     customer_count,
     brand,
     money_columns,
+    history=None,
 ) -> dict:
     from segments.engine.recommend import recommendations_in_active_currency
 
@@ -370,8 +374,12 @@ def _report_context(
             "revenue": _data_uri(charts.revenue_contribution(segments, colours)),
             "importance": _data_uri(charts.feature_importance(metrics)),
             "k_selection": _data_uri(charts.k_selection(metrics)),
+            "history": _data_uri(
+                charts.history(history or [], charts.segment_colours(_all_profiles(history), color_scheme))
+            ),
             "clv_tracking": _data_uri(charts.clv_tracking(metrics.get("clv") or {})),
         },
+        "history_runs": [r["label"] for r in history or []],
         "clv": clv_page(metrics.get("clv") or {}, profiles, colours),
         "methods": {
             "algorithm": algorithm_phrase(metrics.get("algorithm")),
@@ -396,6 +404,14 @@ def _report_context(
             "ltv_accuracy": LTV_ACCURACY_UNKNOWN,
         },
     }
+
+
+def _all_profiles(history: list[dict] | None) -> list[dict]:
+    seen = {}
+    for run in history or []:
+        for p in run["profiles"]:
+            seen[p.get("segment")] = p
+    return list(seen.values())
 
 
 def clv_page(clv: dict, profiles: list[dict], colours: dict) -> dict | None:

@@ -279,6 +279,17 @@ def _build_xlsx(analysis, segment, target, progress, now):
         )
 
 
+def _history(analysis) -> list[dict]:
+    """The dataset's finished runs up to this one, for the report's "Segments over time"."""
+    from segments.services.timeline import dataset_history
+
+    runs = [r for r in dataset_history(analysis.dataset) if r.created_at <= analysis.created_at]
+    return [
+        {"label": f"#{r.pk} v{r.dataset_version.number if r.dataset_version_id else '?'}", "profiles": r.profiles}
+        for r in runs
+    ]
+
+
 def _build_pdf(analysis, target, progress, now):
     from exports.report import render_pdf, report_context
     from segments.selectors import analysis_profiles
@@ -296,6 +307,7 @@ def _build_pdf(analysis, target, progress, now):
         generated_at=now,
         color_scheme=analysis.color_scheme,
         customer_count=analysis.customer_count,
+        history=_history(analysis),
     )
     progress("Laying out the report", 50)
     render_pdf(context, target)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -28,8 +29,11 @@ from segments.serializers import (
     CancelResponseSerializer,
     ClvPageSerializer,
     CustomerResultSerializer,
+    MigrationSerializer,
     PredictRequestSerializer,
     PredictResponseSerializer,
+    ScheduleRequestSerializer,
+    ScheduleSerializer,
     SegmentListSerializer,
     progress_of,
 )
@@ -98,6 +102,11 @@ class AnalysisViewSet(
         "clv": Perm.VIEW,
         "create": Perm.RUN_ANALYSES,
         "cancel": Perm.RUN_ANALYSES,
+        "rerun": Perm.RUN_ANALYSES,
+        "schedule": Perm.VIEW,
+        "schedule_update": Perm.RUN_ANALYSES,
+        "schedule_delete": Perm.RUN_ANALYSES,
+        "migration": Perm.VIEW,
         "destroy": Perm.RUN_ANALYSES,
         "predict": Perm.PREDICT,
         "export": Perm.EXPORT,
@@ -120,8 +129,10 @@ class AnalysisViewSet(
         if action_name == "predict":  # the hot path: only what scoring needs (status and the model's file)
             return queryset.select_related("job").only("id", "organization_id", "model_file", "job__status")
         queryset = queryset.defer(*self.deferred_by_action.get(action_name, ()))
-        if action_name in ("list", "retrieve", "create"):
-            queryset = queryset.select_related("job", "dataset").defer(
+        if action_name in ("list", "retrieve", "create", "rerun"):
+            queryset = queryset.select_related("job", "dataset", "dataset_version").defer(
+                "dataset_version__profile",
+                "dataset_version__schema",
                 "dataset__profile",
                 "dataset__schema",
                 "dataset__roles",
@@ -200,10 +211,102 @@ class AnalysisViewSet(
             name=data.get("name", ""),
             created_by=request.user,
             color_scheme=data["color_scheme"],
+            version=data.get("version"),
         )
+        return self._accepted(analysis)
+
+    def _accepted(self, analysis):
         analysis = self.get_queryset().get(pk=analysis.pk)
         body = AnalysisDetailSerializer(analysis, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
+
+    @extend_schema(
+        summary="Who moved where since another run",
+        description="Customers of this run and of an earlier run of the same dataset (any version), matched by "
+        "customer id: counts by (segment before, segment after), plus customers only in this run (`new_customers`) "
+        "or only in the other (`gone_customers`).",
+        parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True, description="The other run's id.")],
+        responses={200: MigrationSerializer, **error_responses(400, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def migration(self, request, pk=None):
+        from segments.services.timeline import MigrationError, migration
+
+        analysis = self.get_object()
+        raw = request.query_params.get("from", "")
+        if not raw.isdigit():
+            raise MigrationError("Give the other run's id: ?from=<analysis id>.", field="from")
+        before = self.get_queryset().filter(pk=int(raw)).first()
+        if before is None:
+            raise MigrationError(f"No analysis {raw} in your organization.", field="from")
+        return Response(migration(after=analysis, before=before).as_api())
+
+    @extend_schema(
+        summary="The analysis's re-run schedule",
+        description="How often the analysis is re-run on its dataset's latest version (daily, weekly, monthly, or "
+        "on every new version), when it last ran (and which run that started) and when it runs next.",
+        responses={200: ScheduleSerializer, **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"])
+    def schedule(self, request, pk=None):
+        from monitoring.models import AnalysisSchedule
+
+        analysis = self.get_object()
+        found = AnalysisSchedule.objects.for_organization(self._organization()).filter(analysis=analysis).first()
+        if found is None:
+            return error_response(
+                "not_scheduled", f"Analysis {analysis.pk} has no schedule.", {}, http_status=status.HTTP_404_NOT_FOUND
+            )
+        return Response(ScheduleSerializer(found).data)
+
+    @extend_schema(
+        summary="Set the re-run schedule",
+        request=ScheduleRequestSerializer,
+        responses={200: ScheduleSerializer, **error_responses(400, 404)},
+    )
+    @schedule.mapping.put
+    def schedule_update(self, request, pk=None):
+        from monitoring.services import schedule_save
+
+        analysis = self.get_object()
+        form = ScheduleRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        saved = schedule_save(
+            analysis=analysis,
+            frequency=form.validated_data["frequency"],
+            enabled=form.validated_data["enabled"],
+            actor=request.user,
+        )
+        return Response(ScheduleSerializer(saved).data)
+
+    @extend_schema(
+        summary="Remove the re-run schedule",
+        responses={204: OpenApiResponse(description="Removed."), **error_responses(404)},
+    )
+    @schedule.mapping.delete
+    def schedule_delete(self, request, pk=None):
+        from monitoring.models import AnalysisSchedule
+        from monitoring.services import schedule_delete
+
+        analysis = self.get_object()
+        found = AnalysisSchedule.objects.for_organization(self._organization()).filter(analysis=analysis).first()
+        if found is not None:
+            schedule_delete(schedule=found, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Re-run on the latest version",
+        description="Starts a new analysis with the same configuration on the dataset's latest version and answers "
+        "`202` with it. Its segments are matched to this run's, so groups that stay keep their numbers and names.",
+        request=None,
+        responses={202: AnalysisDetailSerializer, **error_responses(400, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        from segments.services import analysis_rerun
+
+        analysis = analysis_rerun(analysis=self.get_object(), created_by=request.user)
+        return self._accepted(analysis)
 
     @extend_schema(
         summary="Cancel a queued or running analysis",

@@ -17,6 +17,10 @@ from segments.charts.palette import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME  # noqa:
 class Analysis(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="analyses")
     dataset = models.ForeignKey("datasets.Dataset", on_delete=models.CASCADE, related_name="analyses")
+    # The version of the dataset's table the run read (null only while a migration has not yet filled it in).
+    dataset_version = models.ForeignKey(
+        "datasets.DatasetVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
     name = models.CharField(max_length=200)
     config = models.JSONField(default=dict, blank=True)  # engine AnalysisConfig as a dict
     color_scheme = models.CharField(max_length=20, default=DEFAULT_COLOR_SCHEME)

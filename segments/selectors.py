@@ -27,7 +27,9 @@ def analysis_get(*, organization, analysis_id) -> Analysis:
     from accounts.scoping import get_object_for_org
 
     return get_object_for_org(
-        Analysis.objects.for_organization(organization).select_related("dataset", "job", "created_by", "rerun_of"),
+        Analysis.objects.for_organization(organization).select_related(
+            "dataset", "dataset_version", "job", "created_by", "rerun_of"
+        ),
         organization,
         pk=analysis_id,
     )
@@ -114,6 +116,8 @@ def analysis_overlap(*, a: Analysis, b: Analysis) -> dict | None:
     """Crosstab of two runs' segments over the same customers, and their adjusted Rand index."""
     if not (a.customers_file and b.customers_file) or a.customer_count != b.customer_count:
         return None
+    if a.dataset_version_id != b.dataset_version_id:
+        return None  # rows of two versions are not the same customers: the Changes tab matches them by id
     import pandas as pd
     from sklearn.metrics import adjusted_rand_score
 

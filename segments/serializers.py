@@ -29,6 +29,15 @@ class AnalysisSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
     algorithm = serializers.CharField(read_only=True)
+    dataset_version = serializers.IntegerField(
+        source="dataset_version.number",
+        read_only=True,
+        allow_null=True,
+        help_text="The version of the dataset it read.",
+    )
+    rerun_of = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The run this one re-ran (its segments are matched to it)."
+    )
 
     class Meta:
         model = Analysis
@@ -37,6 +46,8 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "name",
             "dataset",
             "dataset_name",
+            "dataset_version",
+            "rerun_of",
             "status",
             "algorithm",
             "n_segments",
@@ -128,11 +139,16 @@ class AnalysisDetailSerializer(AnalysisSerializer):
             "customers": base + "customers/",
             "predict": base + "predict/",
             "cancel": base + "cancel/",
+            "rerun": base + "rerun/",
+            "migration": base + "migration/",
         }
 
 
 class AnalysisCreateSerializer(BehaviourRolesSerializer):
     dataset = serializers.IntegerField(help_text="Id of a ready dataset of your organization.")
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="Number of the dataset's version to analyse; default the latest."
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     algorithm = serializers.ChoiceField(choices=algorithm_choices(), default="kmeans")
     n_clusters = serializers.IntegerField(
@@ -404,3 +420,47 @@ class PredictResponseSerializer(serializers.Serializer):
     predictions = PredictionSerializer(
         many=True, required=False, help_text="Present when the request sent “records” (same order)."
     )
+
+
+class MigrationCellSerializer(serializers.Serializer):
+    from_segment = serializers.IntegerField()
+    from_name = serializers.CharField()
+    to_segment = serializers.IntegerField()
+    to_name = serializers.CharField()
+    customers = serializers.IntegerField()
+
+
+class MigrationSerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared through the fields mapping
+    to = serializers.IntegerField(help_text="This run.")
+    matrix = MigrationCellSerializer(many=True)
+    new_customers = serializers.IntegerField(help_text="Customers in this run only.")
+    gone_customers = serializers.IntegerField(help_text="Customers in the other run only.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"from": serializers.IntegerField(help_text="The earlier run."), **fields}
+
+
+def _frequencies():
+    from monitoring.models import Frequency
+
+    return Frequency.choices
+
+
+FREQUENCIES = _frequencies()
+
+
+class ScheduleRequestSerializer(serializers.Serializer):
+    frequency = serializers.ChoiceField(choices=FREQUENCIES)
+    enabled = serializers.BooleanField(default=True)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    analysis = serializers.IntegerField(source="analysis_id")
+    frequency = serializers.ChoiceField(choices=FREQUENCIES)
+    enabled = serializers.BooleanField()
+    last_run_at = serializers.DateTimeField(allow_null=True)
+    last_analysis = serializers.IntegerField(source="last_analysis_id", allow_null=True)
+    next_run_at = serializers.DateTimeField(allow_null=True, help_text="null: on the dataset's next version only.")
+    last_error = serializers.CharField()

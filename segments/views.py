@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.context import org_required, require
 from accounts.permissions import Perm
@@ -29,6 +29,7 @@ TABS = [
     ("profiles", "Segment Profiles", "segments:profiles"),
     ("visualizations", "Visualizations", "segments:visualizations"),
     ("insights", "Business Insights", "segments:insights"),
+    ("changes", "Changes", "segments:changes"),
 ]
 
 # Analyses of order logs (datasets of kind "transactions") have a fifth tab.
@@ -65,6 +66,8 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
     from segments.forms import AnalysisForm
     from segments.services import analysis_create
 
+    version_error = None
+    chosen_version = request.POST.get("version", "") if request.method == "POST" else ""
     if request.method == "POST":
         form = AnalysisForm(request.POST, dataset=dataset, initial_config=initial_config)
         if form.is_valid():
@@ -80,9 +83,13 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
                     created_by=request.user,
                     color_scheme=form.cleaned_data["color_scheme"],
                     rerun_of=rerun_of,
+                    version=chosen_version or None,
                 )
             except UserFacingError as exc:  # the settings' rules, or the jobs' memory guard
-                form.show_error(exc)
+                if exc.field == "version":
+                    version_error = exc.message
+                else:
+                    form.show_error(exc)
             else:
                 messages.success(request, f"Analysis “{analysis.name}” queued.")
                 return redirect("segments:detail", analysis_id=analysis.pk)
@@ -90,7 +97,19 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
         form = AnalysisForm(
             dataset=dataset, initial_config=initial_config, initial={"color_scheme": color_scheme, "name": initial_name}
         )
-    return render(request, "segments/form.html", {"form": form, "dataset": dataset, "rerun_of": rerun_of})
+    versions = dataset.versions.filter(status="ready").only("number", "row_count", "original_filename")
+    return render(
+        request,
+        "segments/form.html",
+        {
+            "form": form,
+            "dataset": dataset,
+            "rerun_of": rerun_of,
+            "versions": list(versions),
+            "chosen_version": chosen_version,
+            "version_error": version_error,
+        },
+    )
 
 
 @org_required(Perm.RUN_ANALYSES)
@@ -122,6 +141,23 @@ def analysis_rerun(request, analysis_id: int):
         rerun_of=analysis,
         initial_name="" if automatic else f"{analysis.name} (re-run)",
     )
+
+
+@org_required(Perm.RUN_ANALYSES)
+@require_POST
+def analysis_rerun_latest(request, analysis_id: int):
+    """The same configuration on the dataset's latest version (the API's `POST .../rerun/`)."""
+    from segments.services import AnalysisError, analysis_rerun
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    try:
+        new = analysis_rerun(analysis=analysis, created_by=request.user)
+    except AnalysisError as exc:
+        messages.error(request, exc.message)
+        return redirect("segments:detail", analysis_id=analysis.pk)
+    version = new.dataset_version.number if new.dataset_version_id else None
+    messages.success(request, f"Re-run queued on version {version} of “{analysis.dataset.name}”.")
+    return redirect("segments:detail", analysis_id=new.pk)
 
 
 def _tab_context(request, analysis, tab: str) -> dict:
@@ -502,6 +538,97 @@ def _compare_rows(a, b) -> list[tuple[str, str, str]]:
 
 def _structure(analysis) -> str:
     return STRUCTURE_LABELS.get((analysis.metrics.get("segment_structure") or {}).get("strength"), "—")
+
+
+def _other_run(request, analysis, param="from"):
+    raw = request.GET.get(param, "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such analysis")
+    return selectors.analysis_get(organization=request.organization, analysis_id=int(raw))
+
+
+@org_required(Perm.VIEW)
+@require_GET
+def analysis_changes(request, analysis_id: int):
+    """Who moved where between an earlier run of the same dataset and this one: counts, a Sankey chart, the
+    movers of each cell as CSV."""
+    from segments.charts import to_json
+    from segments.charts.changes import migration_sankey_figure
+    from segments.services.timeline import MigrationError, migration, migration_default_before
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    ctx = _tab_context(request, analysis, "changes")
+    before = _other_run(request, analysis) or (migration_default_before(analysis) if analysis.is_ready else None)
+    ctx.update({"before": before, "figures": {}, "error": None, "moves": None})
+    if before is not None and analysis.is_ready:
+        try:
+            moves = migration(after=analysis, before=before)
+        except MigrationError as exc:
+            ctx["error"] = exc.message
+        else:
+            ctx["moves"] = moves
+            ctx["figures"] = {"sankey": to_json(migration_sankey_figure(moves))}
+            ctx["matrix"] = _matrix_rows(moves)
+            ctx["moved"] = sum(c["customers"] for c in moves.cells if c["from_segment"] != c["to_segment"])
+    from monitoring.models import AnalysisSchedule, Frequency
+
+    ctx["schedule"] = AnalysisSchedule.objects.for_organization(request.organization).filter(analysis=analysis).first()
+    ctx["frequencies"] = Frequency.choices
+    ctx["continuity"] = (analysis.summary or {}).get("continuity")
+    if ctx["continuity"]:
+        ctx["vanished"] = [
+            {"segment": s, "name": (before.profile(s) or {}).get("name", f"Segment {s}") if before else f"Segment {s}"}
+            for s in ctx["continuity"].get("vanished", [])
+        ]
+    return render(request, "segments/tab_changes.html", ctx)
+
+
+def _matrix_rows(moves) -> dict:
+    from segments.charts.palette import segment_color
+
+    before_segments = sorted(p["segment"] for p in moves.before.profiles)
+    after_segments = sorted(p["segment"] for p in moves.after.profiles)
+    counts = {(c["from_segment"], c["to_segment"]): c["customers"] for c in moves.cells}
+    return {
+        "columns": [
+            {"segment": s, "name": moves.after.profile(s)["name"], "color": segment_color(s, moves.after.color_scheme)}
+            for s in after_segments
+        ],
+        "rows": [
+            {
+                "segment": f,
+                "name": moves.before.profile(f)["name"],
+                "color": segment_color(f, moves.before.color_scheme),
+                "cells": [{"to": t, "customers": counts.get((f, t), 0), "stayed": f == t} for t in after_segments],
+            }
+            for f in before_segments
+        ],
+    }
+
+
+@org_required(Perm.EXPORT)
+@require_GET
+def analysis_movers_csv(request, analysis_id: int):
+    from segments.services.timeline import migration_movers_csv
+
+    analysis = selectors.analysis_get(organization=request.organization, analysis_id=analysis_id)
+    before = _other_run(request, analysis)
+    try:
+        from_segment, to_segment = int(request.GET["from_segment"]), int(request.GET["to_segment"])
+    except (KeyError, ValueError) as exc:
+        raise Http404("Name the cell: from, from_segment and to_segment") from exc
+    if before is None:
+        raise Http404("Name the earlier run: from")
+    from segments.services.timeline import MigrationError
+
+    try:
+        download = migration_movers_csv(after=analysis, before=before, from_segment=from_segment, to_segment=to_segment)
+    except MigrationError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("segments:changes", kwargs={"analysis_id": analysis.pk}))
+    return download.as_response()
 
 
 @org_required(Perm.VIEW)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "datasets",
     "segments",
     "exports",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=JOB_SWEEP_SECONDS),
         "options": {"queue": JOB_QUEUES["light"], "expires": JOB_SWEEP_SECONDS},
     },
+    # Re-runs whose schedule is due, and webhook deliveries whose retry is due (monitoring/tasks.py).
+    "run-due-schedules": {
+        "task": "monitoring.tasks.run_due_schedules",
+        "schedule": timedelta(minutes=1),
+        "options": {"queue": JOB_QUEUES["light"], "expires": 60},
+    },
+    "retry-webhooks": {
+        "task": "monitoring.tasks.retry_due_deliveries",
+        "schedule": timedelta(minutes=1),
+        "options": {"queue": JOB_QUEUES["light"], "expires": 60},
+    },
     "purge-deleted-organizations": {
         "task": "accounts.tasks.purge_deleted_organizations",
         "schedule": timedelta(hours=1),
@@ -268,6 +280,15 @@ CELERY_BEAT_SCHEDULE = {
 # Memory a worker process may use for one job. A job whose estimated need (from the dataset's rows x columns,
 # before it starts) exceeds it is refused up front, naming the limit.
 WORKER_MEMORY_BUDGET_MB = env.int("WORKER_MEMORY_BUDGET_MB", default=4096)
+# Webhooks: attempts per delivery, the first retry's delay (doubling each time), the request timeout, and whether
+# endpoint URLs may resolve to private or loopback addresses (never in production: a partner's URL must not reach
+# into our own network).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Drift reports at or above this level raise an alert (dashboard, e-mail, webhook): "moderate" or "major".
+DRIFT_ALERT_LEVEL = env.str("DRIFT_ALERT_LEVEL", default="moderate")
 # Extra modules that register job handlers (the test suite adds its own kinds for the real worker).
 JOB_HANDLER_MODULES = env.list("JOB_HANDLER_MODULES", default=[])
 

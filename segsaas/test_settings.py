@@ -11,6 +11,9 @@ os.environ["SEGSAAS_TEST_TMP"] = str(_tmp)
 os.environ.setdefault("MEDIA_ROOT", str(_tmp / "media"))
 os.environ.setdefault("CELERY_BROKER_DIR", str(_tmp / "broker"))
 os.environ.setdefault("JOB_HANDLER_MODULES", "worker_job_kinds")
+# Webhook tests deliver to a receiver on loopback, with retries a fraction of a second apart.
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", "true")
+os.environ.setdefault("WEBHOOK_RETRY_BASE_SECONDS", "0.3")
 # Concurrent test runs on one machine (developers, CI) must not share a test database or a queue.
 _run = os.environ.setdefault("SEGSAAS_TEST_RUN", str(os.getpid()))
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{_run}")

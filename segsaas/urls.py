@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("datasets/", include("datasets.urls")),
     path("analyses/", include("segments.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("exports.urls")),
     path("api/quickstart/", views.api_quickstart, name="api_quickstart"),
     path("api/v1/", include("segsaas.api_urls")),

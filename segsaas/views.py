@@ -9,9 +9,12 @@ from accounts.permissions import Perm
 @org_required(Perm.VIEW)
 def home(request):
     """The organization's dashboard: what it has, what is running, the latest analyses."""
+    from monitoring.services import recent_alerts
     from segments.selectors import dashboard
 
-    return render(request, "home.html", dashboard(organization=request.organization))
+    context = dashboard(organization=request.organization)
+    context["drift_alerts"] = recent_alerts(organization=request.organization)
+    return render(request, "home.html", context)
 
 
 @require_safe

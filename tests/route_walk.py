@@ -21,6 +21,7 @@ KWARG_MODELS = {
     "dataset_id": "datasets.Dataset",
     "analysis_id": "segments.Analysis",
     "export_id": "exports.Export",
+    "endpoint_id": "monitoring.WebhookEndpoint",
 }
 # URL kwargs that name no organization's object, with a sample value (credentials are made-up, so refused).
 SAMPLE_ARGS = {
@@ -191,7 +192,13 @@ def _make_membership(org, user):
     return Membership.objects.for_organization(org).create(user=user, role="viewer")
 
 
+def _make_endpoint(org, user):
+    model = apps.get_model("monitoring.WebhookEndpoint")
+    return model.objects.for_organization(org).create(url="https://example.com/hook", secret="s", events=[])
+
+
 OBJECT_FACTORIES = {
+    "monitoring.WebhookEndpoint": _make_endpoint,
     "accounts.Invitation": _make_invitation,
     "accounts.OrganizationAPIKey": _make_api_key,
     "accounts.Membership": _make_membership,

@@ -52,6 +52,7 @@ VIEWER_MAY_WRITE = {
     "accounts:accept_invitation": "joins with an invitation token (an unknown token is a 404 page)",
     "admin:login": "the admin's sign-in form (a viewer is not staff)",
     "admin:logout": "signs out",
+    "monitoring:subscription": "the person's own choice of drift alert e-mails",
 }
 
 

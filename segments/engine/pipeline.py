@@ -77,6 +77,9 @@ class FittedPipeline:
     key_features: list[str]
     id_col: str | None
     schema: dict[str, str] = field(default_factory=dict)
+    # {clustering label: segment number} when a re-run's segments were renumbered to match the previous run's
+    # (`continuity.relabel_result`); empty: the labels are the numbers.
+    segment_map: dict[int, int] = field(default_factory=dict)
     # what a customer's own levels and advice are measured against (profiles.customer_advice_reference)
     advice_reference: dict = field(default_factory=dict)
 

@@ -64,6 +64,9 @@ def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
 
 def _score(model: FittedPipeline, X, beh):
     seg = model.cluster_model.predict(X).tolist()
+    renumber = getattr(model, "segment_map", None)  # models saved before continuity have none
+    if renumber:
+        seg = [renumber.get(int(s), int(s)) for s in seg]
     churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
     ltv = model.ltv_model.predict(X).tolist()
     return seg, churn, ltv

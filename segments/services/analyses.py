@@ -206,10 +206,14 @@ def analysis_create(
     created_by=None,
     color_scheme: str = DEFAULT_COLOR_SCHEME,
     rerun_of: Analysis | None = None,
+    version=None,
 ) -> Analysis:
     """Check the run's settings (`analysis_config`), store the analysis and queue its job (dispatched once the
-    transaction commits). Raises AnalysisError, with the field at fault, before anything is stored."""
+    transaction commits). `version` (a `DatasetVersion` of the dataset, or its number) is the table the run
+    reads; default the latest. Raises AnalysisError, with the field at fault, before anything is stored."""
+    from datasets.versions import version_latest
     from jobs.services import job_create
+    from segments.engine.config import declared_columns
 
     if dataset.organization_id != organization.pk:
         raise AnalysisError("This dataset belongs to another organization.", field="dataset")
@@ -222,6 +226,14 @@ def analysis_create(
     if rerun_of is not None and rerun_of.organization_id != organization.pk:
         raise AnalysisError("Cannot re-run another organization's analysis.")
     clean = analysis_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
+    version = _version_of(dataset, version) if version is not None else version_latest(dataset)
+    if version is not None and version.schema:
+        missing = [c for c in declared_columns(clean) if c not in version.column_names]
+        if missing:
+            raise AnalysisError(
+                f"Column {missing[0]!r} is not in version {version.number} of dataset “{dataset.name}”.",
+                field="version",
+            )
     name = (name or "").strip()
     if not name or is_default_name(name, dataset):
         # An automatic name describes the run's own settings: one carried over from another run (a re-run with
@@ -235,6 +247,7 @@ def analysis_create(
             color_scheme=color_scheme,
             created_by=created_by if getattr(created_by, "pk", None) else None,
             rerun_of=rerun_of,
+            dataset_version=version,
         )
         analysis.job = job_create(
             organization=organization, kind=JOB_KIND, params={"analysis_id": analysis.pk}, created_by=created_by
@@ -251,6 +264,34 @@ def analysis_create(
         dataset=dataset.name,
     )
     return analysis
+
+
+def _version_of(dataset, version):
+    from datasets.models import DatasetVersion
+
+    number = getattr(version, "number", version)
+    try:
+        number = int(number)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"{version!r} is not a version number.", field="version") from exc
+    found = DatasetVersion.objects.for_organization(dataset.organization).filter(dataset=dataset, number=number).first()
+    if found is None:
+        raise AnalysisError(f"Dataset “{dataset.name}” has no version {number}.", field="version")
+    return found
+
+
+def analysis_rerun(*, analysis: Analysis, created_by=None) -> Analysis:
+    """A new run with the same configuration (settings, roles, colours, name) on the dataset's latest version."""
+    automatic = is_default_name(analysis.name, analysis.dataset)
+    return analysis_create(
+        organization=analysis.organization,
+        dataset=analysis.dataset,
+        config=analysis.config,
+        name="" if automatic else analysis.name,
+        created_by=created_by,
+        color_scheme=analysis.color_scheme,
+        rerun_of=analysis,
+    )
 
 
 _RERUN_SUFFIX = " (re-run)"

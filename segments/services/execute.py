@@ -15,16 +15,17 @@ from segments.models import Analysis, CustomerResult
 from segments.services.analyses import remove_analysis_files
 from segments.services.results import bulk_insert_customers
 from segments.services.summaries import chart_sample, feature_zscores, summarise
+from segments.services.timeline import apply_continuity
 from segsaas import storage
 
 log = logging.getLogger(__name__)
 
 
-def dataset_dataframe(dataset):
-    """The dataset's normalised table (Parquet) as a DataFrame."""
+def dataset_dataframe(dataset, version=None):
+    """The dataset's normalised table (Parquet) as a DataFrame: the latest version's, or `version`'s."""
     from datasets.services import dataset_read_dataframe
 
-    return dataset_read_dataframe(dataset)
+    return dataset_read_dataframe(dataset, version=version)
 
 
 # Peak memory of an analysis in a worker: the libraries and the model (~500 MB) plus about 100 bytes per cell of
@@ -71,7 +72,7 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         progress(f"Built {len(df):,} customers from the order log", start)
     else:
         progress("Loading the dataset", 1)
-        df = dataset_dataframe(analysis.dataset)
+        df = dataset_dataframe(analysis.dataset, analysis.dataset_version)
         start = 4.0
         progress(f"Loaded {len(df):,} rows", start)
     options = {k: v for k, v in analysis.config.items() if k != "clv"}
@@ -89,6 +90,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         )
 
     result = analyze(df, config, progress=engine_progress)
+    progress("Matching segments to the previous run", 90)
+    continuity = apply_continuity(analysis, result)
     feature_z = feature_zscores(df, result.customers["segment"].to_numpy(), result.profiles, result.metrics)
     clv_extra = _with_lifetime_value(result, df, clv_result)
     del df
@@ -104,6 +107,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
     storage.write_parquet(charts_rel, chart_sample(customers))
     summary = summarise(customers, result.profiles)
     summary["feature_z"] = feature_z
+    if continuity is not None:
+        summary["continuity"] = continuity
     if clv_extra:
         summary["clv"] = clv_extra["summary"]
     progress("Storing customer results", 94)
