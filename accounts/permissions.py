@@ -68,6 +68,16 @@ PAGE_ACTIONS: dict[tuple[str, str], str] = {
     ("accounts:api_keys", "POST"): Perm.MANAGE_API_KEYS,
     ("accounts:api_key_revoke", "POST"): Perm.MANAGE_API_KEYS,
     ("accounts:audit_log", "GET"): Perm.VIEW_AUDIT_LOG,
+    ("accounts:organization_settings", "GET"): Perm.MANAGE_ORGANIZATION,
+    ("accounts:organization_settings", "POST"): Perm.MANAGE_ORGANIZATION,
+    ("accounts:organization_logo", "GET"): Perm.VIEW,
+    ("accounts:organization_archive", "POST"): Perm.MANAGE_ORGANIZATION,
+    ("accounts:organization_archive_download", "GET"): Perm.MANAGE_ORGANIZATION,
+    ("accounts:organization_delete", "POST"): Perm.MANAGE_ORGANIZATION,
+    ("accounts:organization_restore", "POST"): Perm.MANAGE_ORGANIZATION,
+    # the person's own account (any signed-in person; deleting it needs their e-mail typed again)
+    ("accounts:account", "GET"): Perm.VIEW,
+    ("accounts:account", "POST"): Perm.VIEW,
     ("jobs:status", "GET"): Perm.VIEW,
     ("jobs:cancel", "POST"): "job kind",  # JOB_PERMISSIONS of the job's kind (job_permission)
     ("datasets:list", "GET"): Perm.VIEW,

@@ -295,6 +295,7 @@ def organization_settings(request):
     )
 
 
+@require_safe
 @org_required(Perm.VIEW)
 def organization_logo(request):
     """The report logo of the active organization (shown on the settings page)."""
@@ -318,6 +319,7 @@ def organization_archive(request):
     return redirect(f"{reverse('accounts:organization_settings')}#archive")
 
 
+@require_safe
 @org_required(Perm.MANAGE_ORGANIZATION)
 @allowed_pending_deletion
 def organization_archive_download(request, job_id: int):

@@ -53,6 +53,7 @@ VIEWER_MAY_WRITE = {
     "admin:login": "the admin's sign-in form (a viewer is not staff)",
     "admin:logout": "signs out",
     "monitoring:subscription": "the person's own choice of drift alert e-mails",
+    "accounts:account": "the person deletes their own account (their e-mail typed again; a wrong one is a 400)",
 }
 
 
