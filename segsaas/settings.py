@@ -340,6 +340,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DatasetStatusEnum": "datasets.models.DatasetStatus",
         "RunStatusEnum": "jobs.serializers.JOB_STATES",
+        "DurationUnitEnum": "segments.engine.units.UNITS",
     },
 }
 

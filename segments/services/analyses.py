@@ -227,7 +227,8 @@ def analysis_create(
         raise AnalysisError("Cannot re-run another organization's analysis.")
     clean = analysis_config(dataset=dataset, roles=roles, behaviour=behaviour, settings=settings, config=config)
     version = _version_of(dataset, version) if version is not None else version_latest(dataset)
-    if version is not None and version.schema:
+    # An order log's run names the columns of the customer table built from the log, not the log's own columns.
+    if version is not None and version.schema and not dataset.is_order_log:
         missing = [c for c in declared_columns(clean) if c not in version.column_names]
         if missing:
             raise AnalysisError(
