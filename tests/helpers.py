@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER_LOG = TMP / "worker.log"
 
 
+SUBPROCESS_APPLICATION_NAME = "segsaas-test-subprocess"
+
+
 def subprocess_env() -> dict:
     """Environment for a process the tests start (the Celery worker, `manage.py`, a shell script) so that it
     uses this run's test database, files and queue."""
@@ -23,8 +26,10 @@ def subprocess_env() -> dict:
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
+        # Named in pg_stat_activity, so a test can cut these processes' connections and no one else's.
         env["DATABASE_URL"] = (
             f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"?application_name={SUBPROCESS_APPLICATION_NAME}"
         )
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
