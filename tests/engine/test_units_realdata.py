@@ -1,23 +1,16 @@
 """End to end on a real table nobody here generated (../shared/realdata/mlc_churn.csv): `account_length` has no
 unit stated by its source, so the product must ask rather than assume days, and show no LTV built on a guess."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from helpers import real_table
 
 from segments.engine import AnalysisConfig, analyze
-
-ROOT = Path(__file__).resolve().parents[2]
-CANDIDATES = [ROOT.parent / "shared" / "realdata", ROOT.parents[1] / "shared" / "realdata"]
-MLC = next((d / "mlc_churn.csv" for d in CANDIDATES if (d / "mlc_churn.csv").exists()), None)
-
-pytestmark = pytest.mark.skipif(MLC is None, reason="../shared/realdata/mlc_churn.csv is not on this machine")
 
 
 @pytest.fixture(scope="module")
 def mlc():
-    return pd.read_csv(MLC)
+    return pd.read_csv(real_table())
 
 
 @pytest.fixture(scope="module")

@@ -3,28 +3,18 @@ month 2 customers 1,001-5,000 with daytime minutes up 30 %. The re-run's segment
 migration counts exactly the 3,000 customers in both months (1,000 new, 1,000 gone), and the version drift finds
 the daytime minutes (major) while the account length stays stable."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from helpers import real_table
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
-# ../shared beside the main checkout (/work/main), or two levels up from a worktree (/work/wt/<name>)
-REAL = (
-    next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if (p / "realdata").is_dir()), ROOT)
-    / "realdata"
-    / "mlc_churn.csv"
-)
 
-
-@pytest.mark.skipif(not REAL.exists(), reason="the shared real data is not on this machine")
 def test_versions_continuity_migration_and_drift_on_real_customers(upload_frame, add_version, first_run, rerun):
     from monitoring.services import drift_for_version
     from segments.services.timeline import migration
 
-    table = pd.read_csv(REAL)
+    table = pd.read_csv(real_table())
     month1 = table.iloc[:4000].copy()
     month2 = table.iloc[1000:].copy()
     month2["total_day_minutes"] = (month2["total_day_minutes"] * 1.3).round(1)
