@@ -85,7 +85,7 @@ class AnalysisConfig:
     fit_sample_size: int | None = 50_000
     selection_sample_size: int = 20_000  # rows used to compare k (ignored when fit_sample_size is None)
     silhouette_sample_size: int = 6_000
-    stability_sample_size: int = 3_000
+    stability_sample_size: int = 5_000
     importance_sample_size: int = 10_000
     model_sample_size: int = 50_000
     agglomerative_sample_size: int = 5_000
