@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import resource
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .clustering import sample_indices, segment, segment_balance_warnings, segment_structure
+from .clustering import TIER_K, sample_indices, segment, segment_balance_warnings, segment_structure, tier_k
 from .coerce import MISSING_TOKENS
 from .config import AnalysisConfig
 from .engagement import infer_engagement
@@ -293,17 +294,41 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         seg_stage = "Choosing k" if config.n_clusters is None else "Clustering"
     stage(seg_stage, 10)
     outcome = segment(X, config, progress)
+    structure_sample = X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))]
+
+    def judge(outcome):
+        return segment_structure(
+            structure_sample,
+            int(outcome.k),
+            outcome.k_selection,
+            outcome.quality,
+            config.algorithm,
+            float((outcome.labels < 0).mean()),
+            config.random_state,
+        )
+
+    structure = judge(outcome)
+    searched = outcome.k_selection.get("k_values") or []
+    if (
+        config.n_clusters is None
+        and config.algorithm in ("kmeans", "gmm", "agglomerative")
+        and len(searched) > 1
+        and structure["strength"] == "none"
+        and outcome.k > TIER_K
+    ):
+        # k follows the structure verdict: without segment structure an automatic k keeps the fewest segments.
+        sel = outcome.k_selection
+        k, why = tier_k(
+            searched,
+            sel.get("silhouette") or [None] * len(searched),
+            sel.get("stability") or [None] * len(searched),
+            reason=f"the evidence at k={outcome.k}, the k the curves suggested: {structure['summary'].split('Evidence: ')[-1].rstrip('.')}",
+        )
+        outcome = segment(X, dataclasses.replace(config, n_clusters=k), progress)
+        outcome.k_selection = {**sel, "chosen_by": why}
+        structure = judge(outcome)
     labels = outcome.labels
     noise_share = float((labels < 0).mean())
-    structure = segment_structure(
-        X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))],
-        int(outcome.k),
-        outcome.k_selection,
-        outcome.quality,
-        config.algorithm,
-        noise_share,
-        config.random_state,
-    )
     warnings.extend(segment_balance_warnings(labels))
     done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
