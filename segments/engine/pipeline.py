@@ -201,6 +201,31 @@ def _ignore_reason(series: pd.Series, col: str, config: AnalysisConfig) -> str:
     return "looks like a segment label from elsewhere (kept out of the model)"
 
 
+def value_basis(pre, profile_frame: pd.DataFrame) -> dict | None:
+    """What value tiers compare when there is no predicted LTV: the recurring charge (per its period), else the spend
+    column; a spend column that does not grow with tenure (Spearman < predictive.CUMULATIVE_MIN_SPEARMAN, whatever
+    the tenure's unit) is a charge per billing period, compared as such, never called spend to date."""
+    from .predictive import CUMULATIVE_MIN_SPEARMAN, _spearman
+
+    recurring = getattr(pre, "recurring_", None)
+    if recurring and recurring[0] in profile_frame.columns:
+        return {"column": recurring[0], "per": str(recurring[1]).removesuffix("s")}
+    money = pre.revenue_column()
+    if not money or money not in profile_frame.columns:
+        return None
+    tenure = pre.behaviour_.get("tenure_col")
+    values = profile_frame[tenure] if tenure in profile_frame.columns else profile_frame.get(f"{tenure} (days ago)")
+    if values is not None:
+        a, b = profile_frame[money].to_numpy(float), values.to_numpy(float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        idx = np.flatnonzero(ok)[:20_000]
+        if len(idx) >= 20 and _spearman(a[idx], b[idx]) < CUMULATIVE_MIN_SPEARMAN:
+            from .vocabulary import BILLING_PERIOD
+
+            return {"column": money, "per": BILLING_PERIOD}
+    return {"column": money, "per": None}
+
+
 def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progress: Progress = None) -> AnalysisResult:
     """Run the full analysis. ``progress(stage, percent)`` is called at each stage; an exception it raises
     (e.g. cancellation) propagates."""
@@ -328,7 +353,6 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         outcome.k_selection = {**sel, "chosen_by": why}
         structure = judge(outcome)
     labels = outcome.labels
-    noise_share = float((labels < 0).mean())
     warnings.extend(segment_balance_warnings(labels))
     done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
@@ -411,6 +435,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             lifecycle=stage_labels,
             engagement=engagement,
             glossary=feature_glossary(pre),
+            value_basis=value_basis(pre, profile_frame),
         )
     )
     done("Profiles")

@@ -138,7 +138,7 @@ def _too_early(col: str, days: np.ndarray, max_days: float | None, reference, ra
     limit = float((ref - EARLIEST_PLAUSIBLE.astype("datetime64[s]")).astype(float) / 86400.0)
     earliest = None
     if max_days is not None and max_days == max_days and max_days < limit:
-        limit, earliest = max_days, (ref - np.timedelta64(int(round(max_days * 86400)), "s")).astype("datetime64[D]")
+        limit, earliest = max_days, (ref - np.timedelta64(round(max_days * 86400), "s")).astype("datetime64[D]")
     errors = []
     for i in np.flatnonzero(days > limit + 1):
         bound = (
@@ -256,7 +256,7 @@ def predict_segment(model: FittedPipeline, record_or_records):
             key_arrays[c] = (c, [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw(c)])
     names = model.segment_names
     recs = model.segment_recommendations
-    own = _own_advice(model, churn, ltv, profile, n)
+    own = _own_advice(model, churn, ltv, profile, n, seg)
     out = []
     for i in range(n):
         s = int(seg[i])
@@ -279,7 +279,7 @@ def predict_segment(model: FittedPipeline, record_or_records):
     return out[0] if single else out
 
 
-def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int) -> dict | None:
+def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int, segments=None) -> dict | None:
     """The record's own levels and recommendation, measured against the analysis's customers (the fitted
     model's advice_reference; None for a model saved before it existed)."""
     from .profiles import customer_advice
@@ -293,7 +293,9 @@ def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int) -> dict | No
         column = reference.get("value_measure")
         value = np.asarray(profile.get(column, [np.nan] * n), dtype=float) if column else np.full(n, np.nan)
     readable = {c: np.asarray(profile[c], dtype=float) for c in (reference.get("engagement") or {}) if c in profile}
-    return customer_advice(churn=np.asarray(churn, float), value=value, readable=readable, reference=reference)
+    return customer_advice(
+        churn=np.asarray(churn, float), value=value, readable=readable, reference=reference, segments=segments
+    )
 
 
 # segment actions whose reason the record's own level contradicts ("low churn risk" for a high-risk record)
