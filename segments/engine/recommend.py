@@ -118,18 +118,17 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             }
         )
     if not recs:
+        figures = []
+        if churn is not None:
+            figures.append(f"average churn risk {churn:.0%}{vs_churn}")
+        if p.get("value_tier") not in (None, "unknown"):
+            figures.append(f"average {seg_value} vs {pop_value} for all customers")
         recs.append(
             {
                 "action": ACTIONS["maintain"],
                 "category": "maintain",
-                "reason": "no segment figure stands out from the population ("
-                + ", ".join(
-                    [f"average churn risk {churn:.0%}{vs_churn}"] * (churn is not None)
-                    + [f"average {seg_value} vs {pop_value} for all customers"] * (p.get("value_tier") != "unknown")
-                )
-                + ")"
-                if churn is not None or p.get("value_tier") != "unknown"
-                else "no segment figure stands out from the population",
+                "reason": "no segment figure stands out from the population"
+                + (f" ({', '.join(figures)})" if figures else ""),
                 "priority": "low",
             }
         )
