@@ -73,6 +73,7 @@ class DateEncoder(Encoder):
         if missing.all():
             raise UnusableColumn("all values missing", refuse_if_declared=True)
         self.median_days_ = float(np.median(days_ago(dates, self.reference)[~missing]))
+        self.max_days_ = float(np.max(days_ago(dates, self.reference)[~missing]))  # the earliest training date
         days = self._days(dates)
         self.features_ = [f"{self.column} (days ago)"]
         self.weights_ = [1.0]
