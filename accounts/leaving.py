@@ -184,7 +184,7 @@ def organization_archive_build(*, organization: Organization, job, progress) -> 
                     open_customers_file(analysis) as fh,
                     zf.open(f"{folder}/customers.csv", "w", force_zip64=True) as out,
                 ):
-                    for chunk in csv_chunks(iter_customer_batches(fh)):
+                    for chunk in csv_chunks(iter_customer_batches(fh, currency=organization.currency)):
                         out.write(chunk)
             base = analysis.storage_dir
             for name in storage.list_tree(base):
