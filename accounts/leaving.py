@@ -335,19 +335,32 @@ def organizations_purge_due(*, now=None) -> list[str]:
 # --- a person leaves -------------------------------------------------------------------------------------------
 
 
-def user_delete(*, user: User, confirm_email: str) -> None:
-    """Delete a person's account. The last owner of an organization must hand it over (make someone else an owner)
-    or delete it first; elsewhere their memberships end (audited as `member.left`)."""
-    if (confirm_email or "").strip().lower() != user.email.lower():
-        raise AccountsError(f"Type your e-mail address, {user.email}, to confirm.", field="confirm_email")
+def user_memberships(*, user: User) -> list[Membership]:
+    """Every organization the person belongs to (a person's own, across tenants: deliberately unscoped)."""
+    return list(
+        Membership.objects.unscoped().filter(user=user).select_related("organization").order_by("organization__name")
+    )
+
+
+def user_delete_blockers(*, user: User, memberships: list[Membership] | None = None) -> list[str]:
+    """The organizations the person is the last owner of (not those already scheduled for deletion)."""
     blocking = []
-    memberships = list(Membership.objects.unscoped().filter(user=user).select_related("organization"))
-    for m in memberships:
+    for m in memberships if memberships is not None else user_memberships(user=user):
         if m.role != Role.OWNER or m.organization.is_pending_deletion:
             continue
         owners = Membership.objects.for_organization(m.organization).filter(role=Role.OWNER).count()
         if owners <= 1:
             blocking.append(m.organization.name)
+    return blocking
+
+
+def user_delete(*, user: User, confirm_email: str) -> None:
+    """Delete a person's account. The last owner of an organization must hand it over (make someone else an owner)
+    or delete it first; elsewhere their memberships end (audited as `member.left`)."""
+    if (confirm_email or "").strip().lower() != user.email.lower():
+        raise AccountsError(f"Type your e-mail address, {user.email}, to confirm.", field="confirm_email")
+    memberships = user_memberships(user=user)
+    blocking = user_delete_blockers(user=user, memberships=memberships)
     if blocking:
         raise AccountsError(
             f"You are the last owner of {', '.join(blocking)}: make another member an owner, or delete "
