@@ -90,7 +90,8 @@ def organization_archive_build(*, organization: Organization, job, progress) -> 
     from segsaas import storage
 
     now = timezone.now()
-    file_name = f"{organization.slug}-archive-{now:%Y%m%d-%H%M}.zip"
+    # named after the organization's name of today (its slug keeps the sign-up's name after a rename)
+    file_name = f"{slugify(organization.name)[:60] or organization.slug}-archive-{now:%Y%m%d-%H%M}.zip"
     path = f"{_archive_dir(organization)}/{job.pk}/{file_name}"
     covered: set[str] = set()
     datasets = list(Dataset.objects.for_organization(organization).order_by("pk"))

@@ -164,6 +164,9 @@ def test_a_person_deletes_their_own_account_but_not_as_the_last_owner(people, cl
 def test_owners_build_and_download_the_archive_through_the_api_and_nobody_else_s(people, worker, client_for):
     from accounts.leaving import archive_jobs
 
+    from accounts.services import organization_update
+
+    organization_update(organization=people.acme, actor=people.alice, name="Acme Retail GmbH")  # slug stays "acme"
     owner = client_for(people.alice, people.acme)
     empty = owner.get(ARCHIVE).json()
     assert empty == {"job": None, "download": None, "file_name": None, "size": None, "built_at": None}
@@ -177,12 +180,13 @@ def test_owners_build_and_download_the_archive_through_the_api_and_nobody_else_s
     wait_for_job(archive_jobs(organization=people.acme).get(pk=job_id))
     ready = owner.get(ARCHIVE).json()
     assert ready["job"]["status"] == "succeeded" and ready["download"] == DOWNLOAD
-    assert ready["file_name"].endswith(".zip") and ready["size"] > 0
+    assert ready["file_name"].startswith("acme-retail-gmbh-archive-") and ready["file_name"].endswith(".zip")
+    assert ready["size"] > 0
     response = owner.get(ready["download"])
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert {"organization.json", "audit-log.csv", "README.txt"} <= set(archive.namelist())
-    assert b'"name": "Acme"' in archive.read("organization.json")
+    assert b'"name": "Acme Retail GmbH"' in archive.read("organization.json")
     assert AuditEvent.objects.for_organization(people.acme).filter(action="organization.archive_downloaded").exists()
 
     # Globex's owner sees Globex's (none), never Acme's
