@@ -3,6 +3,7 @@ mlc_churn.csv) says the value was not estimated: no "€0.00 predicted value" on
 or "growth ceiling —" in its sentences."""
 
 import copy
+import re
 from datetime import UTC, datetime
 
 from django.template.loader import render_to_string
@@ -59,3 +60,20 @@ def test_a_report_without_predicted_value_says_so_instead_of_zero(engine_result)
         branding=branding,
     )
     assert with_ltv["total_predicted_value"] > 0
+
+
+def test_the_insights_tab_names_opportunities_without_a_ceiling_it_cannot_compute(
+    db, people, client_for, finished_analysis
+):
+    analysis = finished_analysis(people.acme, people.alice)
+    metrics = copy.deepcopy(analysis.metrics)
+    insights = metrics["insights"]
+    insights["growth_opportunities"] = [
+        {**g, "growth_potential": None} for g in insights.get("growth_opportunities") or []
+    ] or [{"segment": analysis.profiles[0]["segment"], "name": analysis.profiles[0]["name"], "growth_potential": None}]
+    type(analysis).objects.for_organization(people.acme).filter(pk=analysis.pk).update(metrics=metrics)
+    page = client_for(people.vera, people.acme).get(f"/analyses/{analysis.pk}/insights/").content.decode()
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)  # the page's words, not the figures' data
+    assert "growth ceiling —" not in text and "growth ceiling $" not in text
+    assert page.count('data-testid="no-ceiling"') >= len(insights["growth_opportunities"])
+    assert "not estimated (no predicted LTV)" in page
