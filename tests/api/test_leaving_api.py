@@ -163,7 +163,6 @@ def test_a_person_deletes_their_own_account_but_not_as_the_last_owner(people, cl
 @pytest.mark.worker
 def test_owners_build_and_download_the_archive_through_the_api_and_nobody_else_s(people, worker, client_for):
     from accounts.leaving import archive_jobs
-
     from accounts.services import organization_update
 
     organization_update(organization=people.acme, actor=people.alice, name="Acme Retail GmbH")  # slug stays "acme"
