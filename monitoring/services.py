@@ -158,9 +158,8 @@ def schedules_run_due(*, now: datetime | None = None) -> dict:
 # --- webhooks -------------------------------------------------------------------------------------
 
 
-def endpoint_create(*, organization, url: str, events: list[str], actor=None) -> WebhookEndpoint:
-    """Register an endpoint (the URL checked; private and loopback addresses refused unless the settings allow
-    them). Its secret is on the returned object: show it once."""
+def _checked_events(events) -> list[str]:
+    events = list(events or [])
     unknown = [e for e in events if e not in WebhookEvent.values]
     if not events or unknown:
         raise WebhookError(
@@ -168,17 +167,49 @@ def endpoint_create(*, organization, url: str, events: list[str], actor=None) ->
             + (f"; {unknown[0]!r} is not one." if unknown else "."),
             field="events",
         )
+    return sorted(set(events))
+
+
+def endpoint_create(*, organization, url: str, events: list[str], actor=None) -> WebhookEndpoint:
+    """Register an endpoint (the URL checked; private and loopback addresses refused unless the settings allow
+    them). Its secret is on the returned object: show it once."""
+    events = _checked_events(events)
     url = check_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
     endpoint = WebhookEndpoint.objects.for_organization(organization).create(
         url=url,
         secret=new_secret(),
-        events=sorted(set(events)),
+        events=events,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     if actor is not None:
         from accounts.services import audit
 
         audit(organization=organization, action="webhook.created", actor=actor, target=url, events=endpoint.events)
+    return endpoint
+
+
+def endpoint_update(
+    *, endpoint: WebhookEndpoint, url: str | None = None, events: list[str] | None = None,
+    active: bool | None = None, actor=None,
+) -> WebhookEndpoint:
+    """Change an endpoint's URL (checked like a new one), events or whether it is active; what is not given stays.
+    Everything is checked before anything is saved. The secret does not change."""
+    changes = {}
+    if events is not None:
+        changes["events"] = _checked_events(events)
+    if url is not None:
+        changes["url"] = check_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    if active is not None:
+        changes["active"] = bool(active)
+    changes = {k: v for k, v in changes.items() if getattr(endpoint, k) != v}
+    if not changes:
+        return endpoint
+    for field, value in changes.items():
+        setattr(endpoint, field, value)
+    endpoint.save(update_fields=list(changes))
+    from accounts.services import audit
+
+    audit(organization=endpoint.organization, action="webhook.updated", actor=actor, target=endpoint.url, **changes)
     return endpoint
 
 

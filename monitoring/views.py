@@ -23,7 +23,7 @@ def monitoring_page(request):
 
 def _render(request, endpoint_form=None, endpoint_error=None, status=200):
     org = request.organization
-    can_hooks = actor_can(request, Perm.MANAGE_API_KEYS)
+    can_hooks = actor_can(request, Perm.MANAGE_WEBHOOKS)
     ctx = {
         "reports": DriftReport.objects.for_organization(org)
         .select_related("dataset", "version", "previous_version", "analysis", "previous_analysis")
@@ -51,7 +51,7 @@ def subscription(request):
     return redirect("monitoring:index")
 
 
-@org_required(Perm.MANAGE_API_KEYS)
+@org_required(Perm.MANAGE_WEBHOOKS)
 @require_POST
 def endpoint_create(request):
     form = EndpointForm(request.POST)
@@ -73,7 +73,7 @@ def endpoint_create(request):
     return redirect(reverse("monitoring:index") + "#webhooks")
 
 
-@org_required(Perm.MANAGE_API_KEYS)
+@org_required(Perm.MANAGE_WEBHOOKS)
 @require_POST
 def endpoint_delete(request, endpoint_id: int):
     endpoint = get_object_for_org(WebhookEndpoint, request.organization, pk=endpoint_id)
