@@ -89,9 +89,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=["webhooks"])
-class WebhookEndpointViewSet(
-    BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet
-):
+class WebhookEndpointViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Your organization's webhook endpoints and the log of what was sent to them."""
 
     model = WebhookEndpoint

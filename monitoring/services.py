@@ -189,8 +189,12 @@ def endpoint_create(*, organization, url: str, events: list[str], actor=None) ->
 
 
 def endpoint_update(
-    *, endpoint: WebhookEndpoint, url: str | None = None, events: list[str] | None = None,
-    active: bool | None = None, actor=None,
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+    actor=None,
 ) -> WebhookEndpoint:
     """Change an endpoint's URL (checked like a new one), events or whether it is active; what is not given stays.
     Everything is checked before anything is saved. The secret does not change."""

@@ -56,9 +56,7 @@ def test_changing_an_endpoint_keeps_its_secret_and_pausing_stops_deliveries(api,
     partner = api(scopes=["webhooks"])
     made = partner.post(HOOKS, {"url": "http://127.0.0.1:9/a", "events": ["analysis.failed"]}).json()
     secret = WebhookEndpoint.objects.for_organization(people.acme).get(pk=made["id"]).secret
-    changed = partner.patch(
-        f"{HOOKS}{made['id']}/", {"url": "http://127.0.0.1:9/b", "events": ["analysis.succeeded"]}
-    )
+    changed = partner.patch(f"{HOOKS}{made['id']}/", {"url": "http://127.0.0.1:9/b", "events": ["analysis.succeeded"]})
     assert changed.status_code == 200, changed.content
     assert changed.json()["url"] == "http://127.0.0.1:9/b" and changed.json()["events"] == ["analysis.succeeded"]
     assert _endpoints(people.acme) == [("http://127.0.0.1:9/b", ["analysis.succeeded"], True, secret)]
@@ -85,7 +83,9 @@ def test_changing_an_endpoint_keeps_its_secret_and_pausing_stops_deliveries(api,
         ({"events": ["analysis.failed"]}, "url", "required"),
     ],
 )
-def test_bad_registrations_are_refused_naming_the_field_and_nothing_is_saved(api, people, settings, body, field, message):
+def test_bad_registrations_are_refused_naming_the_field_and_nothing_is_saved(
+    api, people, settings, body, field, message
+):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False  # production
     response = api(scopes=["webhooks"]).post(HOOKS, body)
     assert response.status_code == 400, response.content
