@@ -73,6 +73,13 @@ class DriftReport(models.Model):
     def alert_rows(self) -> list[dict]:
         return [r for r in self.rows if r.get("level") in ("moderate", "major")]
 
+    @property
+    def held_rows(self) -> list[dict]:
+        """Features over a PSI threshold that were not alerted (too few rows, within sampling noise), with why."""
+        from segments.engine.drift import PSI_MODERATE
+
+        return [r for r in self.rows if r.get("note") and r.get("psi", 0) >= PSI_MODERATE]
+
 
 class AlertSubscription(models.Model):
     """A member who gets drift alerts by e-mail."""

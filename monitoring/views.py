@@ -22,6 +22,8 @@ def monitoring_page(request):
 
 
 def _render(request, endpoint_form=None, endpoint_error=None, status=200):
+    from segments.engine.drift import small_table_rule
+
     org = request.organization
     can_hooks = actor_can(request, Perm.MANAGE_WEBHOOKS)
     ctx = {
@@ -33,6 +35,7 @@ def _render(request, endpoint_form=None, endpoint_error=None, status=200):
         .order_by("next_run_at"),
         "subscribed": services.is_subscribed(organization=org, user=request.user),
         "can_hooks": can_hooks,
+        "small_table_rule": small_table_rule(),
     }
     if can_hooks:
         ctx["endpoints"] = WebhookEndpoint.objects.for_organization(org)
