@@ -58,6 +58,7 @@ class DriftReport(models.Model):
     previous_analysis = models.ForeignKey("segments.Analysis", null=True, on_delete=models.SET_NULL, related_name="+")
     rows = models.JSONField(default=list)  # features: [{column, kind, psi, level}]; segments: [{segment, ...}]
     level = models.CharField(max_length=10, default="stable")  # stable | moderate | major
+    note = models.TextField(blank=True)  # what was compared, when not the whole tables (an order log's new orders)
     alert = models.BooleanField(default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

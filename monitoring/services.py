@@ -353,9 +353,13 @@ def drift_for_version(version, *, progress=None) -> DriftReport | None:
         return None
     columns = {c: k for c, k in _drift_columns(dataset).items() if c in previous.column_names}
     columns = {c: k for c, k in columns.items() if c in version.column_names}
+    note = ""
     progress(f"Reading versions {previous.number} and {version.number}", 10)
-    old = storage.read_parquet(previous.data_file, columns=list(columns))
-    new = storage.read_parquet(version.data_file, columns=list(columns))
+    if dataset.is_order_log:
+        old, new, columns, note = _order_log_drift_frames(dataset, previous, version, columns)
+    else:
+        old = storage.read_parquet(previous.data_file, columns=list(columns))
+        new = storage.read_parquet(version.data_file, columns=list(columns))
     progress(f"Comparing {len(columns)} columns", 50)
     rows = feature_drift(old, new, columns)
     level = worst_level(r["level"] for r in rows)
@@ -366,12 +370,47 @@ def drift_for_version(version, *, progress=None) -> DriftReport | None:
         previous_version=previous,
         rows=rows,
         level=level,
+        note=note,
         alert=_alerting(level),
     )
     if report.alert:
         raise_alert(report)
     progress("Done", 100)
     return report
+
+
+def _order_log_drift_frames(dataset, previous, version, columns: dict[str, str]):
+    """An order log grows: its next version holds the earlier orders again plus the new ones, so comparing the two
+    whole logs would show the dates moving every time and dilute any change in the rest. Compared instead: the
+    orders dated after the previous version's last order against the previous version's orders, on the log's
+    columns other than the customer id and the date. Returns (old, new, columns, note)."""
+    import pandas as pd
+
+    from segsaas import storage
+
+    order = dataset.order_columns or {}
+    id_col, date_col = order.get("customer_col"), order.get("date_col")
+    compared = {c: k for c, k in columns.items() if c not in (id_col, date_col)}
+    read = [*compared, *([date_col] if date_col else [])]
+    old = storage.read_parquet(previous.data_file, columns=read)
+    new = storage.read_parquet(version.data_file, columns=read)
+    if date_col:
+        old_dates = pd.to_datetime(old[date_col], errors="coerce")
+        new_dates = pd.to_datetime(new[date_col], errors="coerce")
+        last = old_dates.max()
+        new = new[new_dates > last] if pd.notna(last) else new
+        since = f"after {last:%Y-%m-%d}, the last order of version {previous.number}" if pd.notna(last) else ""
+    else:
+        since = ""
+    skipped = " and ".join(f"“{c}”" for c in (id_col, date_col) if c)
+    added = (
+        f"the {len(new):,} orders dated {since}" if since else f"the {len(new):,} orders of version {version.number}"
+    )
+    note = (
+        f"Order log: {added} compared with the {len(old):,} orders of version {previous.number}; {skipped} not "
+        "compared (a growing log always moves its dates). Who moved between segments is on a re-run's Changes tab."
+    )
+    return old[list(compared)], new[list(compared)], compared, note
 
 
 def drift_for_analysis(analysis) -> DriftReport | None:
