@@ -399,7 +399,7 @@ def _order_log_drift_frames(dataset, previous, version, columns: dict[str, str])
         new_dates = pd.to_datetime(new[date_col], errors="coerce")
         last = old_dates.max()
         new = new[new_dates > last] if pd.notna(last) else new
-        since = f"after {last:%Y-%m-%d}, the last order of version {previous.number}" if pd.notna(last) else ""
+        since = f"after {last:%Y-%m-%d} (the last order of version {previous.number})" if pd.notna(last) else ""
     else:
         since = ""
     skipped = " and ".join(f"“{c}”" for c in (id_col, date_col) if c)

@@ -194,7 +194,7 @@ def small_table_rule() -> str:
     return (
         f"On small tables PSI is noisy, so drift is not alerted when a version has fewer than {MIN_ROWS:,} rows, "
         f"bins are at most one per {MIN_ROWS_PER_BIN} rows, and a PSI counts only above what two random draws of "
-        f"the same population reach at those sizes ({NOISE_QUANTILE:.1%} of the time)."
+        f"the same population stay under {NOISE_QUANTILE:.2%} of the time at those sizes."
     )
 
 
