@@ -19,6 +19,7 @@ class Perm(models.TextChoices):
     EXPORT = "export", "Download exports and reports"
     MANAGE_MEMBERS = "manage_members", "Invite members and change roles"
     MANAGE_API_KEYS = "manage_api_keys", "Create and revoke API keys"
+    MANAGE_WEBHOOKS = "manage_webhooks", "Register webhook endpoints and see their deliveries"
     VIEW_AUDIT_LOG = "view_audit_log", "See the audit log"
     MANAGE_ORGANIZATION = "manage_organization", "Change the organization's settings, take its data out, delete it"
     # a person's own account (delete it): every role has it; no API key scope does (a key is no person)
@@ -43,6 +44,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "write": frozenset({Perm.VIEW, Perm.MANAGE_DATASETS, Perm.RUN_ANALYSES}),
     "predict": frozenset({Perm.PREDICT}),
     "export": frozenset({Perm.EXPORT}),
+    "webhooks": frozenset({Perm.MANAGE_WEBHOOKS}),  # a partner's own endpoints and their delivery log
 }
 API_SCOPES = tuple(SCOPE_PERMISSIONS)
 
@@ -115,8 +117,8 @@ PAGE_ACTIONS: dict[tuple[str, str], str] = {
     ("segments:rerun_latest", "POST"): Perm.RUN_ANALYSES,
     ("monitoring:index", "GET"): Perm.VIEW,
     ("monitoring:subscription", "POST"): Perm.VIEW,
-    ("monitoring:endpoint_create", "POST"): Perm.MANAGE_API_KEYS,
-    ("monitoring:endpoint_delete", "POST"): Perm.MANAGE_API_KEYS,
+    ("monitoring:endpoint_create", "POST"): Perm.MANAGE_WEBHOOKS,
+    ("monitoring:endpoint_delete", "POST"): Perm.MANAGE_WEBHOOKS,
     ("monitoring:schedule", "POST"): Perm.RUN_ANALYSES,
     ("exports:download", "GET"): Perm.EXPORT,
     ("exports:detail", "GET"): Perm.EXPORT,

@@ -14,7 +14,7 @@ router.include_format_suffixes = False
 def _register_app_routes():
     from importlib import import_module
 
-    for module in ("datasets.api", "segments.api"):
+    for module in ("datasets.api", "segments.api", "monitoring.api"):
         try:
             api = import_module(module)
         except ModuleNotFoundError as exc:
