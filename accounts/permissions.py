@@ -47,6 +47,14 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "webhooks": frozenset({Perm.MANAGE_WEBHOOKS}),  # a partner's own endpoints and their delivery log
 }
 API_SCOPES = tuple(SCOPE_PERMISSIONS)
+# What each scope lets a key do, as the API keys page says it.
+API_SCOPE_LABELS: dict[str, str] = {
+    "read": "read: datasets, analyses, segments and customers",
+    "write": "write: upload datasets and run analyses",
+    "predict": "predict: score customers with predict_segment",
+    "export": "export: download reports and exports",
+    "webhooks": "webhooks: register endpoints and read their delivery log",
+}
 
 # Who may start (and so cancel) each kind of background job: the kind's prefix ("analysis.run" -> "analysis").
 JOB_PERMISSIONS: dict[str, str] = {
