@@ -48,9 +48,7 @@ def _figures(analysis) -> dict:
     from segments.charts.prebuilt import TABS_WITH_CHARTS, build_tab
 
     return {
-        f"{tab}/{name}": json.loads(to_json(fig))
-        for tab in TABS_WITH_CHARTS
-        for name, fig in build_tab(analysis, tab)
+        f"{tab}/{name}": json.loads(to_json(fig)) for tab in TABS_WITH_CHARTS for name, fig in build_tab(analysis, tab)
     }
 
 
