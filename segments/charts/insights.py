@@ -17,6 +17,9 @@ from segments.charts.common import (
     wrap,
 )
 
+# 0–100 % ticks written out (a `ticksuffix` is not drawn on ticks given as values)
+PERCENT_TICKS = {"tickvals": [0, 20, 40, 60, 80, 100], "ticktext": ["0%", "20%", "40%", "60%", "80%", "100%"]}
+
 
 def figures(analysis, colors: dict[int, str]) -> list[tuple[str, object]]:
     """(chart id, figure) for the tab, in page order."""
@@ -164,9 +167,7 @@ def revenue_contribution_figure(analysis, colors):
         height=max(300, 120 + 44 * len(ordered)),
         subtitle=f"share of {what} per segment, largest first, and the running total (Pareto)",
     )
-    fig.update_xaxes(
-        title_text=f"Share of {what} (%)", ticksuffix="%", range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100]
-    )
+    fig.update_xaxes(title_text=f"Share of {what} (%)", range=[0, 104], **PERCENT_TICKS)
     fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
 

@@ -24,6 +24,8 @@ LIFECYCLE_COLORS = {"new": "#4dabf7", "active": "#40c057", "at_risk": "#fab005",
 
 # The comparison grid writes each number in its cell up to this many features (tablet width); beyond, on hover.
 HEATMAP_MAX_NUMBERED_FEATURES = 12
+# Up to this many features the grid's feature names stand level (each cell is wide enough at tablet width).
+HEATMAP_MAX_LEVEL_LABELS = 5
 
 
 def figures(analysis, colors: dict[int, str], sample) -> list[tuple[str, object]]:
@@ -206,11 +208,13 @@ def segment_heatmap_figure(analysis):
     matrix = [z[p["segment"]] for p in segs]
     # Numbers in the cells only while the cells are wide enough for them at tablet width; else on hover.
     numbers = len(features) <= HEATMAP_MAX_NUMBERED_FEATURES
+    level = len(features) <= HEATMAP_MAX_LEVEL_LABELS
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
-            # one line each: the labels are slanted, and a slanted line keeps clear of its neighbours
-            x=[feature_name(analysis, f) for f in features],
+            # Few features: level names on up to three lines. More: one slanted line each (a slanted line keeps
+            # clear of its neighbours where level ones would run into each other at tablet width).
+            x=[wrap(feature_name(analysis, f), 14, 3) if level else feature_name(analysis, f) for f in features],
             y=[p["name"] for p in segs],
             colorscale="RdBu",
             reversescale=True,
@@ -232,7 +236,7 @@ def segment_heatmap_figure(analysis):
         subtitle="each feature's segment mean, in standard deviations (SD) from the average customer"
         + ("" if numbers else "; hover a cell for its value"),
     )
-    fig.update_xaxes(title_text="Feature", tickangle=-35, automargin=True)
+    fig.update_xaxes(title_text="Feature", tickangle=0 if level else -35, automargin=True)
     fig.update_yaxes(title_text="Segment", automargin=True, autorange="reversed")
     return fig
 
