@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from segments.charts.common import layout, money, money_ticks, short
+from segments.charts.common import currency, currency_label, layout, money, money_ticks, short
 
 ACTUAL = "#1f2937"
 EXPECTED = "#3b5bdb"
@@ -150,7 +150,7 @@ def clv_distribution_figure(summary: dict, clv: dict):
         height=340,
         legend=False,
     )
-    fig.update_xaxes(title_text="CLV", **money_ticks(edges[-1]))
+    fig.update_xaxes(title_text=f"CLV ({currency_label()}, {horizon_label(clv)})", **money_ticks(edges[-1]))
     fig.update_yaxes(title_text="Customers", rangemode="tozero")
     return fig
 
@@ -209,7 +209,8 @@ def top_customers_figure(summary: dict, clv: dict):
             },
             customdata=[[money(c["clv_low"]), money(c["clv_high"]), f"{c['p_active']:.0%}"] for c in top],
             name="CLV",
-            hovertemplate="Customer %{y}<br>CLV %{x:,.0f} (80 % range %{customdata[0]}–%{customdata[1]})"
+            hovertemplate=f"Customer %{{y}}<br>CLV {currency()}%{{x:,.0f}} (80 % range"
+            " %{customdata[0]}–%{customdata[1]})"
             "<br>P(active) %{customdata[2]}<extra></extra>",
         )
     )
@@ -221,6 +222,8 @@ def top_customers_figure(summary: dict, clv: dict):
         height=420,
         legend=False,
     )
-    fig.update_xaxes(title_text="CLV", rangemode="tozero", **money_ticks(top_value))
+    fig.update_xaxes(
+        title_text=f"CLV ({currency_label()}, {horizon_label(clv)})", rangemode="tozero", **money_ticks(top_value)
+    )
     fig.update_yaxes(type="category", title_text="Customer")
     return fig
