@@ -76,13 +76,18 @@ def _unit_of(analysis, feature: str) -> str:
 def feature_name(analysis, feature: str) -> str:
     """A feature (a column, or one the engine derived from a column) as every chart names it: the product's one
     label for it (`vocabulary.feature_label`) with its unit where known: "Monthly charges ($ per month)",
-    "Tenure (months)". A unit the label already says ("Tenure days") is not repeated."""
+    "Tenure (months)". A unit the label already says is not repeated ("Days since last visit"); a unit word at its end
+    becomes the unit ("tenure_m", "Tenure days" -> "Tenure (months)", "Tenure (days)")."""
     import re as _re
 
+    from segments.engine.units import DURATION_UNITS, unit_from_name
     from segments.engine.vocabulary import feature_label
 
     label = feature_label(feature)
     unit = _unit_of(analysis, str(feature or ""))
+    head, _, last = label.rpartition(" ")
+    if unit in DURATION_UNITS and head and unit_from_name(last) == unit:
+        label = head  # "Tenure m", "Tenure days": the unit word becomes the unit -> "Tenure (months)"
     if not unit or _re.search(rf"(?<![a-z]){_re.escape(unit.split()[0])}(?![a-z])", label, _re.I):
         return label
     return f"{label} ({unit})"

@@ -179,6 +179,7 @@ def test_no_chart_label_overlaps_another_or_is_cut_off(people, worker, live_serv
     problems, errors = [], []
     for width in (1366, 768):
         page = chromium.new_page(viewport={"width": width, "height": 900})
+        page.set_default_timeout(120_000)  # a loaded shared machine: pages are slow, not wrong
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         sign_in(page, live_server.url)
         for name, (path, minimum) in pages.items():

@@ -117,3 +117,34 @@ def test_a_subscription_tables_charts_carry_units_months_and_money_per_month(peo
     heat = figures["visualizations/segment-heatmap"]["data"][0]["x"]
     assert "Monthly charges ($ per month)" in heat and "Tenure (months)" in heat
     assert analysis.has_ltv and "visualizations/ltv-churn" in figures and "insights/risk-value" in figures
+
+
+def test_a_feature_is_named_once_with_its_unit_and_without_repeating_one_its_label_says():
+    import types
+
+    from segments.charts.common import feature_name
+    from segments.engine import formatting as fmt
+
+    analysis = types.SimpleNamespace(
+        config={},
+        metrics={
+            "roles": {"monthly_charges": "monetary", "Umsatz (€)": "monetary", "tenure_days": "numeric"},
+            "behaviour_roles": {"tenure_col": "tenure_m", "recency_col": "days_since_last_visit"},
+            "behaviour_units": {
+                "tenure_unit": {"unit": "months"},
+                "recency_unit": {"unit": "days"},
+                "recurring_charge": {"column": "monthly_charges", "period": "months"},
+            },
+        },
+    )
+    with fmt.using_currency("EUR"):
+        assert feature_name(analysis, "monthly_charges") == "Monthly charges (€ per month)"
+        assert feature_name(analysis, "Umsatz (€)") == "Umsatz (€)"
+    assert feature_name(analysis, "tenure_m") == "Tenure (months)"
+    assert feature_name(analysis, "days_since_last_visit") == "Days since last visit"
+    assert feature_name(analysis, "signup_date (days ago)") == "Signup date (days ago)"
+    assert feature_name(analysis, "device=mobile") == "Device: mobile"
+    assert feature_name(analysis, "PaymentMethod") == "Payment method"
+    assert feature_name(analysis, "p_active") == "P(active)"
+    analysis.metrics["behaviour_units"]["tenure_unit"]["unit"] = "unknown"
+    assert feature_name(analysis, "tenure_m") == "Tenure m"  # an unknown unit is not guessed
