@@ -150,7 +150,12 @@ def clv_distribution_figure(summary: dict, clv: dict):
         height=340,
         legend=False,
     )
-    fig.update_xaxes(title_text=f"CLV ({currency_label()}, {horizon_label(clv)})", **money_ticks(edges[-1]))
+    # a little room left of $0, so its tick label keeps clear of the count axis's 0 in the corner
+    fig.update_xaxes(
+        title_text=f"CLV ({currency_label()}, {horizon_label(clv)})",
+        range=[edges[0] - 0.04 * (edges[-1] - edges[0]), edges[-1] + 0.01 * (edges[-1] - edges[0])],
+        **money_ticks(edges[-1]),
+    )
     fig.update_yaxes(title_text="Customers", rangemode="tozero")
     return fig
 
@@ -169,7 +174,8 @@ def p_active_figure(summary: dict):
             zmin=0,
             zmax=100,
             colorscale="Blues",
-            colorbar={"title": {"text": "% active"}, "ticksuffix": " %"},
+            # the ticks say "%" and the subtitle what of: a title above the bar ran into its top tick
+            colorbar={"ticksuffix": " %", "thickness": 14},
             hovertemplate="%{x} repeat purchases, %{y} days since the last<br>P(active) %{z:.0f} % "
             "(%{customdata:,} customers)<extra></extra>",
             hoverongaps=False,
@@ -178,7 +184,7 @@ def p_active_figure(summary: dict):
     layout(
         fig,
         "Probability of being active",
-        subtitle="Mean over the customers in each cell; blank: no customers",
+        subtitle="% still active: the mean P(active) of the customers in each cell; blank: no customers",
         height=380,
         legend=False,
     )
