@@ -137,6 +137,7 @@ def revenue_contribution_figure(analysis, colors):
             x=shares,
             orientation="h",
             name=f"Share of {what}",
+            showlegend=False,  # the axis says what the bars are; a legend swatch took the first segment's colour
             marker={"color": [colors[p["segment"]] for p in ordered]},
             customdata=[[values[p["segment"]], p["share"] * 100, p["name"]] for p in ordered],
             hovertemplate=f"<b>%{{customdata[2]}}</b><br>%{{x:.1f}}% of {what} ({currency()}%{{customdata[0]:,.0f}})"
