@@ -33,4 +33,14 @@ def _organization_view():
     return OrganizationView.as_view()
 
 
-urlpatterns = [path("organization/", _organization_view(), name="api-organization"), path("", include(router.urls))]
+def _leaving_routes():
+    from accounts.api_leaving import urlpatterns as leaving_urlpatterns
+
+    return leaving_urlpatterns()
+
+
+urlpatterns = [
+    path("organization/", _organization_view(), name="api-organization"),
+    *_leaving_routes(),
+    path("", include(router.urls)),
+]

@@ -54,6 +54,7 @@ VIEWER_MAY_WRITE = {
     "admin:logout": "signs out",
     "monitoring:subscription": "the person's own choice of drift alert e-mails",
     "accounts:account": "the person deletes their own account (their e-mail typed again; a wrong one is a 400)",
+    "api-account": "the person deletes their own account through the API (e-mail typed again; a wrong one is a 400)",
 }
 
 
