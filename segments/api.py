@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from accounts.api import TenantScopedViewSet
 from accounts.permissions import Perm
 from exports.api import ExportActionMixin
-from segments.filters import CustomerFilterSet, FilterError, filter_parameters
+from segments.filters import CustomerFilterSet, filter_parameters
 from segments.models import Analysis
 from segments.serializers import (
     AnalysisCreateSerializer,
@@ -375,12 +375,6 @@ class AnalysisViewSet(
         filterset = CustomerFilterSet(request.query_params)
         values = filterset.check_for(analysis)
         sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
-        if any(field.lstrip("-") == "predicted_ltv" for field in sort) and not analysis.has_ltv:
-            raise FilterError(
-                "This analysis has no predicted LTV (its data has no money column): sort by churn_risk, segment, "
-                "customer_id or row.",
-                field="sort",
-            )
         rows = customer_results(analysis=analysis, **values)
         # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
         self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])

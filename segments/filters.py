@@ -25,6 +25,9 @@ RANGES = (
 # Filters and sorts on the lifetime value of order-log analyses (segments/engine/clv): refused elsewhere.
 CLV_PARAMETERS = ("clv_min", "clv_max", "p_active_min", "p_active_max")
 CLV_SORTS = ("clv", "p_active")
+# Filters and sorts on the predicted LTV: refused for a run without one (`Analysis.has_ltv`).
+LTV_PARAMETERS = ("ltv_min", "ltv_max")
+LTV_SORTS = ("ltv",)
 # How a customer list can be sorted: {model field: parameter}, and what people read.
 SORT_FIELDS = {
     "churn_risk": "churn_risk",
@@ -174,19 +177,52 @@ class CustomerFilterSet(django_filters.FilterSet):
         return self.values
 
     def check_for(self, analysis) -> dict:
-        """`check()`, and CLV filters or sorts refused (naming them) for an analysis without lifetime value."""
+        """`check()`, and the filters or sorts the analysis has no figures for refused, naming them (`refusals`)."""
         values = self.check()
-        if not analysis.has_clv:
-            asked = [name for name in CLV_PARAMETERS if name in values] + [
-                p for p in values.get("sort") or [] if p.lstrip("-") in CLV_SORTS
-            ]
-            if asked:
-                raise FilterError(
-                    "This analysis has no lifetime value (only analyses of an order log with enough history have "
-                    f"one): {asked[0]} cannot be used.",
-                    field="sort" if asked[0].lstrip("-") in CLV_SORTS else asked[0],
-                )
+        refused = self.refusals(analysis, values)
+        if refused:
+            raise FilterError.of(refused)
         return values
+
+    @staticmethod
+    def unavailable(analysis) -> set[str]:
+        """The parameters and sort keys (without '-') this analysis has no figures for: the predicted-LTV ones on a
+        run without an LTV (`Analysis.has_ltv`, the rule the charts follow), the CLV ones outside order logs."""
+        out = set()
+        if not analysis.has_ltv:
+            out |= {*LTV_PARAMETERS, *LTV_SORTS}
+        if not analysis.has_clv:
+            out |= {*CLV_PARAMETERS, *CLV_SORTS}
+        return out
+
+    @classmethod
+    def refusals(cls, analysis, values: dict) -> list[FilterError]:
+        """One FilterError per parameter in checked `values` the analysis has no figures for (the sort under
+        `sort`), each saying why."""
+        unavailable = cls.unavailable(analysis)
+        asked = [name for name in values if name != "sort" and name in unavailable]
+        asked += [p for p in values.get("sort") or [] if p.lstrip("-") in unavailable]
+        errors = []
+        for name in asked:
+            field = "sort" if name.lstrip("-") in (*LTV_SORTS, *CLV_SORTS) else name
+            if name.lstrip("-") in (*LTV_PARAMETERS, *LTV_SORTS):
+                why = ((analysis.metrics or {}).get("ltv") or {}).get("reason") or "its data has no money column"
+                message = (
+                    f"This analysis has no predicted LTV ({why}), so {name} cannot be used: filter or sort by "
+                    "churn risk, segment or customer id."
+                )
+            else:
+                message = (
+                    "This analysis has no lifetime value (only analyses of an order log with enough history have "
+                    f"one): {name} cannot be used."
+                )
+            errors.append(FilterError(message, field=field))
+        return errors
+
+    def sort_choices_for(self, analysis) -> list[tuple[str, str]]:
+        """The sort choices a page offers for this analysis (none it has no figures for)."""
+        unavailable = self.unavailable(analysis)
+        return [(v, label) for v, label in self.filters["sort"].extra["choices"] if v.lstrip("-") not in unavailable]
 
     def parquet_filter(self):
         """The same filter for the per-customer Parquet file (the CSV export)."""

@@ -331,7 +331,10 @@ def _config_rows(analysis) -> list[tuple[str, str]]:
     ):
         columns = [col for col in order if used.get(col) == role] if used else list(c.get(key) or [])
         rows.append((CONFIG_LABELS[key], ", ".join(columns) or "none"))
-    rows.append(("LTV horizon", f"{c.get('ltv_horizon_months', 12)} months"))
+    horizon = f"{c.get('ltv_horizon_months', 12)} months"
+    if analysis.is_ready and not analysis.has_ltv:  # the setting changed nothing: say so rather than quote it
+        horizon = "not used: this run has no predicted LTV"
+    rows.append(("LTV horizon", horizon))
     rows.append(("Random seed", str(c.get("random_state", 42))))
     return rows
 
@@ -343,7 +346,7 @@ def _positive_int(raw, default: int) -> int:
 def _sort_links(query, current: str) -> dict[str, str]:
     """Per sortable column, the query that sorts by it (from the highest first; again to turn it round)."""
     links = {}
-    for param in ("churn_risk", "ltv", "segment", "customer_id"):
+    for param in ("churn_risk", "ltv", "segment", "customer_id"):  # a column the page does not show: no harm
         wanted = param if current == f"-{param}" else f"-{param}"
         q = query.copy()
         q["sort"] = wanted
@@ -369,9 +372,15 @@ def analysis_profiles_view(request, analysis_id: int):
                 "page_sizes": selectors.PAGE_SIZES,
                 "page_size": _positive_int(request.GET.get("size"), 50),
                 "sort": request.GET.get("sort") or "row",
-                "sort_choices": filterset.filters["sort"].extra["choices"],
+                "sort_choices": filterset.sort_choices_for(analysis),
+                "ltv_filters": analysis.has_ltv,
             }
         )
+        if filterset.is_valid():
+            # Filters and sorts the run has no figures for (an LTV on a run without one): refused beside the field
+            # with the reason, as the API and the export refuse them.
+            for error in filterset.refusals(analysis, filterset.values):
+                filterset.form.add_error(error.field, error.message)
         if filterset.is_valid():
             values = filterset.values
             page = selectors.customer_page(
