@@ -285,12 +285,16 @@ def _behaviour_fields(dataset, roles_form) -> list[dict]:
     for key, _, _ in BEHAVIOUR_FIELDS:
         unit_key = UNIT_KEYS.get(key)
         guess = inferred.get(unit_key) if unit_key else None
+        # A unit the client stated is the one every run uses: shown as stated, the inference only beside it.
+        stated = (dataset.behaviour_roles or {}).get(unit_key) if unit_key and guess else None
         out.append(
             {
                 "field": roles_form[key],
                 "unit": roles_form[unit_key] if unit_key else None,
                 "guess": guess,
                 "guess_label": UNIT_LABELS.get(guess["unit"], guess["unit"]) if guess else "",
+                "stated": stated,
+                "stated_label": UNIT_LABELS.get(stated, stated).lower() if stated else "",
             }
         )
     return out

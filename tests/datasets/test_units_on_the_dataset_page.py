@@ -65,3 +65,18 @@ def test_a_duration_unit_for_a_date_column_is_refused(upload, people, client_for
     assert "holds dates: its tenure unit is “date”" in response.content.decode()
     dataset.refresh_from_db()
     assert not dataset.behaviour_roles.get("tenure_unit")
+
+
+def test_a_stated_unit_is_shown_as_stated_not_as_the_inferred_unknown(upload, people, client_for):
+    import re
+
+    rows = "".join(f"A{i},{1 + i * 3 % 240},{20 + i % 7}.5\n" for i in range(80))
+    dataset = upload(("customer_id,account_length,total_spend\n" + rows).encode(), "accounts.csv")
+    client = client_for(people.bob, people.acme)
+    assert client.post(f"/datasets/{dataset.pk}/roles/", _form(dataset, tenure_unit="months")).status_code == 302
+    html = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    evidence = re.search(r'data-testid="tenure_unit-evidence">(.*?)</div>', html, re.S).group(1)
+    assert 'data-testid="tenure_unit-stated">Stated: months</span>' in evidence
+    assert "You stated it" in evidence and "text-bg-warning" not in evidence
+    assert ">Unknown (not stated)</span>" not in evidence  # no "unknown" badge beside the stated unit
+    assert "From the data alone: unknown (not stated)" in evidence  # the inference, said as such
