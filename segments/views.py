@@ -108,8 +108,22 @@ def _form_page(request, *, dataset, initial_config, color_scheme, rerun_of=None,
             "versions": list(versions),
             "chosen_version": chosen_version,
             "version_error": version_error,
+            "recurring_charge": _run_charge(dataset, initial_config),
         },
     )
+
+
+def _run_charge(dataset, config: dict) -> dict | None:
+    """The recurring charge a run with `config` values customers by: the declared one (the dataset's roles, or the
+    re-run's settings), else the one found in the data, else None ({"column", "period", "stated", "evidence"})."""
+    if dataset.is_order_log:
+        return None
+    if config.get("charge_col") and config.get("charge_period"):
+        return {"column": config["charge_col"], "period": config["charge_period"], "stated": True, "evidence": ""}
+    found = (dataset.profile or {}).get("recurring_charge")
+    if found:
+        return {**found, "stated": False}
+    return None
 
 
 @org_required(Perm.RUN_ANALYSES)

@@ -59,3 +59,48 @@ def test_a_charge_without_a_period_or_on_a_text_column_is_refused_beside_its_fie
     assert "A recurring charge must be a money column" in response.content.decode()
     plans.refresh_from_db()
     assert not plans.behaviour_roles.get("charge_col")
+
+
+def _run_charge_line(html: str) -> str:
+    import re
+
+    return re.search(r'data-testid="run-recurring-charge">(.*?)</p>', html, re.S).group(1)
+
+
+def test_the_analysis_form_shows_the_recurring_charge_the_run_will_use(plans, people, client_for):
+    from segments.models import Analysis
+
+    client = client_for(people.bob, people.acme)
+    line = _run_charge_line(client.get(f"/analyses/new/{plans.pk}/").content.decode())
+    assert "none declared or found in the data" in line and f"/datasets/{plans.pk}/#roles" in line
+    client.post(
+        f"/datasets/{plans.pk}/roles/",
+        _form(plans, tenure_unit="months", charge_col="plan_price", charge_period="months"),
+    )
+    html = client.get(f"/analyses/new/{plans.pk}/").content.decode()
+    line = _run_charge_line(html)
+    assert '<span class="mono">plan_price</span> per month (declared on the dataset)' in line
+    assert "Change it on the dataset page" in line
+    # and it is the charge the run is given
+    assert client.post(f"/analyses/new/{plans.pk}/", _analysis_form(html)).status_code == 302
+    run = Analysis.objects.for_organization(people.acme).get(dataset=plans)
+    assert run.config["charge_col"] == "plan_price" and run.config["charge_period"] == "months"
+
+
+def test_the_analysis_form_names_a_charge_found_in_the_data(upload, people, client_for):
+    telco = upload(telco_frame(1500).to_csv(index=False).encode(), "telco.csv")
+    line = _run_charge_line(client_for(people.bob, people.acme).get(f"/analyses/new/{telco.pk}/").content.decode())
+    assert '<span class="mono">MonthlyCharges</span> per month (found in the data:' in line
+
+
+def _analysis_form(html: str) -> dict:
+    """The form's fields as the page fills them (selected options, input values)."""
+    import re
+
+    data = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        data.setdefault(name, value)
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(r'<option value="([^"]*)"', body)
+        data[name] = chosen.group(1) if chosen else ""
+    return data
