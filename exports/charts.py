@@ -160,24 +160,32 @@ def revenue_contribution(profiles: list[dict], colours: dict[int, str]) -> str |
         ax.text(c + 0.8, yi - 0.19, f"{c:.0f}%", va="center", fontsize=8, color=MUTED)
     ax.set_yticks(y, [_label(p) for p in rows])
     ax.set_xlim(0, max([*revenue, *customers, 1]) * 1.15)
-    ax.set_xlabel("% of total")
+    ax.set_xlabel("Share of the total (%)")
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
-    ax.set_title("Share of revenue against share of customers")
+    # Above the bars, under the title: inside the plot it sat on a bar's label.
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize=8, borderaxespad=0.2)
+    ax.set_title("Share of revenue against share of customers", pad=22)
     return _svg(plt, fig)
 
 
-def feature_importance(metrics: dict, top: int = 10) -> str | None:
+def feature_importance(metrics: dict, top: int = 10, config: dict | None = None) -> str | None:
     rows = [d for d in metrics.get("feature_importance") or [] if d.get("importance") is not None][:top]
     if not rows:
         return None
-    rows = rows[::-1]
-    plt, fig, ax = _figure(6.6, 0.5 + 0.27 * len(rows))
-    values = [d["importance"] * 100 for d in rows]
-    from segments.engine.vocabulary import feature_label
+    import textwrap
+    import types
 
-    ax.barh([feature_label(d.get("feature")) for d in rows], values, color="#3b5bdb", height=0.6)
+    from segments.charts.common import feature_name  # the name (and unit) the page's charts give a feature
+
+    rows = rows[::-1]
+    run = types.SimpleNamespace(metrics=metrics, config=config or {})
+    names = ["\n".join(textwrap.wrap(feature_name(run, d.get("feature")), 40)) for d in rows]
+    lines = sum(name.count("\n") + 1 for name in names)
+    plt, fig, ax = _figure(6.6, 0.5 + 0.27 * max(len(rows), 0.75 * lines))
+    values = [d["importance"] * 100 for d in rows]
+
+    ax.barh(names, values, color="#3b5bdb", height=0.6)
     for i, v in enumerate(values):
         ax.text(v + max(values) * 0.01, i, f"{v:.1f}%", va="center", fontsize=8, color=INK)
     ax.set_xlim(0, max(values) * 1.15)
@@ -238,20 +246,26 @@ def history(runs: list[dict], colours: dict[int, str]) -> str | None:
     one line per segment number in its colour; None with fewer than two runs."""
     if len(runs) < 2:
         return None
-    plt, fig, ax = _figure(7.2, 2.6)
-    fig.delaxes(ax)
-    axes = fig.subplots(1, 3)
     labels = [r["label"] for r in runs]
     names: dict[int, str] = {}
     for r in runs:
         for p in r["profiles"]:
             if p.get("segment", -1) >= 0:
                 names[p["segment"]] = p.get("name", f"Segment {p['segment']}")
+    from segments.engine.formatting import currency_symbol
+
     panels = [
         ("Share of customers", lambda p: p.get("share"), True),
         ("Average churn risk", lambda p: p.get("avg_churn_risk"), True),
-        ("Average predicted LTV", lambda p: p.get("avg_ltv"), False),
+        (f"Average predicted LTV ({currency_symbol().strip()})", lambda p: p.get("avg_ltv"), False),
     ]
+    # A figure no run has (no predicted LTV in any of them) gets no panel rather than an empty frame.
+    panels = [panel for panel in panels if any(panel[1](p) is not None for r in runs for p in r["profiles"])]
+    if not panels:
+        return None
+    plt, fig, ax = _figure(2.4 * len(panels), 2.6)
+    fig.delaxes(ax)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for axis, (title, value, percent) in zip(axes, panels, strict=True):
         axis.spines[["top", "right"]].set_visible(False)
         axis.set_title(title, fontsize=9)
