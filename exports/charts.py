@@ -224,9 +224,11 @@ def k_selection(metrics: dict) -> str | None:
         ax2.tick_params(colors=MUTED)
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
         labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-        ax.legend(handles, labels, frameon=False, fontsize=8, loc="upper right")
+        legend_at = {"handles": handles, "labels": labels}
     else:
-        ax.legend(frameon=False, fontsize=8)
+        legend_at = {}
+    # Under the axes: inside, it sat on whichever curve ended top right.
+    ax.legend(**legend_at, frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3)
     ax.set_xticks(k_values)
     ax.set_xlabel("Number of segments (k)")
     ax.set_ylabel("Silhouette")
@@ -263,7 +265,7 @@ def history(runs: list[dict], colours: dict[int, str]) -> str | None:
     panels = [panel for panel in panels if any(panel[1](p) is not None for r in runs for p in r["profiles"])]
     if not panels:
         return None
-    plt, fig, ax = _figure(2.4 * len(panels), 2.6)
+    plt, fig, ax = _figure(7.2, 2.6)  # the same width with two panels: the page scales every chart to its width
     fig.delaxes(ax)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for axis, (title, value, percent) in zip(axes, panels, strict=True):
@@ -287,15 +289,17 @@ def history(runs: list[dict], colours: dict[int, str]) -> str | None:
         )
         for s, n in sorted(names.items())
     ]
+    fig.tight_layout()
+    # Hung from the bottom of the laid-out panels, so it grows downwards (from below it grew into the run labels).
+    bottom = min(axis.get_tightbbox(fig.canvas.get_renderer()).y0 for axis in axes) / fig.bbox.height
     fig.legend(
         handles=handles,
-        loc="lower center",
+        loc="upper center",
         ncol=min(len(handles), 3),
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.5, -0.12),
+        bbox_to_anchor=(0.5, bottom - 0.02),
     )
-    fig.tight_layout()
     return _svg(plt, fig)
 
 

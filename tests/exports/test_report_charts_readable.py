@@ -33,12 +33,12 @@ def _overlaps(fig) -> list[str]:
     canvas.draw()
     renderer = canvas.get_renderer()
     found = []
-    for ax in fig.axes:
-        legend = ax.get_legend()
+    texts = [t for ax in fig.axes for t in (*ax.texts, *ax.get_yticklabels(), *ax.get_xticklabels(), ax.title)]
+    texts += [ax.xaxis.label for ax in fig.axes]
+    for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]:
         if legend is None:
             continue
         box = legend.get_window_extent(renderer)
-        texts = [*ax.texts, *ax.get_yticklabels(), *ax.get_xticklabels(), ax.title]
         for text in texts:
             if text.get_text() and text.get_visible() and box.overlaps(text.get_window_extent(renderer)):
                 found.append(f"legend over {text.get_text()!r}")
@@ -88,7 +88,9 @@ def test_a_history_without_ltv_draws_no_empty_ltv_panel(drawn, engine_result):
     assert charts.history(runs, charts.segment_colours(engine_result.profiles, DEFAULT_COLOR_SCHEME))
     titles = [ax.get_title(loc="left") for ax in drawn[-1].axes]
     assert titles == ["Share of customers", "Average churn risk"]
+    assert _overlaps(drawn[-1]) == []  # the segments' legend clear of the runs' labels
     with fmt.using_currency("EUR"):
         with_ltv = [{"label": r["label"], "profiles": engine_result.profiles} for r in runs]
         assert charts.history(with_ltv, charts.segment_colours(engine_result.profiles, DEFAULT_COLOR_SCHEME))
     assert [ax.get_title(loc="left") for ax in drawn[-1].axes][-1] == "Average predicted LTV (€)"
+    assert _overlaps(drawn[-1]) == []
