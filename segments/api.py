@@ -470,7 +470,16 @@ class AnalysisViewSet(
         "dataset's columns; a missing field is imputed as in training and listed in `imputed_fields`, a category "
         "never seen in training in `unseen_values`. An unknown or wrongly typed field is a `400` naming it, and so "
         "is a record that cannot describe a customer: no usable field, a negative count or amount where the "
-        "training data had none, a date after the analysis' reference date, a recency longer than the tenure.",
+        "training data had none, a date after the analysis' reference date, a recency longer than the tenure.\n\n"
+        "**Order-log analyses** score a customer from what an order log says about them: either `orders` (a list "
+        "of `{date, amount}`, read by the rules of an uploaded log) or the purchase history `frequency` (repeat "
+        "purchase days), `recency` (days from the first to the last purchase day), `T` (days from the first "
+        "purchase to now) and `monetary` (mean spend of the repeat purchase days, needed when frequency > 0), "
+        "optionally with `customer_id` and `total_spend`. Each answer adds `p_active`, `expected_purchases`, "
+        "`clv`, `clv_low` and `clv_high` (the 80 % range) over the analysis's horizon, and the `history` scored; "
+        "`predicted_ltv` is null there (the CLV is the lifetime value). A customer-table field, both shapes at "
+        "once, or an impossible history (recency longer than T, an order after the end of the log) is a `400` "
+        "naming the field and what to send.",
         request=PredictRequestSerializer,
         responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
         examples=[
@@ -486,6 +495,25 @@ class AnalysisViewSet(
                         "signup_date": "2025-03-01",
                     }
                 },
+            ),
+            OpenApiExample(
+                "Order log: a customer's orders",
+                request_only=True,
+                value={
+                    "record": {
+                        "customer_id": "00042",
+                        "orders": [
+                            {"date": "2024-01-15", "amount": 42.0},
+                            {"date": "2024-03-02", "amount": 35.5},
+                            {"date": "2024-03-09", "amount": -10.0},
+                        ],
+                    }
+                },
+            ),
+            OpenApiExample(
+                "Order log: a purchase history",
+                request_only=True,
+                value={"record": {"customer_id": "00042", "frequency": 3, "recency": 210, "T": 400, "monetary": 31.9}},
             ),
             OpenApiExample(
                 "A batch",

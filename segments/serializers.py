@@ -317,12 +317,66 @@ class ClvPageSerializer(serializers.Serializer):
 
 # --- predict -----------------------------------------------------------------------------------------
 
-_RECORD_SCHEMA = {
+_CUSTOMER_TABLE_RECORD = {
     "type": "object",
+    "title": "Customer table record",
     "additionalProperties": True,
-    "description": "One customer: field → value, with the columns the analysis was trained on (missing fields "
-    "are imputed as in training; unknown fields are an error).",
+    "description": "An analysis of a customer table: field → value, with the columns the analysis was trained on "
+    "(missing fields are imputed as in training; unknown fields are an error).",
     "example": {"total_spend": 812.5, "orders": 9, "region": "North", "signup_date": "2025-02-14"},
+}
+_ORDER_LOG_ORDERS_RECORD = {
+    "type": "object",
+    "title": "Order log: the customer's orders",
+    "description": "An analysis of an order log: the customer's orders, read by the rules of an uploaded log "
+    "(same-day orders are one purchase day, a refund is a negative amount, a zero amount is a purchase); none may "
+    "be dated after the end of the analysis's log (the `reference_date` of the answer). Optionally the customer "
+    "id field.",
+    "properties": {
+        "customer_id": {"type": "string"},
+        "orders": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "date": {"type": "string", "format": "date", "example": "2024-05-01"},
+                    "amount": {"type": "number", "example": 35.5},
+                },
+                "required": ["date", "amount"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["orders"],
+    "example": {"customer_id": "00042", "orders": [{"date": "2024-03-02", "amount": 35.5}]},
+}
+_ORDER_LOG_HISTORY_RECORD = {
+    "type": "object",
+    "title": "Order log: the customer's purchase history",
+    "description": "An analysis of an order log: the aggregated fields of `clv_customers.csv` (days, as the "
+    "models count them). Optionally the customer id field and `total_spend`.",
+    "properties": {
+        "customer_id": {"type": "string"},
+        "frequency": {"type": "integer", "minimum": 0, "description": "Repeat purchase days (after the first)."},
+        "recency": {"type": "number", "minimum": 0, "description": "Days from the first to the last purchase day."},
+        "T": {"type": "number", "minimum": 0, "description": "Days from the first purchase to now."},
+        "monetary": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Mean spend of the repeat purchase days; required when frequency > 0.",
+        },
+        "total_spend": {"type": "number", "minimum": 0, "description": "All net spend so far (optional)."},
+    },
+    "required": ["frequency", "recency", "T"],
+    "additionalProperties": False,
+    "example": {"customer_id": "00042", "frequency": 3, "recency": 210, "T": 400, "monetary": 31.9},
+}
+_RECORD_SCHEMA = {
+    "description": "One customer. A customer table's analysis takes its columns; an order log's analysis takes "
+    "either the customer's orders or their purchase history (frequency, recency, T, monetary), and anything else "
+    "is a 400 naming the field and what to send.",
+    "oneOf": [_CUSTOMER_TABLE_RECORD, _ORDER_LOG_ORDERS_RECORD, _ORDER_LOG_HISTORY_RECORD],
 }
 
 
@@ -387,7 +441,10 @@ class PredictionSerializer(serializers.Serializer):
     churn_risk = serializers.FloatField(
         min_value=0, max_value=1, allow_null=True, help_text="null when the analysis could not estimate churn."
     )
-    predicted_ltv = serializers.FloatField(allow_null=True)
+    predicted_ltv = serializers.FloatField(
+        allow_null=True,
+        help_text="null when the analysis has no LTV (no money column) and for an order log with a CLV (see `clv`).",
+    )
     risk_level = serializers.CharField(
         required=False, help_text="The record's own churn risk against the analysis's average customer."
     )
@@ -410,6 +467,38 @@ class PredictionSerializer(serializers.Serializer):
     unseen_values = serializers.DictField(
         help_text="{field: value} for categories the training data never had (scored as its most common level or "
         "“other”)."
+    )
+    p_active = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Order-log analyses: probability that the customer is still active at the end of the log "
+        "(null when the log had too little history for the models).",
+    )
+    expected_purchases = serializers.FloatField(
+        required=False, allow_null=True, help_text="Order-log analyses: expected purchase days over the horizon."
+    )
+    clv = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Order-log analyses: the lifetime value, expected spend over the horizon discounted to the end "
+        "of the log (the analysis's one lifetime value: `predicted_ltv` is null there).",
+    )
+    clv_low = serializers.FloatField(
+        required=False, allow_null=True, help_text="Order-log analyses: 10th percentile of the spend over the horizon."
+    )
+    clv_high = serializers.FloatField(
+        required=False, allow_null=True, help_text="Order-log analyses: 90th percentile of the same."
+    )
+    history = serializers.DictField(
+        required=False,
+        help_text="Order-log analyses: the history scored (frequency, recency, T in days, monetary, total_spend), "
+        "computed from `orders` when they were sent.",
+    )
+    lifetime_value = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text="Order-log analyses: the horizon (days), yearly discount rate and reference date (end of the log) "
+        "of the CLV figures.",
     )
 
 

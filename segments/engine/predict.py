@@ -153,6 +153,14 @@ def predict_segment(model: FittedPipeline, record_or_records):
         records = list(record_or_records)
     else:
         raise EngineError(f"expected a record (dict) or a list of records, got {type(record_or_records).__name__}")
+    scorer = getattr(model, "clv", None)  # an order log's analysis: orders or a purchase history come in
+    clv_values = None
+    if scorer is not None:
+        if records is None:
+            records = frame.to_dict("records")
+        if not records:
+            return []
+        records, clv_values = _order_log_records(model, scorer, records)
     if records is not None:
         if not records:
             return []
@@ -245,8 +253,58 @@ def predict_segment(model: FittedPipeline, record_or_records):
         }
         if own is not None:
             result.update(_advice_fields(own, i, result["recommendations"]))
+        if clv_values is not None:
+            result.update({k: v[i] for k, v in clv_values.items()})
         out.append(result)
     return out[0] if single else out
+
+
+def _order_log_records(model: FittedPipeline, scorer, records: list) -> tuple[list[dict], dict]:
+    """An order log's analysis segments the customer table built from the log: each record (the customer's
+    orders, or their purchase history; ``clv.scoring``) becomes that table's row, with the lifetime value
+    computed by the analysis's fitted CLV models. Returns (rows, {field: per-record values} for the results)."""
+    from .clv.product import CLV_COLUMNS
+    from .clv.scoring import CLV_VALUE_KEYS
+
+    histories = scorer.histories(records, model.id_col)
+    values = scorer.values(histories)
+    x = histories["frequency"].to_numpy()
+    recency = histories["recency"].to_numpy()
+    T = histories["T"].to_numpy()
+    monetary = histories["monetary"].to_numpy()
+    total = histories["total_spend"].to_numpy()
+    rows = []
+    for i, rec in enumerate(records):
+        row = {
+            "purchases": int(x[i]) + 1,
+            "days_since_last_purchase": float(T[i] - recency[i]),
+            "tenure_days": float(T[i]),
+            "avg_repeat_spend": _number_or_none(monetary[i]),
+            "total_spend": _number_or_none(total[i]),
+        }
+        if model.id_col and rec.get(model.id_col) is not None:
+            row[model.id_col] = rec[model.id_col]
+        if scorer.has_models:
+            row.update({c: float(values[c][i]) for c in CLV_COLUMNS})
+        rows.append({k: v for k, v in row.items() if k in model.schema})
+    history = histories.to_dict("records")
+    out = {k: [_number_or_none(v) for v in values[k]] for k in CLV_VALUE_KEYS}
+    out["history"] = [{k: _number_or_none(v) for k, v in h.items()} for h in history]
+    out["lifetime_value"] = [
+        {
+            "horizon_days": scorer.horizon_days,
+            "discount_rate": scorer.config.discount_rate,
+            "reference_date": scorer.reference_date,
+        }
+        if scorer.has_models
+        else None
+    ] * len(records)
+    return rows, out
+
+
+def _number_or_none(value):
+    value = float(value)
+    return value if value == value else None
 
 
 def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int) -> dict | None:

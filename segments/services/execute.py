@@ -177,6 +177,7 @@ def _with_lifetime_value(result, table, clv_result) -> dict | None:
     from segments.engine.clv.product import CLV_COLUMNS
     from segments.services.lifetime import clv_metrics, clv_summary, segment_clv
 
+    result.model.clv = clv_result.scorer()  # predict scores a new customer's orders or history the same way
     if clv_result.eligible:
         for col in CLV_COLUMNS:
             result.customers[col] = table[col].to_numpy()
