@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from accounts.api import TenantScopedViewSet
 from accounts.permissions import Perm
 from exports.api import ExportActionMixin
-from segments.filters import CustomerFilterSet, FilterError, filter_parameters
+from segments.filters import CustomerFilterSet, filter_parameters
 from segments.models import Analysis
 from segments.serializers import (
     AnalysisCreateSerializer,
@@ -360,7 +360,9 @@ class AnalysisViewSet(
         "Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id; `sort` by churn "
         "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order). Analyses of an "
         "order log with lifetime value add `p_active`, `expected_purchases`, `clv`, `clv_low` and `clv_high` to "
-        "each customer and take the CLV and probability-active filters and sorts (see `clv/`).",
+        "each customer in place of `predicted_ltv` (the CLV is their one lifetime value; `ltv_min`/`ltv_max` and "
+        "`sort=ltv` are refused there, naming the CLV parameter to use) and take the CLV and probability-active "
+        "filters and sorts `clv`, `p_active`, `expected_purchases` (see `clv/`).",
         parameters=filter_parameters(),
         responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
     )
@@ -374,16 +376,15 @@ class AnalysisViewSet(
         filterset = CustomerFilterSet(request.query_params)
         values = filterset.check_for(analysis)
         sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
-        if any(field.lstrip("-") == "predicted_ltv" for field in sort) and not analysis.has_ltv:
-            raise FilterError(
-                "This analysis has no predicted LTV (its data has no money column): sort by churn_risk, segment, "
-                "customer_id or row.",
-                field="sort",
-            )
         rows = customer_results(analysis=analysis, **values)
         # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
         self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
-        fields = CUSTOMER_FIELDS + (CLV_VALUE_FIELDS if analysis.has_clv else ())
+        # an order log's lifetime value is its CLV (with range): no predicted LTV beside it
+        fields = (
+            tuple(f for f in CUSTOMER_FIELDS if f != "predicted_ltv") + CLV_VALUE_FIELDS
+            if analysis.has_clv
+            else CUSTOMER_FIELDS
+        )
         page = self.paginate_queryset(rows.values(*fields))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:

@@ -24,7 +24,9 @@ RANGES = (
 )
 # Filters and sorts on the lifetime value of order-log analyses (segments/engine/clv): refused elsewhere.
 CLV_PARAMETERS = ("clv_min", "clv_max", "p_active_min", "p_active_max")
-CLV_SORTS = ("clv", "p_active")
+CLV_SORTS = ("clv", "p_active", "expected_purchases")
+# The pipeline's own LTV estimate: an order log's analysis has none (its lifetime value is the CLV).
+LTV_PARAMETERS = ("ltv_min", "ltv_max")
 # How a customer list can be sorted: {model field: parameter}, and what people read.
 SORT_FIELDS = {
     "churn_risk": "churn_risk",
@@ -34,6 +36,7 @@ SORT_FIELDS = {
     "row_index": "row",
     "clv": "clv",
     "p_active": "p_active",
+    "expected_purchases": "expected_purchases",
 }
 SORT_LABELS = {
     "churn_risk": "Churn risk",
@@ -43,6 +46,7 @@ SORT_LABELS = {
     "row_index": "Table order",
     "clv": "CLV",
     "p_active": "Probability active",
+    "expected_purchases": "Expected purchases",
 }
 
 
@@ -66,7 +70,7 @@ class IntegerFilter(django_filters.NumberFilter):
 
 
 class CustomerFilterForm(forms.Form):
-    churn_scale = 1.0  # the page sets 100 (percent)
+    churn_scale = 1.0  # the page sets 100 (percent): churn risk and the probability of being active
 
     def clean(self):
         data = super().clean()
@@ -86,8 +90,13 @@ class CustomerFilterForm(forms.Form):
                 data[name] = value / self.churn_scale
         for name in ("p_active_min", "p_active_max"):
             value = data.get(name)
-            if value is not None and not 0 <= value <= 1:
-                self.add_error(name, f"The probability of being active is a fraction between 0 and 1, not {value:g}.")
+            if value is None:
+                continue
+            if not 0 <= value <= self.churn_scale:
+                what = "a percentage between 0 and 100" if self.churn_scale == 100 else "a fraction between 0 and 1"
+                self.add_error(name, f"The probability of being active is {what}, not {value:g}.")
+            else:
+                data[name] = value / self.churn_scale
         for low, high in RANGES:
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 lower = f"“{self.fields[low].label}”" if self.churn_scale == 100 else low
@@ -119,13 +128,13 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_name="p_active",
         lookup_expr="gte",
         label="P(active) ≥",
-        help_text="Order logs: probability of being active at least (0-1).",
+        help_text="Order logs: probability of being active at least (0-1; the page takes percent).",
     )
     p_active_max = FiniteNumberFilter(
         field_name="p_active",
         lookup_expr="lte",
         label="P(active) ≤",
-        help_text="Order logs: probability of being active at most (0-1).",
+        help_text="Order logs: probability of being active at most (0-1; the page takes percent).",
     )
     customer_id = django_filters.CharFilter(
         field_name="customer_id", max_length=100, label="Customer id", help_text="Exactly this customer id."
@@ -135,7 +144,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_labels=SORT_LABELS,
         label="Sort by",
         help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default), and for order "
-        "logs clv or p_active; a leading '-' sorts from the highest. Ties keep the table's order.",
+        "logs clv, p_active or expected_purchases (not ltv: their lifetime value is the CLV); a leading '-' sorts "
+        "from the highest. Ties keep the table's order.",
     )
 
     class Meta:
@@ -174,18 +184,32 @@ class CustomerFilterSet(django_filters.FilterSet):
         return self.values
 
     def check_for(self, analysis) -> dict:
-        """`check()`, and CLV filters or sorts refused (naming them) for an analysis without lifetime value."""
+        """`check()`, and what this analysis has no figure for refused (naming the parameter): CLV filters or
+        sorts without lifetime value from an order log; the predicted-LTV range or sort on an order log's analysis
+        (its lifetime value is the CLV) or without any LTV (no money column)."""
         values = self.check()
+        sorts = [p.lstrip("-") for p in values.get("sort") or []]
         if not analysis.has_clv:
-            asked = [name for name in CLV_PARAMETERS if name in values] + [
-                p for p in values.get("sort") or [] if p.lstrip("-") in CLV_SORTS
-            ]
+            asked = [name for name in CLV_PARAMETERS if name in values] + [p for p in sorts if p in CLV_SORTS]
             if asked:
                 raise FilterError(
                     "This analysis has no lifetime value (only analyses of an order log with enough history have "
                     f"one): {asked[0]} cannot be used.",
-                    field="sort" if asked[0].lstrip("-") in CLV_SORTS else asked[0],
+                    field="sort" if asked[0] in CLV_SORTS else asked[0],
                 )
+        asked = [name for name in LTV_PARAMETERS if name in values] + [p for p in sorts if p == "ltv"]
+        if asked and analysis.has_clv:
+            raise FilterError(
+                "This analysis's lifetime value is the CLV of its order log (there is no second, predicted LTV): "
+                + ("sort by clv instead." if asked[0] == "ltv" else f"use {asked[0].replace('ltv', 'clv')} instead."),
+                field="sort" if asked[0] == "ltv" else asked[0],
+            )
+        if "ltv" in sorts and not analysis.has_ltv:
+            raise FilterError(
+                "This analysis has no predicted LTV (its data has no money column): sort by churn_risk, segment, "
+                "customer_id or row.",
+                field="sort",
+            )
         return values
 
     def parquet_filter(self):

@@ -244,7 +244,11 @@ class CustomerResultSerializer(serializers.Serializer):
     segment = serializers.IntegerField()
     segment_name = serializers.CharField()
     churn_risk = serializers.FloatField()
-    predicted_ltv = serializers.FloatField()
+    predicted_ltv = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Absent for an order log's analysis with lifetime value: its one lifetime value is `clv`.",
+    )
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
     engagement_level = serializers.CharField(

@@ -218,6 +218,7 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         ref["column"]: ("more" if ref["sign"] > 0 else "less") for ref in engagement_ref.values()
     }
     population["value_measure"] = "predicted_ltv" if has_ltv else value_col
+    population["avg_value"] = pop_value  # the average of the value measure (what value tiers compare with)
     reference = {
         "avg_churn_risk": population["avg_churn_risk"],
         "avg_value": pop_value,
@@ -288,6 +289,7 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
             "engagement_level": engagement_level,
             "engagement_score": engagement,
             "avg_ltv": mean_of("predicted_ltv") if has_ltv else None,
+            "avg_value": mean_of(value_col) if value_col else None,  # what the value tier compares
             "median_ltv": _f(med_row["predicted_ltv"]) if has_ltv else None,
             "avg_churn_risk": mean_of("churn_risk"),
             "total_revenue": seg_revenue,

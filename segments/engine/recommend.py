@@ -27,16 +27,31 @@ def _money(x) -> str:
     return money(x)  # in the active currency: the organization's, set by the job that runs the analysis
 
 
+def _value_reason(p: dict, population: dict, overall: str) -> str:
+    """Why the segment's value tier: its average of the measure the tier compares (predicted LTV, or without one
+    the spend column, e.g. an order log's total spend) against the average customer's."""
+    if p.get("avg_ltv") is not None:
+        return f"average predicted LTV {_money(p['avg_ltv'])} vs {_money(population.get('avg_ltv'))} {overall}"
+    measure = population.get("value_measure")
+    if measure and p.get("avg_value") is not None and population.get("avg_value") is not None:
+        from .vocabulary import feature_label
+
+        return (
+            f"average {feature_label(measure).lower()} {_money(p['avg_value'])} vs "
+            f"{_money(population['avg_value'])} {overall}"
+        )
+    return f"{p['value_tier']} value against the average customer"
+
+
 def segment_recommendations(p: dict, population: dict) -> list[dict]:
     recs: list[dict] = []
-    ltv, pop_ltv = p.get("avg_ltv"), population.get("avg_ltv")
     churn, pop_churn = p.get("avg_churn_risk"), population.get("avg_churn_risk")
     if p["value_tier"] == "high":
         recs.append(
             {
                 "action": ACTIONS["loyalty"],
                 "category": "loyalty",
-                "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} for all customers",
+                "reason": _value_reason(p, population, "for all customers"),
                 "priority": "high",
             }
         )
@@ -75,7 +90,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             {
                 "action": ACTIONS["upsell"],
                 "category": "upsell",
-                "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} overall",
+                "reason": _value_reason(p, population, "overall"),
                 "priority": "medium" if p["risk_level"] != "high" else "low",
             }
         )
