@@ -138,7 +138,12 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
         if p.get("risk_level") == "high":
             risks.append(
                 f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
-                f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each."
+                f"risk of {_pct(p.get('avg_churn_risk'))} and "
+                + (
+                    f"{_money(p['clv']['avg'])} expected spend (CLV) each."
+                    if p.get("clv")
+                    else f"{_money(p.get('avg_ltv'))} predicted value each."
+                )
             )
     if not risks:
         riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
@@ -175,12 +180,16 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
             f"{g.get('name')}: loyal and valuable; growth ceiling {_money(g.get('growth_potential'))}, the predicted "
             "LTV it would add if every customer below the segment's 75th percentile reached it (an upper bound, not "
             "a forecast)."
+            if g.get("growth_potential") is not None
+            else f"{g.get('name')}: loyal and valuable, room to grow."
         )
     for u in insights.get("underperforming") or []:
         opportunities.append(
             f"{u.get('name')}: below-average value but not at high risk; development ceiling "
             f"{_money(u.get('development_potential'))}, the predicted LTV it would add if every customer reached the "
             "average customer's (an upper bound, not a forecast)."
+            if u.get("development_potential") is not None
+            else f"{u.get('name')}: below-average value but not at high risk."
         )
 
     actions = []

@@ -571,10 +571,10 @@ def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple
     horizon = config.ltv_horizon_months
     if not getattr(config, "predict_ltv", True):
         return (
-            LTVModel("unavailable", horizon),
+            LTVModel("order_log_clv", horizon),
             np.full(len(X), np.nan),
             {
-                "method": "unavailable",
+                "method": "order_log_clv",
                 "horizon_months": horizon,
                 "reason": "the order log's CLV is this analysis's lifetime value",
                 "note": ORDER_LOG_LTV_NOTE,
