@@ -40,8 +40,24 @@ def estimate_analysis_memory_mb(rows: int, columns: int) -> float:
     return ANALYSIS_BASE_MB + rows * columns * ANALYSIS_BYTES_PER_CELL / 2**20
 
 
+# An order log is read streamed into compact arrays (customer code, day, amount: 16 bytes per order) and turned
+# into purchase days and per-customer summaries; the segmentation then runs on the customer table built from it
+# (ORDER_LOG_TABLE_COLUMNS per customer). Measured by bench/clv_worker.py (NOTES.md): see ORDER_BYTES.
+ORDER_BYTES = 64
+ORDER_LOG_TABLE_COLUMNS = 11
+
+
+def estimate_order_log_memory_mb(orders: int, customers: int) -> float:
+    return (
+        ANALYSIS_BASE_MB
+        + orders * ORDER_BYTES / 2**20
+        + customers * ORDER_LOG_TABLE_COLUMNS * ANALYSIS_BYTES_PER_CELL / 2**20
+    )
+
+
 def analysis_memory_mb(*, params: dict, organization) -> float | None:
-    """The analysis job's estimated peak memory, from its dataset's rows x columns (the jobs app's memory guard)."""
+    """The analysis job's estimated peak memory, from its dataset's rows x columns (the jobs app's memory guard);
+    for an order log from its orders and customers (the table segmented is one row per customer)."""
     analysis = (
         Analysis.objects.for_organization(organization)
         .select_related("dataset")
@@ -50,7 +66,11 @@ def analysis_memory_mb(*, params: dict, organization) -> float | None:
     )
     if analysis is None:
         return None
-    return estimate_analysis_memory_mb(analysis.dataset.row_count, analysis.dataset.column_count)
+    dataset = analysis.dataset
+    check = dataset.order_log if dataset.is_order_log else {}
+    if check.get("customers"):
+        return estimate_order_log_memory_mb(int(dataset.row_count), int(check["customers"]))
+    return estimate_analysis_memory_mb(dataset.row_count, dataset.column_count)
 
 
 # Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
