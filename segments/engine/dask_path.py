@@ -107,7 +107,7 @@ def score_partition(
         coords = np.column_stack([coords, np.zeros(n, np.float32)])
     seg = np.asarray(seg, dtype=np.int64)
     names = model.segment_names
-    own = _own_advice(model, churn, ltv, profile, n) or {}
+    own = _own_advice(model, churn, ltv, profile, n, seg) or {}
     ids = frame[id_col].astype(str).to_numpy() if id_col else np.arange(offset + 1, offset + n + 1).astype(str)
     out = pd.DataFrame(
         {
