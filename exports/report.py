@@ -138,11 +138,11 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
         if p.get("risk_level") == "high":
             risks.append(
                 f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
-                f"risk of {_pct(p.get('avg_churn_risk'))} and "
+                f"risk of {_pct(p.get('avg_churn_risk'))}"
                 + (
-                    f"{_money(p['clv']['avg'])} expected spend (CLV) each."
+                    f" and {_money(p['clv']['avg'])} expected spend (CLV) each."
                     if p.get("clv")
-                    else f"{_money(p.get('avg_ltv'))} predicted value each."
+                    else (f" and {_money(p['avg_ltv'])} predicted value each." if p.get("avg_ltv") is not None else ".")
                 )
             )
     if not risks:
@@ -176,6 +176,9 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     opportunities = []
     insights = metrics.get("insights") or {}
     for g in insights.get("growth_opportunities") or []:
+        if g.get("growth_potential") is None:  # no predicted LTV: no ceiling to quote
+            opportunities.append(f"{g.get('name')}: loyal and valuable (low churn risk, high or medium value).")
+            continue
         opportunities.append(
             f"{g.get('name')}: loyal and valuable; growth ceiling {_money(g.get('growth_potential'))}, the predicted "
             "LTV it would add if every customer below the segment's 75th percentile reached it (an upper bound, not "
@@ -184,6 +187,9 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
             else f"{g.get('name')}: loyal and valuable, room to grow."
         )
     for u in insights.get("underperforming") or []:
+        if u.get("development_potential") is None:
+            opportunities.append(f"{u.get('name')}: below-average value but not at high risk.")
+            continue
         opportunities.append(
             f"{u.get('name')}: below-average value but not at high risk; development ceiling "
             f"{_money(u.get('development_potential'))}, the predicted LTV it would add if every customer reached the "
@@ -406,7 +412,11 @@ def _report_context(
         "generated_at": generated_at,
         "customer_count": total,
         "segment_count": len(segments),
-        "total_predicted_value": lifetime["total"],
+        # an order log: its CLV total; else None without a predicted LTV (no money column or no duration of known
+        # unit): "—", never a made-up 0
+        "total_predicted_value": lifetime["total"]
+        if lifetime["is_clv"] or any(p.get("avg_ltv") is not None for p in profiles)
+        else None,
         "lifetime": lifetime,
         "avg_churn_risk": population.get("avg_churn_risk"),
         "horizon_months": ltv.get("horizon_months") or 12,
