@@ -160,6 +160,23 @@ def _client(scheduler_address: str | None, n_workers: int | None, memory_limit: 
 
     if scheduler_address:
         return Client(scheduler_address), None
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        # A Celery pool process is daemonic and may not start multiprocessing children (LocalCluster's nannies):
+        # the scheduler and workers are started as subprocesses instead (`dask spec`), the same processes.
+        from distributed.deploy.subprocess import SubprocessCluster
+
+        cluster = SubprocessCluster(
+            n_workers=n_workers or 2,
+            threads_per_worker=1,
+            worker_kwargs={"memory_limit": memory_limit},
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        client.wait_for_workers(n_workers or 2, timeout=120)
+        return client, cluster
     cluster = LocalCluster(
         n_workers=n_workers or 2,
         threads_per_worker=1,
