@@ -125,7 +125,7 @@ def score_partition(
 
 
 def arrow_filesystem(url: str, storage_options: dict | None):
-    """(pyarrow filesystem, path inside it) for an `s3://bucket/key` URL, else (None, the path as given).
+    """(filesystem, path inside it) for an `s3://bucket/key` URL, else (None, the path as given).
 
     Dask's own `s3://` support needs s3fs; pyarrow's S3 filesystem (part of pyarrow) speaks to any S3-compatible
     store too, so an s3:// table is read and written through it. `storage_options` take fsspec's names: `key`,
@@ -152,7 +152,11 @@ def arrow_filesystem(url: str, storage_options: dict | None):
     region = options.get("region_name") or (options.get("client_kwargs") or {}).get("region_name")
     if region:
         kwargs["region"] = region
-    return pafs.S3FileSystem(**kwargs), url[len("s3://") :].rstrip("/")
+    from fsspec.implementations.arrow import ArrowFSWrapper
+
+    # wrapped as an fsspec filesystem: Dask then partitions the files exactly as it does on a local disk (its
+    # pyarrow-filesystem reader fuses partitions differently per column selection, which the sampling cannot use)
+    return ArrowFSWrapper(pafs.S3FileSystem(**kwargs)), url[len("s3://") :].rstrip("/")
 
 
 def _client(scheduler_address: str | None, n_workers: int | None, memory_limit: str):

@@ -114,14 +114,19 @@ def test_a_table_dask_cannot_take_either_is_refused_naming_why_and_nothing_is_st
         analysis_create(organization=people.acme, dataset=dataset, config=config, created_by=people.alice)
     with pytest.raises(JobMemoryError, match=r"fits its models on every row \(no fit sample\)"):
         analysis_create(
-            organization=people.acme, dataset=dataset, config=config | {"fit_sample_size": None}, created_by=people.alice
+            organization=people.acme,
+            dataset=dataset,
+            config=config | {"fit_sample_size": None},
+            created_by=people.alice,
         )
     assert not Analysis.objects.for_organization(people.acme).exists()
     assert not Job.objects.for_organization(people.acme).exists()
     # the API says the same in its one error format
     client = client_for(people.alice, people.acme)
     response = client.post(
-        "/api/v1/analyses/", {"dataset": dataset.pk, "algorithm": "kmeans", "n_clusters": 3}, content_type="application/json"
+        "/api/v1/analyses/",
+        {"dataset": dataset.pk, "algorithm": "kmeans", "n_clusters": 3},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert "even on the Dask path" in str(response.json()["error"]["details"])
