@@ -37,7 +37,7 @@ def test_a_table_above_the_dask_threshold_runs_on_dask_in_the_worker_with_the_si
     settings.DATASETS_CHUNK_ROWS = 700  # the table's Parquet in several row groups: several Dask partitions
     dataset = make_dataset(people.acme, people.alice, rows=2_400)
     dask_above(1_000)
-    on_dask = run_analysis(dataset, people.alice, timeout=300)
+    on_dask = run_analysis(dataset, people.alice, timeout=600)  # a shared CI box: the cluster starts per run
     assert on_dask.job.status == "succeeded", on_dask.job.error
     dask_above(5_000_000)
     single = run_analysis(dataset, people.alice)
