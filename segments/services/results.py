@@ -47,11 +47,15 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None, *, first
     if connection.vendor == "postgresql":
         import io
 
+        # an empty text (a column a Dask run does not produce, e.g. lifecycle_stage) is '', never NULL
+        texts = ", ".join(c for c in columns if frame[c].dtype == object or str(frame[c].dtype) in ("str", "string"))
         with connection.cursor() as cursor:
             for start in range(0, n, 250_000):
                 buf = io.StringIO()
                 frame.iloc[start : start + 250_000].to_csv(buf, index=False, header=False)
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                with cursor.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({texts}))"
+                ) as copy:
                     copy.write(buf.getvalue())
         return
     placeholders = ", ".join(["%s"] * len(columns))
