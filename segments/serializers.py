@@ -241,6 +241,12 @@ class SegmentProfileSerializer(serializers.Serializer):
     engagement_level = serializers.CharField(allow_null=True, required=False)
     avg_ltv = serializers.FloatField(allow_null=True, required=False)
     median_ltv = serializers.FloatField(allow_null=True, required=False)
+    avg_value = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text="The segment's average on the figure its value tier compares (the analysis' "
+        "insights.population.value_measure: predicted LTV, or a charge per period, or spend).",
+    )
     avg_churn_risk = serializers.FloatField(allow_null=True, required=False)
     total_revenue = serializers.FloatField(allow_null=True, required=False)
     revenue_share = serializers.FloatField(allow_null=True, required=False)

@@ -131,3 +131,31 @@ def ltv_fidelity(metrics: dict | None) -> str:
     if r2 is None:
         return "—"
     return f"reproduces {ltv_target_phrase(metrics)}, R² {r2:.2f}"
+
+
+# What a value tier is measured on (profiles: population["value_measure"] and ["value_per"]): a predicted LTV, a
+# charge per period (the recurring charge, or a money column that does not grow with tenure), or spend to date.
+BILLING_PERIOD = "billing period"  # a charge per period whose length nothing states
+
+
+def value_text(amount: str, measure: str | None, per: str | None = None) -> str:
+    """ "predicted LTV $120.00", "$45.07 a month in charges", "$45.07 per billing period in charges", "spend $300.00":
+    one wording of a value figure with its unit, for reasons, cards and advice."""
+    if measure == "predicted_ltv":
+        return f"predicted LTV {amount}"
+    if per == BILLING_PERIOD:
+        return f"{amount} per billing period in charges"
+    if per:
+        return f"{amount} a {per} in charges"
+    return f"spend {amount}"
+
+
+def value_basis_label(measure: str | None, per: str | None = None) -> str:
+    """What the value tiers compare, for people: "predicted LTV", "charges a month (monthly_charges)", ..."""
+    if not measure:
+        return "—"
+    if measure == "predicted_ltv":
+        return "predicted LTV"
+    if per:
+        return f"charges {'per billing period' if per == BILLING_PERIOD else 'a ' + per} ({measure})"
+    return f"spend to date ({measure})"
