@@ -25,8 +25,22 @@ def progress_of(analysis: Analysis) -> dict:
     return job_progress(analysis.job, draft=True)
 
 
+class AnalysisEngineSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(
+        choices=["single", "dask"],
+        help_text="single: one worker holds the table; dask: the Dask path (models fitted on a sample, every "
+        "customer scored partition by partition on Dask workers).",
+    )
+    label = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="Why this engine: the table's size against SEGSAAS_DASK_MIN_ROWS and "
+        "its estimated memory against WORKER_MEMORY_BUDGET_MB."
+    )
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
+    engine = serializers.SerializerMethodField()
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
     algorithm = serializers.CharField(read_only=True)
     dataset_version = serializers.IntegerField(
@@ -54,6 +68,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "customer_count",
             "silhouette",
             "engine_version",
+            "engine",
             "created_at",
             "finished_at",
         ]
@@ -64,6 +79,12 @@ class AnalysisSerializer(serializers.ModelSerializer):
     )
     def get_status(self, analysis) -> str:
         return analysis.status
+
+    @extend_schema_field(AnalysisEngineSerializer(allow_null=True))
+    def get_engine(self, analysis) -> dict | None:
+        from segments.services.distributed import engine_of
+
+        return engine_of(analysis)
 
 
 class ModelScoresSerializer(serializers.Serializer):

@@ -62,14 +62,25 @@ def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
     return {c: [r.get(c) for r in records] for c in dict.fromkeys(wanted)}
 
 
-def _score(model: FittedPipeline, X, beh):
+def score_rows(model: FittedPipeline, X, beh, profile, *, known_churn=None):
+    """THE scoring of preprocessed rows (`model.preprocessor.transform(...)` -> X, profile, beh) by a fitted model:
+    (segments, churn risks, predicted LTVs, own advice). `predict_segment` and the Dask path's partitions
+    (`dask_path.score_partition`) both score through it.
+
+    `known_churn` = (positions in these rows, scores): rows whose churn risk is already known (the out-of-fold
+    score a supervised churn model's training customers got) keep it, and their own advice is measured on it.
+    Own advice is the dict of `profiles.customer_advice` (None for a model saved before `advice_reference`)."""
     seg = model.cluster_model.predict(X).tolist()
     renumber = getattr(model, "segment_map", None)  # models saved before continuity have none
     if renumber:
         seg = [renumber.get(int(s), int(s)) for s in seg]
     churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
     ltv = model.ltv_model.predict(X).tolist()
-    return seg, churn, ltv
+    if known_churn is not None and len(known_churn[0]):
+        churn = np.asarray(churn, float)
+        churn[np.asarray(known_churn[0])] = known_churn[1]
+        churn = churn.tolist()
+    return seg, churn, ltv, _own_advice(model, churn, ltv, profile, len(seg), np.asarray(seg, dtype=np.int64))
 
 
 def _is_missing(value) -> bool:
@@ -243,9 +254,9 @@ def predict_segment(model: FittedPipeline, record_or_records):
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):  # API workers share the cores; see pipeline.analyze
-            seg, churn, ltv = _score(model, X, beh)
+            seg, churn, ltv, own = score_rows(model, X, beh, profile)
     else:
-        seg, churn, ltv = _score(model, X, beh)
+        seg, churn, ltv, own = score_rows(model, X, beh, profile)
     unseen: list[dict] = [{} for _ in range(n)]
     for encoder in model.preprocessor.encoders_:
         seen = getattr(encoder, "seen_", None)
@@ -264,7 +275,6 @@ def predict_segment(model: FittedPipeline, record_or_records):
             key_arrays[c] = (c, [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw(c)])
     names = model.segment_names
     recs = model.segment_recommendations
-    own = _own_advice(model, churn, ltv, profile, n, seg)
     out = []
     for i in range(n):
         s = int(seg[i])
