@@ -1,7 +1,8 @@
 """What the bench scripts share: a throw-away environment for the product's processes, and their memory.
 
 Each script runs the product (a management command, gunicorn, a Celery worker) in child processes on a SQLite
-database and a file-system broker under its own folder in /tmp, and reads their memory from /proc.
+database and a file-system broker under its own folder in /tmp (or on a PostgreSQL database and a Redis db of its
+own: `postgres_redis`), and reads their memory from /proc.
 """
 
 from __future__ import annotations
@@ -35,6 +36,28 @@ def bench_env(work: Path, **extra: str) -> dict:
     )
     env.update(extra)
     return env
+
+
+def ensure_database(name: str) -> None:
+    """Create the PostgreSQL database `name` on 127.0.0.1 (user postgres) when it does not exist yet."""
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+
+
+def postgres_redis(database: str, redis_db: int) -> dict:
+    """`DATABASE_URL` and `CELERY_BROKER_URL` for a bench's own PostgreSQL database (created when missing) and Redis
+    db on this machine, as a deployment runs."""
+    ensure_database(database)
+    return {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+    }
 
 
 def status_mb(pid: int | str, key: str) -> float:
