@@ -68,6 +68,13 @@ M = [
         "tests/security/test_api_strict_input.py",
     ),
     (
+        "JSON error pages under DEBUG removed",
+        "segsaas/settings.py",
+        '    "segsaas.api_errors.ApiErrorPagesMiddleware",  # last: see its docstring\n',
+        "",
+        "tests/security/test_api_strict_input.py",
+    ),
+    (
         "strict JSON types removed",
         "datasets/serializers.py",
         "class SyntheticDatasetSerializer(StrictJsonTypes, serializers.Serializer):",

@@ -1,12 +1,16 @@
 """The one error format of the API: `{"error": {"code", "message", "details"}}`, its OpenAPI description
-(`error_responses`), and the request-body size limit that answers in it (`BodySizeLimitMixin`).
+(`error_responses`), the request-body size limit that answers in it (`BodySizeLimitMixin`), and the answers for
+requests no API view handles: `not_found`/`bad_request` (Django's handler404/handler400) and
+`ApiErrorPagesMiddleware` (the same when DEBUG is on, where Django shows its debug pages instead of the handlers).
 
 A `UserFacingError` raised by a service (a refused upload, analysis setting, filter or export) becomes a 400 with
 its message under each field it names (`details: {field: [message]}`), so views need no try/except to translate it.
 """
 
+import logging
+
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
@@ -43,11 +47,26 @@ def error_response(code: str, message: str, details=None, http_status: int = 400
     )
 
 
+class BadRequestError(exceptions.APIException):
+    status_code = 400
+    default_code = "bad_request"
+    default_detail = "The request could not be read."
+
+
 def exception_handler(exc, context):
     if isinstance(exc, UserFacingError):
         exc = exceptions.ValidationError(exc.details)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.")
+    elif isinstance(exc, (SuspiciousOperation, BadRequest)):
+        # Django refuses the request while a view reads it (too many query or form fields, a malformed multipart
+        # body): a 400 in the one format, DEBUG or not (DRF would re-raise it, and under DEBUG fail on it), logged
+        # where Django logs it.
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        exc = BadRequestError(str(exc) or BadRequestError.default_detail)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -113,7 +132,7 @@ class BodySizeLimitMixin:
     # Refuse request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 in the one error format. DRF reads JSON
     # bodies from the stream, bypassing Django's own check, so the Content-Length is checked before parsing;
     # multipart bodies (uploads) are bounded by the organization's upload limit instead, and Django's check of
-    # their non-file fields is turned into the same 413. (A comment, not a docstring: drf-spectacular would
+    # their non-file fields is turned into the same 413 by `exception_handler`. (A comment, not a docstring: drf-spectacular would
     # show a docstring inherited by the viewsets as the description of their operations.)
 
     body_size_exempt_actions: tuple[str, ...] = ()
@@ -130,13 +149,6 @@ class BodySizeLimitMixin:
         if length > limit:
             raise RequestTooLarge(f"The request body is {length:,} bytes; the limit is {limit:,} bytes.")
 
-    def handle_exception(self, exc):
-        if isinstance(exc, RequestDataTooBig):
-            exc = RequestTooLarge(
-                f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
-            )
-        return super().handle_exception(exc)
-
 
 def _api_error_page(request, status: int, code: str, message: str):
     from django.http import JsonResponse
@@ -146,11 +158,11 @@ def _api_error_page(request, status: int, code: str, message: str):
 
 def not_found(request, exception=None):
     """`handler404`: under /api/ a path no route matches (`/api/v1/analyses/1.5/`, a typo) answers in the one error
-    format, like every other API error; elsewhere the product's 404 page. (With DEBUG on, Django shows its own
-    debug page instead, for both.)"""
+    format, like every other API error; elsewhere the product's 404 page. (With DEBUG on Django shows its debug page
+    instead of calling this; `ApiErrorPagesMiddleware` brings /api/ back here.)"""
     from django.views.defaults import page_not_found
 
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return _api_error_page(
             request, 404, "not_found", f"No API endpoint matches {request.path!r}: see /api/schema/ for the paths."
         )
@@ -162,7 +174,31 @@ def bad_request(request, exception=None):
     in the one error format under /api/; elsewhere Django's 400 page."""
     from django.views.defaults import bad_request as page_bad_request
 
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         reason = str(exception) if exception is not None and str(exception) else "The request could not be read."
         return _api_error_page(request, 400, "bad_request", reason)
     return page_bad_request(request, exception)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class ApiErrorPagesMiddleware:
+    """Under /api/, a 404 or 400 that Django answered with a page instead of calling `not_found`/`bad_request` (with
+    DEBUG on it shows its technical 404 and 400 pages) answers in the one error format all the same, so API clients
+    see the same shape whatever DEBUG says. Last in MIDDLEWARE: the response it gives still goes through the others
+    (security headers, CommonMiddleware's redirect of a path missing its slash)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code not in (400, 404) or not _is_api(request) or isinstance(response, Response):
+            return response  # an API view's answer (JSON, or DRF's browsable page of the same error) stays as it is
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        if response.status_code == 404:
+            return not_found(request)
+        return bad_request(request)

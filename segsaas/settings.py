@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
+    "segsaas.api_errors.ApiErrorPagesMiddleware",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "segsaas.urls"

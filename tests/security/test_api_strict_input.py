@@ -1,7 +1,7 @@
 """The API refuses what its schema does not allow, in the one error format: a path no route matches is a JSON 404
-(not the HTML page), a JSON value of the wrong type is a 400 naming the field (a number where a string is due, 0
+(not the HTML page, with DEBUG off or on), a JSON value of the wrong type is a 400 naming the field (a number where a string is due, 0
 for false), an out-of-range or repeated query parameter is a 400 (not a 500 from the database), a request Django
-refuses before any view (too many fields) is a JSON 400."""
+refuses before any view (too many fields) is a JSON 400 (DEBUG off or on)."""
 
 import pytest
 
@@ -25,17 +25,44 @@ def call(people, client):
     return do
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
 @pytest.mark.parametrize(
-    "url", ["/api/v1/analyses/1.5/", "/api/v1/analyses/1/nothing/", "/api/v1/nowhere/", "/api/v2/"]
-)
-def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, settings):
-    settings.DEBUG = False
-    status, error = call("get", url)
-    assert status == 404 and error["code"] == "not_found" and "No API endpoint matches" in error["message"]
+    "url",
+    ["/api/v1/analyses/1.5/", "/api/v1/analyses/1/nothing/", "/api/v1/nowhere/", "/api/v2/",
+     "/api/", "/api/v1/datasets/1/" + "x" * 5000 + "/"],
+)  # fmt: skip
+def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, settings, debug):
+    settings.DEBUG = debug
+    for method in ("get", "post", "delete"):
+        status, error = call(method, url)
+        assert status == 404 and error == {
+            "code": "not_found",
+            "message": f"No API endpoint matches {url!r}: see /api/schema/ for the paths.",
+            "details": {},
+        }
 
 
-def test_pages_keep_their_html_404(client, settings):
-    settings.DEBUG = False
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_an_api_views_own_404_keeps_its_message(call, settings, debug):
+    settings.DEBUG = debug
+    status, error = call("get", "/api/v1/analyses/999999/")
+    assert status == 404 and error == {
+        "code": "not_found",
+        "message": "No Analysis matches the given query.",
+        "details": {},
+    }
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_a_path_missing_its_slash_is_still_redirected(client, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/api/v1/datasets")
+    assert response.status_code == 301 and response["Location"] == "/api/v1/datasets/"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_pages_keep_their_html_404(client, settings, debug):
+    settings.DEBUG = debug
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
 
@@ -94,8 +121,9 @@ def test_a_bad_page_size_is_refused(call, people):
     assert status == 200 and len(page["results"]) == 7
 
 
-def test_too_many_fields_is_a_json_400(call, settings):
-    settings.DEBUG = False
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_too_many_fields_is_a_json_400(call, settings, debug):
+    settings.DEBUG = debug
     query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 5))
     status, error = call("get", f"/api/v1/datasets/?{query}")
     assert status == 400 and error["code"] == "bad_request"
