@@ -112,14 +112,28 @@ _ERROR_DESCRIPTIONS = {
     404: "No such object in your organization (for lists: no such page).",
     409: "The object is not in a state that allows this (e.g. the analysis has not finished).",
     413: "The request body is larger than the limit.",
+    414: "The URL is longer than the API reads (`API_MAX_URL_LENGTH`, 4,096 characters).",
     429: "Too many requests; retry after the number of seconds in the `Retry-After` header.",
 }
 
 
-def error_responses(*codes: int) -> dict:
-    """`extend_schema(responses=...)` entries for error statuses (401, 403, 429 always apply)."""
-    wanted = sorted(set(codes) | {401, 403, 429})
-    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in wanted}
+def error_responses(*codes: int, rules: str = "") -> dict:
+    """`extend_schema(responses=...)` entries for error statuses (401, 403, 414, 429 always apply). `rules`: what
+    the 400 also refuses in a request that fits the schema (a rule of the data, of the plan or between fields, which
+    the schema cannot state), said in the operation's 400; `schemathesis.toml` lists the same operations."""
+    wanted = sorted(set(codes) | {401, 403, 414, 429} | ({400} if rules else set()))
+    descriptions = dict(_ERROR_DESCRIPTIONS)
+    if rules:
+        descriptions[400] += f" A request that fits this schema is also refused (400) when {rules}"
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}
+
+
+def uri_too_long(request):
+    """414 in the one error format: the URL (path and query) is over `API_MAX_URL_LENGTH`."""
+    length, limit = len(request.get_full_path()), settings.API_MAX_URL_LENGTH
+    return _api_error_page(
+        request, 414, "uri_too_long", f"The URL is {length:,} characters; the API reads at most {limit:,}."
+    )
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -185,7 +199,8 @@ def _is_api(request) -> bool:
 
 
 class ApiErrorPagesMiddleware:
-    """Under /api/, a 404 or 400 that Django answered with a page instead of calling `not_found`/`bad_request` (with
+    """Under /api/, a URL longer than `API_MAX_URL_LENGTH` is a 414 in the one error format (gunicorn, configured in
+    gunicorn.conf.py, lets request lines up to twice that through, so the API answers them itself), and a 404 or 400 that Django answered with a page instead of calling `not_found`/`bad_request` (with
     DEBUG on it shows its technical 404 and 400 pages) answers in the one error format all the same, so API clients
     see the same shape whatever DEBUG says. Last in MIDDLEWARE: the response it gives still goes through the others
     (security headers, CommonMiddleware's redirect of a path missing its slash)."""
@@ -194,6 +209,8 @@ class ApiErrorPagesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if _is_api(request) and len(request.get_full_path()) > settings.API_MAX_URL_LENGTH:
+            return uri_too_long(request)
         response = self.get_response(request)
         if response.status_code not in (400, 404) or not _is_api(request) or isinstance(response, Response):
             return response  # an API view's answer (JSON, or DRF's browsable page of the same error) stays as it is

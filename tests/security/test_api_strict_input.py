@@ -29,7 +29,7 @@ def call(people, client):
 @pytest.mark.parametrize(
     "url",
     ["/api/v1/analyses/1.5/", "/api/v1/analyses/1/nothing/", "/api/v1/nowhere/", "/api/v2/",
-     "/api/", "/api/v1/datasets/1/" + "x" * 5000 + "/"],
+     "/api/", "/api/v1/datasets/1/" + "x" * 4000 + "/"],
 )  # fmt: skip
 def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, settings, debug):
     settings.DEBUG = debug
@@ -40,6 +40,32 @@ def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, sett
             "message": f"No API endpoint matches {url!r}: see /api/schema/ for the paths.",
             "details": {},
         }
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/datasets/?customer_id=" + "x" * 5000,
+        "/api/v1/analyses/1/" + "y" * 4100 + "/",
+        "/api/nowhere/" + "z" * 9000,
+    ],
+)
+def test_an_over_long_url_is_a_json_414(call, url, settings, debug):
+    settings.DEBUG = debug
+    status, error = call("get", url)
+    assert status == 414 and error["code"] == "uri_too_long", error
+    assert error["message"] == f"The URL is {len(url):,} characters; the API reads at most 4,096."
+
+
+def test_gunicorn_lets_request_lines_twice_the_apis_limit_through():
+    """The API answers an over-long URL itself only if the server lets it through (gunicorn.conf.py)."""
+    import runpy
+
+    from django.conf import settings
+
+    config = runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))
+    assert config["limit_request_line"] >= 2 * settings.API_MAX_URL_LENGTH
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
