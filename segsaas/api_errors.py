@@ -200,7 +200,7 @@ def _is_api(request) -> bool:
 
 class ApiErrorPagesMiddleware:
     """Under /api/, a URL longer than `API_MAX_URL_LENGTH` is a 414 in the one error format (gunicorn, configured in
-    gunicorn.conf.py, lets request lines up to twice that through, so the API answers them itself), and a 404 or 400 that Django answered with a page instead of calling `not_found`/`bad_request` (with
+    gunicorn.conf.py, lets request lines of up to 8,190 bytes through, so the API answers them itself), and a 404 or 400 that Django answered with a page instead of calling `not_found`/`bad_request` (with
     DEBUG on it shows its technical 404 and 400 pages) answers in the one error format all the same, so API clients
     see the same shape whatever DEBUG says. Last in MIDDLEWARE: the response it gives still goes through the others
     (security headers, CommonMiddleware's redirect of a path missing its slash)."""
