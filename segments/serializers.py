@@ -218,11 +218,26 @@ class SegmentProfileSerializer(serializers.Serializer):
     value_tier = serializers.CharField(allow_null=True, required=False)
     risk_level = serializers.CharField(allow_null=True, required=False)
     engagement_level = serializers.CharField(allow_null=True, required=False)
+    engagement_score = serializers.FloatField(
+        allow_null=True, required=False, help_text="The segment's engagement against the average customer."
+    )
     avg_ltv = serializers.FloatField(allow_null=True, required=False)
     median_ltv = serializers.FloatField(allow_null=True, required=False)
     avg_churn_risk = serializers.FloatField(allow_null=True, required=False)
     total_revenue = serializers.FloatField(allow_null=True, required=False)
     revenue_share = serializers.FloatField(allow_null=True, required=False)
+    avg_recency_days = serializers.FloatField(allow_null=True, required=False)
+    avg_frequency = serializers.FloatField(allow_null=True, required=False)
+    avg_tenure_days = serializers.FloatField(allow_null=True, required=False)
+    sentiment = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        allow_null=True,
+        required=False,
+        help_text="Per text column: the mean sentiment (-1 to 1); null without NLP.",
+    )
+    avg_sentiment = serializers.FloatField(allow_null=True, required=False)
+    growth_potential = serializers.FloatField(allow_null=True, required=False)
+    development_potential = serializers.FloatField(allow_null=True, required=False)
     stats = serializers.JSONField(required=False, help_text="Per feature: mean, median and more.")
     distinguishing_features = serializers.JSONField(required=False)
     lifecycle = serializers.JSONField(required=False, help_text="Customers per lifecycle stage.")
