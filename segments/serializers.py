@@ -14,6 +14,7 @@ from datasets.serializers import BehaviourRolesSerializer
 from jobs.serializers import JobProgressSerializer, job_progress
 from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
+from segsaas.api_params import StrictJsonTypes
 
 MAX_PREDICT_RECORDS = 10_000
 MAX_SEGMENTS = 30
@@ -466,7 +467,7 @@ def _frequencies():
 FREQUENCIES = _frequencies()
 
 
-class ScheduleRequestSerializer(serializers.Serializer):
+class ScheduleRequestSerializer(StrictJsonTypes, serializers.Serializer):
     frequency = serializers.ChoiceField(choices=FREQUENCIES)
     enabled = serializers.BooleanField(default=True)
 
