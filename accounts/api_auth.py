@@ -135,7 +135,25 @@ class HasOrgPermission(permissions.BasePermission):
         )
         if perm is None:
             return False
+        if django_request.organization.is_pending_deletion and not getattr(view, "allowed_pending_deletion", False):
+            # as on the pages: while it awaits its purge an owner reaches only the archive, the deletion (to
+            # cancel it) and their own account (API keys are refused at authentication)
+            raise exceptions.PermissionDenied(
+                f"{django_request.organization.name} is scheduled for deletion: only its archive and cancelling "
+                "the deletion are available (/api/v1/organization/archive/, /api/v1/organization/deletion/)."
+            )
         return actor_can(django_request, perm)
+
+
+class OwnAccountPermission(HasOrgPermission):
+    """A person's own account: the one table's OWN_ACCOUNT for members (and refused to API keys, whose scopes never
+    carry it); a signed-in person without any organization may still act on their own account."""
+
+    def has_permission(self, request, view):
+        django_request = request._request
+        if getattr(django_request, "organization", None) is None and getattr(django_request, "api_key", None) is None:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
 
 
 class APIKeyRateThrottle(SimpleRateThrottle):

@@ -67,6 +67,10 @@ class OrganizationView(BodySizeLimitMixin, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @property
+    def allowed_pending_deletion(self) -> bool:  # an owner still reads it (its `deletion_scheduled_for`)
+        return self.request.method == "GET"
+
+    @property
     def required_perm(self):
         return Perm.MANAGE_ORGANIZATION if self.request.method == "PATCH" else Perm.VIEW
 

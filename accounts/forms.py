@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.permissions import API_SCOPES, Role
+from accounts.permissions import API_SCOPE_LABELS, API_SCOPES, Role
 
 
 class InviteForm(forms.Form):
@@ -34,7 +34,7 @@ class AcceptInvitationForm(forms.Form):
 class APIKeyForm(forms.Form):
     name = forms.CharField(max_length=50)
     scopes = forms.MultipleChoiceField(
-        choices=[(s, s) for s in API_SCOPES], widget=forms.CheckboxSelectMultiple, initial=["read"]
+        choices=[(s, API_SCOPE_LABELS[s]) for s in API_SCOPES], widget=forms.CheckboxSelectMultiple, initial=["read"]
     )
 
 

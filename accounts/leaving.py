@@ -90,7 +90,8 @@ def organization_archive_build(*, organization: Organization, job, progress) -> 
     from segsaas import storage
 
     now = timezone.now()
-    file_name = f"{organization.slug}-archive-{now:%Y%m%d-%H%M}.zip"
+    # named after the organization's name of today (its slug keeps the sign-up's name after a rename)
+    file_name = f"{slugify(organization.name)[:60] or organization.slug}-archive-{now:%Y%m%d-%H%M}.zip"
     path = f"{_archive_dir(organization)}/{job.pk}/{file_name}"
     covered: set[str] = set()
     datasets = list(Dataset.objects.for_organization(organization).order_by("pk"))
@@ -184,7 +185,7 @@ def organization_archive_build(*, organization: Organization, job, progress) -> 
                     open_customers_file(analysis) as fh,
                     zf.open(f"{folder}/customers.csv", "w", force_zip64=True) as out,
                 ):
-                    for chunk in csv_chunks(iter_customer_batches(fh)):
+                    for chunk in csv_chunks(iter_customer_batches(fh, currency=organization.currency)):
                         out.write(chunk)
             base = analysis.storage_dir
             for name in storage.list_tree(base):
@@ -335,19 +336,32 @@ def organizations_purge_due(*, now=None) -> list[str]:
 # --- a person leaves -------------------------------------------------------------------------------------------
 
 
-def user_delete(*, user: User, confirm_email: str) -> None:
-    """Delete a person's account. The last owner of an organization must hand it over (make someone else an owner)
-    or delete it first; elsewhere their memberships end (audited as `member.left`)."""
-    if (confirm_email or "").strip().lower() != user.email.lower():
-        raise AccountsError(f"Type your e-mail address, {user.email}, to confirm.", field="confirm_email")
+def user_memberships(*, user: User) -> list[Membership]:
+    """Every organization the person belongs to (a person's own, across tenants: deliberately unscoped)."""
+    return list(
+        Membership.objects.unscoped().filter(user=user).select_related("organization").order_by("organization__name")
+    )
+
+
+def user_delete_blockers(*, user: User, memberships: list[Membership] | None = None) -> list[str]:
+    """The organizations the person is the last owner of (not those already scheduled for deletion)."""
     blocking = []
-    memberships = list(Membership.objects.unscoped().filter(user=user).select_related("organization"))
-    for m in memberships:
+    for m in memberships if memberships is not None else user_memberships(user=user):
         if m.role != Role.OWNER or m.organization.is_pending_deletion:
             continue
         owners = Membership.objects.for_organization(m.organization).filter(role=Role.OWNER).count()
         if owners <= 1:
             blocking.append(m.organization.name)
+    return blocking
+
+
+def user_delete(*, user: User, confirm_email: str) -> None:
+    """Delete a person's account. The last owner of an organization must hand it over (make someone else an owner)
+    or delete it first; elsewhere their memberships end (audited as `member.left`)."""
+    if (confirm_email or "").strip().lower() != user.email.lower():
+        raise AccountsError(f"Type your e-mail address, {user.email}, to confirm.", field="confirm_email")
+    memberships = user_memberships(user=user)
+    blocking = user_delete_blockers(user=user, memberships=memberships)
     if blocking:
         raise AccountsError(
             f"You are the last owner of {', '.join(blocking)}: make another member an owner, or delete "

@@ -19,8 +19,11 @@ class Perm(models.TextChoices):
     EXPORT = "export", "Download exports and reports"
     MANAGE_MEMBERS = "manage_members", "Invite members and change roles"
     MANAGE_API_KEYS = "manage_api_keys", "Create and revoke API keys"
+    MANAGE_WEBHOOKS = "manage_webhooks", "Register webhook endpoints and see their deliveries"
     VIEW_AUDIT_LOG = "view_audit_log", "See the audit log"
     MANAGE_ORGANIZATION = "manage_organization", "Change the organization's settings, take its data out, delete it"
+    # a person's own account (delete it): every role has it; no API key scope does (a key is no person)
+    OWN_ACCOUNT = "own_account", "Delete one's own account"
 
 
 _ALL = set(Perm)
@@ -28,9 +31,11 @@ _ALL = set(Perm)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(_ALL),
     Role.ADMIN: frozenset(_ALL - {Perm.MANAGE_ORGANIZATION}),  # settings, archive and deletion: owners only
-    Role.ANALYST: frozenset({Perm.VIEW, Perm.MANAGE_DATASETS, Perm.RUN_ANALYSES, Perm.PREDICT, Perm.EXPORT}),
-    Role.ACCOUNT_MANAGER: frozenset({Perm.VIEW, Perm.PREDICT, Perm.EXPORT}),
-    Role.VIEWER: frozenset({Perm.VIEW}),
+    Role.ANALYST: frozenset(
+        {Perm.VIEW, Perm.MANAGE_DATASETS, Perm.RUN_ANALYSES, Perm.PREDICT, Perm.EXPORT, Perm.OWN_ACCOUNT}
+    ),
+    Role.ACCOUNT_MANAGER: frozenset({Perm.VIEW, Perm.PREDICT, Perm.EXPORT, Perm.OWN_ACCOUNT}),
+    Role.VIEWER: frozenset({Perm.VIEW, Perm.OWN_ACCOUNT}),
 }
 
 # API key scopes map onto the same permissions.
@@ -39,8 +44,17 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "write": frozenset({Perm.VIEW, Perm.MANAGE_DATASETS, Perm.RUN_ANALYSES}),
     "predict": frozenset({Perm.PREDICT}),
     "export": frozenset({Perm.EXPORT}),
+    "webhooks": frozenset({Perm.MANAGE_WEBHOOKS}),  # a partner's own endpoints and their delivery log
 }
 API_SCOPES = tuple(SCOPE_PERMISSIONS)
+# What each scope lets a key do, as the API keys page says it.
+API_SCOPE_LABELS: dict[str, str] = {
+    "read": "read: datasets, analyses, segments and customers",
+    "write": "write: upload datasets and run analyses",
+    "predict": "predict: score customers with predict_segment",
+    "export": "export: download reports and exports",
+    "webhooks": "webhooks: register endpoints and read their delivery log",
+}
 
 # Who may start (and so cancel) each kind of background job: the kind's prefix ("analysis.run" -> "analysis").
 JOB_PERMISSIONS: dict[str, str] = {
@@ -55,7 +69,8 @@ JOB_PERMISSIONS: dict[str, str] = {
 # Every page action (URL name, HTTP method) and the permission it needs. The views enforce it (`org_required`,
 # `require`); tests/security/test_roles_table.py requests each as every role and expects exactly what
 # ROLE_PERMISSIONS says, and fails for a page action missing here. (The API's actions are the viewsets'
-# `perms_by_action`, checked the same way against SCOPE_PERMISSIONS.)
+# `perms_by_action`, checked the same way against SCOPE_PERMISSIONS; `accounts/api_leaving.py` holds the API's
+# organization archive, deletion and own-account actions, under MANAGE_ORGANIZATION and OWN_ACCOUNT.)
 PAGE_ACTIONS: dict[tuple[str, str], str] = {
     ("home", "GET"): Perm.VIEW,
     ("api_quickstart", "GET"): Perm.VIEW,
@@ -76,8 +91,8 @@ PAGE_ACTIONS: dict[tuple[str, str], str] = {
     ("accounts:organization_delete", "POST"): Perm.MANAGE_ORGANIZATION,
     ("accounts:organization_restore", "POST"): Perm.MANAGE_ORGANIZATION,
     # the person's own account (any signed-in person; deleting it needs their e-mail typed again)
-    ("accounts:account", "GET"): Perm.VIEW,
-    ("accounts:account", "POST"): Perm.VIEW,
+    ("accounts:account", "GET"): Perm.OWN_ACCOUNT,
+    ("accounts:account", "POST"): Perm.OWN_ACCOUNT,
     ("jobs:status", "GET"): Perm.VIEW,
     ("jobs:cancel", "POST"): "job kind",  # JOB_PERMISSIONS of the job's kind (job_permission)
     ("datasets:list", "GET"): Perm.VIEW,
@@ -110,8 +125,8 @@ PAGE_ACTIONS: dict[tuple[str, str], str] = {
     ("segments:rerun_latest", "POST"): Perm.RUN_ANALYSES,
     ("monitoring:index", "GET"): Perm.VIEW,
     ("monitoring:subscription", "POST"): Perm.VIEW,
-    ("monitoring:endpoint_create", "POST"): Perm.MANAGE_API_KEYS,
-    ("monitoring:endpoint_delete", "POST"): Perm.MANAGE_API_KEYS,
+    ("monitoring:endpoint_create", "POST"): Perm.MANAGE_WEBHOOKS,
+    ("monitoring:endpoint_delete", "POST"): Perm.MANAGE_WEBHOOKS,
     ("monitoring:schedule", "POST"): Perm.RUN_ANALYSES,
     ("exports:download", "GET"): Perm.EXPORT,
     ("exports:detail", "GET"): Perm.EXPORT,

@@ -5,7 +5,7 @@ from django import forms
 from datasets.models import ColumnRole, DatasetKind
 from datasets.services import MAX_SYNTHETIC_ROWS
 from segments.engine.config import BEHAVIOUR_FIELDS, ENGAGEMENT_DIRECTIONS, ENGAGEMENT_KEY
-from segments.engine.units import UNIT_KEYS, UNIT_LABELS, UNITS
+from segments.engine.units import CHARGE_KEYS, CHARGE_PERIOD_LABELS, UNIT_KEYS, UNIT_LABELS, UNITS
 
 
 class UploadForm(forms.Form):
@@ -54,6 +54,20 @@ class RolesForm(forms.Form):
                 initial=behaviour.get(unit_key) or "",
                 label=f"{dict((k, lab) for k, lab, _ in BEHAVIOUR_FIELDS)[key]} unit",
             )
+        # a recurring charge whose name does not say its period: the column and what it is charged per
+        self.fields["charge_col"] = forms.ChoiceField(
+            choices=choices,
+            required=False,
+            initial=behaviour.get("charge_col") or "",
+            label="Recurring charge",
+            help_text="A money column charged per period (e.g. plan_price); leave empty to let names decide",
+        )
+        self.fields["charge_period"] = forms.ChoiceField(
+            choices=[("", "— choose —"), *CHARGE_PERIOD_LABELS.items()],
+            required=False,
+            initial=behaviour.get("charge_period") or "",
+            label="Charged",
+        )
         # engagement: one direction select per column (`engagement_<index>`), "" = not engagement
         engagement = behaviour.get(ENGAGEMENT_KEY)
         if engagement is None:  # a dataset profiled before engagement roles: show the engine's guess
@@ -71,6 +85,7 @@ class RolesForm(forms.Form):
     def behaviour_roles(self) -> dict:
         out = {key: self.cleaned_data.get(key) or None for key, _, _ in BEHAVIOUR_FIELDS}
         out.update({unit_key: self.cleaned_data.get(unit_key) or None for unit_key in UNIT_KEYS.values()})
+        out.update({key: self.cleaned_data.get(key) or None for key in CHARGE_KEYS})
         return out
 
     def engagement(self) -> dict:

@@ -120,6 +120,14 @@ class Dataset(models.Model):
             elif column in per_column:
                 out[unit_key] = per_column[column]
         out["recurring_charge"] = profile.get("recurring_charge")
+        if behaviour.get("charge_col") and behaviour.get("charge_period"):  # declared: wins over inference
+            column, period = behaviour["charge_col"], behaviour["charge_period"]
+            out["recurring_charge"] = {
+                "column": column,
+                "period": period,
+                "evidence": f"stated: {column!r} is charged per {period.removesuffix('s')}",
+                "total_column": None,
+            }
         return out
 
     def column_role(self, column: str, declared: str | None = None) -> str:

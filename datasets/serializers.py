@@ -75,6 +75,19 @@ class BehaviourRolesSerializer(StrictJsonTypes, serializers.Serializer):
     tenure_col = behaviour_column("tenure_col")
     recency_unit = behaviour_unit("recency_unit")
     tenure_unit = behaviour_unit("tenure_unit")
+    charge_col = serializers.CharField(
+        allow_null=True,
+        required=False,
+        help_text="A recurring charge per period whose name does not say the period (e.g. plan_price, charges): "
+        "with charge_period it gives a subscription LTV (the charge × the paid periods a customer is expected to "
+        "stay), like a column named monthly_charges. null: found from names and the money columns.",
+    )
+    charge_period = serializers.ChoiceField(
+        choices=["weeks", "months", "years"],
+        allow_null=True,
+        required=False,
+        help_text="What charge_col is charged per: weeks, months or years (required with charge_col).",
+    )
     engagement_cols = serializers.DictField(
         child=serializers.ChoiceField(choices=list(ENGAGEMENT_DIRECTIONS.items())),
         allow_null=True,
@@ -133,7 +146,7 @@ class DatasetDetailSerializer(DatasetSerializer):
         source="inferred_behaviour_units",
         help_text="The inferred unit of the recency and tenure columns with its evidence "
         "({tenure_unit: {unit, source, evidence}, recurring_charge: {column, period, evidence} or null}); "
-        "a stated unit in behaviour_roles wins.",
+        "a stated unit in behaviour_roles wins, and so does a declared recurring charge (charge_col, charge_period).",
     )
     profile = serializers.JSONField(
         read_only=True,
@@ -283,7 +296,7 @@ class DatasetRolesSerializer(BehaviourRolesSerializer):
                 {
                     "non_field_errors": [
                         "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
-                        "engagement_cols, or “kind” and “order_columns”."
+                        "charge_col, charge_period, engagement_cols, or “kind” and “order_columns”."
                     ]
                 }
             )

@@ -32,7 +32,7 @@ from segments.engine.config import (
     behaviour_unit_errors,
     config_from_roles,
 )
-from segments.engine.units import UNIT_KEYS
+from segments.engine.units import CHARGE_KEYS, UNIT_KEYS, check_period
 from segsaas import storage as files
 
 log = logging.getLogger(__name__)
@@ -377,10 +377,16 @@ def dataset_update_roles(
                 behaviour[unit_key] = behaviour_roles[unit_key] or None
             elif behaviour.get(key) != previous.get(key):  # another column: its own unit, inferred
                 behaviour[unit_key] = None
+        for key in CHARGE_KEYS:  # a declared recurring charge and its period
+            if key in behaviour_roles:
+                behaviour[key] = behaviour_roles[key] or None
+        if not behaviour.get("charge_col"):
+            behaviour["charge_period"] = None
         errors = behaviour_role_errors(clean, behaviour)
         errors += behaviour_unit_errors(clean, behaviour)
         if errors:
             raise DatasetError.of([DatasetError(e.message, field=e.field) for e in errors])
+        behaviour["charge_period"] = check_period(behaviour.get("charge_period"))
     if engagement is not None:
         behaviour[ENGAGEMENT_KEY] = _checked_engagement(engagement, clean)
     dataset.roles = clean

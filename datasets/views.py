@@ -247,6 +247,7 @@ def _detail_context(request, dataset, roles_form=None, roles_error=None, order_f
         "roles_error": roles_error,
         "behaviour_fields": _behaviour_fields(dataset, roles_form),
         "recurring_charge": dataset.inferred_behaviour_units.get("recurring_charge"),
+        "charge_fields": [roles_form["charge_col"], roles_form["charge_period"]] if roles_form else [],
         "engagement_rows": roles_form.engagement_rows(dataset.roles or {}) if roles_form else [],
         "preview": _preview_display(profile.get("preview") or {"columns": [], "rows": []}),
         "warnings": _labelled(profile.get("warnings", [])),

@@ -95,7 +95,8 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
         if p.get("risk_level") == "high":
             risks.append(
                 f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
-                f"risk of {_pct(p.get('avg_churn_risk'))} and {_money(p.get('avg_ltv'))} predicted value each."
+                f"risk of {_pct(p.get('avg_churn_risk'))}"
+                + (f" and {_money(p['avg_ltv'])} predicted value each." if p.get("avg_ltv") is not None else ".")
             )
     if not risks:
         riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
@@ -128,12 +129,18 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     opportunities = []
     insights = metrics.get("insights") or {}
     for g in insights.get("growth_opportunities") or []:
+        if g.get("growth_potential") is None:  # no predicted LTV: no ceiling to quote
+            opportunities.append(f"{g.get('name')}: loyal and valuable (low churn risk, high or medium value).")
+            continue
         opportunities.append(
             f"{g.get('name')}: loyal and valuable; growth ceiling {_money(g.get('growth_potential'))}, the predicted "
             "LTV it would add if every customer below the segment's 75th percentile reached it (an upper bound, not "
             "a forecast)."
         )
     for u in insights.get("underperforming") or []:
+        if u.get("development_potential") is None:
+            opportunities.append(f"{u.get('name')}: below-average value but not at high risk.")
+            continue
         opportunities.append(
             f"{u.get('name')}: below-average value but not at high risk; development ceiling "
             f"{_money(u.get('development_potential'))}, the predicted LTV it would add if every customer reached the "
@@ -352,7 +359,10 @@ def _report_context(
         "generated_at": generated_at,
         "customer_count": total,
         "segment_count": len(segments),
-        "total_predicted_value": sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in profiles),
+        # None without a predicted LTV (no money column or no duration of known unit): "—", never a made-up 0
+        "total_predicted_value": sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in profiles)
+        if any(p.get("avg_ltv") is not None for p in profiles)
+        else None,
         "avg_churn_risk": population.get("avg_churn_risk"),
         "horizon_months": ltv.get("horizon_months") or 12,
         "summary": executive_summary(profiles, metrics),

@@ -174,10 +174,11 @@ def customers_csv(*, analysis, where=None) -> Download:
     from exports.sources import customer_columns, iter_customer_batches, open_customers_file
 
     columns = customer_columns(analysis)
+    currency = analysis.organization.currency  # sent after the request has ended: named, not the active one
 
     def stream():
         with open_customers_file(analysis) as fh:
-            batches = iter_customer_batches(fh, where=where, columns=[name for name, _ in columns])
+            batches = iter_customer_batches(fh, where=where, columns=[name for name, _ in columns], currency=currency)
             yield from csv_chunks(batches, columns)
 
     name = _file_name(analysis, ExportFormat.CSV, where.segment if where else None)
@@ -267,8 +268,12 @@ def _build_xlsx(analysis, segment, target, progress, now):
             profiles=analysis_profiles(analysis=analysis),
             metrics=analysis.metrics or {},
             customer_batches=iter_customer_batches(
-                fh, where=CustomerFilter(segment=segment), columns=[n for n, _ in columns]
+                fh,
+                where=CustomerFilter(segment=segment),
+                columns=[n for n, _ in columns],
+                currency=analysis.organization.currency,
             ),
+            currency=analysis.organization.currency,
             customer_columns=columns,
             customer_total=_customer_total(analysis, segment),
             organization_name=analysis.organization.name,
@@ -331,7 +336,12 @@ def _build_csv(analysis, segment, target, progress):
 
     columns = customer_columns(analysis)
     with open_customers_file(analysis) as fh, open(target, "wb") as out:
-        batches = iter_customer_batches(fh, where=CustomerFilter(segment=segment), columns=[n for n, _ in columns])
+        batches = iter_customer_batches(
+            fh,
+            where=CustomerFilter(segment=segment),
+            columns=[n for n, _ in columns],
+            currency=analysis.organization.currency,
+        )
         for chunk in csv_chunks(batches, columns):
             out.write(chunk)
 

@@ -16,6 +16,7 @@ CUSTOMER_COLUMNS = [
     ("segment_name", "Segment name"),
     ("churn_risk", "Churn risk"),
     ("predicted_ltv", "Predicted LTV"),
+    ("currency", "Currency"),  # ISO 4217 code of every money column of the row (README: "Money in exports")
     ("value_tier", "Value tier"),
     ("risk_level", "Risk level"),
     ("engagement_level", "Engagement level"),
@@ -124,12 +125,19 @@ def iter_customer_batches(
     batch_size: int = DEFAULT_BATCH_ROWS,
     columns: list[str] | None = None,
     where: CustomerFilter | None = None,
+    currency: str | None = None,
 ) -> Iterator:
     """pyarrow RecordBatches of the customers (all, or those `where` keeps), in the analysis's row order.
 
     `source`: a path or binary file object of the per-customer Parquet file, or a pandas DataFrame.
     Columns missing from the source are filled with empty text, so older results still export.
+    `currency`: the ISO code money is in (the organization's today; None: the active one): the `currency` column
+    says it and each customer's advice quotes its figures in it (`segments.advice`). Pass it explicitly for a
+    stream sent after the request has ended.
     """
+    from segments.engine.formatting import active_currency
+
+    currency = (currency or active_currency()).upper()
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -149,15 +157,21 @@ def iter_customer_batches(
             batch = batch.filter(where.mask(batch))
             if batch.num_rows == 0:
                 continue
-        yield _complete(batch, wanted)
+        yield _complete(batch, wanted, currency)
 
 
-def _complete(batch, wanted: list[str]):
+def _complete(batch, wanted: list[str], currency: str):
     import pyarrow as pa
+
+    from segments.advice import advice_array_in_currency
 
     arrays, names = [], []
     for name in wanted:
-        if name in batch.schema.names:
+        if name == "currency":
+            arrays.append(pa.array([currency] * batch.num_rows, pa.string()))
+        elif name == "recommendation_reason" and name in batch.schema.names:
+            arrays.append(advice_array_in_currency(batch.column(name).cast(pa.string()), currency))
+        elif name in batch.schema.names:
             column = batch.column(name)
             if name not in NUMERIC_COLUMNS and not pa.types.is_string(column.type):
                 column = column.cast(pa.string())

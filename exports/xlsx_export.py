@@ -40,13 +40,19 @@ class _Writer:
             self.sheet.write_string(row, col, title, self.f["header"])
 
 
-def _currency() -> str:
+def _currency_name(code: str) -> str:
+    from segments.engine.formatting import CURRENCIES
+
+    return f"{code} ({CURRENCIES[code][1]})" if code in CURRENCIES else code
+
+
+def _currency(code: str | None = None) -> str:
     from segments.engine.formatting import currency_symbol
 
-    return currency_symbol().replace('"', "")
+    return currency_symbol(code).replace('"', "")
 
 
-def _formats(book) -> dict:
+def _formats(book, currency: str | None = None) -> dict:
     base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
     return {
         "title": book.add_format({**base, "bold": True, "font_size": 16, "font_color": BRAND}),
@@ -68,8 +74,8 @@ def _formats(book) -> dict:
         "wrap": book.add_format({**base, "text_wrap": True}),
         "int": book.add_format({**base, "num_format": "#,##0"}),
         # the organization's currency (the active one) on every money cell: "€"#,##0.00
-        "money": book.add_format({**base, "num_format": f'"{_currency()}"#,##0.00'}),
-        "money0": book.add_format({**base, "num_format": f'"{_currency()}"#,##0'}),
+        "money": book.add_format({**base, "num_format": f'"{_currency(currency)}"#,##0.00'}),
+        "money0": book.add_format({**base, "num_format": f'"{_currency(currency)}"#,##0'}),
         "pct": book.add_format({**base, "num_format": "0.0%"}),
         "num": book.add_format({**base, "num_format": "#,##0.00"}),
         "num3": book.add_format({**base, "num_format": "0.000"}),
@@ -91,9 +97,16 @@ def write_workbook(
     customer_columns: list[tuple[str, str]] | None = None,
     max_rows: int = EXCEL_MAX_DATA_ROWS,
     progress: Callable[[str, float], None] | None = None,
+    currency: str | None = None,
 ) -> dict:
-    """Write the workbook to `target` (a path or binary file object). Returns what went into it."""
+    """Write the workbook to `target` (a path or binary file object). Returns what went into it. `currency`: the
+    ISO code of the money figures (None: the active one); every sheet with money has a Currency column saying it
+    (README: "Money in exports") and money cells show its symbol."""
     import xlsxwriter
+
+    from segments.engine.formatting import active_currency
+
+    currency = (currency or active_currency()).upper()
 
     progress = progress or (lambda stage, pct: None)
     book = xlsxwriter.Workbook(
@@ -113,16 +126,26 @@ def write_workbook(
             "comments": "Exported from SegSaaS",
         }
     )
-    fmt = _formats(book)
+    fmt = _formats(book, currency)
     step = max(1, math.ceil(customer_total / max_rows)) if customer_total else 1
     sampled = step > 1
     profiles = sorted(profiles, key=lambda p: p.get("segment", 0))
 
     progress("Writing the summary", 2)
     _summary_sheet(
-        book, fmt, profiles, metrics, customer_total, organization_name, analysis_name, generated_at, segment, step
+        book,
+        fmt,
+        profiles,
+        metrics,
+        customer_total,
+        organization_name,
+        analysis_name,
+        generated_at,
+        segment,
+        step,
+        currency,
     )
-    _profiles_sheet(book, fmt, profiles)
+    _profiles_sheet(book, fmt, profiles, currency)
     _recommendations_sheet(book, fmt, profiles)
     _importance_sheet(book, fmt, metrics)
     progress("Writing customers", 5)
@@ -134,12 +157,12 @@ def write_workbook(
     return {"customers_written": written, "customers_total": customer_total, "sampled": sampled, "step": step}
 
 
-def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment, step):
+def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment, step, currency):
     ws = book.add_worksheet("Summary")
     w = _Writer(ws, fmt)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 14)
-    ws.set_column(2, 8, 15)
+    ws.set_column(2, 9, 15)
     ws.hide_gridlines(2)
     ws.write_string(0, 0, name, fmt["title"])
     ws.write_string(1, 0, f"{org} · customer segmentation · exported {when:%d %B %Y %H:%M} UTC", fmt["subtitle"])
@@ -158,6 +181,7 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         ("LTV model (fit to its target, not accuracy)", ltv_fidelity(ltv), fmt["text"]),
         ("Predicted LTV horizon (months)", ltv.get("horizon_months"), fmt["int"]),
         ("Customers in this workbook", total, fmt["int"]),
+        ("Currency of money figures", _currency_name(currency), fmt["text"]),
     ]
     if segment is not None:
         facts.append(("Customers filtered to segment", segment, fmt["int"]))
@@ -186,6 +210,7 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         "Customers",
         "Share",
         "Avg predicted LTV",
+        "Currency",
         "Avg churn risk",
         "Revenue share",
         "Value tier",
@@ -199,11 +224,12 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         w.cell(row, 1, p.get("size"), fmt["int"])
         w.cell(row, 2, p.get("share"), fmt["pct"])
         w.cell(row, 3, p.get("avg_ltv"), fmt["money"])
-        w.cell(row, 4, p.get("avg_churn_risk"), fmt["pct"])
-        w.cell(row, 5, p.get("revenue_share"), fmt["pct"])
-        w.cell(row, 6, p.get("value_tier"), fmt["text"])
-        w.cell(row, 7, p.get("risk_level"), fmt["text"])
-        w.cell(row, 8, p.get("engagement_level"), fmt["text"])
+        w.cell(row, 4, currency, fmt["text"])
+        w.cell(row, 5, p.get("avg_churn_risk"), fmt["pct"])
+        w.cell(row, 6, p.get("revenue_share"), fmt["pct"])
+        w.cell(row, 7, p.get("value_tier"), fmt["text"])
+        w.cell(row, 8, p.get("risk_level"), fmt["text"])
+        w.cell(row, 9, p.get("engagement_level"), fmt["text"])
 
 
 PROFILE_FIELDS = [
@@ -216,6 +242,7 @@ PROFILE_FIELDS = [
     ("engagement_level", "Engagement", "text", 11),
     ("avg_ltv", "Avg predicted LTV", "money", 14),
     ("median_ltv", "Median predicted LTV", "money", 14),
+    ("currency", "Currency", "text", 9),  # of every money column of the sheet
     ("avg_churn_risk", "Avg churn risk", "pct", 11),
     ("total_revenue", "Total revenue", "money0", 15),
     ("revenue_share", "Revenue share", "pct", 10),
@@ -228,7 +255,7 @@ PROFILE_FIELDS = [
 ]
 
 
-def _profiles_sheet(book, fmt, profiles):
+def _profiles_sheet(book, fmt, profiles, currency):
     ws = book.add_worksheet("Segment profiles")
     w = _Writer(ws, fmt)
     stats = []
@@ -254,7 +281,7 @@ def _profiles_sheet(book, fmt, profiles):
     for row, p in enumerate(profiles, start=1):
         col = 0
         for key, _, kind, _ in PROFILE_FIELDS:
-            w.cell(row, col, p.get(key), fmt[kind])
+            w.cell(row, col, currency if key == "currency" else p.get(key), fmt[kind])
             col += 1
         w.cell(row, col, "; ".join(_feature_phrase(d) for d in p.get("distinguishing_features") or []), fmt["wrap"])
         col += 1
@@ -323,6 +350,7 @@ def _customers_sheet(book, fmt, batches, total, step, max_rows, sampled, progres
         "segment_name": 22,
         "churn_risk": 11,
         "predicted_ltv": 14,
+        "currency": 9,
         "value_tier": 10,
         "risk_level": 10,
         "engagement_level": 11,

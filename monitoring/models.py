@@ -58,6 +58,7 @@ class DriftReport(models.Model):
     previous_analysis = models.ForeignKey("segments.Analysis", null=True, on_delete=models.SET_NULL, related_name="+")
     rows = models.JSONField(default=list)  # features: [{column, kind, psi, level}]; segments: [{segment, ...}]
     level = models.CharField(max_length=10, default="stable")  # stable | moderate | major
+    note = models.TextField(blank=True)  # what was compared, when not the whole tables (an order log's new orders)
     alert = models.BooleanField(default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -72,6 +73,13 @@ class DriftReport(models.Model):
     @property
     def alert_rows(self) -> list[dict]:
         return [r for r in self.rows if r.get("level") in ("moderate", "major")]
+
+    @property
+    def held_rows(self) -> list[dict]:
+        """Features over a PSI threshold that were not alerted (too few rows, within sampling noise), with why."""
+        from segments.engine.drift import PSI_MODERATE
+
+        return [r for r in self.rows if r.get("note") and r.get("psi", 0) >= PSI_MODERATE]
 
 
 class AlertSubscription(models.Model):

@@ -158,9 +158,8 @@ def schedules_run_due(*, now: datetime | None = None) -> dict:
 # --- webhooks -------------------------------------------------------------------------------------
 
 
-def endpoint_create(*, organization, url: str, events: list[str], actor=None) -> WebhookEndpoint:
-    """Register an endpoint (the URL checked; private and loopback addresses refused unless the settings allow
-    them). Its secret is on the returned object: show it once."""
+def _checked_events(events) -> list[str]:
+    events = list(events or [])
     unknown = [e for e in events if e not in WebhookEvent.values]
     if not events or unknown:
         raise WebhookError(
@@ -168,17 +167,53 @@ def endpoint_create(*, organization, url: str, events: list[str], actor=None) ->
             + (f"; {unknown[0]!r} is not one." if unknown else "."),
             field="events",
         )
+    return sorted(set(events))
+
+
+def endpoint_create(*, organization, url: str, events: list[str], actor=None) -> WebhookEndpoint:
+    """Register an endpoint (the URL checked; private and loopback addresses refused unless the settings allow
+    them). Its secret is on the returned object: show it once."""
+    events = _checked_events(events)
     url = check_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
     endpoint = WebhookEndpoint.objects.for_organization(organization).create(
         url=url,
         secret=new_secret(),
-        events=sorted(set(events)),
+        events=events,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     if actor is not None:
         from accounts.services import audit
 
         audit(organization=organization, action="webhook.created", actor=actor, target=url, events=endpoint.events)
+    return endpoint
+
+
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+    actor=None,
+) -> WebhookEndpoint:
+    """Change an endpoint's URL (checked like a new one), events or whether it is active; what is not given stays.
+    Everything is checked before anything is saved. The secret does not change."""
+    changes = {}
+    if events is not None:
+        changes["events"] = _checked_events(events)
+    if url is not None:
+        changes["url"] = check_url(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS)
+    if active is not None:
+        changes["active"] = bool(active)
+    changes = {k: v for k, v in changes.items() if getattr(endpoint, k) != v}
+    if not changes:
+        return endpoint
+    for field, value in changes.items():
+        setattr(endpoint, field, value)
+    endpoint.save(update_fields=list(changes))
+    from accounts.services import audit
+
+    audit(organization=endpoint.organization, action="webhook.updated", actor=actor, target=endpoint.url, **changes)
     return endpoint
 
 
@@ -318,9 +353,13 @@ def drift_for_version(version, *, progress=None) -> DriftReport | None:
         return None
     columns = {c: k for c, k in _drift_columns(dataset).items() if c in previous.column_names}
     columns = {c: k for c, k in columns.items() if c in version.column_names}
+    note = ""
     progress(f"Reading versions {previous.number} and {version.number}", 10)
-    old = storage.read_parquet(previous.data_file, columns=list(columns))
-    new = storage.read_parquet(version.data_file, columns=list(columns))
+    if dataset.is_order_log:
+        old, new, columns, note = _order_log_drift_frames(dataset, previous, version, columns)
+    else:
+        old = storage.read_parquet(previous.data_file, columns=list(columns))
+        new = storage.read_parquet(version.data_file, columns=list(columns))
     progress(f"Comparing {len(columns)} columns", 50)
     rows = feature_drift(old, new, columns)
     level = worst_level(r["level"] for r in rows)
@@ -331,12 +370,47 @@ def drift_for_version(version, *, progress=None) -> DriftReport | None:
         previous_version=previous,
         rows=rows,
         level=level,
+        note=note,
         alert=_alerting(level),
     )
     if report.alert:
         raise_alert(report)
     progress("Done", 100)
     return report
+
+
+def _order_log_drift_frames(dataset, previous, version, columns: dict[str, str]):
+    """An order log grows: its next version holds the earlier orders again plus the new ones, so comparing the two
+    whole logs would show the dates moving every time and dilute any change in the rest. Compared instead: the
+    orders dated after the previous version's last order against the previous version's orders, on the log's
+    columns other than the customer id and the date. Returns (old, new, columns, note)."""
+    import pandas as pd
+
+    from segsaas import storage
+
+    order = dataset.order_columns or {}
+    id_col, date_col = order.get("customer_col"), order.get("date_col")
+    compared = {c: k for c, k in columns.items() if c not in (id_col, date_col)}
+    read = [*compared, *([date_col] if date_col else [])]
+    old = storage.read_parquet(previous.data_file, columns=read)
+    new = storage.read_parquet(version.data_file, columns=read)
+    if date_col:
+        old_dates = pd.to_datetime(old[date_col], errors="coerce")
+        new_dates = pd.to_datetime(new[date_col], errors="coerce")
+        last = old_dates.max()
+        new = new[new_dates > last] if pd.notna(last) else new
+        since = f"after {last:%Y-%m-%d} (the last order of version {previous.number})" if pd.notna(last) else ""
+    else:
+        since = ""
+    skipped = " and ".join(f"“{c}”" for c in (id_col, date_col) if c)
+    added = (
+        f"the {len(new):,} orders dated {since}" if since else f"the {len(new):,} orders of version {version.number}"
+    )
+    note = (
+        f"Order log: {added} compared with the {len(old):,} orders of version {previous.number}; {skipped} not "
+        "compared (a growing log always moves its dates). Who moved between segments is on a re-run's Changes tab."
+    )
+    return old[list(compared)], new[list(compared)], compared, note
 
 
 def drift_for_analysis(analysis) -> DriftReport | None:

@@ -22,8 +22,10 @@ def monitoring_page(request):
 
 
 def _render(request, endpoint_form=None, endpoint_error=None, status=200):
+    from segments.engine.drift import small_table_rule
+
     org = request.organization
-    can_hooks = actor_can(request, Perm.MANAGE_API_KEYS)
+    can_hooks = actor_can(request, Perm.MANAGE_WEBHOOKS)
     ctx = {
         "reports": DriftReport.objects.for_organization(org)
         .select_related("dataset", "version", "previous_version", "analysis", "previous_analysis")
@@ -33,6 +35,7 @@ def _render(request, endpoint_form=None, endpoint_error=None, status=200):
         .order_by("next_run_at"),
         "subscribed": services.is_subscribed(organization=org, user=request.user),
         "can_hooks": can_hooks,
+        "small_table_rule": small_table_rule(),
     }
     if can_hooks:
         ctx["endpoints"] = WebhookEndpoint.objects.for_organization(org)
@@ -51,7 +54,7 @@ def subscription(request):
     return redirect("monitoring:index")
 
 
-@org_required(Perm.MANAGE_API_KEYS)
+@org_required(Perm.MANAGE_WEBHOOKS)
 @require_POST
 def endpoint_create(request):
     form = EndpointForm(request.POST)
@@ -73,7 +76,7 @@ def endpoint_create(request):
     return redirect(reverse("monitoring:index") + "#webhooks")
 
 
-@org_required(Perm.MANAGE_API_KEYS)
+@org_required(Perm.MANAGE_WEBHOOKS)
 @require_POST
 def endpoint_delete(request, endpoint_id: int):
     endpoint = get_object_for_org(WebhookEndpoint, request.organization, pk=endpoint_id)

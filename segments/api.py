@@ -411,6 +411,7 @@ class AnalysisViewSet(
     )
     @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
     def customers(self, request, pk=None):
+        from segments.advice import advice_in_currency
         from segments.selectors import customer_results
 
         analysis = self.get_object()
@@ -433,6 +434,7 @@ class AnalysisViewSet(
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:
             row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"
+            row["recommendation_reason"] = advice_in_currency(row["recommendation_reason"])  # today's currency
         return self.get_paginated_response(page)
 
     @extend_schema(

@@ -36,13 +36,26 @@ def analysis_get(*, organization, analysis_id) -> Analysis:
 
 
 def analysis_profiles(*, analysis: Analysis) -> list[dict]:
-    """The segment profiles, by segment; recommendations' reasons quote money in the active (the organization's)
-    currency."""
+    """The segment profiles, by segment; recommendations' reasons and the traits' sentences quote money in the
+    active (the organization's) currency, whatever it was when the analysis ran."""
+    from segments.advice import advice_in_currency
     from segments.engine.recommend import recommendations_in_active_currency
 
     population = ((analysis.metrics or {}).get("insights") or {}).get("population") or {}
     profiles = sorted(analysis.profiles or [], key=lambda p: p["segment"])
-    return recommendations_in_active_currency(profiles, population)
+    profiles = recommendations_in_active_currency(profiles, population)
+    return [
+        {
+            **p,
+            "distinguishing_features": [
+                {**d, "text": advice_in_currency(d["text"])} if d.get("text") else d
+                for d in p.get("distinguishing_features") or []
+            ],
+        }
+        if p.get("distinguishing_features")
+        else p
+        for p in profiles
+    ]
 
 
 def customer_results(*, analysis: Analysis, **filters) -> QuerySet[CustomerResult]:

@@ -26,8 +26,22 @@ def progress_of(analysis: Analysis) -> dict:
     return job_progress(analysis.job, draft=True)
 
 
+class AnalysisEngineSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(
+        choices=["single", "dask"],
+        help_text="single: one worker holds the table; dask: the Dask path (models fitted on a sample, every "
+        "customer scored partition by partition on Dask workers).",
+    )
+    label = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="Why this engine: the table's size against SEGSAAS_DASK_MIN_ROWS and "
+        "its estimated memory against WORKER_MEMORY_BUDGET_MB."
+    )
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
+    engine = serializers.SerializerMethodField()
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
     algorithm = serializers.CharField(read_only=True)
     dataset_version = serializers.IntegerField(
@@ -55,6 +69,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "customer_count",
             "silhouette",
             "engine_version",
+            "engine",
             "created_at",
             "finished_at",
         ]
@@ -65,6 +80,12 @@ class AnalysisSerializer(serializers.ModelSerializer):
     )
     def get_status(self, analysis) -> str:
         return analysis.status
+
+    @extend_schema_field(AnalysisEngineSerializer(allow_null=True))
+    def get_engine(self, analysis) -> dict | None:
+        from segments.services.distributed import engine_of
+
+        return engine_of(analysis)
 
 
 class ModelScoresSerializer(serializers.Serializer):
@@ -224,6 +245,12 @@ class SegmentProfileSerializer(serializers.Serializer):
     )
     avg_ltv = serializers.FloatField(allow_null=True, required=False)
     median_ltv = serializers.FloatField(allow_null=True, required=False)
+    avg_value = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text="The segment's average on the figure its value tier compares (the analysis' "
+        "insights.population.value_measure: predicted LTV, or a charge per period, or spend).",
+    )
     avg_churn_risk = serializers.FloatField(allow_null=True, required=False)
     total_revenue = serializers.FloatField(allow_null=True, required=False)
     revenue_share = serializers.FloatField(allow_null=True, required=False)

@@ -187,6 +187,14 @@ def _colored(analysis) -> list[dict]:
     return [dict(p, color=colors[p["segment"]], **_formatted_stats(p, money)) for p in profiles]
 
 
+def _advice_today(row):
+    """The customer's advice quoting money in the organization's currency of today (`segments.advice`)."""
+    from segments.advice import advice_in_currency
+
+    row.recommendation_reason = advice_in_currency(row.recommendation_reason)
+    return row
+
+
 def _money_columns(analysis) -> set[str]:
     roles = analysis.metrics.get("roles") or {}
     return {c for c, r in roles.items() if r == "monetary"} | set(analysis.config.get("monetary_cols") or [])
@@ -389,7 +397,7 @@ def analysis_profiles_view(request, analysis_id: int):
                     "page_size": page.size,
                     "sort": sort,
                     "sort_links": _sort_links(query, sort),
-                    "rows": [(r, names.get(r.segment, r.segment)) for r in page.rows],
+                    "rows": [(_advice_today(r), names.get(r.segment, r.segment)) for r in page.rows],
                     "has_engagement": bool(
                         ((analysis.metrics.get("insights") or {}).get("population") or {}).get("engagement_columns")
                     ),

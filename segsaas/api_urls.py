@@ -14,7 +14,7 @@ router.include_format_suffixes = False
 def _register_app_routes():
     from importlib import import_module
 
-    for module in ("datasets.api", "segments.api"):
+    for module in ("datasets.api", "segments.api", "monitoring.api"):
         try:
             api = import_module(module)
         except ModuleNotFoundError as exc:
@@ -33,4 +33,14 @@ def _organization_view():
     return OrganizationView.as_view()
 
 
-urlpatterns = [path("organization/", _organization_view(), name="api-organization"), path("", include(router.urls))]
+def _leaving_routes():
+    from accounts.api_leaving import urlpatterns as leaving_urlpatterns
+
+    return leaving_urlpatterns()
+
+
+urlpatterns = [
+    path("organization/", _organization_view(), name="api-organization"),
+    *_leaving_routes(),
+    path("", include(router.urls)),
+]

@@ -3,8 +3,11 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "segsaas.settings")
+# `filesystem://` is kombu's file-system transport with whole-file writes (segsaas/broker.py says why).
+TRANSPORT_ALIASES["filesystem"] = "segsaas.broker:Transport"
 
 app = Celery("segsaas")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -126,6 +126,8 @@ LOGIN_URL = "account_login"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Where django.core.mail.backends.filebased.EmailBackend writes each message (one file per connection).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SegSaaS <no-reply@segsaas.local>")
 
 LANGUAGE_CODE = "en-us"
@@ -284,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
 # Memory a worker process may use for one job. A job whose estimated need (from the dataset's rows x columns,
 # before it starts) exceeds it is refused up front, naming the limit.
 WORKER_MEMORY_BUDGET_MB = env.int("WORKER_MEMORY_BUDGET_MB", default=4096)
+# Analyses above SEGSAAS_DASK_MIN_ROWS customers (segments.engine.dask_path reads it) or estimated above the budget
+# run on the Dask path (segments/services/distributed.py): on the cluster at DASK_SCHEDULER_ADDRESS, else on a
+# LocalCluster of DASK_LOCAL_WORKERS processes started for the run beside the heavy worker.
+DASK_SCHEDULER_ADDRESS = env.str("DASK_SCHEDULER_ADDRESS", default="")
+DASK_LOCAL_WORKERS = env.int("DASK_LOCAL_WORKERS", default=2)
 # Webhooks: attempts per delivery, the first retry's delay (doubling each time), the request timeout, and whether
 # endpoint URLs may resolve to private or loopback addresses (never in production: a partner's URL must not reach
 # into our own network).

@@ -227,6 +227,10 @@ def tenant_fingerprint() -> dict:
     out["memberships"] = sorted(Membership.objects.unscoped().values_list("pk", "organization_id", "role"))
     out["invitations"] = sorted(Invitation.objects.unscoped().values_list("pk", "organization_id", "role"))
     out["api_keys"] = sorted(OrganizationAPIKey.objects.unscoped().values_list("pk", "organization_id", "revoked"))
+    endpoints = apps.get_model("monitoring.WebhookEndpoint").objects.unscoped()
+    out["webhook endpoints"] = sorted(
+        (e.pk, e.organization_id, e.url, repr(e.events), e.active, e.secret) for e in endpoints.all()
+    )
     return out
 
 

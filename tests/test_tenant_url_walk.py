@@ -23,6 +23,8 @@ from route_walk import (
     tenant_fingerprint,
 )
 
+from accounts.permissions import API_SCOPES
+
 METHODS = ("get", "post", "put", "patch", "delete")
 WRITES = ("post", "put", "patch", "delete")
 
@@ -54,6 +56,7 @@ VIEWER_MAY_WRITE = {
     "admin:logout": "signs out",
     "monitoring:subscription": "the person's own choice of drift alert e-mails",
     "accounts:account": "the person deletes their own account (their e-mail typed again; a wrong one is a 400)",
+    "api-account": "the person deletes their own account through the API (e-mail typed again; a wrong one is a 400)",
 }
 
 
@@ -168,11 +171,12 @@ def test_another_organizations_api_key_gets_404_for_every_object_url(people, cli
     _, globex_key = api_key_create(
         organization=people.globex,
         name="Globex all",
-        scopes=["read", "write", "predict", "export"],
+        scopes=list(API_SCOPES),
         created_by=people.charlie,
     )
     checked = _cross_tenant_walk(client, people, key=globex_key)
     assert any(url.startswith("/api/v1/analyses/") for _, url, _ in checked)
+    assert any(url.startswith("/api/v1/webhooks/") for _, url, _ in checked)
     assert {status for _, url, status in checked if url.startswith("/api/")} == {404}
 
 

@@ -11,7 +11,8 @@ One module per page tab, and what they share:
     visualizations.py  Visualizations tab (sizes, LTV vs churn, PCA, importance, grid, radars, journeys, LTV)
     insights.py        Business Insights tab (growth, risk–value matrix, revenue contribution)
     compare.py         Compare page (two runs side by side, where customers went)
-    common.py          the shared look, axis/label helpers, figure JSON, the segment bubbles
+    common.py          the shared look, axis/label helpers (`feature_name`: a column as every chart names it,
+                       with its unit), figure JSON, the segment bubbles
     palette.py         colour schemes and each segment's colour (also used by the reports in exports/)
     labels.py          label placement: where a bubble's name goes so that no two texts overlap (pure)
     prebuilt.py        each tab's figures built once per analysis and kept (`tab_figures`, `prebuild_figures`)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from segments.charts.common import layout, money, money_ticks, short
+from segments.charts.common import currency, currency_label, layout, money, money_ticks, short
 
 ACTUAL = "#1f2937"
 EXPECTED = "#3b5bdb"
@@ -150,7 +150,12 @@ def clv_distribution_figure(summary: dict, clv: dict):
         height=340,
         legend=False,
     )
-    fig.update_xaxes(title_text="CLV", **money_ticks(edges[-1]))
+    # a little room left of $0, so its tick label keeps clear of the count axis's 0 in the corner
+    fig.update_xaxes(
+        title_text=f"CLV ({currency_label()}, {horizon_label(clv)})",
+        range=[edges[0] - 0.04 * (edges[-1] - edges[0]), edges[-1] + 0.01 * (edges[-1] - edges[0])],
+        **money_ticks(edges[-1]),
+    )
     fig.update_yaxes(title_text="Customers", rangemode="tozero")
     return fig
 
@@ -169,7 +174,8 @@ def p_active_figure(summary: dict):
             zmin=0,
             zmax=100,
             colorscale="Blues",
-            colorbar={"title": {"text": "% active"}, "ticksuffix": " %"},
+            # the ticks say "%" and the subtitle what of: a title above the bar ran into its top tick
+            colorbar={"ticksuffix": " %", "thickness": 14},
             hovertemplate="%{x} repeat purchases, %{y} days since the last<br>P(active) %{z:.0f} % "
             "(%{customdata:,} customers)<extra></extra>",
             hoverongaps=False,
@@ -178,7 +184,7 @@ def p_active_figure(summary: dict):
     layout(
         fig,
         "Probability of being active",
-        subtitle="Mean over the customers in each cell; blank: no customers",
+        subtitle="% still active: the mean P(active) of the customers in each cell; blank: no customers",
         height=380,
         legend=False,
     )
@@ -209,7 +215,8 @@ def top_customers_figure(summary: dict, clv: dict):
             },
             customdata=[[money(c["clv_low"]), money(c["clv_high"]), f"{c['p_active']:.0%}"] for c in top],
             name="CLV",
-            hovertemplate="Customer %{y}<br>CLV %{x:,.0f} (80 % range %{customdata[0]}–%{customdata[1]})"
+            hovertemplate=f"Customer %{{y}}<br>CLV {currency()}%{{x:,.0f}} (80 % range"
+            " %{customdata[0]}–%{customdata[1]})"
             "<br>P(active) %{customdata[2]}<extra></extra>",
         )
     )
@@ -221,6 +228,8 @@ def top_customers_figure(summary: dict, clv: dict):
         height=420,
         legend=False,
     )
-    fig.update_xaxes(title_text="CLV", rangemode="tozero", **money_ticks(top_value))
+    fig.update_xaxes(
+        title_text=f"CLV ({currency_label()}, {horizon_label(clv)})", rangemode="tozero", **money_ticks(top_value)
+    )
     fig.update_yaxes(type="category", title_text="Customer")
     return fig

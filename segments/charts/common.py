@@ -47,6 +47,52 @@ def currency_label() -> str:
     return fmt.currency_symbol().strip()
 
 
+def _unit_of(analysis, feature: str) -> str:
+    """The unit a feature's figures are in, as an axis label says it ("$", "$ per month", "months", "days ago"),
+    or "" when it has none or it is unknown. Money columns carry the active currency; a recurring charge its
+    billing period; the tenure and recency columns the unit the run read them in (`metrics.behaviour_units`)."""
+    from segments.engine.units import DURATION_UNITS
+
+    metrics = analysis.metrics or {}
+    column = feature.split(" (")[0]
+    roles = metrics.get("roles") or {}
+    money = {c for c, r in roles.items() if r == "monetary"} | set((analysis.config or {}).get("monetary_cols") or [])
+    units = metrics.get("behaviour_units") or {}
+    if feature in money:
+        charge = units.get("recurring_charge") or {}
+        if charge.get("column") == feature and charge.get("period") in DURATION_UNITS:
+            return f"{currency_label()} per {charge['period'][:-1]}"
+        return currency_label()
+    if feature.endswith(" (days ago)"):
+        return "days ago"
+    behaviour = metrics.get("behaviour_roles") or {}
+    for key, unit_key in (("tenure_col", "tenure_unit"), ("recency_col", "recency_unit")):
+        unit = (units.get(unit_key) or {}).get("unit")
+        if behaviour.get(key) == column == feature and unit in DURATION_UNITS:
+            return unit
+    return ""
+
+
+def feature_name(analysis, feature: str) -> str:
+    """A feature (a column, or one the engine derived from a column) as every chart names it: the product's one
+    label for it (`vocabulary.feature_label`) with its unit where known: "Monthly charges ($ per month)",
+    "Tenure (months)". A unit the label already says is not repeated ("Days since last visit"); a unit word at its end
+    becomes the unit ("tenure_m", "Tenure days" -> "Tenure (months)", "Tenure (days)")."""
+    import re as _re
+
+    from segments.engine.units import DURATION_UNITS, unit_from_name
+    from segments.engine.vocabulary import feature_label
+
+    label = feature_label(feature)
+    unit = _unit_of(analysis, str(feature or ""))
+    head, _, last = label.rpartition(" ")
+    if unit in DURATION_UNITS and head and unit_from_name(last) == unit:
+        label = head  # "Tenure m", "Tenure days": the unit word becomes the unit -> "Tenure (months)"
+    if not unit or _re.search(rf"(?<![a-z]){_re.escape(unit.split()[0])}(?![a-z])", label, _re.I):
+        return label
+    return f"{label} ({unit})"
+
+
 def sorted_segments(analysis) -> list[dict]:
     return sorted(analysis.profiles, key=lambda p: p["segment"])
 

@@ -70,7 +70,11 @@ def k_selection_figure(analysis):
     fig.update_xaxes(title_text="Number of segments (k)", dtick=1, range=span)
     fig.update_yaxes(title_text="Silhouette / stability (ARI, 0–1)", secondary_y=False)
     fig.update_yaxes(
-        title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)", secondary_y=True, showgrid=False
+        title_text="BIC" if curve_key == "bic" else "Inertia (mean squared distance)",
+        secondary_y=True,
+        showgrid=False,
+        # its ticks line up with the left axis's, so they fall on uneven values: three figures are enough
+        tickformat=".3~s" if curve_key == "bic" else ".3~g",
     )
     return fig
 

@@ -14,14 +14,24 @@ from segments.charts.common import (
     legend_rows,
     money_ticks,
     sorted_segments,
+    wrap,
 )
+
+# 0–100 % ticks written out (a `ticksuffix` is not drawn on ticks given as values)
+PERCENT_TICKS = {"tickvals": [0, 20, 40, 60, 80, 100], "ticktext": ["0%", "20%", "40%", "60%", "80%", "100%"]}
 
 
 def figures(analysis, colors: dict[int, str]) -> list[tuple[str, object]]:
     """(chart id, figure) for the tab, in page order."""
+    # Without a predicted LTV (no money column, or no duration of known unit) the growth ceilings and the
+    # risk–value matrix have nothing to draw: the page says why instead of showing an empty frame.
+    insights = analysis.metrics.get("insights") or {}
+    ceilings = [g.get("growth_potential") for g in insights.get("growth_opportunities") or []] + [
+        u.get("development_potential") for u in insights.get("underperforming") or []
+    ]
     return [
-        ("growth", growth_opportunities_figure(analysis, colors)),
-        ("risk-value", risk_value_matrix_figure(analysis, colors)),
+        *([("growth", growth_opportunities_figure(analysis, colors))] if any(ceilings) else []),
+        *([("risk-value", risk_value_matrix_figure(analysis, colors))] if analysis.has_ltv else []),
         ("revenue", revenue_contribution_figure(analysis, colors)),
     ]
 
@@ -97,7 +107,6 @@ def risk_value_matrix_figure(analysis, colors):
 
 def revenue_contribution_figure(analysis, colors):
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     segs = [p for p in sorted_segments(analysis) if p["segment"] >= 0 or p["size"]]
     use_revenue = any(p.get("revenue_share") is not None for p in segs)
@@ -118,61 +127,49 @@ def revenue_contribution_figure(analysis, colors):
     for p in ordered:
         run_c += p["share"] * 100
         cust_cum.append(run_c)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    names = [p["name"] for p in ordered]
+    # Bars across, names on the left on up to two lines: long segment names stay level and apart at any width
+    # (slanted under vertical bars they ran into each other). Shares and the cumulative curve share one scale.
+    names = [wrap(p["name"], 26, 2) for p in ordered]
+    fig = go.Figure()
     fig.add_trace(
         go.Bar(
-            x=names,
-            y=shares,
+            y=names,
+            x=shares,
+            orientation="h",
             name=f"Share of {what}",
+            showlegend=False,  # the axis says what the bars are; a legend swatch took the first segment's colour
             marker={"color": [colors[p["segment"]] for p in ordered]},
-            customdata=[[values[p["segment"]], p["share"] * 100] for p in ordered],
-            hovertemplate=f"<b>%{{x}}</b><br>%{{y:.1f}}% of {what} ({currency_label()}%{{customdata[0]:,.0f}})"
+            customdata=[[values[p["segment"]], p["share"] * 100, p["name"]] for p in ordered],
+            hovertemplate=f"<b>%{{customdata[2]}}</b><br>%{{x:.1f}}% of {what} ({currency()}%{{customdata[0]:,.0f}})"
             "<br>%{customdata[1]:.1f}% of customers<extra></extra>",
-        ),
-        secondary_y=False,
+        )
     )
     fig.add_trace(
         go.Scatter(
-            x=names,
-            y=cumulative,
+            y=names,
+            x=cumulative,
             name="Cumulative share (Pareto)",
             mode="lines+markers",
             line={"color": "#212529", "width": 2},
             customdata=cust_cum,
-            hovertemplate="%{y:.1f}% of " + what + " from %{customdata:.1f}% of customers<extra></extra>",
-        ),
-        secondary_y=True,
+            hovertemplate="%{x:.1f}% of " + what + " from %{customdata:.1f}% of customers<extra></extra>",
+        )
     )
-    fig.add_hline(
-        y=80,
+    fig.add_vline(
+        x=80,
         line={"color": "#c92a2a", "dash": "dot"},
-        secondary_y=True,
         annotation_text="80%",
         annotation_position="bottom right",
+        annotation_font={"size": 10, "color": "#c92a2a"},
     )
     layout(
         fig,
         "Revenue contribution by segment",
-        height=440,
-        subtitle=f"share of {what} per segment, largest first, with the cumulative (Pareto) curve",
+        height=max(300, 120 + 44 * len(ordered)),
+        subtitle=f"share of {what} per segment, largest first, and the running total (Pareto)",
     )
-    fig.update_xaxes(title_text="Segment", tickangle=-20, automargin=True)
-    fig.update_yaxes(
-        title_text=f"Share of {what} (%)",
-        ticksuffix="%",
-        secondary_y=False,
-        range=[0, 105],
-        tickvals=[0, 20, 40, 60, 80, 100],
-    )
-    fig.update_yaxes(
-        title_text="Cumulative share (%)",
-        ticksuffix="%",
-        range=[0, 105],
-        secondary_y=True,
-        showgrid=False,
-        tickvals=[0, 20, 40, 60, 80, 100],
-    )
+    fig.update_xaxes(title_text=f"Share of {what} (%)", range=[0, 104], **PERCENT_TICKS)
+    fig.update_yaxes(automargin=True, autorange="reversed")
     return fig
 
 

@@ -13,7 +13,7 @@ from segments.charts.common import to_json
 from segments.charts.palette import segment_colors
 from segments.engine import formatting as fmt
 
-CHARTS_VERSION = 6  # bump when a figure changes shape, to drop cached JSON
+CHARTS_VERSION = 7  # bump when a figure changes shape, to drop cached JSON
 TABS_WITH_CHARTS = ("data", "visualizations", "insights", "clv")
 
 

@@ -8,6 +8,7 @@ from segments.charts.common import (
     add_segment_bubbles,
     currency,
     currency_label,
+    feature_name,
     horizon,
     layout,
     legend_rows,
@@ -23,13 +24,16 @@ LIFECYCLE_COLORS = {"new": "#4dabf7", "active": "#40c057", "at_risk": "#fab005",
 
 # The comparison grid writes each number in its cell up to this many features (tablet width); beyond, on hover.
 HEATMAP_MAX_NUMBERED_FEATURES = 12
+# Up to this many features the grid's feature names stand level (each cell is wide enough at tablet width).
+HEATMAP_MAX_LEVEL_LABELS = 5
 
 
 def figures(analysis, colors: dict[int, str], sample) -> list[tuple[str, object]]:
     """(chart id, figure) for the tab, in page order; `sample` is the analysis's chart sample (a DataFrame)."""
     return [
         ("segment-sizes", segment_sizes_figure(analysis, colors)),
-        ("ltv-churn", ltv_churn_bubble_figure(analysis, colors)),
+        # no LTV: no bubbles to place (the page says why), not an empty frame
+        *([("ltv-churn", ltv_churn_bubble_figure(analysis, colors))] if analysis.has_ltv else []),
         ("pca-scatter", pca_scatter_figure(analysis, colors, sample)),
         ("feature-importance", feature_importance_figure(analysis)),
         ("segment-heatmap", segment_heatmap_figure(analysis)),
@@ -57,14 +61,11 @@ def segment_sizes_figure(analysis, colors):
         )
     )
     fig.add_annotation(text=f"{analysis.customer_count:,}<br>customers", showarrow=False, font={"size": 14})
-    layout(
-        fig,
-        "Segment sizes",
-        height=330,
-        subtitle="share of customers per segment",
-        legend_rows=legend_rows(segs, per_row=2),
-    )
-    fig.update_layout(margin={"l": 20, "r": 20})
+    rows = legend_rows(segs, per_row=2)
+    layout(fig, "Segment sizes", height=380, subtitle="share of customers per segment", legend_rows=rows)
+    # A pie has no x axis title: the legend band sits right under the donut (the shared layout keeps 56 px
+    # above the band for an axis title, which here was only an empty gap).
+    fig.update_layout(margin={"l": 20, "r": 20, "b": 16 + 20 * rows + 12})
     return fig
 
 
@@ -171,18 +172,19 @@ def feature_importance_figure(analysis):
     fig = go.Figure(
         go.Bar(
             x=[d["importance"] * 100 for d in items],
-            y=[d["feature"] for d in items],
+            y=[wrap(feature_name(analysis, d["feature"]), 30, 2) for d in items],
+            hovertext=[feature_name(analysis, d["feature"]) for d in items],
             orientation="h",
             marker={"color": "#3b5bdb"},
             customdata=[[d.get("rf", 0) * 100, d.get("mi", 0) * 100] for d in items],
-            hovertemplate="<b>%{y}</b><br>combined %{x:.1f}%<br>random forest %{customdata[0]:.1f}% · mutual information "
+            hovertemplate="<b>%{hovertext}</b><br>combined %{x:.1f}%<br>random forest %{customdata[0]:.1f}% · mutual information "
             "%{customdata[1]:.1f}%<extra></extra>",
         )
     )
     layout(
         fig,
         "What drives the segmentation",
-        height=max(320, 90 + 26 * len(items)),
+        height=max(320, 90 + 30 * len(items)),
         legend=False,
         subtitle="feature importance: 50% random forest + 50% mutual information",
     )
@@ -206,10 +208,13 @@ def segment_heatmap_figure(analysis):
     matrix = [z[p["segment"]] for p in segs]
     # Numbers in the cells only while the cells are wide enough for them at tablet width; else on hover.
     numbers = len(features) <= HEATMAP_MAX_NUMBERED_FEATURES
+    level = len(features) <= HEATMAP_MAX_LEVEL_LABELS
     fig = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=features,
+            # Few features: level names on up to three lines. More: one slanted line each (a slanted line keeps
+            # clear of its neighbours where level ones would run into each other at tablet width).
+            x=[wrap(feature_name(analysis, f), 14, 3) if level else feature_name(analysis, f) for f in features],
             y=[p["name"] for p in segs],
             colorscale="RdBu",
             reversescale=True,
@@ -231,7 +236,7 @@ def segment_heatmap_figure(analysis):
         subtitle="each feature's segment mean, in standard deviations (SD) from the average customer"
         + ("" if numbers else "; hover a cell for its value"),
     )
-    fig.update_xaxes(title_text="Feature", tickangle=-35, automargin=True)
+    fig.update_xaxes(title_text="Feature", tickangle=0 if level else -35, automargin=True)
     fig.update_yaxes(title_text="Segment", automargin=True, autorange="reversed")
     return fig
 
@@ -249,8 +254,9 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
             continue
         full = _radar_features(analysis, features, z[p["segment"]])
         idx = [features.index(f) for f in full]
-        # Axis labels on up to two short lines, so the ones left and right of the circle stay inside the chart.
-        top = [wrap(f, 12, 2) for f in full]
+        # Axis labels on up to three short lines, so the ones left and right of the circle stay inside the chart.
+        names = [feature_name(analysis, f) for f in full]
+        top = [wrap(name, 14, 3) for name in names]
         values = [max(min(z[p["segment"]][i], 2.5), -2.5) for i in idx]
         fig = go.Figure()
         fig.add_trace(
@@ -271,7 +277,7 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
                 name=p["name"],
                 opacity=0.75,
                 line={"color": colors[p["segment"]], "width": 2},
-                customdata=[*full, full[0]],
+                customdata=[*names, names[0]],
                 hovertemplate="%{customdata}: %{r:+.2f} SD<extra></extra>",
             )
         )
@@ -279,13 +285,13 @@ def radar_figures(analysis, colors) -> list[tuple[str, object]]:
         layout(
             fig,
             title,
-            height=370 if two_line_titles else 350,
+            height=420 if two_line_titles else 400,
             legend=False,
             subtitle=f"{p['share']:.0%} of customers",
         )
         fig.update_layout(
             # The same top margin on every radar (room for a two-line title) so the circles line up in the grid.
-            margin={"l": 84, "r": 84, "t": 104 if two_line_titles else 80, "b": 30},
+            margin={"l": 96, "r": 96, "t": 104 if two_line_titles else 80, "b": 40},
             polar={
                 # Rings without tick labels: written along a spoke they ran into the shape and the axis names.
                 "radialaxis": {"range": [-2.5, 2.5], "tickvals": [-2, 0, 2], "showticklabels": False},

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import formatting as fmt
 from .errors import EngineError
-from .units import UNITS
+from .units import CHARGE_PERIODS, UNITS
 from .vocabulary import ALGORITHMS
 
 
@@ -93,6 +93,8 @@ def cmd_analyze(args) -> int:
         tenure_col=args.tenure,
         recency_unit=args.recency_unit,
         tenure_unit=args.tenure_unit,
+        charge_col=args.charge_col,
+        charge_period=args.charge_period,
         nlp=args.nlp,
         random_state=args.seed,
         ltv_horizon_months=args.horizon,
@@ -323,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"what the {name} column counts (default: inferred from its name, values and the money columns; "
             "a unit nothing states is 'unknown' and no duration figure is derived from it)",
         )
+    a.add_argument(
+        "--charge-col",
+        default=None,
+        help="a recurring charge per period (e.g. plan_price) whose name does not say the period; with "
+        "--charge-period it gives a subscription LTV like a column named monthly_charges",
+    )
+    a.add_argument("--charge-period", default=None, choices=CHARGE_PERIODS, help="what --charge-col is charged per")
     a.add_argument(
         "--nlp",
         action=argparse.BooleanOptionalAction,

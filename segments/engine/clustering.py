@@ -220,14 +220,19 @@ def _choose_k(k_values, silhouette, inertia, stability, bic=None) -> tuple[int, 
     the curve has no usable knee.
     """
     ks = list(k_values)
-    stable = [k for k, s in zip(ks, stability, strict=True) if s is not None and s >= 0.8] or ks
+    stable = [k for k, s in zip(ks, stability, strict=True) if s is not None and s >= CLEAR_STABILITY]
     sil = dict(zip(ks, silhouette, strict=True))
     stab = dict(zip(ks, stability, strict=True))
     curve = bic if bic is not None else inertia
     knee = knee_point(ks, curve)
     curve_name = "BIC" if bic is not None else "inertia (elbow)"
-    best_sil_k = max(stable, key=lambda k: (sil[k] if sil[k] == sil[k] else -1, -k))
-    if knee is not None and stab[knee] is not None and stab[knee] >= 0.6:
+    knee_stable = knee is not None and stab[knee] is not None and stab[knee] >= 0.6
+    if not stable and not knee_stable:
+        # No k gives segments that come back from another sample: there is no structure for k to follow, so the
+        # fewest segments are kept (read as tiers), as the segment-structure verdict advises.
+        return tier_k(ks, silhouette, stability, knee)
+    best_sil_k = max(stable or ks, key=lambda k: (sil[k] if sil[k] == sil[k] else -1, -k))
+    if knee_stable:
         why = (
             f"k={knee}: knee of the {curve_name} curve, reproducible across resamples (ARI {stab[knee]:.2f}); "
             f"silhouette {sil[knee]:.3f} (best silhouette {sil[best_sil_k]:.3f} at k={best_sil_k})"
@@ -244,6 +249,36 @@ def _choose_k(k_values, silhouette, inertia, stability, bic=None) -> tuple[int, 
     return best_sil_k, (
         f"k={best_sil_k}: best silhouette ({sil[best_sil_k]:.3f}) among stable k (ARI >= 0.8); "
         f"the {curve_name} curve had no clear knee" + (f" (knee k={knee} unstable)" if knee else "")
+    )
+
+
+TIER_K = 3  # without segment structure: at most this many segments (low, middle, high tiers)
+
+
+def tier_k(k_values, silhouette, stability, knee=None, reason: str | None = None) -> tuple[int, str]:
+    """The k of a table without segment structure: the smallest k of the range up to 3 (tiers), the one with the
+    better silhouette among them; the explanation says why no larger k was taken."""
+    ks = list(k_values)
+    sil = dict(zip(ks, silhouette, strict=True))
+    stab = dict(zip(ks, stability, strict=True))
+    small = [k for k in ks if k <= TIER_K] or ks[:1]
+    k = max(small, key=lambda kk: (sil[kk] if sil[kk] is not None and sil[kk] == sil[kk] else -1, -kk))
+    measured = [(kk, s) for kk, s in stab.items() if s is not None and s == s]
+    best = max(measured, key=lambda t: t[1]) if measured else None
+    if reason is None:
+        reason = f"no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample" + (
+            f" (best stability ARI {best[1]:.2f} at k={best[0]}, below {CLEAR_STABILITY})" if best else ""
+        )
+        if knee is not None and stab.get(knee) is not None:
+            reason += f"; the inertia knee at k={knee} is not reproducible (ARI {stab[knee]:.2f})"
+    silhouette_text = f"silhouette {sil[k]:.3f}" if sil.get(k) is not None else ""
+    if len(small) > 1:
+        silhouette_text = f"of k = {small[0]}–{small[-1]} the one with the better silhouette" + (
+            f", {sil[k]:.3f}" if sil.get(k) is not None else ""
+        )
+    return k, (
+        f"k={k}: no segment structure to follow ({reason}), so the fewest segments are kept "
+        f"({silhouette_text}); read them as tiers"
     )
 
 
@@ -770,9 +805,14 @@ def segment_structure(
         why += f"; no k from {ks[0]} to {ks[-1]} gives segments that come back from another sample (ARI ≥ 0.8)"
     advice = []
     if strength != "clear":
-        if k > 2 and algorithm not in ("dbscan", "hdbscan"):
+        if k > TIER_K and algorithm not in ("dbscan", "hdbscan"):
             advice.append(
                 "Ask for fewer segments (k = 2 or 3) and read them as tiers (low, middle, high) rather than as "
+                "distinct kinds of customer."
+            )
+        elif algorithm not in ("dbscan", "hdbscan"):
+            advice.append(
+                f"Keep to fewer segments (k = {k} here) and read them as tiers (low, middle, high) rather than as "
                 "distinct kinds of customer."
             )
         advice.append(

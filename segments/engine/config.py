@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EngineError
-from .units import DATE, UNIT_KEYS, check_unit
+from .units import CHARGE_KEYS, DATE, UNIT_KEYS, check_period, check_unit
 from .vocabulary import ALGORITHMS as ALGORITHM_INFO
 
 ALGORITHMS = tuple(ALGORITHM_INFO)
@@ -41,7 +41,8 @@ BEHAVIOUR_ROLES = ("numeric", "monetary", "date")
 # The unit of a duration column (units.UNITS; None: inferred), one config key per behaviour key that has one.
 BEHAVIOUR_UNIT_KEYS = tuple(UNIT_KEYS.values())
 # Everything a "behaviour" mapping may carry (dataset roles, analysis settings, API bodies): columns, then units.
-BEHAVIOUR_SETTING_KEYS = (*BEHAVIOUR_KEYS, *BEHAVIOUR_UNIT_KEYS)
+# ... and the recurring charge a person declares: its column and billing period (units.CHARGE_KEYS)
+BEHAVIOUR_SETTING_KEYS = (*BEHAVIOUR_KEYS, *BEHAVIOUR_UNIT_KEYS, *CHARGE_KEYS)
 # Engagement columns: {column: "more" | "less"} (engagement.DIRECTIONS); None in a config = inferred from names.
 ENGAGEMENT_KEY = "engagement_cols"
 ENGAGEMENT_DIRECTIONS = {"more": "Higher means more engaged", "less": "Higher (a date: longer ago) means less engaged"}
@@ -68,6 +69,8 @@ class AnalysisConfig:
     tenure_col: str | None = None
     recency_unit: str | None = None  # days, weeks, months, years or date; None: inferred (units.infer_units)
     tenure_unit: str | None = None
+    charge_col: str | None = None  # a recurring charge per period (e.g. plan_price); None: found by name/consistency
+    charge_period: str | None = None  # what charge_col is charged per: weeks, months or years
     engagement_cols: dict[str, str] | None = None  # {column: "more" | "less"}; None: inferred from names
     # Behaviour
     nlp: bool = True
@@ -120,6 +123,15 @@ class AnalysisConfig:
             )
         for key in BEHAVIOUR_UNIT_KEYS:
             setattr(self, key, check_unit(getattr(self, key), key))
+        self.charge_period = check_period(self.charge_period)
+        if self.charge_col is not None and not isinstance(self.charge_col, str):
+            raise EngineError("config 'charge_col': must be a column name", field="charge_col")
+        if self.charge_col and not self.charge_period:
+            raise EngineError(
+                f"Say what {self.charge_col!r} is charged per (weeks, months or years) to use it as a recurring "
+                "charge.",
+                field="charge_period",
+            )
         if self.dbscan_eps is not None:
             if self.algorithm != "dbscan":
                 raise EngineError(
@@ -186,7 +198,7 @@ def declared_columns(config: Mapping[str, Any]) -> list[str]:
     cols: list[str] = []
     for key in LIST_KEYS.values():
         cols.extend(config.get(key) or [])
-    for key in (*SINGLE_KEYS.values(), *BEHAVIOUR_KEYS):
+    for key in (*SINGLE_KEYS.values(), *BEHAVIOUR_KEYS, "charge_col"):
         if config.get(key):
             cols.append(config[key])
     cols.extend(config.get(ENGAGEMENT_KEY) or {})
@@ -277,6 +289,32 @@ def behaviour_role_errors(roles: Mapping[str, str], behaviour: Mapping[str, str 
                     field=key,
                 )
             )
+    column = (behaviour or {}).get("charge_col")
+    if column:
+        role = roles.get(column)
+        if role is None:
+            errors.append(
+                EngineError(f"The recurring charge column {column!r} is not in the data.", field="charge_col")
+            )
+        elif role not in ("numeric", "monetary"):
+            errors.append(
+                EngineError(
+                    f"A recurring charge must be a money column; {column!r} is {role.replace('_', ' ')}.",
+                    field="charge_col",
+                )
+            )
+        try:
+            period = check_period((behaviour or {}).get("charge_period"))
+        except EngineError as exc:
+            errors.append(exc)
+        else:
+            if period is None:
+                errors.append(
+                    EngineError(
+                        f"Say what {column!r} is charged per (week, month or year) to use it as a recurring charge.",
+                        field="charge_period",
+                    )
+                )
     return errors
 
 

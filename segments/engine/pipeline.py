@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import resource
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .clustering import sample_indices, segment, segment_balance_warnings, segment_structure
+from .clustering import TIER_K, sample_indices, segment, segment_balance_warnings, segment_structure, tier_k
 from .coerce import MISSING_TOKENS
 from .config import AnalysisConfig
 from .engagement import infer_engagement
@@ -200,6 +201,31 @@ def _ignore_reason(series: pd.Series, col: str, config: AnalysisConfig) -> str:
     return "looks like a segment label from elsewhere (kept out of the model)"
 
 
+def value_basis(pre, profile_frame: pd.DataFrame) -> dict | None:
+    """What value tiers compare when there is no predicted LTV: the recurring charge (per its period), else the spend
+    column; a spend column that does not grow with tenure (Spearman < predictive.CUMULATIVE_MIN_SPEARMAN, whatever
+    the tenure's unit) is a charge per billing period, compared as such, never called spend to date."""
+    from .predictive import CUMULATIVE_MIN_SPEARMAN, _spearman
+
+    recurring = getattr(pre, "recurring_", None)
+    if recurring and recurring[0] in profile_frame.columns:
+        return {"column": recurring[0], "per": str(recurring[1]).removesuffix("s")}
+    money = pre.revenue_column()
+    if not money or money not in profile_frame.columns:
+        return None
+    tenure = pre.behaviour_.get("tenure_col")
+    values = profile_frame[tenure] if tenure in profile_frame.columns else profile_frame.get(f"{tenure} (days ago)")
+    if values is not None:
+        a, b = profile_frame[money].to_numpy(float), values.to_numpy(float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        idx = np.flatnonzero(ok)[:20_000]
+        if len(idx) >= 20 and _spearman(a[idx], b[idx]) < CUMULATIVE_MIN_SPEARMAN:
+            from .vocabulary import BILLING_PERIOD
+
+            return {"column": money, "per": BILLING_PERIOD}
+    return {"column": money, "per": None}
+
+
 def analyze(df: pd.DataFrame, config: AnalysisConfig | dict | None = None, progress: Progress = None) -> AnalysisResult:
     """Run the full analysis. ``progress(stage, percent)`` is called at each stage; an exception it raises
     (e.g. cancellation) propagates."""
@@ -293,17 +319,40 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
         seg_stage = "Choosing k" if config.n_clusters is None else "Clustering"
     stage(seg_stage, 10)
     outcome = segment(X, config, progress)
+    structure_sample = X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))]
+
+    def judge(outcome):
+        return segment_structure(
+            structure_sample,
+            int(outcome.k),
+            outcome.k_selection,
+            outcome.quality,
+            config.algorithm,
+            float((outcome.labels < 0).mean()),
+            config.random_state,
+        )
+
+    structure = judge(outcome)
+    searched = outcome.k_selection.get("k_values") or []
+    if (
+        config.n_clusters is None
+        and config.algorithm in ("kmeans", "gmm", "agglomerative")
+        and len(searched) > 1
+        and structure["strength"] == "none"
+        and outcome.k > TIER_K
+    ):
+        # k follows the structure verdict: without segment structure an automatic k keeps the fewest segments.
+        sel = outcome.k_selection
+        k, why = tier_k(
+            searched,
+            sel.get("silhouette") or [None] * len(searched),
+            sel.get("stability") or [None] * len(searched),
+            reason=f"the evidence at k={outcome.k}, the k the curves suggested: {structure['summary'].split('Evidence: ')[-1].rstrip('.')}",
+        )
+        outcome = segment(X, dataclasses.replace(config, n_clusters=k), progress)
+        outcome.k_selection = {**sel, "chosen_by": why}
+        structure = judge(outcome)
     labels = outcome.labels
-    noise_share = float((labels < 0).mean())
-    structure = segment_structure(
-        X[sample_indices(n, 2_000, np.random.default_rng(config.random_state + 5))],
-        int(outcome.k),
-        outcome.k_selection,
-        outcome.quality,
-        config.algorithm,
-        noise_share,
-        config.random_state,
-    )
     warnings.extend(segment_balance_warnings(labels))
     done(f"{seg_stage} and clustering" if seg_stage.startswith("Choosing") else seg_stage)
 
@@ -386,6 +435,7 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             lifecycle=stage_labels,
             engagement=engagement,
             glossary=feature_glossary(pre),
+            value_basis=value_basis(pre, profile_frame),
         )
     )
     done("Profiles")

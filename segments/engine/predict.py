@@ -62,14 +62,25 @@ def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
     return {c: [r.get(c) for r in records] for c in dict.fromkeys(wanted)}
 
 
-def _score(model: FittedPipeline, X, beh):
+def score_rows(model: FittedPipeline, X, beh, profile, *, known_churn=None):
+    """THE scoring of preprocessed rows (`model.preprocessor.transform(...)` -> X, profile, beh) by a fitted model:
+    (segments, churn risks, predicted LTVs, own advice). `predict_segment` and the Dask path's partitions
+    (`dask_path.score_partition`) both score through it.
+
+    `known_churn` = (positions in these rows, scores): rows whose churn risk is already known (the out-of-fold
+    score a supervised churn model's training customers got) keep it, and their own advice is measured on it.
+    Own advice is the dict of `profiles.customer_advice` (None for a model saved before `advice_reference`)."""
     seg = model.cluster_model.predict(X).tolist()
     renumber = getattr(model, "segment_map", None)  # models saved before continuity have none
     if renumber:
         seg = [renumber.get(int(s), int(s)) for s in seg]
     churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
     ltv = model.ltv_model.predict(X).tolist()
-    return seg, churn, ltv
+    if known_churn is not None and len(known_churn[0]):
+        churn = np.asarray(churn, float)
+        churn[np.asarray(known_churn[0])] = known_churn[1]
+        churn = churn.tolist()
+    return seg, churn, ltv, _own_advice(model, churn, ltv, profile, len(seg), np.asarray(seg, dtype=np.int64))
 
 
 def _is_missing(value) -> bool:
@@ -110,6 +121,7 @@ def _refusals(model: FittedPipeline, profile, beh, imputed: list[set[str]], raw)
                         field=col,
                     )
                 )
+            errors += _too_early(col, days, getattr(encoder, "max_days_", None), reference, raw)
     rec_col, ten_col = pre.behaviour_.get("recency_col"), pre.behaviour_.get("tenure_col")
     if rec_col and ten_col and "recency" in beh and "tenure" in beh:
         longer = np.asarray(beh["recency"], float) > np.asarray(beh["tenure"], float) + 0.5
@@ -127,6 +139,34 @@ def _refusals(model: FittedPipeline, profile, beh, imputed: list[set[str]], raw)
     return errors
 
 
+EARLIEST_PLAUSIBLE = np.datetime64("1990-01-01")  # a customer date before this is a placeholder (1970, 1900)
+
+
+def _too_early(col: str, days: np.ndarray, max_days: float | None, reference, raw) -> list[EngineError]:
+    """A date before 1990 (a placeholder such as 1970-01-01) or before the earliest date of the column in the
+    analysed table cannot describe a customer of this analysis."""
+    ref = np.datetime64(pd.Timestamp(reference).to_datetime64(), "s")
+    limit = float((ref - EARLIEST_PLAUSIBLE.astype("datetime64[s]")).astype(float) / 86400.0)
+    earliest = None
+    if max_days is not None and max_days == max_days and max_days < limit:
+        limit, earliest = max_days, (ref - np.timedelta64(round(max_days * 86400), "s")).astype("datetime64[D]")
+    errors = []
+    for i in np.flatnonzero(days > limit + 1):
+        bound = (
+            f"before {earliest}, the earliest {col!r} among the analysed customers"
+            if earliest is not None
+            else f"before {EARLIEST_PLAUSIBLE}"
+        )
+        errors.append(
+            EngineError(
+                f"record {i + 1}: field {col!r} is {str(raw(col)[i])!r}, {bound}: an implausible date (a placeholder "
+                "such as 1970-01-01?) cannot describe a customer; give the real date or leave the field out.",
+                field=col,
+            )
+        )
+    return errors
+
+
 def predict_segment(model: FittedPipeline, record_or_records):
     """One dict -> one dict; a list of dicts or a DataFrame -> a list of dicts (in order).
 
@@ -135,8 +175,9 @@ def predict_segment(model: FittedPipeline, record_or_records):
     imputed_fields (the model's fields the record did not give, scored as a typical customer's) and
     unseen_values {field: value} (categories the training data never had, scored as its most common or "other").
     Unknown or wrongly typed fields, a record with no usable field, and values impossible for their role (a
-    negative count or amount where training had none, a date after the reference date, a recency longer than the
-    tenure) raise EngineError naming the record, field and value.
+    negative count or amount where training had none, a date after the reference date, a date before 1990 or
+    before the column's earliest date in the analysed table, a recency longer than the tenure) raise EngineError
+    naming the record, field and value.
     """
     if not isinstance(model, FittedPipeline):
         raise EngineError("predict_segment needs a fitted pipeline (from analyze() or load_model())")
@@ -205,9 +246,9 @@ def predict_segment(model: FittedPipeline, record_or_records):
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):  # API workers share the cores; see pipeline.analyze
-            seg, churn, ltv = _score(model, X, beh)
+            seg, churn, ltv, own = score_rows(model, X, beh, profile)
     else:
-        seg, churn, ltv = _score(model, X, beh)
+        seg, churn, ltv, own = score_rows(model, X, beh, profile)
     unseen: list[dict] = [{} for _ in range(n)]
     for encoder in model.preprocessor.encoders_:
         seen = getattr(encoder, "seen_", None)
@@ -226,7 +267,6 @@ def predict_segment(model: FittedPipeline, record_or_records):
             key_arrays[c] = (c, [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw(c)])
     names = model.segment_names
     recs = model.segment_recommendations
-    own = _own_advice(model, churn, ltv, profile, n)
     out = []
     for i in range(n):
         s = int(seg[i])
@@ -249,7 +289,7 @@ def predict_segment(model: FittedPipeline, record_or_records):
     return out[0] if single else out
 
 
-def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int) -> dict | None:
+def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int, segments=None) -> dict | None:
     """The record's own levels and recommendation, measured against the analysis's customers (the fitted
     model's advice_reference; None for a model saved before it existed)."""
     from .profiles import customer_advice
@@ -263,7 +303,9 @@ def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int) -> dict | No
         column = reference.get("value_measure")
         value = np.asarray(profile.get(column, [np.nan] * n), dtype=float) if column else np.full(n, np.nan)
     readable = {c: np.asarray(profile[c], dtype=float) for c in (reference.get("engagement") or {}) if c in profile}
-    return customer_advice(churn=np.asarray(churn, float), value=value, readable=readable, reference=reference)
+    return customer_advice(
+        churn=np.asarray(churn, float), value=value, readable=readable, reference=reference, segments=segments
+    )
 
 
 # segment actions whose reason the record's own level contradicts ("low churn risk" for a high-risk record)

@@ -633,7 +633,7 @@ def feature_importance(
         n_estimators=25, max_depth=10, min_samples_leaf=5, n_jobs=n_jobs, random_state=config.random_state
     ).fit(X[sub], labels[sub])
     rf_imp = rf.feature_importances_
-    mi_idx = sub[sample_indices(len(sub), 3000, rng)]
+    mi_idx = sub[sample_indices(len(sub), 1500, rng)]
     mi = mutual_info_classif(X[mi_idx], labels[mi_idx], random_state=config.random_state, n_neighbors=3)
     rf_n = rf_imp / max(rf_imp.sum(), 1e-12)
     mi_n = mi / max(mi.sum(), 1e-12)

@@ -145,6 +145,9 @@ class ProfileInputs:
     lifecycle: np.ndarray  # lifecycle stage per customer (lifecycle_stages)
     engagement: dict[str, str] = field(default_factory=dict)  # {column: "more" | "less"} (engagement.py)
     glossary: dict[str, dict] = field(default_factory=dict)  # what each feature means (traits.feature_glossary)
+    # without a predicted LTV, what value tiers compare: {"column", "per"} (per: "month", "billing period", ... for a
+    # charge per period; None for spend to date); see pipeline.value_basis
+    value_basis: dict | None = None
 
 
 def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, np.ndarray]]:
@@ -204,7 +207,10 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
             "predicted LTV",
         },
     }
-    value_col = "predicted_ltv" if has_ltv else (revenue_col if revenue_col in frame.columns else None)
+    basis = inputs.value_basis or {}
+    basis_col = basis.get("column") or revenue_col
+    value_col = "predicted_ltv" if has_ltv else (basis_col if basis_col in frame.columns else None)
+    value_per = None if has_ltv or value_col is None else basis.get("per")
     pop_value = _f(pop_mean[value_col]) if value_col else None
     seg_risk = risk_levels(
         [seg_mean["churn_risk"][s - min(seg_ids)] for s in seg_ids], population["avg_churn_risk"], churn_method
@@ -218,19 +224,29 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
         ref["column"]: ("more" if ref["sign"] > 0 else "less") for ref in engagement_ref.values()
     }
     population["value_measure"] = "predicted_ltv" if has_ltv else value_col
+    population["value_per"] = value_per
+    population["avg_value"] = pop_value
     reference = {
         "avg_churn_risk": population["avg_churn_risk"],
         "avg_value": pop_value,
         "value_measure": population["value_measure"],
+        "value_per": value_per,
         "churn_method": churn_method,
         "engagement": engagement_ref,
         "engagement_columns": population["engagement_columns"],
+        # each segment's risk level and average churn risk: a customer's own advice says when it differs
+        "segment_risk": {
+            str(s): [str(seg_risk[i]), _f(seg_mean["churn_risk"][s - min(seg_ids)])]
+            for i, s in enumerate(seg_ids)
+            if s != -1  # the unclustered are no segment
+        },
     }
     customer_levels = customer_advice(
         churn=churn,
         value=frame[value_col].to_numpy(float) if value_col else np.full(n, np.nan),
         readable={c: profile_frame[c].to_numpy(float) for c in engagement_ref},
         reference=reference,
+        segments=labels,
     )
     profiles = []
     for i_seg, s in enumerate(seg_ids):
@@ -288,6 +304,7 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
             "engagement_level": engagement_level,
             "engagement_score": engagement,
             "avg_ltv": mean_of("predicted_ltv") if has_ltv else None,
+            "avg_value": mean_of(value_col) if value_col else None,  # on population["value_measure"]
             "median_ltv": _f(med_row["predicted_ltv"]) if has_ltv else None,
             "avg_churn_risk": mean_of("churn_risk"),
             "total_revenue": seg_revenue,
@@ -315,10 +332,12 @@ def build_profiles(inputs: ProfileInputs) -> tuple[list[dict], dict, dict[str, n
     return profiles, {"population": population, "rules": dict(RULES), **insights}, customer_levels
 
 
-def customer_advice(*, churn, value, readable: dict, reference: dict) -> dict[str, np.ndarray]:
+def customer_advice(*, churn, value, readable: dict, reference: dict, segments=None) -> dict[str, np.ndarray]:
     """Each customer's own risk level, value tier, engagement level and top recommendation (with its reason),
     measured against the population of the analysis (`reference`, kept in the fitted model so `predict` gives a
-    new customer the same treatment). One definition for the analysis's customers and for predict."""
+    new customer the same treatment). One definition for the analysis's customers and for predict. With
+    `segments` (each customer's segment), a reason says when the customer's own risk differs from an At-Risk or a
+    low-risk segment's."""
     churn = np.asarray(churn, dtype=float)
     n = len(churn)
     levels = {
@@ -330,7 +349,22 @@ def customer_advice(*, churn, value, readable: dict, reference: dict) -> dict[st
         levels["engagement_level"] = eng.level(eng.customer_scores(readable, ref))
     else:
         levels["engagement_level"] = _LEVELS[np.full(n, 3, dtype=np.int8)]
-    action, reason = customer_recommendations(churn=churn, value=value, levels=levels, population=reference)
+    seg_levels = reference.get("segment_risk") or {}
+    segment_risk = segment_churn = None
+    if segments is not None and seg_levels:
+        keys = np.asarray(segments).astype(np.int64)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        known = [seg_levels.get(str(int(u)), ["unknown", None]) for u in uniq]
+        segment_risk = np.asarray([k[0] for k in known], dtype=object)[inverse]
+        segment_churn = np.asarray([np.nan if k[1] is None else k[1] for k in known], dtype=float)[inverse]
+    action, reason = customer_recommendations(
+        churn=churn,
+        value=value,
+        levels=levels,
+        population=reference,
+        segment_risk=segment_risk,
+        segment_churn=segment_churn,
+    )
     levels["recommendation"], levels["recommendation_reason"] = action, reason
     return levels
 

@@ -11,6 +11,7 @@ import contextlib
 import numpy as np
 
 from .formatting import money, percent
+from .vocabulary import value_text
 
 ACTIONS = {
     "loyalty": "Enrol in a VIP loyalty programme: early access, dedicated support, premium perks",
@@ -27,16 +28,31 @@ def _money(x) -> str:
     return money(x)  # in the active currency: the organization's, set by the job that runs the analysis
 
 
+def _segment_value(p: dict, population: dict) -> tuple[str, str]:
+    """(the segment's average value with its unit, the population's) on the measure its value tier came from."""
+    measure = population.get("value_measure") or ("predicted_ltv" if p.get("avg_ltv") is not None else None)
+    per = population.get("value_per")
+    if measure == "predicted_ltv" or "avg_value" not in p:
+        seg, pop = p.get("avg_ltv"), population.get("avg_ltv")
+        measure = "predicted_ltv"
+    else:
+        seg, pop = p.get("avg_value"), population.get("avg_value")
+    return value_text(_money(seg), measure, per), _money(pop)
+
+
 def segment_recommendations(p: dict, population: dict) -> list[dict]:
+    """The segment's actions, each with the reason: the segment figure that triggered it, with its unit, beside the
+    figure for all customers."""
     recs: list[dict] = []
-    ltv, pop_ltv = p.get("avg_ltv"), population.get("avg_ltv")
     churn, pop_churn = p.get("avg_churn_risk"), population.get("avg_churn_risk")
+    seg_value, pop_value = _segment_value(p, population)
+    vs_churn = f" vs {pop_churn:.0%} overall" if pop_churn is not None else ""
     if p["value_tier"] == "high":
         recs.append(
             {
                 "action": ACTIONS["loyalty"],
                 "category": "loyalty",
-                "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} for all customers",
+                "reason": f"average {seg_value} vs {pop_value} for all customers",
                 "priority": "high",
             }
         )
@@ -56,7 +72,8 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             {
                 "action": ACTIONS["protect"],
                 "category": "retention",
-                "reason": f"valuable segment with churn risk {churn:.0%}",
+                "reason": f"valuable segment (average {seg_value} vs {pop_value} for all customers) with average "
+                f"churn risk {churn:.0%}{vs_churn}",
                 "priority": "medium",
             }
         )
@@ -75,7 +92,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             {
                 "action": ACTIONS["upsell"],
                 "category": "upsell",
-                "reason": f"average predicted LTV {_money(ltv)} vs {_money(pop_ltv)} overall",
+                "reason": f"average {seg_value} vs {pop_value} overall",
                 "priority": "medium" if p["risk_level"] != "high" else "low",
             }
         )
@@ -93,18 +110,25 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
             {
                 "action": ACTIONS["growth"],
                 "category": "growth",
-                "reason": f"low churn risk ({churn:.0%}) and {p['value_tier']} value: room to grow share of wallet"
+                "reason": f"low average churn risk ({churn:.0%}{vs_churn}) and {p['value_tier']} value (average "
+                f"{seg_value} vs {pop_value} for all customers): room to grow share of wallet"
                 if churn is not None
                 else "low churn risk and solid value",
                 "priority": "medium",
             }
         )
     if not recs:
+        figures = []
+        if churn is not None:
+            figures.append(f"average churn risk {churn:.0%}{vs_churn}")
+        if p.get("value_tier") not in (None, "unknown"):
+            figures.append(f"average {seg_value} vs {pop_value} for all customers")
         recs.append(
             {
                 "action": ACTIONS["maintain"],
                 "category": "maintain",
-                "reason": "no segment trait stands out from the population",
+                "reason": "no segment figure stands out from the population"
+                + (f" ({', '.join(figures)})" if figures else ""),
                 "priority": "low",
             }
         )
@@ -136,7 +160,9 @@ def recommendations_in_active_currency(profiles: list[dict], population: dict) -
     return out
 
 
-def customer_recommendations(*, churn, value, levels: dict, population: dict) -> tuple[np.ndarray, np.ndarray]:
+def customer_recommendations(
+    *, churn, value, levels: dict, population: dict, segment_risk=None, segment_churn=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's own top action and its reason, from their own churn risk, value (predicted LTV) and
     engagement level, by the seed's rules in order of urgency: high risk -> retention (citing their risk);
     low engagement -> tutorials; high value -> VIP loyalty; low value -> bundles; low risk -> cross-sell;
@@ -150,14 +176,17 @@ def customer_recommendations(*, churn, value, levels: dict, population: dict) ->
     risk, tier = levels["risk_level"], levels["value_tier"]
     engaged = levels.get("engagement_level")
     pop_churn, pop_value = population.get("avg_churn_risk"), population.get("avg_value")
-    money_word = "predicted LTV" if population.get("value_measure") == "predicted_ltv" else "spend"
+    measure, per = population.get("value_measure"), population.get("value_per")
     avg_churn, avg_value = percent(pop_churn, 0), money(pop_value)  # money in the active (organization's) currency
     on_columns = ", ".join(population.get("engagement_columns") or {})
     churn_codes, churn_texts = _distinct_texts(lambda v: percent(v, 0), np.round(churn, 2))
     shown = np.where(np.abs(value) >= 100, np.round(value), np.round(value, 2))  # rounded as printed
     value_codes, value_texts = _distinct_texts(money, shown)
     own_risk = (churn_codes, [f"own churn risk {t} vs {avg_churn} for the average customer" for t in churn_texts])
-    own_value = (value_codes, [f"own {money_word} {t} vs {avg_value} for the average customer" for t in value_texts])
+    own_value = (
+        value_codes,
+        [f"own {value_text(t, measure, per)} vs {avg_value} for the average customer" for t in value_texts],
+    )
     growth = (
         churn_codes,
         [f"own churn risk {t} (below the average {avg_churn}) and average value: room to grow share of wallet"
@@ -182,7 +211,31 @@ def customer_recommendations(*, churn, value, levels: dict, population: dict) ->
         reason_texts.extend(texts)
     actions = np.asarray([ACTIONS[c] for c in categories], dtype=object)[rule]
     reasons = np.asarray(reason_texts, dtype=object)[reason_code]
+    if segment_risk is not None:
+        reasons = _acknowledge_segment(reasons, churn, risk, segment_risk, segment_churn, avg_churn)
     return actions, reasons
+
+
+def _acknowledge_segment(reasons, churn, risk, segment_risk, segment_churn, avg_churn) -> np.ndarray:
+    """A customer whose own risk level differs from an At-Risk (or a low-risk) segment's is told so beside their
+    own advice, so "VIP loyalty" never sits unexplained next to the segment's retention action."""
+    segment_risk = np.asarray(segment_risk, dtype=object)
+    seg_churn = np.full(len(churn), np.nan) if segment_churn is None else np.asarray(segment_churn, dtype=float)
+
+    def seg_avg(i) -> str:
+        return f" (its average churn risk {percent(seg_churn[i], 0)})" if seg_churn[i] == seg_churn[i] else ""
+
+    out = reasons.copy()
+    calmer = np.flatnonzero((segment_risk == "high") & (risk != "high"))
+    for i in calmer:
+        out[i] = (
+            f"{risk[i]} own churn risk ({percent(churn[i], 1)} vs {avg_churn} for the average customer) although in "
+            f"an At-Risk segment{seg_avg(i)}: {reasons[i]}"
+        )
+    riskier = np.flatnonzero((segment_risk == "low") & (risk == "high"))
+    for i in riskier:
+        out[i] = f"{reasons[i]}, although in a low-risk segment{seg_avg(i)}"
+    return out
 
 
 def _distinct_texts(fmt, values: np.ndarray) -> tuple[np.ndarray, list[str]]:

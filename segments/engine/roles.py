@@ -15,7 +15,7 @@ import pandas as pd
 from .coerce import date_parse_share, has_currency, is_missing_token, numeric_parse_share
 from .config import AUTO, BEHAVIOUR_KEYS, BEHAVIOUR_UNIT_KEYS, AnalysisConfig, roles_from_config
 from .errors import EngineError
-from .units import RecurringCharge, UnitGuess, infer_units
+from .units import CHARGE_KEYS, RecurringCharge, UnitGuess, infer_units
 
 SAMPLE_ROWS = 5_000
 
@@ -178,7 +178,7 @@ def behaviour_units(
     """The unit of each duration behaviour column (the config's stated unit, else inferred from a sample of rows
     by units.infer_units) and the recurring charge, if the table has one."""
     config = config or AnalysisConfig()
-    stated = {key: getattr(config, key) for key in BEHAVIOUR_UNIT_KEYS}
+    stated = {key: getattr(config, key) for key in (*BEHAVIOUR_UNIT_KEYS, *CHARGE_KEYS)}
     return infer_units(_sample(df), roles, behaviour, stated)
 
 

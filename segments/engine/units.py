@@ -53,6 +53,33 @@ CONSISTENT_SHARE = 0.6  # share of customers whose total matches tenure x charge
 CONSISTENT_TOLERANCE = 0.15
 
 
+# A recurring charge a person declares (dataset roles, analysis config, CLI --charge-col/--charge-period): the column
+# and the period it is charged per. A declared charge gets a subscription LTV like a charge named per period.
+CHARGE_KEYS = ("charge_col", "charge_period")
+CHARGE_PERIODS = ("weeks", "months", "years")
+CHARGE_PERIOD_LABELS = {"weeks": "Per week", "months": "Per month", "years": "Per year"}
+
+
+def check_period(value, field: str = "charge_period") -> str | None:
+    """A stated billing period ("month", "months", "monthly" ...) -> "weeks" | "months" | "years", None for none,
+    or an EngineError naming the field."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip().lower()
+    aliases = {
+        "week": "weeks", "weekly": "weeks", "month": "months", "monthly": "months",
+        "year": "years", "yearly": "years", "annual": "years", "annually": "years",
+    }  # fmt: skip
+    period = aliases.get(text, text)
+    if period not in CHARGE_PERIODS:
+        raise EngineError(
+            f"{value!r} is not a billing period; use one of {', '.join(CHARGE_PERIODS)} (what the recurring charge is "
+            "charged per).",
+            field=field,
+        )
+    return period
+
+
 def check_unit(value, field: str) -> str | None:
     """A stated unit (None or "" for "infer it") -> the unit, or an EngineError naming the field."""
     if value in (None, "", "auto"):
@@ -148,7 +175,8 @@ def infer_units(
     stated: Mapping[str, str | None] | None = None,
 ) -> tuple[dict[str, UnitGuess], RecurringCharge | None]:
     """({"recency_unit": UnitGuess, "tenure_unit": UnitGuess} for the behaviour columns present, the recurring
-    charge or None). `stated` units (the config's or a person's) win over inference; `df` may be a sample."""
+    charge or None). `stated` units (the config's or a person's) win over inference, and so does a stated recurring
+    charge (`charge_col` with its `charge_period`); `df` may be a sample."""
     stated = stated or {}
     money = [c for c, r in roles.items() if r == "monetary" and c in df.columns]
     guesses: dict[str, UnitGuess] = {}
@@ -177,6 +205,17 @@ def infer_units(
             guesses[unit_key] = UnitGuess(stated[unit_key], "stated", f"stated for {col!r}")
             continue
         guesses[unit_key] = _guess_duration(df, col, key == "tenure_col" and consistent)
+    charge_col = stated.get("charge_col")
+    if charge_col:
+        period = check_period(stated.get("charge_period"))
+        if period is None:
+            raise EngineError(
+                f"Say what {charge_col!r} is charged per (week, month or year) to use it as a recurring charge.",
+                field="charge_period",
+            )
+        if charge_col not in df.columns:
+            raise EngineError(f"The recurring charge column {charge_col!r} is not in the data.", field="charge_col")
+        return guesses, RecurringCharge(charge_col, period, f"stated: {charge_col!r} is charged per {period[:-1]}")
     recurring = _recurring(money, consistent, guesses.get("tenure_unit"))
     return guesses, recurring
 

@@ -3,6 +3,7 @@ metrics, the pages, the API, the exports and the command line (light: no pandas,
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 
@@ -86,11 +87,27 @@ def metrics_method_label(model: str, metrics: dict | None) -> str:
     return str(metrics.get("method_label") or method_label(model, metrics.get("method")))
 
 
+# One word, at least two humps, each a capital and small letters ("MonthlyCharges", "paymentMethod"); not "NPS"
+_CAMEL = re.compile(r"[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+|[A-Z]{2,}(?![a-z]))+")
+
+# Columns the product itself derives (the customer table built from an order log, `clv/product.py`): their names.
+DERIVED_COLUMN_LABELS = {
+    "p_active": "P(active)",
+    "clv": "CLV",
+    "clv_low": "CLV, low end",
+    "clv_high": "CLV, high end",
+    "expected_purchases": "Expected purchases",
+    "avg_repeat_spend": "Average repeat spend",
+}
+
+
 def feature_label(feature: str | None) -> str:
     """A derived feature as people read it: "signup_date (year)" -> "Signup date (year)", "device=mobile" ->
-    "Device: mobile", "total_spend (missing)" -> "Total spend missing". A column someone named with capitals or
-    spaces keeps its own spelling."""
+    "Device: mobile", "total_spend (missing)" -> "Total spend missing", "p_active" -> "P(active)". A column
+    someone named with capitals or spaces keeps its own spelling."""
     name = str(feature or "")
+    if name in DERIVED_COLUMN_LABELS:
+        return DERIVED_COLUMN_LABELS[name]
     if "=" in name:
         column, _, level = name.partition("=")
         return f"{feature_label(column)}: {level}"
@@ -99,7 +116,11 @@ def feature_label(feature: str | None) -> str:
     if name.endswith(" (days ago)"):  # its figures read "23 days ago"
         return feature_label(name[: -len(" (days ago)")])
     base, paren, rest = name.partition(" (")
-    if base and base == base.lower() and " " not in base:
+    if _CAMEL.fullmatch(base):  # an identifier written in CamelCase: "MonthlyCharges" -> "Monthly charges"
+        words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", base)
+        base = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+        base = base[:1].upper() + base[1:]
+    elif base and base == base.lower() and " " not in base:
         base = base.replace("_", " ").strip()
         base = base[:1].upper() + base[1:]
     return f"{base}{paren}{rest}"
@@ -131,3 +152,31 @@ def ltv_fidelity(metrics: dict | None) -> str:
     if r2 is None:
         return "—"
     return f"reproduces {ltv_target_phrase(metrics)}, R² {r2:.2f}"
+
+
+# What a value tier is measured on (profiles: population["value_measure"] and ["value_per"]): a predicted LTV, a
+# charge per period (the recurring charge, or a money column that does not grow with tenure), or spend to date.
+BILLING_PERIOD = "billing period"  # a charge per period whose length nothing states
+
+
+def value_text(amount: str, measure: str | None, per: str | None = None) -> str:
+    """ "predicted LTV $120.00", "$45.07 a month in charges", "$45.07 per billing period in charges", "spend $300.00":
+    one wording of a value figure with its unit, for reasons, cards and advice."""
+    if measure == "predicted_ltv":
+        return f"predicted LTV {amount}"
+    if per == BILLING_PERIOD:
+        return f"{amount} per billing period in charges"
+    if per:
+        return f"{amount} a {per} in charges"
+    return f"spend {amount}"
+
+
+def value_basis_label(measure: str | None, per: str | None = None) -> str:
+    """What the value tiers compare, for people: "predicted LTV", "charges a month (monthly_charges)", ..."""
+    if not measure:
+        return "—"
+    if measure == "predicted_ltv":
+        return "predicted LTV"
+    if per:
+        return f"charges {'per billing period' if per == BILLING_PERIOD else 'a ' + per} ({measure})"
+    return f"spend to date ({measure})"

@@ -50,17 +50,27 @@ def analysis_memory_mb(*, params: dict, organization) -> float | None:
     )
     if analysis is None:
         return None
-    return estimate_analysis_memory_mb(analysis.dataset.row_count, analysis.dataset.column_count)
+    from segments.services.distributed import analysis_engine
+
+    # the engine that would run it: the whole run on one worker, or the Dask path's fit sample; JobMemoryError
+    # (naming why) when neither can take it
+    return analysis_engine(analysis)["memory_mb"]
 
 
 # Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
 CUSTOMERS_ROW_GROUP = 100_000
 
 
-def analysis_execute(*, analysis: Analysis, progress) -> dict:
-    """Run the engine for this analysis and store its results. `progress(stage, percent)` may raise to cancel."""
+def analysis_execute(*, analysis: Analysis, progress, engine: dict | None = None) -> dict:
+    """Run the engine for this analysis and store its results. `progress(stage, percent)` may raise to cancel.
+    `engine`: the choice made when the analysis was created (`distributed.analysis_engine`); a Dask choice runs
+    the Dask path."""
     from segments.engine import AnalysisConfig, analyze
 
+    if engine and engine.get("name") == "dask" and not analysis.dataset.is_order_log:
+        from segments.services.distributed import analysis_execute_distributed
+
+        return analysis_execute_distributed(analysis=analysis, engine=engine, progress=progress)
     started = time.monotonic()
     clv_result = None
     if analysis.dataset.is_order_log:
@@ -113,6 +123,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         summary["clv"] = clv_extra["summary"]
     progress("Storing customer results", 94)
     metrics = dict(result.metrics)
+    if engine:
+        metrics["engine"] = {"name": engine.get("name", "single"), "reason": engine.get("reason", "")}
     metrics.setdefault("timings", {})
     if clv_extra:
         metrics["clv"] = clv_extra["metrics"]

@@ -31,8 +31,12 @@ def order_log_table(analysis, progress):
     def clv_progress(stage: str, percent: float) -> None:
         progress("Lifetime value: " + (stage[:1].lower() + stage[1:]), 1 + 0.29 * max(0.0, min(float(percent), 100.0)))
 
+    # The log of the version the run reads (a re-run reads the latest; an analysis made on an older version keeps
+    # reading that one), as a customer table's run does.
+    version = analysis.dataset_version
+    data_file = version.data_file if version is not None and version.data_file else dataset.data_file.name
     try:
-        with storage.local_copy(dataset.data_file.name) as path:
+        with storage.local_copy(data_file) as path:
             result = fit_clv(path, config, progress=clv_progress)
     except EngineError as exc:
         raise AnalysisError(f"The order log of “{dataset.name}” could not be read: {exc.message}") from exc

@@ -162,12 +162,13 @@ def migration_movers_csv(*, after: Analysis, before: Analysis, from_segment: int
     from segsaas.storage import Download
 
     ids = pa.array(migration_mover_ids(after=after, before=before, from_segment=from_segment, to_segment=to_segment))
+    currency = after.organization.currency  # sent after the request has ended: named, not the active one
 
     def stream():
         with open_customers_file(after) as fh:
             batches = (
                 batch.filter(pc.fill_null(pc.is_in(batch.column("customer_id").cast(pa.string()), ids), False))
-                for batch in iter_customer_batches(fh)
+                for batch in iter_customer_batches(fh, currency=currency)
             )
             yield from csv_chunks(b for b in batches if b.num_rows)
 

@@ -23,6 +23,16 @@ def money(value):
     return fmt.money(value)
 
 
+@register.filter
+def value_figure(value, population):
+    """`{{ p.avg_value|value_figure:population }}`: a value on the analysis' value basis with its unit ("$45.07 a
+    month in charges", "predicted LTV $120.00"): segments.engine.vocabulary.value_text."""
+    from segments.engine.vocabulary import value_text
+
+    population = population or {}
+    return value_text(fmt.money(value), population.get("value_measure"), population.get("value_per"))
+
+
 @register.simple_tag
 def currency_symbol():
     """`{% currency_symbol %}`: the organization's currency sign ("$", "€", "CHF") for labels such as "LTV ≥ €"."""

@@ -1,4 +1,5 @@
-// Polls each .job-progress block's job until it finishes; reloads the page when asked to.
+// Polls each .job-progress block's job until it finishes; reloads the page when asked to (not after a failure:
+// the reason stays in the block).
 (function () {
   function csrf() {
     const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -37,7 +38,9 @@
         const done = update(el, job);
         if (done) {
           el.dispatchEvent(new CustomEvent("job:finished", { bubbles: true, detail: job }));
-          if (el.dataset.reload === "1") setTimeout(() => window.location.reload(), 400);
+          // A failed job's reason is shown here, in place: reloading would swap it for the page's own failed
+          // state a moment after it appeared. Success and cancellation reload to show the page's new state.
+          if (el.dataset.reload === "1" && job.status !== "failed") setTimeout(() => window.location.reload(), 400);
         } else {
           setTimeout(() => poll(el), 1000);
         }

@@ -110,6 +110,16 @@ def test_predict_lists_imputed_fields_and_unseen_values(api, acme_analysis, mode
             "record",
             "recency cannot be longer than tenure",
         ),
+        (
+            {"record": {"last_purchase_date": "1970-01-01"}},
+            "record",
+            "field 'last_purchase_date' is '1970-01-01', before",
+        ),
+        (
+            {"record": {"signup_date": "1989-12-31", "total_spend": 20}},
+            "record",
+            "field 'signup_date' is '1989-12-31', before",
+        ),
     ],
 )
 def test_predict_refuses_impossible_records_with_400_naming_field_and_value(

@@ -41,6 +41,8 @@ def test_inferred_roles_already_give_analysis_defaults(dataset):
         "tenure_col",
         "recency_unit",
         "tenure_unit",
+        "charge_col",
+        "charge_period",
         "engagement_cols",
     }
 

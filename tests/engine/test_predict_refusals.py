@@ -2,6 +2,7 @@
 customer: nothing usable, negative counts or money, dates in the future, a last purchase before the customer
 joined. Each refusal names the record, the field and the value."""
 
+import pandas as pd
 import pytest
 
 from segments.engine import EngineError, predict_segment
@@ -53,15 +54,17 @@ def test_a_date_after_the_reference_date_is_refused(default_result):
         predict_segment(default_result.model, {"signup_date": "2099-01-01", "total_spend": 50.0})
 
 
-def test_a_recency_longer_than_the_tenure_is_refused(default_result):
+def test_a_recency_longer_than_the_tenure_is_refused(customers, default_result):
     behaviour = default_result.metrics["behaviour_roles"]
     assert behaviour["recency_col"] == "last_purchase_date" and behaviour["tenure_col"] == "tenure_days"
+    last = (pd.Timestamp(default_result.metrics["reference_date"]) - pd.Timedelta(days=200)).date().isoformat()
+    assert last >= pd.to_datetime(customers["last_purchase_date"]).min().date().isoformat()
     with pytest.raises(EngineError, match="recency cannot be longer than tenure") as err:
-        predict_segment(default_result.model, {"last_purchase_date": "1970-01-01", "tenure_days": 30})
+        predict_segment(default_result.model, {"last_purchase_date": last, "tenure_days": 30})
     assert err.value.field == "last_purchase_date"
-    assert "'1970-01-01'" in str(err.value) and "'tenure_days' = 30" in str(err.value)
+    assert f"'{last}'" in str(err.value) and "'tenure_days' = 30" in str(err.value)
     # the same dates, consistent, are scored
-    ok = predict_segment(default_result.model, {"last_purchase_date": "1970-01-01", "tenure_days": 30_000})
+    ok = predict_segment(default_result.model, {"last_purchase_date": last, "tenure_days": 3_000})
     assert ok["imputed_fields"] and "last_purchase_date" not in ok["imputed_fields"]
 
 

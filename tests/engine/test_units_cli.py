@@ -51,3 +51,20 @@ def test_units_are_stated_on_the_command_line_and_predict_refuses_with_exit_code
     [prediction] = json.loads(out.stdout)
     assert prediction["unseen_values"] == {"Contract": "Weekly"} and "TotalCharges" in prediction["imputed_fields"]
     assert 0 < prediction["predicted_ltv"] <= 12 * 70.0 * 1.1
+
+
+def test_a_recurring_charge_is_declared_on_the_command_line(tmp_path):
+    frame = telco_frame(1200).rename(columns={"MonthlyCharges": "plan_price"}).drop(columns=["TotalCharges"])
+    frame.to_csv(tmp_path / "plans.csv", index=False)
+    common = ("--k", "3", "--no-nlp", "--churn-label", "Churn", "--tenure-unit", "months")
+    out = _cli("analyze", "plans.csv", "--out", "plain", *common, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "plain" / "metrics.json").read_text())["ltv"]["method"] == "unavailable"
+    args = ("--charge-col", "plan_price", "--charge-period", "months")
+    out = _cli("analyze", "plans.csv", "--out", "declared", *common, *args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads((tmp_path / "declared" / "metrics.json").read_text())
+    assert metrics["ltv"]["method"] == "gradient_boosting_on_subscription"
+    assert metrics["behaviour_units"]["recurring_charge"]["column"] == "plan_price"
+    out = _cli("analyze", "plans.csv", "--out", "bad", "--charge-col", "plan_price", cwd=tmp_path)
+    assert out.returncode == 2 and "charged per" in out.stderr

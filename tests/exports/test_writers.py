@@ -103,7 +103,8 @@ def test_the_workbook_round_trips_profiles_recommendations_and_customers(engine_
     sheet = book["Customers"]
     assert sheet.freeze_panes == "A2"
     assert sheet["D2"].number_format == "0.0%" and sheet["E2"].number_format == '"$"#,##0.00'  # in the currency
-    assert sheet["A1"].font.bold and sheet.column_dimensions["J"].width > 40
+    assert sheet["A1"].font.bold and sheet.column_dimensions["K"].width > 40
+    assert sheet["F1"].value == "Currency" and sheet["F2"].value == "USD"  # beside the money, its ISO code
 
     profiles = pd.read_excel(_xlsx_bytes(book), engine="openpyxl", sheet_name="Segment profiles")
     by_segment = {p["segment"]: p for p in engine_result.profiles}

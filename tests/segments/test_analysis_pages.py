@@ -229,8 +229,13 @@ def test_distinguishing_features_agree_with_their_own_numbers_and_the_heat_map(p
     analysis = finished_analysis(people.acme, people.alice)
     client = client_for(people.alice, people.acme)
     heat = _figures(client.get(f"/analyses/{analysis.pk}/visualizations/").content.decode())["segment-heatmap"]
+    from segments.charts.common import feature_name
+
+    # the grid names each feature as every chart does (its label and unit); back to the engine's feature names
+    names = {feature_name(analysis, f): f for f in analysis.summary["feature_z"]["features"]}
+    assert set(heat["data"][0]["x"]) == set(names)
     cells = {
-        (name, feature): value
+        (name, names[feature]): value
         for name, row in zip(heat["data"][0]["y"], heat["data"][0]["z"], strict=True)
         for feature, value in zip(heat["data"][0]["x"], row, strict=True)
     }

@@ -265,7 +265,8 @@ def test_chart_labels_are_whole_and_short_enough_to_fit(people, client_for, fini
     assert len(radars) == len(analysis.profiles)
     for fig in radars.values():
         theta = fig["data"][1]["theta"]
-        assert all(len(line) <= 12 for label in theta for line in label.split("<br>"))
+        assert all(len(line) <= 14 and label.count("<br>") <= 2 for label in theta for line in label.split("<br>"))
+        assert all("_" not in label and "…" not in label for label in theta)  # whole names in words
         assert "…" not in fig["layout"]["title"]["text"]
         assert fig["layout"]["title"]["text"].replace("<br>", " ") in names
     assert len({fig["layout"]["margin"]["t"] for fig in radars.values()}) == 1  # circles line up in the grid

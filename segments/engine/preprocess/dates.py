@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..coerce import coerce_datetime, first_bad_example, is_missing_token
+from ..coerce import coerce_datetime, is_missing_token
 from ..errors import EngineError
-from .encoder import BAD_VALUE_TOLERANCE, Encoded, Encoder, UnusableColumn
+from .encoder import Encoded, Encoder, UnusableColumn, tolerate_unparseable
 
 W_CALENDAR = 0.25  # calendar month and year: segments should be driven by behaviour, not by signup month
 
@@ -16,20 +16,16 @@ def read_dates(series: pd.Series, column: str, warnings: list[str] | None, stric
     """A batch's values as datetime64[ns], NaT where missing; unparseable values are missing up to
     BAD_VALUE_TOLERANCE (with a warning), an error beyond it or when strict."""
     values, bad = coerce_datetime(series)
-    n_bad = int(bad.sum())
-    if n_bad:
-        filled = int((~np.isnat(values)).sum()) + n_bad
-        share = n_bad / max(filled, 1)
-        if strict or share > BAD_VALUE_TOLERANCE:
-            raise EngineError(
-                f"column {column!r}: {n_bad} values could not be parsed as dates ({share:.1%}; "
-                f"e.g. {first_bad_example(series, bad)})"
-            )
-        if warnings is not None:
-            warnings.append(
-                f"column {column!r}: {n_bad} unparseable dates treated as missing "
-                f"(e.g. {first_bad_example(series, bad)})"
-            )
+    tolerate_unparseable(
+        series,
+        column,
+        bad,
+        int((~np.isnat(values)).sum()),
+        strict,
+        warnings,
+        refused="column {column!r}: {n} values could not be parsed as dates ({share:.1%}; e.g. {example})",
+        tolerated="column {column!r}: {n} unparseable dates treated as missing (e.g. {example})",
+    )
     return values
 
 
@@ -77,6 +73,7 @@ class DateEncoder(Encoder):
         if missing.all():
             raise UnusableColumn("all values missing", refuse_if_declared=True)
         self.median_days_ = float(np.median(days_ago(dates, self.reference)[~missing]))
+        self.max_days_ = float(np.max(days_ago(dates, self.reference)[~missing]))  # the earliest training date
         days = self._days(dates)
         self.features_ = [f"{self.column} (days ago)"]
         self.weights_ = [1.0]

@@ -6,8 +6,36 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+
+from ..coerce import first_bad_example
+from ..errors import EngineError
 
 BAD_VALUE_TOLERANCE = 0.05  # share of unparseable values treated as missing before we refuse a column
+
+
+def tolerate_unparseable(
+    series: pd.Series,
+    column: str,
+    bad: np.ndarray,
+    n_parsed: int,
+    strict: bool,
+    warnings: list[str] | None,
+    refused: str,
+    tolerated: str,
+) -> None:
+    """The one rule for values a column's reader could not parse: missing values (with a warning) up to
+    BAD_VALUE_TOLERANCE of the filled values, an error beyond it or when strict. ``refused`` and ``tolerated`` are
+    the messages, with ``{column}`` (its repr is ``{column!r}``), ``{n}`` (how many), ``{share}`` (of the filled values) and ``{example}`` to fill in."""
+    n_bad = int(bad.sum())
+    if not n_bad:
+        return
+    share = n_bad / max(n_parsed + n_bad, 1)
+    facts = {"column": column, "n": n_bad, "share": share, "example": first_bad_example(series, bad)}
+    if strict or share > BAD_VALUE_TOLERANCE:
+        raise EngineError(refused.format(**facts))
+    if warnings is not None:
+        warnings.append(tolerated.format(**facts))
 
 
 class UnusableColumn(Exception):

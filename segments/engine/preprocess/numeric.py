@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..coerce import coerce_numeric, first_bad_example, parse_number
+from ..coerce import coerce_numeric, parse_number
 from ..errors import EngineError
-from .encoder import BAD_VALUE_TOLERANCE, Encoded, Encoder, UnusableColumn
+from .encoder import Encoded, Encoder, UnusableColumn, tolerate_unparseable
 
 W_MISSING_INDICATOR = 0.5
 
@@ -21,20 +21,17 @@ def read_numbers(series: pd.Series, column: str, strict: bool, warnings: list[st
         values = np.where(infinite, np.nan, values)
         if warnings is not None:
             warnings.append(f"column {column!r}: {int(infinite.sum())} infinite values treated as missing")
-    n_bad = int(bad.sum())
-    if n_bad:
-        non_missing = int((~np.isnan(values)).sum()) + n_bad
-        share = n_bad / max(non_missing, 1)
-        if strict or share > BAD_VALUE_TOLERANCE:
-            raise EngineError(
-                f"column {column!r}: {n_bad} values are not numbers ({share:.1%} of filled values; "
-                f"e.g. {first_bad_example(series, bad)}). Fix them, or declare the column categorical/text."
-            )
-        if warnings is not None:
-            warnings.append(
-                f"column {column!r}: {n_bad} non-numeric values treated as missing "
-                f"(e.g. {first_bad_example(series, bad)})"
-            )
+    tolerate_unparseable(
+        series,
+        column,
+        bad,
+        int((~np.isnan(values)).sum()),
+        strict,
+        warnings,
+        refused="column {column!r}: {n} values are not numbers ({share:.1%} of filled values; e.g. {example}). "
+        "Fix them, or declare the column categorical/text.",
+        tolerated="column {column!r}: {n} non-numeric values treated as missing (e.g. {example})",
+    )
     return values
 
 

@@ -73,7 +73,7 @@ class Preprocessor:
         if units is None:  # not resolved by the caller: the configuration's stated units, else inferred
             from ..units import infer_units
 
-            stated = {key: getattr(cfg, key, None) for key in UNIT_KEYS.values()}
+            stated = {key: getattr(cfg, key, None) for key in (*UNIT_KEYS.values(), "charge_col", "charge_period")}
             guesses, found = infer_units(df, roles, behaviour, stated)
             units = {key: guess.unit for key, guess in guesses.items()}
             recurring = (found.column, found.period) if found else None
@@ -105,7 +105,9 @@ class Preprocessor:
         self.feature_names_ = [name for e in self.encoders_ for name in e.features_]
         self.feature_sources_ = [e.column for e in self.encoders_ for _ in e.features_]
         money = self.revenue_column()
-        if self.recurring_ and self.recurring_[0] not in {e.column for e in self.encoders_ if e.role == "monetary"}:
+        if self.recurring_ and self.recurring_[0] not in {
+            e.column for e in self.encoders_ if e.role in ("monetary", "numeric")
+        }:
             self.recurring_ = None
         charge = self.recurring_[0] if self.recurring_ else None
         keep = {self.behaviour_.get(key) for key in BEHAVIOUR_KEYS} | {money, charge}  # read again for behaviour

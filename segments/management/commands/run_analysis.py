@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from segments.engine.config import ALGORITHMS, BEHAVIOUR_KEYS, BEHAVIOUR_SETTING_KEYS, BEHAVIOUR_UNIT_KEYS, ROLES
-from segments.engine.units import UNITS
+from segments.engine.units import CHARGE_PERIODS, UNITS
 
 
 class Command(BaseCommand):
@@ -41,6 +41,19 @@ class Command(BaseCommand):
                 choices=UNITS,
                 help=f"what the {key.removesuffix('_unit')} column counts (default: the dataset's, else inferred)",
             )
+        parser.add_argument(
+            "--charge-col",
+            dest="charge_col",
+            default=None,
+            help="a recurring charge per period whose name does not say the period (default: the dataset's)",
+        )
+        parser.add_argument(
+            "--charge-period",
+            dest="charge_period",
+            default=None,
+            choices=CHARGE_PERIODS,
+            help="what --charge-col is charged per",
+        )
         parser.add_argument("--name", default="", help="analysis name (default: from the settings)")
         parser.add_argument("--color-scheme", default=None, help="Plotly qualitative palette for the charts")
         parser.add_argument("--wait", action="store_true", help="print each stage until the run finishes")
