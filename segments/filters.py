@@ -105,7 +105,9 @@ class CustomerFilterForm(forms.Form):
 
 
 class CustomerFilterSet(django_filters.FilterSet):
-    segment = IntegerFilter(field_name="segment", label="Segment", help_text="Segment id; -1 is noise.")
+    segment = IntegerFilter(
+        field_name="segment", label="Segment", help_text="Segment id; -1 is noise.", min_value=-1, max_value=2**31 - 1
+    )
     churn_risk_min = FiniteNumberFilter(
         field_name="churn_risk", lookup_expr="gte", label="Churn risk ≥", help_text="Churn risk at least (0-1)."
     )
@@ -226,12 +228,22 @@ def filter_parameters(*, sort: bool = True):
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
 
-    types = {"segment": OpenApiTypes.INT, "customer_id": OpenApiTypes.STR, "sort": OpenApiTypes.STR}
+    fractions = {"churn_risk_min", "churn_risk_max", "p_active_min", "p_active_max"}  # the form's rule: 0 to 1
+
+    def schema_of(name, f):
+        if name == "sort":
+            return OpenApiTypes.STR
+        if isinstance(f, IntegerFilter):
+            return {"type": "integer", "minimum": f.extra["min_value"], "maximum": f.extra["max_value"]}
+        if isinstance(f, django_filters.CharFilter):
+            return {"type": "string", "maxLength": f.extra["max_length"]}
+        return {"type": "number", "minimum": 0, "maximum": 1} if name in fractions else OpenApiTypes.NUMBER
+
     sorts = [param for name in SORT_FIELDS.values() for param in (name, f"-{name}")]
     return [
         OpenApiParameter(
             name,
-            types.get(name, OpenApiTypes.NUMBER),
+            schema_of(name, f),
             description=str(f.extra.get("help_text", "")),
             enum=sorts if name == "sort" else None,
         )

@@ -14,6 +14,7 @@ from datasets.serializers import BehaviourRolesSerializer
 from jobs.serializers import JobProgressSerializer, job_progress
 from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
+from segsaas.api_params import StrictJsonTypes
 
 MAX_PREDICT_RECORDS = 10_000
 MAX_SEGMENTS = 30
@@ -239,6 +240,9 @@ class SegmentProfileSerializer(serializers.Serializer):
     value_tier = serializers.CharField(allow_null=True, required=False)
     risk_level = serializers.CharField(allow_null=True, required=False)
     engagement_level = serializers.CharField(allow_null=True, required=False)
+    engagement_score = serializers.FloatField(
+        allow_null=True, required=False, help_text="The segment's engagement against the average customer."
+    )
     avg_ltv = serializers.FloatField(allow_null=True, required=False)
     median_ltv = serializers.FloatField(allow_null=True, required=False)
     avg_value = serializers.FloatField(
@@ -250,6 +254,18 @@ class SegmentProfileSerializer(serializers.Serializer):
     avg_churn_risk = serializers.FloatField(allow_null=True, required=False)
     total_revenue = serializers.FloatField(allow_null=True, required=False)
     revenue_share = serializers.FloatField(allow_null=True, required=False)
+    avg_recency_days = serializers.FloatField(allow_null=True, required=False)
+    avg_frequency = serializers.FloatField(allow_null=True, required=False)
+    avg_tenure_days = serializers.FloatField(allow_null=True, required=False)
+    sentiment = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        allow_null=True,
+        required=False,
+        help_text="Per text column: the mean sentiment (-1 to 1); null without NLP.",
+    )
+    avg_sentiment = serializers.FloatField(allow_null=True, required=False)
+    growth_potential = serializers.FloatField(allow_null=True, required=False)
+    development_potential = serializers.FloatField(allow_null=True, required=False)
     stats = serializers.JSONField(required=False, help_text="Per feature: mean, median and more.")
     distinguishing_features = serializers.JSONField(required=False)
     lifecycle = serializers.JSONField(required=False, help_text="Customers per lifecycle stage.")
@@ -571,7 +587,7 @@ def _frequencies():
 FREQUENCIES = _frequencies()
 
 
-class ScheduleRequestSerializer(serializers.Serializer):
+class ScheduleRequestSerializer(StrictJsonTypes, serializers.Serializer):
     frequency = serializers.ChoiceField(choices=FREQUENCIES)
     enabled = serializers.BooleanField(default=True)
 

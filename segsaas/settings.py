@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
+    "segsaas.api_errors.ApiErrorPagesMiddleware",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "segsaas.urls"
@@ -196,6 +197,9 @@ STORAGES = {
 # Uploads stream to a temporary file beyond 2.5 MB, never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
+# The longest URL (path and query) the API reads: longer is a 414 in the API's error format. The schema bounds every
+# parameter so that no URL it allows comes near; gunicorn.conf.py lets request lines of up to 8,190 bytes reach it.
+API_MAX_URL_LENGTH = env.int("API_MAX_URL_LENGTH", default=4096)
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Celery: long ML jobs. The Analysis/Job row in the database is the source of truth for state.
