@@ -25,7 +25,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -44,12 +43,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from procs import closed_loop as requests_loop  # noqa: E402
+from procs import load_average, percentile, predict_records, start_gunicorn  # noqa: E402
+
 BENCH_ORG = "API bench"
-
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
 def ms(seconds):
@@ -110,12 +107,7 @@ def setup(rows: int):
     key = api_key_create(organization=org, name="bench", scopes=["read", "predict"])[1]
     from datasets.services import dataset_read_dataframe
 
-    frame = dataset_read_dataframe(small.dataset).head(10_000)
-    records = json.loads(frame.to_json(orient="records", date_format="iso"))
-    records = [
-        {k: (v[:10] if isinstance(v, str) and "T00:00:00" in v else v) for k, v in r.items() if v is not None}
-        for r in records
-    ]
+    records = predict_records(dataset_read_dataframe(small.dataset).head(10_000))
     return small, big, key, records
 
 
@@ -143,28 +135,18 @@ class Target:
 
 
 def closed_loop(target, make_request, seconds, concurrency):
-    latencies, errors, stop = [], [], time.perf_counter() + seconds
-    lock = threading.Lock()
+    """`make_request()` -> (method, path, JSON body or None), sent for SECONDS from CONCURRENCY threads, a connection
+    per request: (latencies of the 200s, errors, wall seconds)."""
 
-    def worker():
-        mine = []
-        while time.perf_counter() < stop:
-            method, path, body = make_request()
-            try:
-                mine.append(target.call(method, path, body)[0])
-            except Exception as exc:  # noqa: BLE001 - counted and shown
-                with lock:
-                    errors.append(str(exc))
-        with lock:
-            latencies.extend(mine)
+    def next_request():
+        method, path, body = make_request()
+        return "call", method, path, None if body is None else json.dumps(body), target.headers
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, errors, time.perf_counter() - t0
+    out = requests_loop(
+        target.port, next_request, seconds, concurrency, keep_alive=False, timeout=60, ok=lambda status: status == 200,
+        body_chars=300,
+    )  # fmt: skip
+    return out["latencies"].get("call", []), out["errors"], out["wall"]
 
 
 def workers_cpu_seconds(master_pid):
@@ -239,36 +221,6 @@ def run_wrk(port, key, path, records, seconds, connections):
     }
 
 
-def load_average():
-    return Path("/proc/loadavg").read_text().split()[0]
-
-
-def start_gunicorn(port, workers):
-    env = dict(os.environ)
-    cmd = [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "segsaas.wsgi",
-        "-w",
-        str(workers),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -290,7 +242,7 @@ def main():
         f"({big.customer_count:,} customers); gunicorn -w {args.workers} on 127.0.0.1:{args.port}",
         flush=True,
     )
-    proc = start_gunicorn(args.port, args.workers)
+    proc, _ = start_gunicorn(dict(os.environ), args.port, 30, workers=args.workers)
     try:
         target = Target(args.port, key)
         predict = f"/api/v1/analyses/{small.pk}/predict/"

@@ -5,29 +5,16 @@ in this process through the services and the job's own entry point.
     .venv/bin/python bench/clv_product.py [--customers 25000] [--days 730]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/segsaas_bench .venv/bin/python bench/clv_product.py
 
-Uses its own SQLite database (unless DATABASE_URL is set) and media under var/bench-clv/, and prints the orders,
+Uses its own SQLite database (unless DATABASE_URL is set) and files under var/bench-clv/, and prints the orders,
 each stage's seconds (the job's own timings), the holdout accuracy sentence and the peak memory.
 """
 
 import argparse
 import io
-import os
 import resource
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SEGSAAS_VAR_DIR", str(ROOT / "var" / "bench-clv"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "segsaas.settings")
-Path(os.environ["SEGSAAS_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
+from procs import ROOT, django_in_process, organization
 
 
 def main() -> None:
@@ -36,9 +23,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
+    django_in_process(ROOT / "var" / "bench-clv", "clv")
 
-    from accounts.models import Membership, Organization
     from accounts.services import user_get_or_create
     from datasets.services import dataset_create_from_upload
     from jobs.services import job_execute
@@ -46,12 +32,7 @@ def main() -> None:
     from segments.services import analysis_create
 
     user, _ = user_get_or_create(email="bench@segsaas.local", password="bench-password-2026")
-    org = Organization.objects.filter(slug="bench-clv").first()
-    if org is None:
-        org = Organization.objects.create(
-            name="Bench CLV", slug="bench-clv", max_rows=50_000_000, max_upload_bytes=4 << 30, max_concurrent_jobs=4
-        )
-        Membership.objects.for_organization(org).create(user=user, role="owner")
+    org = organization("Bench CLV", user, max_rows=50_000_000, max_upload_bytes=4 << 30, max_concurrent_jobs=4)
 
     t = time.perf_counter()
     log = generate_order_log(args.customers, days=args.days, seed=args.seed, mess=True)

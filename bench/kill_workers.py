@@ -1,10 +1,12 @@
 """Kill the Celery worker (SIGKILL to its whole process group) in the middle of an analysis, at a random stage, N
 times; after each kill start a new worker and check the analysis ran again by itself and succeeded exactly once.
 
-    .venv/bin/python bench/kill_workers.py [--kills 20] [--rows 20000] [--seed 1]
+    .venv/bin/python bench/kill_workers.py [--kills 20] [--rows 20000] [--seed 1] [--postgres-redis]
 
-Runs on its own database, broker and files (a temporary SQLite database and file-system broker), or on
-PostgreSQL + Redis when DATABASE_URL / CELERY_BROKER_URL are set (use a database of your own: it is migrated).
+Runs on its own database, broker and files: a temporary SQLite database and file-system broker, or with
+`--postgres-redis` PostgreSQL + Redis as a deployment does (database `segsaas_killbench` on 127.0.0.1, created when
+missing and migrated; Redis db 12; the queues are this run's own), or whatever DATABASE_URL / CELERY_BROKER_URL say
+(use a database of your own: it is migrated).
 Prints, per kill: the stage and percent the job had reached, the attempts, whether the analysis has exactly one
 result set (one row per customer, no duplicates), the seconds from the new worker being ready to the job running
 again and to it succeeding; then the totals.
@@ -21,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from procs import django_in_process, organization, start_worker, stop_worker
+from procs import django_in_process, organization, postgres_redis, start_worker, stop_worker
+
+KILLBENCH_DATABASE, KILLBENCH_REDIS_DB = "segsaas_killbench", 12
 
 
 def main() -> int:
@@ -29,8 +33,16 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--postgres-redis",
+        action="store_true",
+        help=f"PostgreSQL database {KILLBENCH_DATABASE} and Redis db {KILLBENCH_REDIS_DB} instead of SQLite + files",
+    )
     args = parser.parse_args()
+    if args.postgres_redis:
+        os.environ.update(postgres_redis(KILLBENCH_DATABASE, KILLBENCH_REDIS_DB))
     rng = random.Random(args.seed)
+    started = time.monotonic()
 
     tmp = Path(tempfile.mkdtemp(prefix="segsaas-kill-"))
     env = django_in_process(tmp, "kill")
@@ -102,6 +114,8 @@ def main() -> int:
     dones = [o[3] for o in outcomes]
     print(f"new worker ready -> job succeeded: max {max(dones):.1f} s, mean {sum(dones) / len(dones):.1f} s")
     print(f"attempts: {sorted(o[1] for o in outcomes)}")
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"whole bench: {time.monotonic() - started:.0f} s; load average at the end {load} on {os.cpu_count()} cores")
     return 0 if succeeded == len(outcomes) else 1
 
 

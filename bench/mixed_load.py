@@ -17,17 +17,13 @@ Targets (issue 12): errors < 0.1 %, API reads p95 < 300 ms, single predict p99 <
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import json
 import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -44,22 +40,17 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 Path(os.environ["SEGSAAS_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 
-from procs import free_port  # noqa: E402
+from procs import (  # noqa: E402
+    closed_loop,
+    ensure_database,
+    free_port,
+    load_average,
+    percentile,
+    predict_records,
+    start_gunicorn,
+)
 
 KINDS = {"page": 0.30, "api_read": 0.40, "predict": 0.25, "upload": 0.05}
-
-
-def ensure_database() -> None:
-    if not os.environ["DATABASE_URL"].endswith(f"/{DB_NAME}"):
-        return
-    exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB_NAME], check=True)
 
 
 def setup(n_orgs: int) -> list[dict]:
@@ -111,12 +102,7 @@ def setup(n_orgs: int) -> list[dict]:
         session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
         session["active_organization_id"] = org.pk
         session.save()
-        frame = dataset_read_dataframe(analysis.dataset).head(200)
-        records = json.loads(frame.to_json(orient="records", date_format="iso"))
-        records = [
-            {k: (v[:10] if isinstance(v, str) and "T00:00:00" in v else v) for k, v in r.items() if v is not None}
-            for r in records
-        ]
+        records = predict_records(dataset_read_dataframe(analysis.dataset).head(200))
         upload = dataset_read_dataframe(analysis.dataset).head(300).to_csv(index=False).encode()
         tenants.append(
             {
@@ -181,54 +167,15 @@ def request_for(kind: str, t: dict) -> tuple[str, str, bytes | None, dict]:
 
 
 def run(port: int, tenants: list[dict], seconds: float, concurrency: int) -> dict:
-    results: dict[str, list[float]] = {k: [] for k in KINDS}
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
     kinds, weights = list(KINDS), list(KINDS.values())
 
-    def client():
-        mine = {k: [] for k in KINDS}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < stop:
-            kind = random.choices(kinds, weights)[0]
-            method, path, body, headers = request_for(kind, random.choice(tenants))
-            t0 = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                elapsed = time.perf_counter() - t0
-                if response.status >= 300:
-                    with lock:
-                        errors.append(f"{method} {path} -> {response.status}: {data[:200]!r}")
-                else:
-                    mine[kind].append(elapsed)
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            except (OSError, http.client.HTTPException) as exc:
-                with lock:
-                    errors.append(f"{method} {path}: {type(exc).__name__} {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.close()
-        with lock:
-            for k, v in mine.items():
-                results[k].extend(v)
+    def next_request():
+        kind = random.choices(kinds, weights)[0]
+        return (kind, *request_for(kind, random.choice(tenants)))
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {"latencies": results, "errors": errors, "wall": time.perf_counter() - t0}
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))] if values else float("nan")
+    out = closed_loop(port, next_request, seconds, concurrency, ok=lambda status: status < 300)
+    out["latencies"] = {kind: out["latencies"].get(kind, []) for kind in KINDS}
+    return out
 
 
 def main() -> int:
@@ -239,35 +186,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
-    ensure_database()
+    if os.environ["DATABASE_URL"].endswith(f"/{DB_NAME}"):
+        ensure_database(DB_NAME)
     print(f"setting up {args.orgs} organizations (first run makes their analyses)...", flush=True)
     tenants = setup(args.orgs)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "segsaas.wsgi",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        start_new_session=True,
-    )
+    server, _ = start_gunicorn(dict(os.environ), port, 30, workers=args.workers)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.3)
         run(port, tenants, 5, args.concurrency)  # warm-up: imports, model caches, connections
         out = run(port, tenants, args.seconds, args.concurrency)
     finally:
@@ -278,7 +203,7 @@ def main() -> int:
     share = len(out["errors"]) / max(total, 1)
     print(
         f"\n{args.orgs} organizations, {args.concurrency} client threads, {args.seconds:.0f} s, gunicorn -w "
-        f"{args.workers}, PostgreSQL + Redis; load average {Path('/proc/loadavg').read_text().split()[0]} on "
+        f"{args.workers}, PostgreSQL + Redis; load average {load_average()} on "
         f"{os.cpu_count()} cores"
     )
     print(f"  {total:,} requests, {total / out['wall']:.1f} requests/s; errors {len(out['errors'])} ({share:.3%})")
@@ -286,14 +211,14 @@ def main() -> int:
         if lat:
             print(
                 f"  {kind:9s} {len(lat):6,}  p50 {statistics.median(lat) * 1000:7.1f} ms  "
-                f"p95 {pct(lat, 95) * 1000:7.1f} ms  p99 {pct(lat, 99) * 1000:7.1f} ms"
+                f"p95 {percentile(lat, 95) * 1000:7.1f} ms  p99 {percentile(lat, 99) * 1000:7.1f} ms"
             )
     for e in out["errors"][:5]:
         print(f"  error: {e}")
     api, predict = out["latencies"]["api_read"], out["latencies"]["predict"]
     print(
-        f"\ntargets: errors < 0.1 % → {share:.3%}; API reads p95 < 300 ms → {pct(api, 95) * 1000:.0f} ms; "
-        f"predict p99 < 50 ms → {pct(predict, 99) * 1000:.0f} ms"
+        f"\ntargets: errors < 0.1 % → {share:.3%}; API reads p95 < 300 ms → {percentile(api, 95) * 1000:.0f} ms; "
+        f"predict p99 < 50 ms → {percentile(predict, 99) * 1000:.0f} ms"
     )
     return 0
 

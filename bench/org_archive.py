@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/org_archive.py [--rows 200000] [--analyses 2]
 
-Uses its own SQLite database (unless DATABASE_URL is set) and media under var/bench-archive/. Makes an organization
+Uses its own SQLite database (unless DATABASE_URL is set) and files under var/bench-archive/. Makes an organization
 with one synthetic dataset of `--rows` customers and `--analyses` finished analyses (run in-process through the job
 machinery), then prints:
   1. the archive job: wall time, peak RSS of this process, ZIP size against the stored files' size, entries;
@@ -12,22 +12,9 @@ machinery), then prints:
 import argparse
 import os
 import resource
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SEGSAAS_VAR_DIR", str(ROOT / "var" / "bench-archive"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "segsaas.settings")
-Path(os.environ["SEGSAAS_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.apps import apps  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from procs import ROOT, django_in_process, organization
 
 
 def peak_rss_mb() -> float:
@@ -35,6 +22,8 @@ def peak_rss_mb() -> float:
 
 
 def rows_of(org_id) -> int:
+    from django.apps import apps
+
     from accounts.models import Organization
 
     total = Organization.objects.filter(pk=org_id).count()
@@ -50,10 +39,11 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--analyses", type=int, default=2)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
+    django_in_process(ROOT / "var" / "bench-archive", "archive")
+    from django.core.management import call_command
 
     from accounts.leaving import ARCHIVE_JOB_KIND, organization_delete_request
-    from accounts.services import organization_create, user_get_or_create
+    from accounts.services import user_get_or_create
     from datasets.services import dataset_create_synthetic
     from datasets.storage import organization_dir
     from jobs.services import job_create, job_execute
@@ -61,7 +51,7 @@ def main():
     from segsaas import storage
 
     user, _ = user_get_or_create(email="archive-bench@segsaas.local", password="bench-password-2026")
-    org = organization_create(name=f"Archive bench {time.time():.0f}", owner=user, max_rows=5_000_000)
+    org = organization(f"Archive bench {time.time():.0f}", user, max_rows=5_000_000)
     t0 = time.perf_counter()
     dataset = dataset_create_synthetic(organization=org, created_by=user, rows=args.rows, seed=7, background=False)
     print(f"dataset: {args.rows:,} customers in {time.perf_counter() - t0:.1f} s")

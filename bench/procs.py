@@ -1,7 +1,8 @@
 """What the bench scripts share: a throw-away environment for the product's processes, and their memory.
 
 Each script runs the product (a management command, gunicorn, a Celery worker) in child processes on a SQLite
-database and a file-system broker under its own folder in /tmp, and reads their memory from /proc.
+database and a file-system broker under its own folder in /tmp (or on a PostgreSQL database and a Redis db of its
+own: `postgres_redis`), and reads their memory from /proc.
 """
 
 from __future__ import annotations
@@ -35,6 +36,28 @@ def bench_env(work: Path, **extra: str) -> dict:
     )
     env.update(extra)
     return env
+
+
+def ensure_database(name: str) -> None:
+    """Create the PostgreSQL database `name` on 127.0.0.1 (user postgres) when it does not exist yet."""
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+
+
+def postgres_redis(database: str, redis_db: int) -> dict:
+    """`DATABASE_URL` and `CELERY_BROKER_URL` for a bench's own PostgreSQL database (created when missing) and Redis
+    db on this machine, as a deployment runs."""
+    ensure_database(database)
+    return {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+    }
 
 
 def status_mb(pid: int | str, key: str) -> float:
@@ -71,14 +94,15 @@ def gunicorn_worker_pid(master: int, timeout: float = 30) -> int:
     raise RuntimeError("gunicorn started no worker")
 
 
-def start_gunicorn(env: dict, port: int, timeout: int = 900) -> tuple[subprocess.Popen, int]:
-    """The production server with one sync worker, once /healthz answers: (the master, the worker's pid)."""
+def start_gunicorn(env: dict, port: int, timeout: int = 900, *, workers: int = 1) -> tuple[subprocess.Popen, int]:
+    """The production server (`workers` sync workers, each request allowed `timeout` seconds), once /healthz answers:
+    (the master, the pid of its first worker). `os.killpg(master.pid, ...)` stops it."""
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "segsaas.wsgi",
             "--workers",
-            "1",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",
@@ -92,13 +116,16 @@ def start_gunicorn(env: dict, port: int, timeout: int = 900) -> tuple[subprocess
     )
     pid = gunicorn_worker_pid(server.pid)
     deadline = time.time() + 60
-    while time.time() < deadline:
+    while True:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/healthz")
             if conn.getresponse().status in (200, 503):
                 break
         except OSError:
+            if time.time() > deadline:
+                server.kill()
+                raise SystemExit("gunicorn did not start") from None
             time.sleep(0.3)
     return server, pid
 
@@ -109,6 +136,7 @@ def django_in_process(work: Path, name: str) -> dict:
     the environment for the product's child processes (workers)."""
     import sys
 
+    work.mkdir(parents=True, exist_ok=True)
     keep = {k: os.environ[k] for k in ("DATABASE_URL", "CELERY_BROKER_URL") if os.environ.get(k)}
     env = bench_env(work, CELERY_TASK_DEFAULT_QUEUE=f"{name}-bench-{os.getpid()}", LOG_LEVEL="INFO", **keep)
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -139,13 +167,98 @@ def start_worker(work: Path, env: dict, name: str, *, queues: list[str], concurr
     return proc
 
 
-def organization(name: str, user):
-    """A new organization with `user` as its owner."""
-    from accounts.models import Membership, Organization
+def organization(name: str, user, **limits):
+    """A new organization with `user` as its owner (and the plan `limits` given, e.g. `max_rows=`)."""
+    from accounts.services import organization_create
 
-    org = Organization.objects.create(name=name, slug=Organization.unique_slug_for(name))
-    Membership.objects.for_organization(org).create(user=user, role="owner")
-    return org
+    return organization_create(name=name, owner=user, **limits)
+
+
+def predict_records(frame) -> list[dict]:
+    """A dataset's rows as `predict` takes them: JSON values, dates as YYYY-MM-DD, missing values left out."""
+    import json
+
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    return [
+        {k: (v[:10] if isinstance(v, str) and "T00:00:00" in v else v) for k, v in r.items() if v is not None}
+        for r in records
+    ]
+
+
+def percentile(values, q: float) -> float:
+    """The q-th percentile (nearest rank) of `values`; NaN for none."""
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))] if values else float("nan")
+
+
+def load_average() -> str:
+    """The 1-minute load average, as /proc/loadavg says it."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def closed_loop(
+    port: int,
+    next_request,
+    seconds: float,
+    concurrency: int,
+    *,
+    keep_alive: bool = True,
+    timeout: float = 30,
+    ok=lambda status: 200 <= status < 300,
+    body_chars: int = 200,
+) -> dict:
+    """CONCURRENCY client threads each send requests one after another for SECONDS to the server on `port`.
+    `next_request()` gives (kind, method, path, body bytes or None, headers). A request is timed until its body is
+    read; one whose status is not `ok` (or a socket error) is an error, not timed. `keep_alive`: a thread reuses its
+    connection (reopened when the server closes it or fails), else one connection per request.
+    Returns {"latencies": {kind: [seconds, ...]}, "errors": ["METHOD PATH -> status: body", ...], "wall": seconds}
+    (the first `body_chars` bytes of an error's body)."""
+    import threading
+
+    results: dict[str, list[float]] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def connect():
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def client():
+        mine: dict[str, list[float]] = {}
+        conn = connect()
+        while time.perf_counter() < stop:
+            kind, method, path, body, headers = next_request()
+            t0 = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                elapsed = time.perf_counter() - t0
+                if not ok(response.status):
+                    with lock:
+                        errors.append(f"{method} {path} -> {response.status}: {data[:body_chars]!r}")
+                else:
+                    mine.setdefault(kind, []).append(elapsed)
+                if not keep_alive or response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = connect()
+            except (OSError, http.client.HTTPException) as exc:
+                with lock:
+                    errors.append(f"{method} {path}: {type(exc).__name__} {exc}")
+                conn.close()
+                conn = connect()
+        conn.close()
+        with lock:
+            for k, v in mine.items():
+                results.setdefault(k, []).extend(v)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"latencies": results, "errors": errors, "wall": time.perf_counter() - t0}
 
 
 def stop_worker(proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -68,6 +68,21 @@ M = [
         "tests/security/test_api_strict_input.py",
     ),
     (
+        "JSON error pages under DEBUG removed",
+        "segsaas/settings.py",
+        '    "segsaas.api_errors.ApiErrorPagesMiddleware",  # last: see its docstring\n',
+        "",
+        "tests/security/test_api_strict_input.py",
+    ),
+    (
+        "an undocumented field in an API answer",
+        "segments/api.py",
+        'return Response({"analysis": analysis.pk, "count": len(analysis.profiles), "results": analysis.profiles})',
+        'return Response({"analysis": analysis.pk, "count": len(analysis.profiles), "results": analysis.profiles, '
+        '"internal": 1})',
+        "tests/api/test_openapi.py",
+    ),
+    (
         "strict JSON types removed",
         "datasets/serializers.py",
         "class SyntheticDatasetSerializer(StrictJsonTypes, serializers.Serializer):",

@@ -67,6 +67,17 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
                     f"The upload is {length:,} bytes; your organization's limit is {limit:,} bytes per file."
                 )
 
+    def get_parsers(self):
+        # Uploads are multipart forms; every other body (roles, synthetic settings) is a JSON object, whose nulls and
+        # nested objects a form cannot carry: the schema then lists JSON only for them, and a form is a 415.
+        action = getattr(self, "action", None)
+        request = getattr(self, "request", None)
+        if action is None and request is not None and getattr(self, "action_map", None):
+            action = self.action_map.get(request.method.lower())
+        if action in ("create", "add_version"):
+            return super().get_parsers()
+        return [JSONParser()]
+
     def scope_queryset(self, queryset):
         queryset = queryset.select_related("job").defer("job__params", "job__result")
         if self.action == "list":  # the list shows no profile: do not read (and decode) the large JSON columns
@@ -99,7 +110,15 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         "Small files are profiled before the answer (`status: ready`); large ones are imported in the "
         "background (`status: processing`, see `progress`): poll the dataset.",
         request={"multipart/form-data": DatasetUploadSerializer},
-        responses={201: DatasetDetailSerializer, **error_responses(400, 413)},
+        responses={
+            201: DatasetDetailSerializer,
+            **error_responses(
+                400,
+                413,
+                rules="the file is not a table SegSaaS reads (its type, encoding or layout), or is over your "
+                "organization's limits (rows, columns, bytes): `details.file` names the row, column or limit.",
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         from datasets.services import dataset_create_from_upload
@@ -121,7 +140,10 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         description="Realistic synthetic customers from the engine's generator (with a churn label). Up to 50,000 rows "
         "are made before the answer; larger ones in the background (`status: processing`).",
         request=SyntheticDatasetSerializer,
-        responses={201: DatasetDetailSerializer, **error_responses(400)},
+        responses={
+            201: DatasetDetailSerializer,
+            **error_responses(400, rules="`rows` is above your organization's row limit (the message names it)."),
+        },
     )
     @action(detail=False, methods=["post"])
     def synthetic(self, request):
@@ -147,7 +169,16 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         "table is an order log (one row per order) and which columns hold the customer id, date and amount; the "
         "answer's `order_log` says whether it has enough history for lifetime-value models.",
         request=DatasetRolesSerializer,
-        responses={200: DatasetDetailSerializer, **error_responses(400, 404, 409)},
+        responses={
+            200: DatasetDetailSerializer,
+            **error_responses(
+                400,
+                404,
+                409,
+                rules="a column named is not in the dataset or does not fit the role given it, or the order-log "
+                "columns do not make an order log (`details` names the field).",
+            ),
+        },
     )
     def partial_update(self, request, pk=None):
         from datasets.services import dataset_set_kind, dataset_update_roles
@@ -211,7 +242,16 @@ class DatasetViewSet(BodySizeLimitMixin, mixins.ListModelMixin, mixins.RetrieveM
         "(`400` naming it); added columns take their detected roles; confirmed roles carry over. New analyses and "
         "re-runs read the new version.",
         request={"multipart/form-data": DatasetVersionUploadSerializer},
-        responses={201: DatasetVersionSerializer, **error_responses(400, 404, 413)},
+        responses={
+            201: DatasetVersionSerializer,
+            **error_responses(
+                400,
+                404,
+                413,
+                rules="the file is refused as an upload is, or a column the analyses use is gone or retyped "
+                "(`details` names it).",
+            ),
+        },
     )
     @versions.mapping.post
     def add_version(self, request, pk=None):

@@ -5,7 +5,8 @@ Normalisation rules, stated once:
 - In files not delimited by commas, numbers written with a decimal comma ("12,5", "1.234,56") are
   numbers too (the European spreadsheet export).
 - A column is stored as integers when every non-missing value is a plain integer without a leading
-  zero (so codes such as "00742" stay text), as floats when every value is a number, as timestamps
+  zero, as floats when every value is a number without a leading zero (so codes such as "00742" or
+  "0001" stay text exactly as uploaded, and "0.5" is still a number), as timestamps
   when every value is an ISO date (2024-01-31, 2024-01-31 10:00), and as text otherwise. Messy
   numbers and dates ("$1,234", "31/01/2024") stay text: the engine coerces them by its own rules.
 
@@ -24,7 +25,7 @@ from django.conf import settings
 
 ISO_DATE = r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
 _INT = r"[+-]?(?:0|[1-9]\d{0,17})"
-_FLOAT = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_FLOAT = r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 # "1.234,56" / "12,5": decimal commas, accepted only in files not delimited by commas.
 _DECIMAL_COMMA = r"[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d+)?"
 

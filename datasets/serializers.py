@@ -221,12 +221,17 @@ class DatasetUploadSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+class ColumnMapField(serializers.JSONField):
+    """{current column: column in the new file}: documented as the object of strings it must be."""
+
+
 class DatasetVersionUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="The new version of the table: CSV, CSV.gz or XLSX, validated like any upload.",
         allow_empty_file=True,
     )
-    column_map = serializers.JSONField(
+    column_map = ColumnMapField(
         required=False,
         help_text="Columns renamed in the new file, as {current column: column in the new file} (a JSON object; "
         "in a multipart form, its JSON text).",

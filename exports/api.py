@@ -65,7 +65,13 @@ class ExportActionMixin:
                 for media, text, schema in EXPORT_FORMATS.values()
             },
             202: ExportPendingSerializer,
-            **error_responses(400, 404, 409),
+            **error_responses(
+                400,
+                404,
+                409,
+                rules="a minimum is above its maximum, or a lifetime-value filter is asked of an analysis without "
+                "lifetime value (`details` names the parameter).",
+            ),
         },
     )
     @action(detail=True, methods=["get"], content_negotiation_class=ExportFormatNegotiation)

@@ -44,6 +44,41 @@ def _data_uri(svg: str | None) -> str | None:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+def lifetime_value(profiles: list[dict], metrics: dict) -> dict:
+    """The report's one lifetime-value figure: an order log's CLV (with the customers' 80 % ranges) when its
+    models were fitted, else the pipeline's predicted LTV. {"is_clv", "heading" (table column), "tile" (per
+    customer), "total_label", "total", "note", "per_segment": {segment: {"value", "low", "high"}}}."""
+    clv = metrics.get("clv") or {}
+    if clv.get("eligible"):
+        days = (clv.get("periods") or {}).get("horizon_days") or 365
+        per = {
+            p.get("segment"): {"value": p["clv"]["avg"], "low": p["clv"]["avg_low"], "high": p["clv"]["avg_high"]}
+            for p in profiles
+            if p.get("clv")
+        }
+        return {
+            "is_clv": True,
+            "heading": "Avg CLV",
+            "tile": f"Avg CLV per customer, next {days:,} days",
+            "total_label": f"CLV ({{currency}}), next {days:,} days",
+            "total": (clv.get("totals") or {}).get("clv"),
+            "note": f"Lifetime value is the CLV fitted on the order log: expected spend per customer over the next "
+            f"{days:,} days, discounted, with 80 % ranges (the lifetime value page). No second LTV estimate is made "
+            "for an order log.",
+            "per_segment": per,
+        }
+    horizon = (metrics.get("ltv") or {}).get("horizon_months") or 12
+    return {
+        "is_clv": False,
+        "heading": "Avg predicted value",
+        "tile": f"Avg predicted value per customer, {horizon} months",
+        "total_label": f"predicted value ({{currency}}), next {horizon} months",
+        "total": sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in profiles),
+        "note": f"Predicted value is per customer over the next {horizon} months.",
+        "per_segment": {p.get("segment"): {"value": p.get("avg_ltv")} for p in profiles},
+    }
+
+
 def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     """Plain sentences: the segments, where the revenue is, the key risks and the opportunities."""
     segments = [p for p in profiles if p.get("segment", 0) >= 0]
@@ -61,7 +96,15 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
     noise = [p for p in profiles if p.get("segment", 0) < 0]
     if noise:
         overview.append(f"{noise[0].get('size', 0):,} customers fit no segment well and are reported separately.")
-    if population.get("avg_ltv") is not None:
+    clv = metrics.get("clv") or {}
+    if clv.get("eligible") and total:
+        days = (clv.get("periods") or {}).get("horizon_days") or 365
+        overview.append(
+            f"Fitted on their orders, a customer is expected to spend {_money((clv.get('totals') or {}).get('clv', 0) / total)} "
+            f"over the next {days:,} days on average (CLV), with a {_pct(population.get('avg_churn_risk'))} risk of "
+            "churning."
+        )
+    elif population.get("avg_ltv") is not None:
         overview.append(
             f"On average a customer is predicted to be worth {_money(population['avg_ltv'])} over the next "
             f"{horizon} months, with a {_pct(population.get('avg_churn_risk'))} risk of churning."
@@ -96,7 +139,11 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
             risks.append(
                 f"{p['name']}: {p.get('size', 0):,} customers ({_pct(p.get('share'))}) with an average churn "
                 f"risk of {_pct(p.get('avg_churn_risk'))}"
-                + (f" and {_money(p['avg_ltv'])} predicted value each." if p.get("avg_ltv") is not None else ".")
+                + (
+                    f" and {_money(p['clv']['avg'])} expected spend (CLV) each."
+                    if p.get("clv")
+                    else (f" and {_money(p['avg_ltv'])} predicted value each." if p.get("avg_ltv") is not None else ".")
+                )
             )
     if not risks:
         riskiest = max(segments, key=lambda p: p.get("avg_churn_risk") or 0, default=None)
@@ -136,6 +183,8 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
             f"{g.get('name')}: loyal and valuable; growth ceiling {_money(g.get('growth_potential'))}, the predicted "
             "LTV it would add if every customer below the segment's 75th percentile reached it (an upper bound, not "
             "a forecast)."
+            if g.get("growth_potential") is not None
+            else f"{g.get('name')}: loyal and valuable, room to grow."
         )
     for u in insights.get("underperforming") or []:
         if u.get("development_potential") is None:
@@ -145,6 +194,8 @@ def executive_summary(profiles: list[dict], metrics: dict) -> dict:
             f"{u.get('name')}: below-average value but not at high risk; development ceiling "
             f"{_money(u.get('development_potential'))}, the predicted LTV it would add if every customer reached the "
             "average customer's (an upper bound, not a forecast)."
+            if u.get("development_potential") is not None
+            else f"{u.get('name')}: below-average value but not at high risk."
         )
 
     actions = []
@@ -348,6 +399,8 @@ def _report_context(
     ltv = metrics.get("ltv") or {}
     churn = metrics.get("churn") or {}
     total = customer_count or sum(p.get("size", 0) for p in profiles)
+    lifetime = lifetime_value(profiles, metrics)
+    lifetime["total_label"] = lifetime["total_label"].replace("{currency}", brand["currency"])
     return {
         "brand": brand,
         "currency": brand["currency"],
@@ -359,23 +412,35 @@ def _report_context(
         "generated_at": generated_at,
         "customer_count": total,
         "segment_count": len(segments),
-        # None without a predicted LTV (no money column or no duration of known unit): "—", never a made-up 0
-        "total_predicted_value": sum((p.get("avg_ltv") or 0) * p.get("size", 0) for p in profiles)
-        if any(p.get("avg_ltv") is not None for p in profiles)
+        # an order log: its CLV total; else None without a predicted LTV (no money column or no duration of known
+        # unit): "—", never a made-up 0
+        "total_predicted_value": lifetime["total"]
+        if lifetime["is_clv"] or any(p.get("avg_ltv") is not None for p in profiles)
         else None,
+        "lifetime": lifetime,
         "avg_churn_risk": population.get("avg_churn_risk"),
         "horizon_months": ltv.get("horizon_months") or 12,
         "summary": executive_summary(profiles, metrics),
-        "overview_rows": [{**p, "colour": colours.get(p.get("segment"))} for p in profiles],
+        "overview_rows": [
+            {
+                **p,
+                "colour": colours.get(p.get("segment")),
+                "lifetime": lifetime["per_segment"].get(p.get("segment")) or {},
+            }
+            for p in profiles
+        ],
         "segments": [
-            _segment_page(
-                p,
-                colours.get(p.get("segment")),
-                population,
-                detail_order + importance_order,
-                insights,
-                money_columns,
-            )
+            {
+                **_segment_page(
+                    p,
+                    colours.get(p.get("segment")),
+                    population,
+                    detail_order + importance_order,
+                    insights,
+                    money_columns,
+                ),
+                "lifetime": lifetime["per_segment"].get(p.get("segment")) or {},
+            }
             for p in profiles
         ],
         "charts": {

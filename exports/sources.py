@@ -37,10 +37,13 @@ NUMERIC_COLUMNS = {"segment", "churn_risk", "predicted_ltv", *(name for name, _ 
 
 
 def customer_columns(analysis=None, *, with_clv: bool | None = None) -> list[tuple[str, str]]:
-    """The columns of an analysis's customer exports: CUSTOMER_COLUMNS, plus the CLV ones for an analysis with
-    lifetime value."""
+    """The columns of an analysis's customer exports: CUSTOMER_COLUMNS, and for an analysis with lifetime value
+    from an order log the CLV ones in place of the predicted LTV."""
     clv = with_clv if with_clv is not None else bool(analysis is not None and analysis.has_clv)
-    return CUSTOMER_COLUMNS + (CLV_CUSTOMER_COLUMNS if clv else [])
+    if not clv:
+        return list(CUSTOMER_COLUMNS)
+    # an order log's lifetime value is its CLV: no predicted-LTV column beside it
+    return [c for c in CUSTOMER_COLUMNS if c[0] != "predicted_ltv"] + CLV_CUSTOMER_COLUMNS
 
 
 DEFAULT_BATCH_ROWS = 20_000

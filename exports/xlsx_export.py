@@ -205,11 +205,12 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
     row += 1
     ws.write_string(row, 0, "Segments", fmt["label"])
     row += 1
+    clv = any(p.get("clv") for p in profiles)
     headers = [
         "Segment",
         "Customers",
         "Share",
-        "Avg predicted LTV",
+        "Avg CLV" if clv else "Avg predicted LTV",
         "Currency",
         "Avg churn risk",
         "Revenue share",
@@ -223,7 +224,7 @@ def _summary_sheet(book, fmt, profiles, metrics, total, org, name, when, segment
         w.cell(row, 0, f"{p.get('segment')} · {p.get('name', '')}", fmt["text"])
         w.cell(row, 1, p.get("size"), fmt["int"])
         w.cell(row, 2, p.get("share"), fmt["pct"])
-        w.cell(row, 3, p.get("avg_ltv"), fmt["money"])
+        w.cell(row, 3, (p.get("clv") or {}).get("avg") if clv else p.get("avg_ltv"), fmt["money"])
         w.cell(row, 4, currency, fmt["text"])
         w.cell(row, 5, p.get("avg_churn_risk"), fmt["pct"])
         w.cell(row, 6, p.get("revenue_share"), fmt["pct"])
@@ -255,8 +256,40 @@ PROFILE_FIELDS = [
 ]
 
 
+# An order log's segments carry their CLV (segments.services.lifetime.segment_clv) instead of a predicted LTV.
+CLV_PROFILE_FIELDS = [
+    ("clv.avg", "Avg CLV", "money", 14),
+    ("clv.avg_low", "Avg CLV low (10th percentile)", "money", 14),
+    ("clv.avg_high", "Avg CLV high (90th percentile)", "money", 14),
+    ("clv.total", "Total CLV", "money0", 15),
+    ("clv.avg_p_active", "Avg probability active", "pct", 11),
+    ("clv.avg_expected_purchases", "Avg expected purchases", "num", 11),
+]
+
+
+def _profile_fields(profiles) -> list[tuple]:
+    """PROFILE_FIELDS, with the CLV in place of the predicted LTV for an order log's segments (one lifetime
+    value per workbook)."""
+    if not any(p.get("clv") for p in profiles):
+        return PROFILE_FIELDS
+    out = []
+    for field in PROFILE_FIELDS:
+        if field[0] == "avg_ltv":
+            out.extend(CLV_PROFILE_FIELDS)
+        elif field[0] != "median_ltv":
+            out.append(field)
+    return out
+
+
+def _profile_value(p: dict, key: str):
+    if key.startswith("clv."):
+        return (p.get("clv") or {}).get(key[4:])
+    return p.get(key)
+
+
 def _profiles_sheet(book, fmt, profiles, currency):
     ws = book.add_worksheet("Segment profiles")
+    fields = _profile_fields(profiles)
     w = _Writer(ws, fmt)
     stats = []
     for p in profiles:
@@ -268,20 +301,20 @@ def _profiles_sheet(book, fmt, profiles, currency):
         for stage in p.get("lifecycle") or {}:
             if stage not in stages:
                 stages.append(stage)
-    titles = [t for _, t, _, _ in PROFILE_FIELDS] + ["Distinguishing features"]
+    titles = [t for _, t, _, _ in fields] + ["Distinguishing features"]
     titles += [f"Lifecycle: {lifecycle_label(s).lower()}" for s in stages]
     titles += [f"{f} (mean)" for f in stats] + [f"{f} (median)" for f in stats]
-    for col, (_, _, _, width) in enumerate(PROFILE_FIELDS):
+    for col, (_, _, _, width) in enumerate(fields):
         ws.set_column(col, col, width)
-    ws.set_column(len(PROFILE_FIELDS), len(PROFILE_FIELDS), 60)
-    ws.set_column(len(PROFILE_FIELDS) + 1, len(titles) - 1, 14)
+    ws.set_column(len(fields), len(fields), 60)
+    ws.set_column(len(fields) + 1, len(titles) - 1, 14)
     ws.set_row(0, 42)
     w.header(0, titles)
     ws.freeze_panes(1, 2)
     for row, p in enumerate(profiles, start=1):
         col = 0
-        for key, _, kind, _ in PROFILE_FIELDS:
-            w.cell(row, col, currency if key == "currency" else p.get(key), fmt[kind])
+        for key, _, kind, _ in fields:
+            w.cell(row, col, currency if key == "currency" else _profile_value(p, key), fmt[kind])
             col += 1
         w.cell(row, col, "; ".join(_feature_phrase(d) for d in p.get("distinguishing_features") or []), fmt["wrap"])
         col += 1

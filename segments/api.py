@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts.api import TenantScopedViewSet
@@ -93,6 +93,7 @@ class AnalysisViewSet(
     model = Analysis
     serializer_class = AnalysisSerializer
     filter_backends = []
+    parser_classes = [JSONParser]  # bodies are JSON objects (records, roles, settings): no form encodings
     required_perm = Perm.VIEW  # methods without an action (PUT) then answer 405, not 403
     perms_by_action = {
         "list": Perm.VIEW,
@@ -161,7 +162,11 @@ class AnalysisViewSet(
     @extend_schema(
         summary="List analyses",
         parameters=[
-            OpenApiParameter("dataset", {"type": "integer", "minimum": 1}, description="Only analyses of this dataset.")
+            OpenApiParameter(
+                "dataset",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="Only analyses of this dataset.",
+            )
         ],
         responses={200: AnalysisSerializer(many=True), **error_responses(400, 404)},
     )
@@ -180,7 +185,16 @@ class AnalysisViewSet(
         description="Queues a run on a ready dataset and answers at once with `202` and the analysis; poll "
         "`GET /api/v1/analyses/{id}/` until `status` is `succeeded` (or `failed`/`cancelled`).",
         request=AnalysisCreateSerializer,
-        responses={202: AnalysisDetailSerializer, **error_responses(400)},
+        responses={
+            202: AnalysisDetailSerializer,
+            **error_responses(
+                400,
+                404,
+                rules="the settings do not fit the dataset: a column named is not in it or does not fit its role, a "
+                "setting of order logs for a customer table, or a version the dataset does not have (`details` "
+                "names the field).",
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Automatic number of segments",
@@ -200,8 +214,9 @@ class AnalysisViewSet(
         data = form.validated_data
         organization = self._organization()
         dataset = Dataset.objects.for_organization(organization).filter(pk=data["dataset"]).first()
-        if dataset is None:
-            raise serializers.ValidationError({"dataset": [f"No dataset {data['dataset']} in your organization."]})
+        if dataset is None:  # like any id of another organization's (or of nothing): 404, naming the field
+            message = f"No dataset {data['dataset']} in your organization."
+            return error_response("not_found", message, {"dataset": [message]}, http_status=status.HTTP_404_NOT_FOUND)
         analysis = analysis_create(
             organization=organization,
             dataset=dataset,
@@ -225,20 +240,36 @@ class AnalysisViewSet(
         description="Customers of this run and of an earlier run of the same dataset (any version), matched by "
         "customer id: counts by (segment before, segment after), plus customers only in this run (`new_customers`) "
         "or only in the other (`gone_customers`).",
-        parameters=[OpenApiParameter("from", OpenApiTypes.INT, required=True, description="The other run's id.")],
-        responses={200: MigrationSerializer, **error_responses(400, 404)},
+        parameters=[
+            OpenApiParameter(
+                "from",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                required=True,
+                description="The other run's id.",
+            )
+        ],
+        responses={
+            200: MigrationSerializer,
+            **error_responses(
+                400,
+                404,
+                rules="the other run is this run, is of another dataset, has no results yet, or either run has no "
+                "customer id column.",
+            ),
+        },
     )
     @action(detail=True, methods=["get"])
     def migration(self, request, pk=None):
         from segments.services.timeline import MigrationError, migration
 
         analysis = self.get_object()
-        raw = request.query_params.get("from", "")
-        if not raw.isdigit():
+        other = query_int(request.query_params, "from", minimum=1, maximum=MAX_ID)
+        if other is None:
             raise MigrationError("Give the other run's id: ?from=<analysis id>.", field="from")
-        before = self.get_queryset().filter(pk=int(raw)).first()
-        if before is None:
-            raise MigrationError(f"No analysis {raw} in your organization.", field="from")
+        before = self.get_queryset().filter(pk=other).first()
+        if before is None:  # like any id of another organization's (or of nothing): 404, naming the parameter
+            message = f"No analysis {other} in your organization."
+            return error_response("not_found", message, {"from": [message]}, http_status=status.HTTP_404_NOT_FOUND)
         return Response(migration(after=analysis, before=before).as_api())
 
     @extend_schema(
@@ -299,7 +330,12 @@ class AnalysisViewSet(
         description="Starts a new analysis with the same configuration on the dataset's latest version and answers "
         "`202` with it. Its segments are matched to this run's, so groups that stay keep their numbers and names.",
         request=None,
-        responses={202: AnalysisDetailSerializer, **error_responses(400, 404)},
+        responses={
+            202: AnalysisDetailSerializer,
+            **error_responses(
+                400, 404, rules="this run's settings no longer fit the dataset's latest version (a column gone)."
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def rerun(self, request, pk=None):
@@ -360,9 +396,20 @@ class AnalysisViewSet(
         "Filter by segment, by churn-risk and predicted-LTV ranges (inclusive) and by customer id; `sort` by churn "
         "risk, LTV, segment or customer id (`-` for the highest first; default: the table's order). Analyses of an "
         "order log with lifetime value add `p_active`, `expected_purchases`, `clv`, `clv_low` and `clv_high` to "
-        "each customer and take the CLV and probability-active filters and sorts (see `clv/`).",
+        "each customer in place of `predicted_ltv` (the CLV is their one lifetime value; `ltv_min`/`ltv_max` and "
+        "`sort=ltv` are refused there, naming the CLV parameter to use) and take the CLV and probability-active "
+        "filters and sorts `clv`, `p_active`, `expected_purchases` (see `clv/`).",
         parameters=filter_parameters(),
-        responses={200: CustomerResultSerializer(many=True), **error_responses(400, 404, 409)},
+        responses={
+            200: CustomerResultSerializer(many=True),
+            **error_responses(
+                400,
+                404,
+                409,
+                rules="a minimum is above its maximum, or a lifetime-value filter or sort is asked of an analysis "
+                "without lifetime value (`details` names the parameter).",
+            ),
+        },
     )
     @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
     def customers(self, request, pk=None):
@@ -378,7 +425,12 @@ class AnalysisViewSet(
         rows = customer_results(analysis=analysis, **values)
         # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
         self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
-        fields = CUSTOMER_FIELDS + (CLV_VALUE_FIELDS if analysis.has_clv else ())
+        # an order log's lifetime value is its CLV (with range): no predicted LTV beside it
+        fields = (
+            tuple(f for f in CUSTOMER_FIELDS if f != "predicted_ltv") + CLV_VALUE_FIELDS
+            if analysis.has_clv
+            else CUSTOMER_FIELDS
+        )
         page = self.paginate_queryset(rows.values(*fields))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:
@@ -397,7 +449,16 @@ class AnalysisViewSet(
         "for customers/, plus `clv` and `p_active` (`-clv`: the most valuable first). An analysis of a customer "
         "table answers `409`.",
         parameters=filter_parameters(),
-        responses={200: ClvPageSerializer, **error_responses(400, 404, 409)},
+        responses={
+            200: ClvPageSerializer,
+            **error_responses(
+                400,
+                404,
+                409,
+                rules="a minimum is above its maximum, or a lifetime-value filter or sort is asked of an analysis "
+                "without lifetime value (`details` names the parameter).",
+            ),
+        },
     )
     @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
     def clv(self, request, pk=None):
@@ -466,9 +527,28 @@ class AnalysisViewSet(
         "dataset's columns; a missing field is imputed as in training and listed in `imputed_fields`, a category "
         "never seen in training in `unseen_values`. An unknown or wrongly typed field is a `400` naming it, and so "
         "is a record that cannot describe a customer: no usable field, a negative count or amount where the "
-        "training data had none, a date after the analysis' reference date, a recency longer than the tenure.",
+        "training data had none, a date after the analysis' reference date, a recency longer than the tenure.\n\n"
+        "**Order-log analyses** score a customer from what an order log says about them: either `orders` (a list "
+        "of `{date, amount}`, read by the rules of an uploaded log) or the purchase history `frequency` (repeat "
+        "purchase days), `recency` (days from the first to the last purchase day), `T` (days from the first "
+        "purchase to now) and `monetary` (mean spend of the repeat purchase days, needed when frequency > 0), "
+        "optionally with `customer_id` and `total_spend`. Each answer adds `p_active`, `expected_purchases`, "
+        "`clv`, `clv_low` and `clv_high` (the 80 % range) over the analysis's horizon, and the `history` scored; "
+        "`predicted_ltv` is null there (the CLV is the lifetime value). A customer-table field, both shapes at "
+        "once, or an impossible history (recency longer than T, an order after the end of the log) is a `400` "
+        "naming the field and what to send.",
         request=PredictRequestSerializer,
-        responses={200: PredictResponseSerializer, **error_responses(400, 404, 409, 413)},
+        responses={
+            200: PredictResponseSerializer,
+            **error_responses(
+                400,
+                404,
+                409,
+                413,
+                rules="a record's values do not fit the columns the analysis was fitted on (a number that is not a "
+                "number, a date that is not a date; `details` names the record and column).",
+            ),
+        },
         examples=[
             OpenApiExample(
                 "One customer",
@@ -482,6 +562,25 @@ class AnalysisViewSet(
                         "signup_date": "2025-03-01",
                     }
                 },
+            ),
+            OpenApiExample(
+                "Order log: a customer's orders",
+                request_only=True,
+                value={
+                    "record": {
+                        "customer_id": "00042",
+                        "orders": [
+                            {"date": "2024-01-15", "amount": 42.0},
+                            {"date": "2024-03-02", "amount": 35.5},
+                            {"date": "2024-03-09", "amount": -10.0},
+                        ],
+                    }
+                },
+            ),
+            OpenApiExample(
+                "Order log: a purchase history",
+                request_only=True,
+                value={"record": {"customer_id": "00042", "frequency": 3, "recency": 210, "T": 400, "monetary": 31.9}},
             ),
             OpenApiExample(
                 "A batch",

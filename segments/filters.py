@@ -24,10 +24,9 @@ RANGES = (
 )
 # Filters and sorts on the lifetime value of order-log analyses (segments/engine/clv): refused elsewhere.
 CLV_PARAMETERS = ("clv_min", "clv_max", "p_active_min", "p_active_max")
-CLV_SORTS = ("clv", "p_active")
-# Filters and sorts on the predicted LTV: refused for a run without one (`Analysis.has_ltv`).
+CLV_SORTS = ("clv", "p_active", "expected_purchases")
+# The pipeline's own LTV estimate: an order log's analysis has none (its lifetime value is the CLV).
 LTV_PARAMETERS = ("ltv_min", "ltv_max")
-LTV_SORTS = ("ltv",)
 # How a customer list can be sorted: {model field: parameter}, and what people read.
 SORT_FIELDS = {
     "churn_risk": "churn_risk",
@@ -37,6 +36,7 @@ SORT_FIELDS = {
     "row_index": "row",
     "clv": "clv",
     "p_active": "p_active",
+    "expected_purchases": "expected_purchases",
 }
 SORT_LABELS = {
     "churn_risk": "Churn risk",
@@ -46,6 +46,7 @@ SORT_LABELS = {
     "row_index": "Table order",
     "clv": "CLV",
     "p_active": "Probability active",
+    "expected_purchases": "Expected purchases",
 }
 
 
@@ -69,7 +70,7 @@ class IntegerFilter(django_filters.NumberFilter):
 
 
 class CustomerFilterForm(forms.Form):
-    churn_scale = 1.0  # the page sets 100 (percent)
+    churn_scale = 1.0  # the page sets 100 (percent): churn risk and the probability of being active
 
     def clean(self):
         data = super().clean()
@@ -89,8 +90,13 @@ class CustomerFilterForm(forms.Form):
                 data[name] = value / self.churn_scale
         for name in ("p_active_min", "p_active_max"):
             value = data.get(name)
-            if value is not None and not 0 <= value <= 1:
-                self.add_error(name, f"The probability of being active is a fraction between 0 and 1, not {value:g}.")
+            if value is None:
+                continue
+            if not 0 <= value <= self.churn_scale:
+                what = "a percentage between 0 and 100" if self.churn_scale == 100 else "a fraction between 0 and 1"
+                self.add_error(name, f"The probability of being active is {what}, not {value:g}.")
+            else:
+                data[name] = value / self.churn_scale
         for low, high in RANGES:
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 lower = f"“{self.fields[low].label}”" if self.churn_scale == 100 else low
@@ -99,7 +105,9 @@ class CustomerFilterForm(forms.Form):
 
 
 class CustomerFilterSet(django_filters.FilterSet):
-    segment = IntegerFilter(field_name="segment", label="Segment", help_text="Segment id; -1 is noise.")
+    segment = IntegerFilter(
+        field_name="segment", label="Segment", help_text="Segment id; -1 is noise.", min_value=-1, max_value=2**31 - 1
+    )
     churn_risk_min = FiniteNumberFilter(
         field_name="churn_risk", lookup_expr="gte", label="Churn risk ≥", help_text="Churn risk at least (0-1)."
     )
@@ -122,13 +130,13 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_name="p_active",
         lookup_expr="gte",
         label="P(active) ≥",
-        help_text="Order logs: probability of being active at least (0-1).",
+        help_text="Order logs: probability of being active at least (0-1; the page takes percent).",
     )
     p_active_max = FiniteNumberFilter(
         field_name="p_active",
         lookup_expr="lte",
         label="P(active) ≤",
-        help_text="Order logs: probability of being active at most (0-1).",
+        help_text="Order logs: probability of being active at most (0-1; the page takes percent).",
     )
     customer_id = django_filters.CharFilter(
         field_name="customer_id", max_length=100, label="Customer id", help_text="Exactly this customer id."
@@ -138,7 +146,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         field_labels=SORT_LABELS,
         label="Sort by",
         help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default), and for order "
-        "logs clv or p_active; a leading '-' sorts from the highest. Ties keep the table's order.",
+        "logs clv, p_active or expected_purchases (not ltv: their lifetime value is the CLV); a leading '-' sorts "
+        "from the highest. Ties keep the table's order.",
     )
 
     class Meta:
@@ -177,52 +186,34 @@ class CustomerFilterSet(django_filters.FilterSet):
         return self.values
 
     def check_for(self, analysis) -> dict:
-        """`check()`, and the filters or sorts the analysis has no figures for refused, naming them (`refusals`)."""
+        """`check()`, and what this analysis has no figure for refused (naming the parameter): CLV filters or
+        sorts without lifetime value from an order log; the predicted-LTV range or sort on an order log's analysis
+        (its lifetime value is the CLV) or without any LTV (no money column, or no duration of known unit)."""
         values = self.check()
-        refused = self.refusals(analysis, values)
-        if refused:
-            raise FilterError.of(refused)
-        return values
-
-    @staticmethod
-    def unavailable(analysis) -> set[str]:
-        """The parameters and sort keys (without '-') this analysis has no figures for: the predicted-LTV ones on a
-        run without an LTV (`Analysis.has_ltv`, the rule the charts follow), the CLV ones outside order logs."""
-        out = set()
-        if not analysis.has_ltv:
-            out |= {*LTV_PARAMETERS, *LTV_SORTS}
+        sorts = [p.lstrip("-") for p in values.get("sort") or []]
         if not analysis.has_clv:
-            out |= {*CLV_PARAMETERS, *CLV_SORTS}
-        return out
-
-    @classmethod
-    def refusals(cls, analysis, values: dict) -> list[FilterError]:
-        """One FilterError per parameter in checked `values` the analysis has no figures for (the sort under
-        `sort`), each saying why."""
-        unavailable = cls.unavailable(analysis)
-        asked = [name for name in values if name != "sort" and name in unavailable]
-        asked += [p for p in values.get("sort") or [] if p.lstrip("-") in unavailable]
-        errors = []
-        for name in asked:
-            field = "sort" if name.lstrip("-") in (*LTV_SORTS, *CLV_SORTS) else name
-            if name.lstrip("-") in (*LTV_PARAMETERS, *LTV_SORTS):
-                why = ((analysis.metrics or {}).get("ltv") or {}).get("reason") or "its data has no money column"
-                message = (
-                    f"This analysis has no predicted LTV ({why}), so {name} cannot be used: filter or sort by "
-                    "churn risk, segment or customer id."
-                )
-            else:
-                message = (
+            asked = [name for name in CLV_PARAMETERS if name in values] + [p for p in sorts if p in CLV_SORTS]
+            if asked:
+                raise FilterError(
                     "This analysis has no lifetime value (only analyses of an order log with enough history have "
-                    f"one): {name} cannot be used."
+                    f"one): {asked[0]} cannot be used.",
+                    field="sort" if asked[0] in CLV_SORTS else asked[0],
                 )
-            errors.append(FilterError(message, field=field))
-        return errors
-
-    def sort_choices_for(self, analysis) -> list[tuple[str, str]]:
-        """The sort choices a page offers for this analysis (none it has no figures for)."""
-        unavailable = self.unavailable(analysis)
-        return [(v, label) for v, label in self.filters["sort"].extra["choices"] if v.lstrip("-") not in unavailable]
+        asked = [name for name in LTV_PARAMETERS if name in values] + [p for p in sorts if p == "ltv"]
+        if asked and analysis.has_clv:
+            raise FilterError(
+                "This analysis's lifetime value is the CLV of its order log (there is no second, predicted LTV): "
+                + ("sort by clv instead." if asked[0] == "ltv" else f"use {asked[0].replace('ltv', 'clv')} instead."),
+                field="sort" if asked[0] == "ltv" else asked[0],
+            )
+        if asked and not analysis.has_ltv:  # the rule the charts follow (`Analysis.has_ltv`)
+            why = ((analysis.metrics or {}).get("ltv") or {}).get("reason") or "its data has no money column"
+            raise FilterError(
+                f"This analysis has no predicted LTV ({why}), so {'sort=ltv' if asked[0] == 'ltv' else asked[0]} "
+                "cannot be used: filter or sort by churn_risk, segment or customer_id.",
+                field="sort" if asked[0] == "ltv" else asked[0],
+            )
+        return values
 
     def parquet_filter(self):
         """The same filter for the per-customer Parquet file (the CSV export)."""
@@ -238,12 +229,22 @@ def filter_parameters(*, sort: bool = True):
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
 
-    types = {"segment": OpenApiTypes.INT, "customer_id": OpenApiTypes.STR, "sort": OpenApiTypes.STR}
+    fractions = {"churn_risk_min", "churn_risk_max", "p_active_min", "p_active_max"}  # the form's rule: 0 to 1
+
+    def schema_of(name, f):
+        if name == "sort":
+            return OpenApiTypes.STR
+        if isinstance(f, IntegerFilter):
+            return {"type": "integer", "minimum": f.extra["min_value"], "maximum": f.extra["max_value"]}
+        if isinstance(f, django_filters.CharFilter):
+            return {"type": "string", "maxLength": f.extra["max_length"]}
+        return {"type": "number", "minimum": 0, "maximum": 1} if name in fractions else OpenApiTypes.NUMBER
+
     sorts = [param for name in SORT_FIELDS.values() for param in (name, f"-{name}")]
     return [
         OpenApiParameter(
             name,
-            types.get(name, OpenApiTypes.NUMBER),
+            schema_of(name, f),
             description=str(f.extra.get("help_text", "")),
             enum=sorts if name == "sort" else None,
         )

@@ -33,7 +33,7 @@ def run_analysis(ctx) -> dict:
         raise JobError("This analysis was deleted before it could run.")
     if analysis.dataset.status != "ready":
         raise JobError(f"Dataset “{analysis.dataset.name}” is not ready (status: {analysis.dataset.status}).")
-    outcome = analysis_execute(analysis=analysis, progress=ctx.progress)
+    outcome = analysis_execute(analysis=analysis, progress=ctx.progress, engine=(ctx.job.params or {}).get("engine"))
     if not outcome.get("deleted"):
         from monitoring.services import on_analysis_succeeded
 

@@ -69,6 +69,13 @@ class Analysis(models.Model):
         return analysis_dir(self.dataset, self.pk)
 
     @property
+    def engine(self) -> dict | None:
+        """{"name", "label", "reason"}: the engine that ran (or will run) it and why (segments.services.distributed)."""
+        from segments.services.distributed import engine_of
+
+        return engine_of(self)
+
+    @property
     def has_ltv(self) -> bool:
         """Whether customers have a predicted LTV (not when the data has no money column)."""
         return any(p.get("avg_ltv") is not None for p in self.profiles or [])

@@ -14,6 +14,7 @@ from datasets.serializers import BehaviourRolesSerializer
 from jobs.serializers import JobProgressSerializer, job_progress
 from segments.engine.vocabulary import algorithm_choices
 from segments.models import COLOR_SCHEMES, DEFAULT_COLOR_SCHEME, Analysis
+from segsaas.api_params import StrictJsonTypes
 
 MAX_PREDICT_RECORDS = 10_000
 MAX_SEGMENTS = 30
@@ -25,8 +26,22 @@ def progress_of(analysis: Analysis) -> dict:
     return job_progress(analysis.job, draft=True)
 
 
+class AnalysisEngineSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(
+        choices=["single", "dask"],
+        help_text="single: one worker holds the table; dask: the Dask path (models fitted on a sample, every "
+        "customer scored partition by partition on Dask workers).",
+    )
+    label = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="Why this engine: the table's size against SEGSAAS_DASK_MIN_ROWS and "
+        "its estimated memory against WORKER_MEMORY_BUDGET_MB."
+    )
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
+    engine = serializers.SerializerMethodField()
     dataset_name = serializers.CharField(source="dataset.name", read_only=True)
     algorithm = serializers.CharField(read_only=True)
     dataset_version = serializers.IntegerField(
@@ -54,6 +69,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "customer_count",
             "silhouette",
             "engine_version",
+            "engine",
             "created_at",
             "finished_at",
         ]
@@ -64,6 +80,12 @@ class AnalysisSerializer(serializers.ModelSerializer):
     )
     def get_status(self, analysis) -> str:
         return analysis.status
+
+    @extend_schema_field(AnalysisEngineSerializer(allow_null=True))
+    def get_engine(self, analysis) -> dict | None:
+        from segments.services.distributed import engine_of
+
+        return engine_of(analysis)
 
 
 class ModelScoresSerializer(serializers.Serializer):
@@ -218,6 +240,9 @@ class SegmentProfileSerializer(serializers.Serializer):
     value_tier = serializers.CharField(allow_null=True, required=False)
     risk_level = serializers.CharField(allow_null=True, required=False)
     engagement_level = serializers.CharField(allow_null=True, required=False)
+    engagement_score = serializers.FloatField(
+        allow_null=True, required=False, help_text="The segment's engagement against the average customer."
+    )
     avg_ltv = serializers.FloatField(allow_null=True, required=False)
     median_ltv = serializers.FloatField(allow_null=True, required=False)
     avg_value = serializers.FloatField(
@@ -229,6 +254,18 @@ class SegmentProfileSerializer(serializers.Serializer):
     avg_churn_risk = serializers.FloatField(allow_null=True, required=False)
     total_revenue = serializers.FloatField(allow_null=True, required=False)
     revenue_share = serializers.FloatField(allow_null=True, required=False)
+    avg_recency_days = serializers.FloatField(allow_null=True, required=False)
+    avg_frequency = serializers.FloatField(allow_null=True, required=False)
+    avg_tenure_days = serializers.FloatField(allow_null=True, required=False)
+    sentiment = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        allow_null=True,
+        required=False,
+        help_text="Per text column: the mean sentiment (-1 to 1); null without NLP.",
+    )
+    avg_sentiment = serializers.FloatField(allow_null=True, required=False)
+    growth_potential = serializers.FloatField(allow_null=True, required=False)
+    development_potential = serializers.FloatField(allow_null=True, required=False)
     stats = serializers.JSONField(required=False, help_text="Per feature: mean, median and more.")
     distinguishing_features = serializers.JSONField(required=False)
     lifecycle = serializers.JSONField(required=False, help_text="Customers per lifecycle stage.")
@@ -250,7 +287,11 @@ class CustomerResultSerializer(serializers.Serializer):
     segment = serializers.IntegerField()
     segment_name = serializers.CharField()
     churn_risk = serializers.FloatField()
-    predicted_ltv = serializers.FloatField()
+    predicted_ltv = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Absent for an order log's analysis with lifetime value: its one lifetime value is `clv`.",
+    )
     value_tier = serializers.CharField(allow_blank=True)
     risk_level = serializers.CharField(allow_blank=True)
     engagement_level = serializers.CharField(
@@ -323,12 +364,66 @@ class ClvPageSerializer(serializers.Serializer):
 
 # --- predict -----------------------------------------------------------------------------------------
 
-_RECORD_SCHEMA = {
+_CUSTOMER_TABLE_RECORD = {
     "type": "object",
+    "title": "Customer table record",
     "additionalProperties": True,
-    "description": "One customer: field → value, with the columns the analysis was trained on (missing fields "
-    "are imputed as in training; unknown fields are an error).",
+    "description": "An analysis of a customer table: field → value, with the columns the analysis was trained on "
+    "(missing fields are imputed as in training; unknown fields are an error).",
     "example": {"total_spend": 812.5, "orders": 9, "region": "North", "signup_date": "2025-02-14"},
+}
+_ORDER_LOG_ORDERS_RECORD = {
+    "type": "object",
+    "title": "Order log: the customer's orders",
+    "description": "An analysis of an order log: the customer's orders, read by the rules of an uploaded log "
+    "(same-day orders are one purchase day, a refund is a negative amount, a zero amount is a purchase); none may "
+    "be dated after the end of the analysis's log (the `reference_date` of the answer). Optionally the customer "
+    "id field.",
+    "properties": {
+        "customer_id": {"type": "string"},
+        "orders": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "date": {"type": "string", "format": "date", "example": "2024-05-01"},
+                    "amount": {"type": "number", "example": 35.5},
+                },
+                "required": ["date", "amount"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["orders"],
+    "example": {"customer_id": "00042", "orders": [{"date": "2024-03-02", "amount": 35.5}]},
+}
+_ORDER_LOG_HISTORY_RECORD = {
+    "type": "object",
+    "title": "Order log: the customer's purchase history",
+    "description": "An analysis of an order log: the aggregated fields of `clv_customers.csv` (days, as the "
+    "models count them). Optionally the customer id field and `total_spend`.",
+    "properties": {
+        "customer_id": {"type": "string"},
+        "frequency": {"type": "integer", "minimum": 0, "description": "Repeat purchase days (after the first)."},
+        "recency": {"type": "number", "minimum": 0, "description": "Days from the first to the last purchase day."},
+        "T": {"type": "number", "minimum": 0, "description": "Days from the first purchase to now."},
+        "monetary": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Mean spend of the repeat purchase days; required when frequency > 0.",
+        },
+        "total_spend": {"type": "number", "minimum": 0, "description": "All net spend so far (optional)."},
+    },
+    "required": ["frequency", "recency", "T"],
+    "additionalProperties": False,
+    "example": {"customer_id": "00042", "frequency": 3, "recency": 210, "T": 400, "monetary": 31.9},
+}
+_RECORD_SCHEMA = {
+    "description": "One customer. A customer table's analysis takes its columns; an order log's analysis takes "
+    "either the customer's orders or their purchase history (frequency, recency, T, monetary), and anything else "
+    "is a 400 naming the field and what to send.",
+    "oneOf": [_CUSTOMER_TABLE_RECORD, _ORDER_LOG_ORDERS_RECORD, _ORDER_LOG_HISTORY_RECORD],
 }
 
 
@@ -393,7 +488,10 @@ class PredictionSerializer(serializers.Serializer):
     churn_risk = serializers.FloatField(
         min_value=0, max_value=1, allow_null=True, help_text="null when the analysis could not estimate churn."
     )
-    predicted_ltv = serializers.FloatField(allow_null=True)
+    predicted_ltv = serializers.FloatField(
+        allow_null=True,
+        help_text="null when the analysis has no LTV (no money column) and for an order log with a CLV (see `clv`).",
+    )
     risk_level = serializers.CharField(
         required=False, help_text="The record's own churn risk against the analysis's average customer."
     )
@@ -416,6 +514,38 @@ class PredictionSerializer(serializers.Serializer):
     unseen_values = serializers.DictField(
         help_text="{field: value} for categories the training data never had (scored as its most common level or "
         "“other”)."
+    )
+    p_active = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Order-log analyses: probability that the customer is still active at the end of the log "
+        "(null when the log had too little history for the models).",
+    )
+    expected_purchases = serializers.FloatField(
+        required=False, allow_null=True, help_text="Order-log analyses: expected purchase days over the horizon."
+    )
+    clv = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Order-log analyses: the lifetime value, expected spend over the horizon discounted to the end "
+        "of the log (the analysis's one lifetime value: `predicted_ltv` is null there).",
+    )
+    clv_low = serializers.FloatField(
+        required=False, allow_null=True, help_text="Order-log analyses: 10th percentile of the spend over the horizon."
+    )
+    clv_high = serializers.FloatField(
+        required=False, allow_null=True, help_text="Order-log analyses: 90th percentile of the same."
+    )
+    history = serializers.DictField(
+        required=False,
+        help_text="Order-log analyses: the history scored (frequency, recency, T in days, monetary, total_spend), "
+        "computed from `orders` when they were sent.",
+    )
+    lifetime_value = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text="Order-log analyses: the horizon (days), yearly discount rate and reference date (end of the log) "
+        "of the CLV figures.",
     )
 
 
@@ -457,7 +587,7 @@ def _frequencies():
 FREQUENCIES = _frequencies()
 
 
-class ScheduleRequestSerializer(serializers.Serializer):
+class ScheduleRequestSerializer(StrictJsonTypes, serializers.Serializer):
     frequency = serializers.ChoiceField(choices=FREQUENCIES)
     enabled = serializers.BooleanField(default=True)
 

@@ -359,13 +359,50 @@ def _positive_int(raw, default: int) -> int:
 
 def _sort_links(query, current: str) -> dict[str, str]:
     """Per sortable column, the query that sorts by it (from the highest first; again to turn it round)."""
+    from segments.filters import CLV_SORTS
+
     links = {}
-    for param in ("churn_risk", "ltv", "segment", "customer_id"):  # a column the page does not show: no harm
+    for param in ("churn_risk", "ltv", "segment", "customer_id", *CLV_SORTS):
         wanted = param if current == f"-{param}" else f"-{param}"
         q = query.copy()
         q["sort"] = wanted
         links[param] = q.urlencode()
     return links
+
+
+def _checked_filter(filterset, analysis) -> dict | None:
+    """The filter's values as the API and the export check them (`check_for`: what this analysis has no figure for
+    is refused too), or None with every message beside its field."""
+    from segments.filters import CLV_PARAMETERS, LTV_PARAMETERS, FilterError
+
+    hidden = LTV_PARAMETERS if analysis.has_clv else CLV_PARAMETERS  # parameters this page has no input for
+    try:
+        return filterset.check_for(analysis)
+    except FilterError as exc:
+        if filterset.is_valid():  # refused for this analysis: the form does not know it yet
+            for field, messages in exc.details.items():
+                for message in messages:
+                    if field in filterset.form.fields and field not in hidden:
+                        filterset.form.add_error(field, message)
+                    else:
+                        filterset.form.add_error(None, f"{field}: {message}")
+        return None
+
+
+def _sort_choices(filterset, analysis) -> list:
+    """The sort menu: only what this analysis has (CLV sorts for an order log's lifetime value, which replaces the
+    predicted LTV; no LTV sort without a money column)."""
+    from segments.filters import CLV_SORTS
+
+    def offered(value: str) -> bool:
+        param = value.lstrip("-")
+        if param in CLV_SORTS:
+            return analysis.has_clv
+        if param == "ltv":
+            return analysis.has_ltv and not analysis.has_clv
+        return True
+
+    return [(value, label) for value, label in filterset.filters["sort"].extra["choices"] if offered(value)]
 
 
 @require_safe
@@ -386,17 +423,12 @@ def analysis_profiles_view(request, analysis_id: int):
                 "page_sizes": selectors.PAGE_SIZES,
                 "page_size": _positive_int(request.GET.get("size"), 50),
                 "sort": request.GET.get("sort") or "row",
-                "sort_choices": filterset.sort_choices_for(analysis),
+                "sort_choices": _sort_choices(filterset, analysis),
                 "ltv_filters": analysis.has_ltv,
             }
         )
-        if filterset.is_valid():
-            # Filters and sorts the run has no figures for (an LTV on a run without one): refused beside the field
-            # with the reason, as the API and the export refuse them.
-            for error in filterset.refusals(analysis, filterset.values):
-                filterset.form.add_error(error.field, error.message)
-        if filterset.is_valid():
-            values = filterset.values
+        values = _checked_filter(filterset, analysis)
+        if values is not None:
             page = selectors.customer_page(
                 analysis=analysis,
                 page=_positive_int(request.GET.get("page"), 1),

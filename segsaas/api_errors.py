@@ -1,12 +1,16 @@
 """The one error format of the API: `{"error": {"code", "message", "details"}}`, its OpenAPI description
-(`error_responses`), and the request-body size limit that answers in it (`BodySizeLimitMixin`).
+(`error_responses`), the request-body size limit that answers in it (`BodySizeLimitMixin`), and the answers for
+requests no API view handles: `not_found`/`bad_request` (Django's handler404/handler400) and
+`ApiErrorPagesMiddleware` (the same when DEBUG is on, where Django shows its debug pages instead of the handlers).
 
 A `UserFacingError` raised by a service (a refused upload, analysis setting, filter or export) becomes a 400 with
 its message under each field it names (`details: {field: [message]}`), so views need no try/except to translate it.
 """
 
+import logging
+
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
@@ -43,11 +47,26 @@ def error_response(code: str, message: str, details=None, http_status: int = 400
     )
 
 
+class BadRequestError(exceptions.APIException):
+    status_code = 400
+    default_code = "bad_request"
+    default_detail = "The request could not be read."
+
+
 def exception_handler(exc, context):
     if isinstance(exc, UserFacingError):
         exc = exceptions.ValidationError(exc.details)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.")
+    elif isinstance(exc, (SuspiciousOperation, BadRequest)):
+        # Django refuses the request while a view reads it (too many query or form fields, a malformed multipart
+        # body): a 400 in the one format, DEBUG or not (DRF would re-raise it, and under DEBUG fail on it), logged
+        # where Django logs it.
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        exc = BadRequestError(str(exc) or BadRequestError.default_detail)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -93,14 +112,28 @@ _ERROR_DESCRIPTIONS = {
     404: "No such object in your organization (for lists: no such page).",
     409: "The object is not in a state that allows this (e.g. the analysis has not finished).",
     413: "The request body is larger than the limit.",
+    414: "The URL is longer than the API reads (`API_MAX_URL_LENGTH`, 4,096 characters).",
     429: "Too many requests; retry after the number of seconds in the `Retry-After` header.",
 }
 
 
-def error_responses(*codes: int) -> dict:
-    """`extend_schema(responses=...)` entries for error statuses (401, 403, 429 always apply)."""
-    wanted = sorted(set(codes) | {401, 403, 429})
-    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in wanted}
+def error_responses(*codes: int, rules: str = "") -> dict:
+    """`extend_schema(responses=...)` entries for error statuses (401, 403, 414, 429 always apply). `rules`: what
+    the 400 also refuses in a request that fits the schema (a rule of the data, of the plan or between fields, which
+    the schema cannot state), said in the operation's 400; `schemathesis.toml` lists the same operations."""
+    wanted = sorted(set(codes) | {401, 403, 414, 429} | ({400} if rules else set()))
+    descriptions = dict(_ERROR_DESCRIPTIONS)
+    if rules:
+        descriptions[400] += f" A request that fits this schema is also refused (400) when {rules}"
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}
+
+
+def uri_too_long(request):
+    """414 in the one error format: the URL (path and query) is over `API_MAX_URL_LENGTH`."""
+    length, limit = len(request.get_full_path()), settings.API_MAX_URL_LENGTH
+    return _api_error_page(
+        request, 414, "uri_too_long", f"The URL is {length:,} characters; the API reads at most {limit:,}."
+    )
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -113,7 +146,7 @@ class BodySizeLimitMixin:
     # Refuse request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 in the one error format. DRF reads JSON
     # bodies from the stream, bypassing Django's own check, so the Content-Length is checked before parsing;
     # multipart bodies (uploads) are bounded by the organization's upload limit instead, and Django's check of
-    # their non-file fields is turned into the same 413. (A comment, not a docstring: drf-spectacular would
+    # their non-file fields is turned into the same 413 by `exception_handler`. (A comment, not a docstring: drf-spectacular would
     # show a docstring inherited by the viewsets as the description of their operations.)
 
     body_size_exempt_actions: tuple[str, ...] = ()
@@ -130,13 +163,6 @@ class BodySizeLimitMixin:
         if length > limit:
             raise RequestTooLarge(f"The request body is {length:,} bytes; the limit is {limit:,} bytes.")
 
-    def handle_exception(self, exc):
-        if isinstance(exc, RequestDataTooBig):
-            exc = RequestTooLarge(
-                f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
-            )
-        return super().handle_exception(exc)
-
 
 def _api_error_page(request, status: int, code: str, message: str):
     from django.http import JsonResponse
@@ -146,11 +172,11 @@ def _api_error_page(request, status: int, code: str, message: str):
 
 def not_found(request, exception=None):
     """`handler404`: under /api/ a path no route matches (`/api/v1/analyses/1.5/`, a typo) answers in the one error
-    format, like every other API error; elsewhere the product's 404 page. (With DEBUG on, Django shows its own
-    debug page instead, for both.)"""
+    format, like every other API error; elsewhere the product's 404 page. (With DEBUG on Django shows its debug page
+    instead of calling this; `ApiErrorPagesMiddleware` brings /api/ back here.)"""
     from django.views.defaults import page_not_found
 
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return _api_error_page(
             request, 404, "not_found", f"No API endpoint matches {request.path!r}: see /api/schema/ for the paths."
         )
@@ -162,7 +188,34 @@ def bad_request(request, exception=None):
     in the one error format under /api/; elsewhere Django's 400 page."""
     from django.views.defaults import bad_request as page_bad_request
 
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         reason = str(exception) if exception is not None and str(exception) else "The request could not be read."
         return _api_error_page(request, 400, "bad_request", reason)
     return page_bad_request(request, exception)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class ApiErrorPagesMiddleware:
+    """Under /api/, a URL longer than `API_MAX_URL_LENGTH` is a 414 in the one error format (gunicorn, configured in
+    gunicorn.conf.py, lets request lines of up to 8,190 bytes through, so the API answers them itself), and a 404 or 400 that Django answered with a page instead of calling `not_found`/`bad_request` (with
+    DEBUG on it shows its technical 404 and 400 pages) answers in the one error format all the same, so API clients
+    see the same shape whatever DEBUG says. Last in MIDDLEWARE: the response it gives still goes through the others
+    (security headers, CommonMiddleware's redirect of a path missing its slash)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _is_api(request) and len(request.get_full_path()) > settings.API_MAX_URL_LENGTH:
+            return uri_too_long(request)
+        response = self.get_response(request)
+        if response.status_code not in (400, 404) or not _is_api(request) or isinstance(response, Response):
+            return response  # an API view's answer (JSON, or DRF's browsable page of the same error) stays as it is
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        if response.status_code == 404:
+            return not_found(request)
+        return bad_request(request)

@@ -6,6 +6,8 @@ from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
 MAX_ID = 2**63 - 1
+# A page cursor is the server's own short token (base64 of the position and ordering); documented as at most this.
+CURSOR_MAX_LENGTH = 200
 
 
 def query_int(params, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
@@ -40,7 +42,9 @@ class StrictPageSizeMixin:
             if parameter["name"] == getattr(self, "page_size_query_param", None) and self.max_page_size:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
             if parameter["name"] == getattr(self, "page_query_param", None):
-                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            if parameter["name"] == getattr(self, "cursor_query_param", None):
+                parameter["schema"] = {"type": "string", "maxLength": CURSOR_MAX_LENGTH}
         return parameters
 
     def get_page_size(self, request):

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
+    "segsaas.api_errors.ApiErrorPagesMiddleware",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "segsaas.urls"
@@ -196,6 +197,9 @@ STORAGES = {
 # Uploads stream to a temporary file beyond 2.5 MB, never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
+# The longest URL (path and query) the API reads: longer is a 414 in the API's error format. The schema bounds every
+# parameter so that no URL it allows comes near; gunicorn.conf.py lets request lines of up to 8,190 bytes reach it.
+API_MAX_URL_LENGTH = env.int("API_MAX_URL_LENGTH", default=4096)
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Celery: long ML jobs. The Analysis/Job row in the database is the source of truth for state.
@@ -282,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
 # Memory a worker process may use for one job. A job whose estimated need (from the dataset's rows x columns,
 # before it starts) exceeds it is refused up front, naming the limit.
 WORKER_MEMORY_BUDGET_MB = env.int("WORKER_MEMORY_BUDGET_MB", default=4096)
+# Analyses above SEGSAAS_DASK_MIN_ROWS customers (segments.engine.dask_path reads it) or estimated above the budget
+# run on the Dask path (segments/services/distributed.py): on the cluster at DASK_SCHEDULER_ADDRESS, else on a
+# LocalCluster of DASK_LOCAL_WORKERS processes started for the run beside the heavy worker.
+DASK_SCHEDULER_ADDRESS = env.str("DASK_SCHEDULER_ADDRESS", default="")
+DASK_LOCAL_WORKERS = env.int("DASK_LOCAL_WORKERS", default=2)
 # Webhooks: attempts per delivery, the first retry's delay (doubling each time), the request timeout, and whether
 # endpoint URLs may resolve to private or loopback addresses (never in production: a partner's URL must not reach
 # into our own network).

@@ -11,6 +11,7 @@ names files by their storage path (``org-3/datasets/<key>/data.parquet``) and ge
     read_text(name)
     read_parquet(name, columns=None)    a DataFrame; iter_parquet_batches(...) reads row group by row group
     write_parquet(name, frame)
+    dask_location(name)                 where Dask's workers read/write it: a local path, or s3:// and its options
     local_copy(name)                    a path for libraries that need one (joblib, converters): the file itself
                                         on disk, else a bounded scratch copy removed afterwards
     local_target(name)                  a path to write to; stored under `name` when the block ends
@@ -492,6 +493,29 @@ def write_parquet(name: str, frame, *, row_group_size: int | None = None) -> str
     with local_target(name) as path:
         frame.to_parquet(path, index=False, row_group_size=row_group_size)
     return name
+
+
+def dask_location(name: str) -> tuple[str, dict | None]:
+    """Where Dask (segments/engine/dask_path.py) reads or writes the file or folder `name`: (a path on this
+    machine's disk, None) on local storage; (`s3://bucket/key`, fsspec-style storage options: the bucket's
+    endpoint, region and keys, None where boto's own chain finds them) on S3. The engine's workers, on this host
+    or a Dask cluster's, open it themselves: nothing passes through this process."""
+    backend = _backend()
+    if isinstance(backend, _Local):
+        return backend.path(name), None
+    storage = backend.storage
+    options: dict = {}
+    if getattr(storage, "access_key", None):
+        options["key"] = storage.access_key
+        options["secret"] = storage.secret_key
+        if getattr(storage, "security_token", None):
+            options["token"] = storage.security_token
+    if getattr(storage, "endpoint_url", None):
+        options["endpoint_url"] = storage.endpoint_url
+    region = getattr(storage, "region_name", None) or backend.client.meta.region_name
+    if region:
+        options["client_kwargs"] = {"region_name": region}
+    return f"s3://{backend.bucket}/{backend.key(name)}", options
 
 
 # --- downloads -------------------------------------------------------------------------------------------

@@ -76,6 +76,9 @@ class AnalysisConfig:
     nlp: bool = True
     random_state: int = 42
     ltv_horizon_months: int = 12
+    # False: no LTV estimate of the pipeline's own (an order log's table carries its CLV, fitted on the orders
+    # with ranges: that is the analysis's one lifetime value; see segments/engine/clv/product.py)
+    predict_ltv: bool = True
     churn_horizon_days: int = 90
     reference_date: str | None = None  # ISO date; default: newest date in the data
     # Encoding thresholds

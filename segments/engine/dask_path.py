@@ -91,23 +91,22 @@ def score_partition(
     Runs on a Dask worker; also the single-process reference the tests compare with."""
     from threadpoolctl import threadpool_limits
 
-    from .predict import _own_advice, _score
+    from .predict import score_rows
 
     n = len(frame)
     if n == 0:
         return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in OUTPUT_COLUMNS.items()})
+    if known_churn is not None and len(known_churn[0]):
+        known_churn = (np.asarray(known_churn[0]) - offset, known_churn[1])
     with threadpool_limits(limits=1):  # one thread per worker process; Dask runs the processes side by side
         X, profile, beh = model.preprocessor.transform(frame, profile_frame=False)
-        seg, churn, ltv = _score(model, X, beh)
+        seg, churn, ltv, own = score_rows(model, X, beh, profile, known_churn=known_churn)
         coords = model.pca.transform(X).astype(np.float32)
-    if known_churn is not None and len(known_churn[0]):
-        churn = np.asarray(churn, float)
-        churn[np.asarray(known_churn[0]) - offset] = known_churn[1]
     if coords.shape[1] == 1:
         coords = np.column_stack([coords, np.zeros(n, np.float32)])
     seg = np.asarray(seg, dtype=np.int64)
     names = model.segment_names
-    own = _own_advice(model, churn, ltv, profile, n, seg) or {}
+    own = own or {}
     ids = frame[id_col].astype(str).to_numpy() if id_col else np.arange(offset + 1, offset + n + 1).astype(str)
     out = pd.DataFrame(
         {
@@ -125,11 +124,63 @@ def score_partition(
     return out.astype(OUTPUT_COLUMNS)
 
 
+def arrow_filesystem(url: str, storage_options: dict | None):
+    """(filesystem, path inside it) for an `s3://bucket/key` URL, else (None, the path as given).
+
+    Dask's own `s3://` support needs s3fs; pyarrow's S3 filesystem (part of pyarrow) speaks to any S3-compatible
+    store too, so an s3:// table is read and written through it. `storage_options` take fsspec's names: `key`,
+    `secret`, `token`, `endpoint_url`, `client_kwargs={"region_name": ...}` (unset: boto's environment chain)."""
+    url = str(url)
+    if not url.startswith("s3://"):
+        return None, url
+    from urllib.parse import urlparse
+
+    import pyarrow.fs as pafs
+
+    options = dict(storage_options or {})
+    kwargs: dict = {}
+    if options.get("key"):
+        kwargs["access_key"] = options["key"]
+        kwargs["secret_key"] = options.get("secret")
+        if options.get("token"):
+            kwargs["session_token"] = options["token"]
+    endpoint = options.get("endpoint_url") or (options.get("client_kwargs") or {}).get("endpoint_url")
+    if endpoint:
+        parsed = urlparse(endpoint)
+        kwargs["endpoint_override"] = parsed.netloc or parsed.path
+        kwargs["scheme"] = parsed.scheme or "https"
+    region = options.get("region_name") or (options.get("client_kwargs") or {}).get("region_name")
+    if region:
+        kwargs["region"] = region
+    from fsspec.implementations.arrow import ArrowFSWrapper
+
+    # wrapped as an fsspec filesystem: Dask then partitions the files exactly as it does on a local disk (its
+    # pyarrow-filesystem reader fuses partitions differently per column selection, which the sampling cannot use)
+    return ArrowFSWrapper(pafs.S3FileSystem(**kwargs)), url[len("s3://") :].rstrip("/")
+
+
 def _client(scheduler_address: str | None, n_workers: int | None, memory_limit: str):
     from dask.distributed import Client, LocalCluster
 
     if scheduler_address:
         return Client(scheduler_address), None
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        # A Celery pool process is daemonic and may not start multiprocessing children (LocalCluster's nannies):
+        # the scheduler and workers are started as subprocesses instead (`dask spec`), the same processes.
+        from distributed.deploy.subprocess import SubprocessCluster
+
+        cluster = SubprocessCluster(
+            n_workers=n_workers or 2,
+            threads_per_worker=1,
+            worker_kwargs={"memory_limit": memory_limit},
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        client.wait_for_workers(n_workers or 2, timeout=120)
+        return client, cluster
     cluster = LocalCluster(
         n_workers=n_workers or 2,
         threads_per_worker=1,
@@ -178,10 +229,13 @@ def analyze_distributed(
     n_workers: int | None = None,
     memory_limit: str = "2GiB",
     storage_options: dict | None = None,
+    split_row_groups: bool | str = "infer",
     progress=None,
 ) -> DistributedResult:
     """Analyse the Parquet table at `source` (a file, a folder of partitions or an s3:// URL) with Dask; write
-    one Parquet partition of per-customer results per input partition under `output`."""
+    one Parquet partition of per-customer results per input partition under `output` (a folder or an s3://
+    URL). `split_row_groups=True` makes each row group a partition (one large Parquet file read in pieces).
+    `progress(stage, percent)` is told each stage and may raise to stop the run."""
     import dask.dataframe as dd
 
     if isinstance(config, dict):
@@ -203,8 +257,13 @@ def analyze_distributed(
     client, cluster = _client(scheduler_address, n_workers, memory_limit)
     try:
         stage("Reading the table", 0)
+        in_fs, in_path = arrow_filesystem(source, storage_options)
+        out_fs, out_path = arrow_filesystem(output, storage_options)
         try:
-            ddf = dd.read_parquet(str(source), storage_options=storage_options)
+            if in_fs is not None:
+                ddf = dd.read_parquet(in_path, filesystem=in_fs, split_row_groups=split_row_groups)
+            else:
+                ddf = dd.read_parquet(in_path, storage_options=storage_options, split_row_groups=split_row_groups)
         except (FileNotFoundError, OSError, ValueError) as exc:
             raise EngineError(f"cannot read Parquet at {str(source)!r}: {exc}") from None
         counts = [int(c) for c in ddf.map_partitions(len).compute()]
@@ -216,7 +275,9 @@ def analyze_distributed(
         stage("Fitting on a sample", 5)
         size = config.fit_sample_size or total
         sample, drawn = _sample_rows(ddf, counts, size, config.random_state)
-        fitted = analyze(sample, config)
+        fitted = analyze(
+            sample, config, progress=None if progress is None else (lambda label, pct: stage(label, 5 + pct * 0.55))
+        )
         del sample
         # a supervised churn model's training customers keep their out-of-fold scores (pipeline._fit_supervised_churn)
         known = None
@@ -242,13 +303,17 @@ def analyze_distributed(
         ]
         scored = dd.concat(parts)
         out = str(output)
-        scored.to_parquet(out, write_index=False, storage_options=storage_options, overwrite=True)
+        if out_fs is not None:
+            scored.to_parquet(out_path, write_index=False, filesystem=out_fs, overwrite=True)
+            written = dd.read_parquet(out_path, columns=["segment", "churn_risk", "predicted_ltv"], filesystem=out_fs)
+        else:
+            scored.to_parquet(out, write_index=False, storage_options=storage_options, overwrite=True)
+            written = dd.read_parquet(
+                out, columns=["segment", "churn_risk", "predicted_ltv"], storage_options=storage_options
+            )
         done("Scoring and writing")
 
         stage("Segment sizes", 95)
-        written = dd.read_parquet(
-            out, columns=["segment", "churn_risk", "predicted_ltv"], storage_options=storage_options
-        )
         sizes = written.groupby("segment").agg({"churn_risk": ["count", "mean"], "predicted_ltv": "mean"}).compute()
         done("Segment sizes")
         worker_peaks = {str(k): round(v, 1) for k, v in client.run(peak_memory_mb).items()}

@@ -83,6 +83,9 @@ class FittedPipeline:
     segment_map: dict[int, int] = field(default_factory=dict)
     # what a customer's own levels and advice are measured against (profiles.customer_advice_reference)
     advice_reference: dict = field(default_factory=dict)
+    # an order log's analysis: what scoring a new customer's orders or purchase history needs
+    # (segments.engine.clv.scoring.CLVScorer); None for a customer table
+    clv: Any = None
 
     def save(self, path) -> None:
         import joblib

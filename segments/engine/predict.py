@@ -62,14 +62,25 @@ def _columns(records: list[Mapping], model: FittedPipeline) -> dict[str, list]:
     return {c: [r.get(c) for r in records] for c in dict.fromkeys(wanted)}
 
 
-def _score(model: FittedPipeline, X, beh):
+def score_rows(model: FittedPipeline, X, beh, profile, *, known_churn=None):
+    """THE scoring of preprocessed rows (`model.preprocessor.transform(...)` -> X, profile, beh) by a fitted model:
+    (segments, churn risks, predicted LTVs, own advice). `predict_segment` and the Dask path's partitions
+    (`dask_path.score_partition`) both score through it.
+
+    `known_churn` = (positions in these rows, scores): rows whose churn risk is already known (the out-of-fold
+    score a supervised churn model's training customers got) keep it, and their own advice is measured on it.
+    Own advice is the dict of `profiles.customer_advice` (None for a model saved before `advice_reference`)."""
     seg = model.cluster_model.predict(X).tolist()
     renumber = getattr(model, "segment_map", None)  # models saved before continuity have none
     if renumber:
         seg = [renumber.get(int(s), int(s)) for s in seg]
     churn = np.clip(model.churn_model.predict(X, beh), 0, 1).tolist()
     ltv = model.ltv_model.predict(X).tolist()
-    return seg, churn, ltv
+    if known_churn is not None and len(known_churn[0]):
+        churn = np.asarray(churn, float)
+        churn[np.asarray(known_churn[0])] = known_churn[1]
+        churn = churn.tolist()
+    return seg, churn, ltv, _own_advice(model, churn, ltv, profile, len(seg), np.asarray(seg, dtype=np.int64))
 
 
 def _is_missing(value) -> bool:
@@ -183,6 +194,14 @@ def predict_segment(model: FittedPipeline, record_or_records):
         records = list(record_or_records)
     else:
         raise EngineError(f"expected a record (dict) or a list of records, got {type(record_or_records).__name__}")
+    scorer = getattr(model, "clv", None)  # an order log's analysis: orders or a purchase history come in
+    clv_values = None
+    if scorer is not None:
+        if records is None:
+            records = frame.to_dict("records")
+        if not records:
+            return []
+        records, clv_values = _order_log_records(model, scorer, records)
     if records is not None:
         if not records:
             return []
@@ -235,9 +254,9 @@ def predict_segment(model: FittedPipeline, record_or_records):
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):  # API workers share the cores; see pipeline.analyze
-            seg, churn, ltv = _score(model, X, beh)
+            seg, churn, ltv, own = score_rows(model, X, beh, profile)
     else:
-        seg, churn, ltv = _score(model, X, beh)
+        seg, churn, ltv, own = score_rows(model, X, beh, profile)
     unseen: list[dict] = [{} for _ in range(n)]
     for encoder in model.preprocessor.encoders_:
         seen = getattr(encoder, "seen_", None)
@@ -256,7 +275,6 @@ def predict_segment(model: FittedPipeline, record_or_records):
             key_arrays[c] = (c, [v if isinstance(v, str | int | float | bool | type(None)) else str(v) for v in raw(c)])
     names = model.segment_names
     recs = model.segment_recommendations
-    own = _own_advice(model, churn, ltv, profile, n, seg)
     out = []
     for i in range(n):
         s = int(seg[i])
@@ -275,8 +293,58 @@ def predict_segment(model: FittedPipeline, record_or_records):
         }
         if own is not None:
             result.update(_advice_fields(own, i, result["recommendations"]))
+        if clv_values is not None:
+            result.update({k: v[i] for k, v in clv_values.items()})
         out.append(result)
     return out[0] if single else out
+
+
+def _order_log_records(model: FittedPipeline, scorer, records: list) -> tuple[list[dict], dict]:
+    """An order log's analysis segments the customer table built from the log: each record (the customer's
+    orders, or their purchase history; ``clv.scoring``) becomes that table's row, with the lifetime value
+    computed by the analysis's fitted CLV models. Returns (rows, {field: per-record values} for the results)."""
+    from .clv.product import CLV_COLUMNS
+    from .clv.scoring import CLV_VALUE_KEYS
+
+    histories = scorer.histories(records, model.id_col)
+    values = scorer.values(histories)
+    x = histories["frequency"].to_numpy()
+    recency = histories["recency"].to_numpy()
+    T = histories["T"].to_numpy()
+    monetary = histories["monetary"].to_numpy()
+    total = histories["total_spend"].to_numpy()
+    rows = []
+    for i, rec in enumerate(records):
+        row = {
+            "purchases": int(x[i]) + 1,
+            "days_since_last_purchase": float(T[i] - recency[i]),
+            "tenure_days": float(T[i]),
+            "avg_repeat_spend": _number_or_none(monetary[i]),
+            "total_spend": _number_or_none(total[i]),
+        }
+        if model.id_col and rec.get(model.id_col) is not None:
+            row[model.id_col] = rec[model.id_col]
+        if scorer.has_models:
+            row.update({c: float(values[c][i]) for c in CLV_COLUMNS})
+        rows.append({k: v for k, v in row.items() if k in model.schema})
+    history = histories.to_dict("records")
+    out = {k: [_number_or_none(v) for v in values[k]] for k in CLV_VALUE_KEYS}
+    out["history"] = [{k: _number_or_none(v) for k, v in h.items()} for h in history]
+    out["lifetime_value"] = [
+        {
+            "horizon_days": scorer.horizon_days,
+            "discount_rate": scorer.config.discount_rate,
+            "reference_date": scorer.reference_date,
+        }
+        if scorer.has_models
+        else None
+    ] * len(records)
+    return rows, out
+
+
+def _number_or_none(value):
+    value = float(value)
+    return value if value == value else None
 
 
 def _own_advice(model: FittedPipeline, churn, ltv, profile, n: int, segments=None) -> dict | None:

@@ -552,6 +552,14 @@ def ltv_target(
     return None, "unavailable", {"reason": "no tenure (or recency and frequency) with a known unit"}
 
 
+ORDER_LOG_LTV_NOTE = (
+    "Lifetime value here is the order log's CLV: expected spend over the horizon from the purchase and spend "
+    "models fitted on the orders (chosen on a holdout), with an 80 % range per customer. The segmentation's own "
+    "LTV estimate, made for customer tables without order history, is not made for an order log, so one "
+    "lifetime value is shown everywhere."
+)
+
+
 def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
     """Predicted LTV per customer; the metrics carry ``method`` (a key) and ``method_label`` (for people)."""
     lm, values, metrics = _fit_ltv(X, beh, churn_risk, config, rng, bg)
@@ -561,6 +569,17 @@ def fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[
 
 def _fit_ltv(X, beh, churn_risk, config, rng, bg: MBGNBD | None = None) -> tuple[LTVModel, np.ndarray, dict]:
     horizon = config.ltv_horizon_months
+    if not getattr(config, "predict_ltv", True):
+        return (
+            LTVModel("order_log_clv", horizon),
+            np.full(len(X), np.nan),
+            {
+                "method": "order_log_clv",
+                "horizon_months": horizon,
+                "reason": "the order log's CLV is this analysis's lifetime value",
+                "note": ORDER_LOG_LTV_NOTE,
+            },
+        )
     target, method, info = ltv_target(
         beh, churn_risk, horizon, rng, min(config.model_sample_size, 20_000), bg, config.churn_horizon_days
     )

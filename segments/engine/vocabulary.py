@@ -70,6 +70,7 @@ METHOD_LABELS = {
         "gradient_boosting_on_subscription": "Gradient boosting trained on the subscription value (recurring charge × "
         "expected paid months)",
         "unavailable": "Not available (no spend column, or no duration with a known unit)",
+        "order_log_clv": "The order log's CLV (purchase and spend models fitted on the orders; no separate estimate)",
     },
 }
 

@@ -250,8 +250,15 @@ def analysis_create(
             rerun_of=rerun_of,
             dataset_version=version,
         )
+        from segments.services.distributed import analysis_engine
+
+        # which engine runs it and why (refused here, naming why, when neither can): kept with the job
+        engine = analysis_engine(analysis)
         analysis.job = job_create(
-            organization=organization, kind=JOB_KIND, params={"analysis_id": analysis.pk}, created_by=created_by
+            organization=organization,
+            kind=JOB_KIND,
+            params={"analysis_id": analysis.pk, "engine": {k: engine[k] for k in ("name", "reason")}},
+            created_by=created_by,
         )
         analysis.save(update_fields=["job"])
     from accounts.services import audit

@@ -40,8 +40,24 @@ def estimate_analysis_memory_mb(rows: int, columns: int) -> float:
     return ANALYSIS_BASE_MB + rows * columns * ANALYSIS_BYTES_PER_CELL / 2**20
 
 
+# An order log is read streamed into compact arrays (customer code, day, amount: 16 bytes per order) and turned
+# into purchase days and per-customer summaries; the segmentation then runs on the customer table built from it
+# (ORDER_LOG_TABLE_COLUMNS per customer). Measured by bench/clv_worker.py (NOTES.md): see ORDER_BYTES.
+ORDER_BYTES = 64
+ORDER_LOG_TABLE_COLUMNS = 11
+
+
+def estimate_order_log_memory_mb(orders: int, customers: int) -> float:
+    return (
+        ANALYSIS_BASE_MB
+        + orders * ORDER_BYTES / 2**20
+        + customers * ORDER_LOG_TABLE_COLUMNS * ANALYSIS_BYTES_PER_CELL / 2**20
+    )
+
+
 def analysis_memory_mb(*, params: dict, organization) -> float | None:
-    """The analysis job's estimated peak memory, from its dataset's rows x columns (the jobs app's memory guard)."""
+    """The analysis job's estimated peak memory, from its dataset's rows x columns (the jobs app's memory guard);
+    for an order log from its orders and customers (the table segmented is one row per customer)."""
     analysis = (
         Analysis.objects.for_organization(organization)
         .select_related("dataset")
@@ -50,17 +66,27 @@ def analysis_memory_mb(*, params: dict, organization) -> float | None:
     )
     if analysis is None:
         return None
-    return estimate_analysis_memory_mb(analysis.dataset.row_count, analysis.dataset.column_count)
+    from segments.services.distributed import analysis_engine
+
+    # the engine that would run it: the whole run on one worker, or the Dask path's fit sample; JobMemoryError
+    # (naming why) when neither can take it
+    return analysis_engine(analysis)["memory_mb"]
 
 
 # Rows per Parquet row group of the per-customer table: exports and comparisons read it a row group at a time.
 CUSTOMERS_ROW_GROUP = 100_000
 
 
-def analysis_execute(*, analysis: Analysis, progress) -> dict:
-    """Run the engine for this analysis and store its results. `progress(stage, percent)` may raise to cancel."""
+def analysis_execute(*, analysis: Analysis, progress, engine: dict | None = None) -> dict:
+    """Run the engine for this analysis and store its results. `progress(stage, percent)` may raise to cancel.
+    `engine`: the choice made when the analysis was created (`distributed.analysis_engine`); a Dask choice runs
+    the Dask path."""
     from segments.engine import AnalysisConfig, analyze
 
+    if engine and engine.get("name") == "dask" and not analysis.dataset.is_order_log:
+        from segments.services.distributed import analysis_execute_distributed
+
+        return analysis_execute_distributed(analysis=analysis, engine=engine, progress=progress)
     started = time.monotonic()
     clv_result = None
     if analysis.dataset.is_order_log:
@@ -113,6 +139,8 @@ def analysis_execute(*, analysis: Analysis, progress) -> dict:
         summary["clv"] = clv_extra["summary"]
     progress("Storing customer results", 94)
     metrics = dict(result.metrics)
+    if engine:
+        metrics["engine"] = {"name": engine.get("name", "single"), "reason": engine.get("reason", "")}
     metrics.setdefault("timings", {})
     if clv_extra:
         metrics["clv"] = clv_extra["metrics"]
@@ -177,6 +205,7 @@ def _with_lifetime_value(result, table, clv_result) -> dict | None:
     from segments.engine.clv.product import CLV_COLUMNS
     from segments.services.lifetime import clv_metrics, clv_summary, segment_clv
 
+    result.model.clv = clv_result.scorer()  # predict scores a new customer's orders or history the same way
     if clv_result.eligible:
         for col in CLV_COLUMNS:
             result.customers[col] = table[col].to_numpy()

@@ -8,9 +8,10 @@ from django.db import connection, transaction
 from segments.models import Analysis, CustomerResult
 
 
-def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
+def bulk_insert_customers(analysis: Analysis, customers, progress=None, *, first_row: int = 0) -> None:
     """One row per customer. PostgreSQL: COPY into the caller's transaction. Elsewhere batched INSERTs; with
-    `progress`, each batch commits on its own (and `progress` may raise to cancel between batches)."""
+    `progress`, each batch commits on its own (and `progress` may raise to cancel between batches).
+    `first_row`: the row number of `customers`' first row in the whole table (a Dask run loads partitions)."""
     import numpy as np
     import pandas as pd
 
@@ -19,7 +20,7 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
         {
             "organization_id": analysis.organization_id,
             "analysis_id": analysis.pk,
-            "row_index": range(n),
+            "row_index": range(first_row, first_row + n),
             "customer_id": customers["customer_id"].astype(str).str.slice(0, 100)
             if "customer_id" in customers
             else [str(i) for i in range(n)],
@@ -46,11 +47,15 @@ def bulk_insert_customers(analysis: Analysis, customers, progress=None) -> None:
     if connection.vendor == "postgresql":
         import io
 
+        # an empty text (a column a Dask run does not produce, e.g. lifecycle_stage) is '', never NULL
+        texts = ", ".join(c for c in columns if frame[c].dtype == object or str(frame[c].dtype) in ("str", "string"))
         with connection.cursor() as cursor:
             for start in range(0, n, 250_000):
                 buf = io.StringIO()
                 frame.iloc[start : start + 250_000].to_csv(buf, index=False, header=False)
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+                with cursor.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({texts}))"
+                ) as copy:
                     copy.write(buf.getvalue())
         return
     placeholders = ", ".join(["%s"] * len(columns))

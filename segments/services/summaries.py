@@ -90,30 +90,60 @@ def feature_zscores(df, labels, profiles: list[dict], metrics: dict) -> dict:
 
 def summarise(customers, profiles: list[dict]) -> dict:
     """Aggregates the pages need that are cheaper to compute once here than per page view."""
+    return summary_from_parts([summary_part(customers)])
+
+
+def summary_part(customers) -> dict:
+    """The additive pieces of `summarise` for some of the customers (a Dask run's partitions are summed with
+    `summary_from_parts`, so no process holds every customer to summarise them)."""
     import numpy as np
     import pandas as pd
 
-    out: dict = {"customers": len(customers), "sample_per_segment": CHART_SAMPLE_PER_SEGMENT}
     seg = customers["segment"]
-    out["segment_sizes"] = {str(int(k)): int(v) for k, v in seg.value_counts().sort_index().items()}
+    part: dict = {"customers": len(customers), "sizes": {int(k): int(v) for k, v in seg.value_counts().items()}}
     if "lifecycle_stage" in customers:
         table = pd.crosstab(seg, customers["lifecycle_stage"].astype(str))
-        from segments.engine.vocabulary import LIFECYCLE_STAGES
-
-        stages = [s for s in LIFECYCLE_STAGES if s in table.columns] + [
-            s for s in table.columns if s not in LIFECYCLE_STAGES
-        ]
-        out["lifecycle"] = {
-            "stages": stages,
-            "counts": {str(int(s)): [int(table.loc[s, st]) for st in stages] for s in table.index},
-        }
+        part["lifecycle"] = {(int(s), str(st)): int(table.loc[s, st]) for s in table.index for st in table.columns}
     if "predicted_ltv" in customers:
         ltv = pd.to_numeric(customers["predicted_ltv"], errors="coerce")
-        known = ltv.notna().any()  # no money column: no LTV at all, and the pages say so instead of $0
-        out["total_predicted_ltv"] = float(np.nansum(ltv)) if known else None
-        out["avg_predicted_ltv"] = float(np.nanmean(ltv)) if known else None
+        part["ltv"] = (float(np.nansum(ltv)), int(ltv.notna().sum()))
     if "churn_risk" in customers:
         churn = pd.to_numeric(customers["churn_risk"], errors="coerce")
-        out["avg_churn_risk"] = float(np.nanmean(churn)) if churn.notna().any() else None
-        out["high_risk_customers"] = int((churn >= 0.5).sum())
+        part["churn"] = (float(np.nansum(churn)), int(churn.notna().sum()), int((churn >= 0.5).sum()))
+    return part
+
+
+def summary_from_parts(parts: list[dict]) -> dict:
+    """`summarise`'s figures from the `summary_part`s of all the customers."""
+    from collections import Counter
+
+    out: dict = {"customers": sum(p["customers"] for p in parts), "sample_per_segment": CHART_SAMPLE_PER_SEGMENT}
+    sizes: Counter = Counter()
+    for p in parts:
+        sizes.update(p["sizes"])
+    out["segment_sizes"] = {str(k): int(sizes[k]) for k in sorted(sizes)}
+    if any("lifecycle" in p for p in parts):
+        from segments.engine.vocabulary import LIFECYCLE_STAGES
+
+        cells: Counter = Counter()
+        for p in parts:
+            cells.update(p.get("lifecycle") or {})
+        present = sorted({st for _s, st in cells}, key=str)
+        stages = [s for s in LIFECYCLE_STAGES if s in present] + [s for s in present if s not in LIFECYCLE_STAGES]
+        segments = sorted({s for s, _st in cells})
+        out["lifecycle"] = {
+            "stages": stages,
+            "counts": {str(s): [int(cells[(s, st)]) for st in stages] for s in segments},
+        }
+    if any("ltv" in p for p in parts):
+        total = sum(p["ltv"][0] for p in parts if "ltv" in p)
+        known = sum(p["ltv"][1] for p in parts if "ltv" in p)
+        # no money column: no LTV at all, and the pages say so instead of $0
+        out["total_predicted_ltv"] = float(total) if known else None
+        out["avg_predicted_ltv"] = float(total / known) if known else None
+    if any("churn" in p for p in parts):
+        total = sum(p["churn"][0] for p in parts if "churn" in p)
+        known = sum(p["churn"][1] for p in parts if "churn" in p)
+        out["avg_churn_risk"] = float(total / known) if known else None
+        out["high_risk_customers"] = int(sum(p["churn"][2] for p in parts if "churn" in p))
     return out

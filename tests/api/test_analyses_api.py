@@ -54,7 +54,7 @@ def test_it_refuses_another_organizations_dataset_as_unknown(api, people):
 
     globex = Dataset.objects.for_organization(people.globex).create(name="Globex", storage_key="gx1", status="ready")
     response = api().post("/api/v1/analyses/", {"dataset": globex.pk})
-    assert response.status_code == 400
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     assert response.json()["error"]["details"]["dataset"] == [f"No dataset {globex.pk} in your organization."]
 
 

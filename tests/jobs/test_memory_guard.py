@@ -1,6 +1,8 @@
 """A job whose estimated memory (from the dataset's rows x columns, before it starts) exceeds the worker's budget
 (WORKER_MEMORY_BUDGET_MB) is refused up front with the limit named, on the page and in the API, and nothing is
-stored; a worker with a smaller budget than the web's fails the job at once with the same message."""
+stored, when the Dask path cannot take it either (these 400 rows are all within its fit sample, so it would hold
+as much; tests/segments/test_dask_analyses.py has the tables it takes); a worker with a smaller budget than the
+web's fails the job at once with the same message."""
 
 import html
 

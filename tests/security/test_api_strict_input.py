@@ -1,7 +1,7 @@
 """The API refuses what its schema does not allow, in the one error format: a path no route matches is a JSON 404
-(not the HTML page), a JSON value of the wrong type is a 400 naming the field (a number where a string is due, 0
+(not the HTML page, with DEBUG off or on), a JSON value of the wrong type is a 400 naming the field (a number where a string is due, 0
 for false), an out-of-range or repeated query parameter is a 400 (not a 500 from the database), a request Django
-refuses before any view (too many fields) is a JSON 400."""
+refuses before any view (too many fields) is a JSON 400 (DEBUG off or on)."""
 
 import pytest
 
@@ -25,17 +25,71 @@ def call(people, client):
     return do
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
 @pytest.mark.parametrize(
-    "url", ["/api/v1/analyses/1.5/", "/api/v1/analyses/1/nothing/", "/api/v1/nowhere/", "/api/v2/"]
+    "url",
+    ["/api/v1/analyses/1.5/", "/api/v1/analyses/1/nothing/", "/api/v1/nowhere/", "/api/v2/",
+     "/api/", "/api/v1/datasets/1/" + "x" * 4000 + "/"],
+)  # fmt: skip
+def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, settings, debug):
+    settings.DEBUG = debug
+    for method in ("get", "post", "delete"):
+        status, error = call(method, url)
+        assert status == 404 and error == {
+            "code": "not_found",
+            "message": f"No API endpoint matches {url!r}: see /api/schema/ for the paths.",
+            "details": {},
+        }
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/datasets/?customer_id=" + "x" * 5000,
+        "/api/v1/analyses/1/" + "y" * 4100 + "/",
+        "/api/nowhere/" + "z" * 9000,
+    ],
 )
-def test_a_path_no_route_matches_answers_in_the_json_error_shape(call, url, settings):
-    settings.DEBUG = False
+def test_an_over_long_url_is_a_json_414(call, url, settings, debug):
+    settings.DEBUG = debug
     status, error = call("get", url)
-    assert status == 404 and error["code"] == "not_found" and "No API endpoint matches" in error["message"]
+    assert status == 414 and error["code"] == "uri_too_long", error
+    assert error["message"] == f"The URL is {len(url):,} characters; the API reads at most 4,096."
 
 
-def test_pages_keep_their_html_404(client, settings):
-    settings.DEBUG = False
+def test_gunicorn_lets_request_lines_well_over_the_apis_limit_through():
+    """The API answers an over-long URL itself only if the server lets it through: gunicorn.conf.py sets gunicorn's
+    largest request line (8,190 bytes), about twice the API's limit."""
+    import runpy
+
+    from django.conf import settings
+
+    config = runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))
+    assert config["limit_request_line"] == 8190 and 8190 - settings.API_MAX_URL_LENGTH >= 4000
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_an_api_views_own_404_keeps_its_message(call, settings, debug):
+    settings.DEBUG = debug
+    status, error = call("get", "/api/v1/analyses/999999/")
+    assert status == 404 and error == {
+        "code": "not_found",
+        "message": "No Analysis matches the given query.",
+        "details": {},
+    }
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_a_path_missing_its_slash_is_still_redirected(client, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/api/v1/datasets")
+    assert response.status_code == 301 and response["Location"] == "/api/v1/datasets/"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_pages_keep_their_html_404(client, settings, debug):
+    settings.DEBUG = debug
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
 
@@ -94,9 +148,10 @@ def test_a_bad_page_size_is_refused(call, people):
     assert status == 200 and len(page["results"]) == 7
 
 
-def test_too_many_fields_is_a_json_400(call, settings):
-    settings.DEBUG = False
-    query = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 5))
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_too_many_fields_is_a_json_400(call, settings, debug):
+    settings.DEBUG = debug
+    query = "&".join("f=1" for _ in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 5))  # under the URL limit
     status, error = call("get", f"/api/v1/datasets/?{query}")
     assert status == 400 and error["code"] == "bad_request"
 

@@ -178,6 +178,9 @@ def test_schedule_api_reads_sets_and_removes(months, upload_frame, first_run, pa
     assert client.get(url).json()["analysis"] == run1.pk
     bad = client.put(url, {"frequency": "hourly"}, content_type="application/json")
     assert bad.status_code == 400 and "frequency" in bad.json()["error"]["details"]
+    coerced = client.put(url, {"frequency": "daily", "enabled": 0}, content_type="application/json")
+    assert coerced.status_code == 400 and "enabled" in coerced.json()["error"]["details"]  # 0 is not false
+    assert client.get(url).json()["frequency"] == "weekly"  # and nothing changed
     read_only = partner(scopes=["read"])
     assert read_only.get(url).status_code == 200
     assert read_only.put(url, {"frequency": "daily"}, content_type="application/json").status_code == 403

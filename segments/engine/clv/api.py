@@ -14,7 +14,7 @@ from .config import CLVConfig
 from .holdout import Reason, accuracy_sentence, choose, direction_check, eligibility, holdout_days, score
 from .models import PURCHASE_MODELS, GammaGamma
 from .orders import OrderLog, day_to_date, read_orders, to_day
-from .ranges import expected_value, simulate_spend, weekly_discount_rate
+from .scoring import _values
 from .transactions import CustomerSummary, summarize
 
 CUSTOMER_COLUMNS = [
@@ -56,6 +56,13 @@ class CLVResult:
     purchase_model: object | None = None
     spend_model: GammaGamma | None = None
     timings: dict = field(default_factory=dict)
+    config: CLVConfig | None = None
+
+    def scorer(self):
+        """What scoring a new customer's history needs (``scoring.CLVScorer``): kept in the analysis's model."""
+        from .scoring import CLVScorer
+
+        return CLVScorer.from_result(self, self.config or CLVConfig())
 
 
 class _Clock:
@@ -195,7 +202,7 @@ def fit_clv(
         clock.total()
         metrics["timings"] = timings
         metrics["cpu_seconds"] = cpu
-        return CLVResult(False, metrics["reasons"], _history_frame(full), metrics, timings=timings)
+        return CLVResult(False, metrics["reasons"], _history_frame(full), metrics, timings=timings, config=config)
 
     rng = np.random.default_rng(config.random_state)
     scores: dict[str, dict] = {}
@@ -229,39 +236,22 @@ def fit_clv(
         clock.total()
         metrics["timings"] = timings
         metrics["cpu_seconds"] = cpu
-        return CLVResult(False, metrics["reasons"], _history_frame(full), metrics, timings=timings)
+        return CLVResult(False, metrics["reasons"], _history_frame(full), metrics, timings=timings, config=config)
 
     report_progress("Refitting on the whole log", 70)
     model = _fit_purchase_model(chosen, full, config, rng)
     gg = _fit_spend_model(full, config, rng)
     clock.lap("refit")
-    report_progress("Predicting", 80)
+    report_progress("Predicting and ranges", 80)
     x, t_x, T = full.weeks
-    d = full.model_data()
-    h = horizon_days / 7.0
-    rho = weekly_discount_rate(config.discount_rate)
-    p_active = model.p_alive(d)
-    expected, discounted = expected_value(model, h, d, None, None, rho)
-    spend_per = gg.expected_spend(full.x, full.monetary)
-    clock.lap("predict")
-    report_progress("Ranges", 85)
-    ranges = simulate_spend(
-        model,
-        gg,
-        x,
-        t_x,
-        T,
-        full.x,
-        full.monetary,
-        h,
-        rho,
-        range_draws=config.range_draws,
-        parameter_draws=config.parameter_draws,
-        level=config.range_level,
-        seed=config.random_state,
-        max_cells=config.max_range_cells,
+    values = _values(model, gg, x, t_x, T, full.x, full.monetary, full.model_data(), horizon_days, config)
+    p_active, expected, spend_per, ranges = (
+        values["p_active"],
+        values["expected_purchases"],
+        values["expected_spend_per_purchase"],
+        values["_ranges"],
     )
-    clock.lap("ranges")
+    clock.lap("predict_and_ranges")
     customers = pd.DataFrame(
         {
             "customer_id": full.customer_ids,
@@ -271,7 +261,7 @@ def fit_clv(
             "monetary": full.monetary,
             "p_active": p_active,
             "expected_purchases": expected,
-            "clv": discounted * spend_per,
+            "clv": values["clv"],
             "clv_low": ranges.low,
             "clv_high": ranges.high,
             "expected_spend_per_purchase": spend_per,
@@ -315,4 +305,4 @@ def fit_clv(
     metrics["timings"] = timings
     metrics["cpu_seconds"] = cpu
     report_progress("Done", 100)
-    return CLVResult(True, [], customers, metrics, model, gg, timings)
+    return CLVResult(True, [], customers, metrics, model, gg, timings, config)

@@ -173,7 +173,8 @@ def customer_table(result) -> pd.DataFrame:
     T = c["T"].to_numpy(dtype=np.float64)
     table = pd.DataFrame(
         {
-            "customer_id": _whole_ids(c["customer_id"].to_numpy()),
+            # exactly as stored: the upload's conversion keeps "0001" as text (datasets/conversion.py)
+            "customer_id": c["customer_id"].to_numpy(),
             "purchases": c["frequency"].to_numpy(dtype=np.int64) + 1,
             "days_since_last_purchase": T - c["recency"].to_numpy(dtype=np.float64),
             "tenure_days": T,
@@ -187,16 +188,11 @@ def customer_table(result) -> pd.DataFrame:
     return table
 
 
-def _whole_ids(ids: np.ndarray) -> np.ndarray:
-    """Ids stored as floats (a table's conversion reads 0001 as 1.0) print as the whole numbers they are."""
-    if ids.dtype.kind == "f" and np.isfinite(ids).all() and (ids == np.round(ids)).all():
-        return ids.astype(np.int64)
-    return ids
-
-
 def customer_table_config(table: pd.DataFrame) -> dict:
     """CUSTOMER_TABLE_CONFIG for the columns the table has (no CLV columns when no model was fitted)."""
     config = {k: (list(v) if isinstance(v, list) else v) for k, v in CUSTOMER_TABLE_CONFIG.items()}
     for key in ("numeric_cols", "monetary_cols", "ignore_cols"):
         config[key] = [col for col in config[key] if col in table.columns]
+    # with a CLV the table's lifetime value is the CLV: no second estimate from the segmentation pipeline
+    config["predict_ltv"] = "clv" not in table.columns
     return config
