@@ -2,6 +2,8 @@
 
 import pytest
 
+from segments.engine.config import BEHAVIOUR_SETTING_KEYS, ENGAGEMENT_KEY
+
 pytestmark = pytest.mark.django_db
 
 CSV = (
@@ -77,14 +79,7 @@ def test_it_shows_one_dataset_with_its_profile(api, acme_dataset):
         if isinstance(body["profile"]["preview"], dict)
         else body["profile"]["preview"]
     )
-    assert body["behaviour_roles"].keys() == {
-        "recency_col",
-        "frequency_col",
-        "tenure_col",
-        "recency_unit",
-        "tenure_unit",
-        "engagement_cols",
-    }
+    assert body["behaviour_roles"].keys() == {*BEHAVIOUR_SETTING_KEYS, ENGAGEMENT_KEY}
     assert body["progress"] is None
 
 
@@ -109,8 +104,8 @@ def test_it_changes_column_roles(api, acme_dataset):
             {},
             {
                 "non_field_errors": [
-                    "Send “roles” and/or recency_col, frequency_col, tenure_col, recency_unit, tenure_unit, "
-                    "engagement_cols, or “kind” and “order_columns”."
+                    f"Send “roles” and/or {', '.join((*BEHAVIOUR_SETTING_KEYS, ENGAGEMENT_KEY))}, "
+                    "or “kind” and “order_columns”."
                 ]
             },
         ),
