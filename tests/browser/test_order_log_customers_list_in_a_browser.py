@@ -16,7 +16,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def _cells(page, name: str) -> list[float]:
     texts = page.locator(f"[data-testid=cell-{name}]").all_inner_texts()
     if name == "clv":
-        return [float(v) for v in page.locator("[data-testid=cell-clv]").evaluate_all("els => els.map(e => e.dataset.value)")]
+        return [
+            float(v)
+            for v in page.locator("[data-testid=cell-clv]").evaluate_all("els => els.map(e => e.dataset.value)")
+        ]
     return [float(t.split()[0].replace("%", "").replace(",", "")) for t in texts]
 
 

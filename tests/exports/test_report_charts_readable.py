@@ -68,7 +68,9 @@ def test_every_report_chart_names_features_in_words_with_units_and_no_legend_hid
     }
     with fmt.using_currency("EUR"):
         assert charts.feature_importance(metrics)
-        assert charts.segment_sizes(engine_result.profiles, charts.segment_colours(engine_result.profiles, DEFAULT_COLOR_SCHEME))
+        assert charts.segment_sizes(
+            engine_result.profiles, charts.segment_colours(engine_result.profiles, DEFAULT_COLOR_SCHEME)
+        )
     names = [t.get_text() for t in drawn[0].axes[0].get_yticklabels()]
     assert names and not [n for n in names if re.search(r"[a-z]_[a-z]", n)], names
     money = [c for c, r in metrics["roles"].items() if r == "monetary"]

@@ -48,8 +48,12 @@ def test_a_run_without_ltv_offers_no_ltv_filter_and_refuses_one_saying_why(peopl
         assert "has no predicted LTV" in refused and reason in refused
 
     data_tab = client.get(f"/analyses/{analysis.pk}/").content.decode()
-    assert '<td class="text-end">12 months</td>' not in data_tab and '<td class="text-end mono">12 months' not in data_tab
-    assert '<th class="fw-normal">LTV horizon</th><td class="text-end">not used: this run has no predicted LTV' in data_tab
+    assert (
+        '<td class="text-end">12 months</td>' not in data_tab and '<td class="text-end mono">12 months' not in data_tab
+    )
+    assert (
+        '<th class="fw-normal">LTV horizon</th><td class="text-end">not used: this run has no predicted LTV' in data_tab
+    )
     assert 'data-testid="ltv-fidelity"' not in data_tab
 
     key = api_key_create(organization=people.acme, name="CRM", scopes=["read", "export"], created_by=people.alice)[1]
