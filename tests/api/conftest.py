@@ -118,3 +118,20 @@ def model_cache():
     model_cache.clear()
     yield model_cache
     model_cache.clear()
+
+
+@pytest.fixture
+def order_analysis(people):
+    """The CDNOW sample uploaded as an order log, analysed in this process (the worker's code path)."""
+    from helpers import cdnow_csv, upload_orders
+
+    from jobs.services import job_execute
+    from segments.models import Analysis
+    from segments.services import analysis_create
+
+    dataset = upload_orders(people.acme, people.alice, cdnow_csv())
+    analysis = analysis_create(
+        organization=people.acme, dataset=dataset, settings={"n_clusters": 3, "nlp": False}, created_by=people.alice
+    )
+    assert job_execute(analysis.job_id) == "succeeded"
+    return Analysis.objects.for_organization(people.acme).select_related("job", "dataset").get(pk=analysis.pk)

@@ -11,23 +11,6 @@ from helpers import cdnow_csv
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def order_analysis(people):
-    """The CDNOW sample uploaded as an order log, analysed in this process (the worker's code path)."""
-    from helpers import upload_orders
-
-    from jobs.services import job_execute
-    from segments.models import Analysis
-    from segments.services import analysis_create
-
-    dataset = upload_orders(people.acme, people.alice, cdnow_csv())
-    analysis = analysis_create(
-        organization=people.acme, dataset=dataset, settings={"n_clusters": 3, "nlp": False}, created_by=people.alice
-    )
-    assert job_execute(analysis.job_id) == "succeeded"
-    return Analysis.objects.for_organization(people.acme).select_related("job", "dataset").get(pk=analysis.pk)
-
-
 def test_an_uploaded_order_log_is_reported_with_its_columns_and_eligibility(api):
     client = api()
     made = client.upload("/api/v1/datasets/", "orders.csv", cdnow_csv())

@@ -8,25 +8,8 @@ import io
 import subprocess
 
 import pytest
-from helpers import cdnow_csv
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def order_analysis(people):
-    from helpers import upload_orders
-
-    from jobs.services import job_execute
-    from segments.models import Analysis
-    from segments.services import analysis_create
-
-    dataset = upload_orders(people.acme, people.alice, cdnow_csv())
-    analysis = analysis_create(
-        organization=people.acme, dataset=dataset, settings={"n_clusters": 3, "nlp": False}, created_by=people.alice
-    )
-    assert job_execute(analysis.job_id) == "succeeded"
-    return Analysis.objects.for_organization(people.acme).get(pk=analysis.pk)
 
 
 def _body(answer) -> bytes:

@@ -11,22 +11,6 @@ from helpers import cdnow_csv
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def order_analysis(people):
-    from helpers import upload_orders
-
-    from jobs.services import job_execute
-    from segments.models import Analysis
-    from segments.services import analysis_create
-
-    dataset = upload_orders(people.acme, people.alice, cdnow_csv())
-    analysis = analysis_create(
-        organization=people.acme, dataset=dataset, settings={"n_clusters": 3, "nlp": False}, created_by=people.alice
-    )
-    assert job_execute(analysis.job_id) == "succeeded"
-    return Analysis.objects.for_organization(people.acme).get(pk=analysis.pk)
-
-
 def _stored_customer(analysis, customer_id: str) -> dict:
     """The analysis's own figures for one customer (the per-customer Parquet file) and their history."""
     from segsaas import storage
