@@ -139,11 +139,12 @@ def _refusals(model: FittedPipeline, profile, beh, imputed: list[set[str]], raw)
     return errors
 
 
-EARLIEST_PLAUSIBLE = np.datetime64("1990-01-01")  # a customer date before this is a placeholder (1970, 1900)
+# A customer date before this is a system default (1970-01-01, 1900-01-01), not a real date.
+EARLIEST_PLAUSIBLE = np.datetime64("1990-01-01")
 
 
 def _too_early(col: str, days: np.ndarray, max_days: float | None, reference, raw) -> list[EngineError]:
-    """A date before 1990 (a placeholder such as 1970-01-01) or before the earliest date of the column in the
+    """A date before 1990 (a system default such as 1970-01-01) or before the earliest date of the column in the
     analysed table cannot describe a customer of this analysis."""
     ref = np.datetime64(pd.Timestamp(reference).to_datetime64(), "s")
     limit = float((ref - EARLIEST_PLAUSIBLE.astype("datetime64[s]")).astype(float) / 86400.0)
@@ -159,8 +160,8 @@ def _too_early(col: str, days: np.ndarray, max_days: float | None, reference, ra
         )
         errors.append(
             EngineError(
-                f"record {i + 1}: field {col!r} is {str(raw(col)[i])!r}, {bound}: an implausible date (a placeholder "
-                "such as 1970-01-01?) cannot describe a customer; give the real date or leave the field out.",
+                f"record {i + 1}: field {col!r} is {str(raw(col)[i])!r}, {bound}: an implausible date (a system "
+                "default such as 1970-01-01?) cannot describe a customer; give the real date or leave the field out.",
                 field=col,
             )
         )

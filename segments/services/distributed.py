@@ -18,8 +18,6 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.utils import timezone
 
 from segsaas import storage
 
@@ -134,9 +132,7 @@ def analysis_execute_distributed(*, analysis, engine: dict, progress) -> dict:
     """The Dask path for this analysis (see the module's docstring); `progress` may raise to cancel."""
     from segments.engine import AnalysisConfig
     from segments.engine.dask_path import analyze_distributed
-    from segments.models import Analysis, CustomerResult
-    from segments.services.analyses import remove_analysis_files
-    from segments.services.execute import CUSTOMERS_ROW_GROUP, _engine_version, _prebuild_figures
+    from segments.services.execute import CUSTOMERS_ROW_GROUP, _prebuild_figures, commit_results
     from segments.services.results import bulk_insert_customers
     from segments.services.summaries import chart_sample, feature_zscores, summary_from_parts, summary_part
 
@@ -171,8 +167,6 @@ def analysis_execute_distributed(*, analysis, engine: dict, progress) -> dict:
     part_names = [n for n in storage.list_tree(parts_rel) if n.endswith(".parquet")]
     part_names.sort(key=_partition_number)
 
-    rows = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
-    staged = connection.vendor == "sqlite"  # SQLite's one write lock: rows first, in short transactions
     parts: list[dict] = []
     samples = []
 
@@ -216,21 +210,8 @@ def analysis_execute_distributed(*, analysis, engine: dict, progress) -> dict:
         return offset
 
     t0 = time.monotonic()
-    if staged:
-        rows.delete()  # a retry
-        loaded = load(insert=True)
-    with transaction.atomic():
-        locked = (
-            Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
-        )
-        if locked is None:  # deleted while running
-            rows.delete()
-            remove_analysis_files(analysis)
-            return {"analysis_id": analysis.pk, "deleted": True}
-        progress("Committing the results", 95)  # the fence: a cancel or a superseded attempt rolls this back
-        if not staged:
-            rows.delete()  # a retry
-            loaded = load(insert=True)
+
+    def finish(count: int) -> dict:
         import pandas as pd
 
         sample = chart_sample(pd.concat(samples, ignore_index=True)) if samples else None
@@ -242,19 +223,20 @@ def analysis_execute_distributed(*, analysis, engine: dict, progress) -> dict:
         metrics["engine"] = {"name": engine["name"], "reason": engine["reason"]}
         metrics.setdefault("timings", {})["store_customers_seconds"] = round(time.monotonic() - t0, 2)
         quality = metrics.get("quality") or {}
-        Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
-            metrics=metrics,
-            profiles=result.profiles,
-            summary=summary,
-            n_segments=len([p for p in result.profiles if p.get("segment", 0) >= 0]),
-            customer_count=loaded,
-            silhouette=quality.get("silhouette") if isinstance(quality, dict) else None,
-            engine_version=_engine_version(),
-            model_file=model_rel,
-            customers_file=customers_rel,
-            charts_file=charts_rel if sample is not None else "",
-            finished_at=timezone.now(),
-        )
+        return {
+            "metrics": metrics,
+            "profiles": result.profiles,
+            "summary": summary,
+            "customer_count": count,
+            "silhouette": quality.get("silhouette") if isinstance(quality, dict) else None,
+            "model_file": model_rel,
+            "customers_file": customers_rel,
+            "charts_file": charts_rel if sample is not None else "",
+        }
+
+    loaded = commit_results(analysis, result.profiles, progress, lambda staged: load(insert=True), finish)
+    if loaded is None:
+        return {"analysis_id": analysis.pk, "deleted": True}
     # Committed: the partitions are in customers.parquet and the database now.
     try:
         storage.delete_tree(parts_rel)

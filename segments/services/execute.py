@@ -146,45 +146,28 @@ def analysis_execute(*, analysis: Analysis, progress, engine: dict | None = None
         metrics["clv"] = clv_extra["metrics"]
     quality = metrics.get("quality") or {}
     silhouette = quality.get("silhouette") if isinstance(quality, dict) else None
-    rows = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
-    # SQLite has ONE write lock for the whole database: a million rows in one transaction would hold it for
-    # ~20 s and stall every other writer (other jobs' progress, logins). There the rows go in first, in short
-    # transactions; they stay invisible (selectors read only a finished analysis's rows) until the analysis
-    # row is marked finished below, and the fail hook deletes them if the run never gets there.
-    # PostgreSQL writes everything in the one final transaction (COPY, no global lock).
-    staged = connection.vendor == "sqlite"
     t0 = time.monotonic()
-    if staged:
-        rows.delete()  # a retry
-        bulk_insert_customers(analysis, customers, progress=progress)
-    with transaction.atomic():
-        locked = (
-            Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
-        )
-        if locked is None:  # deleted while running
-            rows.delete()
-            remove_analysis_files(analysis)
-            return {"analysis_id": analysis.pk, "deleted": True}
-        # The fence: raises (and rolls all this back) if the job was cancelled or this attempt was superseded.
-        progress("Committing the results", 95)
-        if not staged:
-            rows.delete()  # a retry
-            bulk_insert_customers(analysis, customers)
-        insert_seconds = time.monotonic() - t0
-        metrics["timings"]["store_customers_seconds"] = round(insert_seconds, 2)
-        Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
-            metrics=metrics,
-            profiles=result.profiles,
-            summary=summary,
-            n_segments=len([p for p in result.profiles if p.get("segment", 0) >= 0]),
-            customer_count=len(customers),
-            silhouette=silhouette,
-            engine_version=_engine_version(),
-            model_file=model_rel,
-            customers_file=customers_rel,
-            charts_file=charts_rel,
-            finished_at=timezone.now(),
-        )
+
+    def write_rows(staged: bool) -> int:
+        bulk_insert_customers(analysis, customers, progress=progress if staged else None)
+        return len(customers)
+
+    def finish(count: int) -> dict:
+        metrics["timings"]["store_customers_seconds"] = round(time.monotonic() - t0, 2)
+        return {
+            "metrics": metrics,
+            "profiles": result.profiles,
+            "summary": summary,
+            "customer_count": count,
+            "silhouette": silhouette,
+            "model_file": model_rel,
+            "customers_file": customers_rel,
+            "charts_file": charts_rel,
+        }
+
+    if commit_results(analysis, result.profiles, progress, write_rows, finish) is None:
+        return {"analysis_id": analysis.pk, "deleted": True}
+    insert_seconds = metrics["timings"]["store_customers_seconds"]
     # Committed: from here on nothing may cancel or fail the run (no more progress calls, which raise on cancel).
     _refresh_planner_statistics(len(customers))
     _prebuild_figures(analysis)
@@ -195,6 +178,45 @@ def analysis_execute(*, analysis: Analysis, progress, engine: dict | None = None
         "seconds": round(time.monotonic() - started, 1),
         "store_customers_seconds": round(insert_seconds, 2),
     }
+
+
+def commit_results(analysis, profiles, progress, write_rows, finish) -> int | None:
+    """Store a finished run's customer rows and mark the analysis finished: the one commit both engines use
+    (the single-machine run above, the Dask path in services/distributed.py). ``write_rows(staged)`` inserts every
+    customer row and returns how many; ``finish(count)`` returns the Analysis fields to set (called inside the final
+    transaction). None when the analysis was deleted while it ran (its rows and files are removed).
+
+    SQLite has ONE write lock for the whole database: a million rows in one transaction would hold it for ~20 s and
+    stall every other writer (other jobs' progress, logins). There the rows go in first, in short transactions
+    (``staged``); they stay invisible (selectors read only a finished analysis's rows) until the analysis row is
+    marked finished below, and the fail hook deletes them if the run never gets there. PostgreSQL writes everything
+    in the one final transaction (COPY, no global lock)."""
+    rows = CustomerResult.objects.for_organization(analysis.organization).filter(analysis=analysis)
+    staged = connection.vendor == "sqlite"
+    count = 0
+    if staged:
+        rows.delete()  # a retry
+        count = write_rows(True)
+    with transaction.atomic():
+        locked = (
+            Analysis.objects.for_organization(analysis.organization).select_for_update().filter(pk=analysis.pk).first()
+        )
+        if locked is None:  # deleted while running
+            rows.delete()
+            remove_analysis_files(analysis)
+            return None
+        # The fence: raises (and rolls all this back) if the job was cancelled or this attempt was superseded.
+        progress("Committing the results", 95)
+        if not staged:
+            rows.delete()  # a retry
+            count = write_rows(False)
+        Analysis.objects.for_organization(analysis.organization).filter(pk=analysis.pk).update(
+            **finish(count),
+            n_segments=len([p for p in profiles if p.get("segment", 0) >= 0]),
+            engine_version=_engine_version(),
+            finished_at=timezone.now(),
+        )
+    return count
 
 
 def _with_lifetime_value(result, table, clv_result) -> dict | None:
