@@ -231,6 +231,23 @@ def upload_orders(org, user, content: bytes, name="orders.csv"):
     return dataset_create_from_upload(organization=org, uploaded_by=user, file=as_file(content, name), background=False)
 
 
+def analysed_upload(people, content: bytes, filename: str):
+    """A file uploaded to Acme by Alice and analysed with its default settings (no text analysis), in this process
+    through the jobs machinery (the worker's code path); the finished Analysis."""
+    from datasets.services import dataset_create_from_upload
+    from jobs.services import job_execute
+    from segments.services import analysis_create, analysis_default_config
+
+    dataset = dataset_create_from_upload(
+        organization=people.acme, uploaded_by=people.alice, file=as_file(content, filename), filename=filename
+    )
+    config = analysis_default_config(dataset) | {"nlp": False}
+    analysis = analysis_create(organization=people.acme, dataset=dataset, config=config, created_by=people.alice)
+    assert job_execute(analysis.job_id) == "succeeded"
+    analysis.refresh_from_db()
+    return analysis
+
+
 def real_table(name: str = "mlc_churn.csv") -> Path:
     """A table of ../shared/realdata/ (real public customer data, see its README): beside this checkout, beside
     the folder that holds it (worktrees), or at SEGSAAS_REALDATA. Fails, naming where it looked, when absent."""

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import as_file, real_table
+from helpers import analysed_upload, real_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from telco_fixture import telco_frame  # noqa: E402
@@ -65,24 +65,9 @@ def _problems(figures: dict, columns) -> list[str]:
     return problems
 
 
-def _analyse(people, content: bytes, filename: str):
-    from datasets.services import dataset_create_from_upload
-    from jobs.services import job_execute
-    from segments.services import analysis_create, analysis_default_config
-
-    dataset = dataset_create_from_upload(
-        organization=people.acme, uploaded_by=people.alice, file=as_file(content, filename), filename=filename
-    )
-    config = analysis_default_config(dataset) | {"nlp": False}
-    analysis = analysis_create(organization=people.acme, dataset=dataset, config=config, created_by=people.alice)
-    assert job_execute(analysis.job_id) == "succeeded"
-    analysis.refresh_from_db()
-    return analysis
-
-
 def test_the_real_telecom_tables_charts_name_columns_in_words_and_leave_out_what_has_no_ltv(people, client_for):
     path = real_table()
-    analysis = _analyse(people, path.read_bytes(), "mlc_churn.csv")
+    analysis = analysed_upload(people, path.read_bytes(), "mlc_churn.csv")
     columns = path.read_text().splitlines()[0].split(",")
     figures = _figures(analysis)
     assert _problems(figures, columns) == []
@@ -106,7 +91,7 @@ def test_a_subscription_tables_charts_carry_units_months_and_money_per_month(peo
     frame = telco_frame(1_500)
     out = io.StringIO()
     frame.to_csv(out, index=False)
-    analysis = _analyse(people, out.getvalue().encode(), "telco.csv")
+    analysis = analysed_upload(people, out.getvalue().encode(), "telco.csv")
     figures = _figures(analysis)
     assert _problems(figures, list(frame.columns)) == []
     bars = [y.replace("<br>", " ") for y in figures["visualizations/feature-importance"]["data"][0]["y"]]

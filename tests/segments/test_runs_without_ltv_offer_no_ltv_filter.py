@@ -5,31 +5,16 @@ Predicted LTV column and says why; the Data tab says the LTV horizon was not use
 CSV export, and nothing is listed or written. The rule is the charts' one (`Analysis.has_ltv`)."""
 
 import pytest
-from helpers import as_file, real_table
+from helpers import analysed_upload, real_table
 
 pytestmark = pytest.mark.django_db
-
-
-def _analyse(people, content: bytes, filename: str):
-    from datasets.services import dataset_create_from_upload
-    from jobs.services import job_execute
-    from segments.services import analysis_create, analysis_default_config
-
-    dataset = dataset_create_from_upload(
-        organization=people.acme, uploaded_by=people.alice, file=as_file(content, filename), filename=filename
-    )
-    config = analysis_default_config(dataset) | {"nlp": False}
-    analysis = analysis_create(organization=people.acme, dataset=dataset, config=config, created_by=people.alice)
-    assert job_execute(analysis.job_id) == "succeeded"
-    analysis.refresh_from_db()
-    return analysis
 
 
 def test_a_run_without_ltv_offers_no_ltv_filter_and_refuses_one_saying_why(people, client_for):
     from accounts.services import api_key_create
     from exports.models import Export
 
-    analysis = _analyse(people, real_table().read_bytes(), "mlc_churn.csv")
+    analysis = analysed_upload(people, real_table().read_bytes(), "mlc_churn.csv")
     assert not analysis.has_ltv
     reason = analysis.metrics["ltv"]["reason"]
     assert "unit" in reason
