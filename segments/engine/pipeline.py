@@ -58,6 +58,13 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+def repeated(values) -> pd.Categorical:
+    """A per-customer text column that repeats a few texts (a level, a segment's name, an action, a reason written
+    once per distinct figure) as a categorical: a code per customer instead of a string copy per customer (pandas
+    stores an object array of shared strings as a string column, which cost ~300 MB at a million customers)."""
+    return pd.Categorical(values)
+
+
 def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -450,11 +457,11 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
     names = {s: by_id[s]["name"] for s in seg_ids}
     pos = np.searchsorted(seg_ids, labels)
 
-    def per_segment(values: list) -> np.ndarray:
-        return np.asarray(values, dtype=object)[pos]
+    def per_segment(values: list) -> pd.Categorical:
+        return repeated(np.asarray(values, dtype=object)[pos])
 
     if id_col:
-        cid = df[id_col].to_numpy()
+        cid = df[id_col].array  # as read (no per-customer Python string copies)
     else:
         cid = np.arange(1, n + 1)
     customers = pd.DataFrame(
@@ -467,16 +474,16 @@ def _analyze(df: pd.DataFrame, config: AnalysisConfig, progress: Progress, n_job
             "pca_x": coords[:, 0],
             "pca_y": coords[:, 1] if coords.shape[1] > 1 else 0.0,
             # the customer's own tier and risk (profiles.RULES), not the segment's label copied down
-            "value_tier": levels["value_tier"],
-            "risk_level": levels["risk_level"],
-            "engagement_level": levels["engagement_level"],
-            "lifecycle_stage": stage_labels,
+            "value_tier": repeated(levels["value_tier"]),
+            "risk_level": repeated(levels["risk_level"]),
+            "engagement_level": repeated(levels["engagement_level"]),
+            "lifecycle_stage": repeated(stage_labels),
             "top_recommendation": per_segment(
                 [by_id[s]["recommendations"][0]["action"] if by_id[s]["recommendations"] else "" for s in seg_ids]
             ),
             # the customer's own advice, from their own figures (recommend.customer_recommendations)
-            "recommendation": levels["recommendation"],
-            "recommendation_reason": levels["recommendation_reason"],
+            "recommendation": repeated(levels["recommendation"]),
+            "recommendation_reason": repeated(levels["recommendation_reason"]),
         }
     )
     key_features = [d["feature"] for d in importance[:6]] or [e.column for e in pre.encoders_[:6]]
