@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import engagement as eng
 from .config import BEHAVIOUR_KEYS
-from .recommend import customer_recommendations, segment_recommendations
+from .recommend import customer_recommendations, mostly_new, segment_recommendations
 from .traits import describe, is_trait, short_phrase
 from .vocabulary import LIFECYCLE_STAGES
 
@@ -406,7 +406,7 @@ def _name_segments(profiles: list[dict]) -> None:
             prefix = "Engaged"
         elif p["engagement_level"] == "low":
             prefix = "Low-Engagement"
-        elif p["risk_level"] == "low":
+        elif p["risk_level"] == "low" and not mostly_new(p):  # loyalty needs time: not for a segment of newcomers
             prefix = "Loyal"
         else:
             prefix = "Steady"

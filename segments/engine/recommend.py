@@ -40,6 +40,14 @@ def _segment_value(p: dict, population: dict) -> tuple[str, str]:
     return value_text(_money(seg), measure, per), _money(pop)
 
 
+NEW_SHARE = 0.4  # a segment where this share joined in the last 90 days gets a welcome series
+
+
+def mostly_new(p: dict) -> bool:
+    """Whether enough of a segment's customers are new for onboarding advice (and for a name other than "Loyal")."""
+    return p["lifecycle"].get("new", 0) >= NEW_SHARE * max(p["size"], 1)
+
+
 def segment_recommendations(p: dict, population: dict) -> list[dict]:
     """The segment's actions, each with the reason: the segment figure that triggered it, with its unit, beside the
     figure for all customers."""
@@ -96,7 +104,7 @@ def segment_recommendations(p: dict, population: dict) -> list[dict]:
                 "priority": "medium" if p["risk_level"] != "high" else "low",
             }
         )
-    if p["lifecycle"].get("new", 0) >= 0.4 * max(p["size"], 1):
+    if mostly_new(p):
         recs.append(
             {
                 "action": "Nurture new customers with a welcome series and a second-purchase incentive",
@@ -222,8 +230,6 @@ def _acknowledge_segment(reasons, churn, risk, segment_risk, segment_churn, avg_
 
     Written once per distinct (own level, own risk as printed, segment's risk, reason) and taken by index: a
     million customers share few of those, and a string per customer cost 370 MB at 1M rows."""
-    import pandas as pd
-
     segment_risk = np.asarray(segment_risk, dtype=object)
     seg_churn = np.full(len(churn), np.nan) if segment_churn is None else np.asarray(segment_churn, dtype=float)
     out = reasons.copy()
@@ -242,24 +248,24 @@ def _acknowledge_segment(reasons, churn, risk, segment_risk, segment_churn, avg_
     ):
         if not len(rows):
             continue
-        keys = pd.DataFrame(
-            {
-                "level": np.asarray(risk, dtype=object)[rows],
-                "own": np.round(churn[rows], 3),  # percent(…, 1) prints 0.1 % steps
-                "seg": seg_churn[rows],
-                "reason": reasons[rows],
-            }
+        seg = seg_churn[rows]
+        keys = zip(
+            np.asarray(risk, dtype=object)[rows].tolist(),
+            np.round(churn[rows], 3).tolist(),  # percent(…, 1) prints 0.1 % steps
+            np.where(np.isnan(seg), -1.0, seg).tolist(),  # -1: the segment's average is unknown
+            reasons[rows].tolist(),
         )
-        codes, distinct = pd.MultiIndex.from_frame(keys).factorize()
-        texts = [
-            write(
-                level,
-                percent(own, 1),
-                f" (its average churn risk {percent(seg, 0)})" if seg == seg else "",
-                reason,
-            )
-            for level, own, seg, reason in distinct
-        ]
+        seen: dict[tuple, int] = {}
+        texts: list[str] = []
+        codes = np.empty(len(rows), dtype=np.int64)
+        for j, key in enumerate(keys):
+            code = seen.get(key)
+            if code is None:
+                level, own, seg_avg, reason = key
+                shown = f" (its average churn risk {percent(seg_avg, 0)})" if seg_avg >= 0 else ""
+                code = seen[key] = len(texts)
+                texts.append(write(level, percent(own, 1), shown, reason))
+            codes[j] = code
         out[rows] = np.asarray(texts, dtype=object)[codes]
     return out
 

@@ -258,3 +258,20 @@ def test_a_figure_that_rounds_to_zero_never_reads_negative():
 
     assert signed(-0.001) == "+0.00" and signed(-0.5) == "-0.50"
     assert number(-0.0) == "0" and percent(-0.00001) == "0.0%"
+
+
+def test_a_segment_of_newcomers_is_never_called_loyal_and_gets_the_welcome_series():
+    """account_length read in days makes about 40 % of the telecom table's customers new (≤ 90 days): a low-risk
+    segment of them is told to onboard, so its name cannot say "Loyal" (loyalty needs time)."""
+    from helpers import real_table
+
+    from segments.engine.recommend import mostly_new
+
+    frame = pd.read_csv(real_table())
+    result = analyze(frame, AnalysisConfig(nlp=False, tenure_col="account_length", tenure_unit="days"))
+    newcomers = [p for p in result.profiles if mostly_new(p)]
+    assert newcomers, [p["lifecycle"] for p in result.profiles]
+    for p in result.profiles:
+        onboarding = any(r["category"] == "onboarding" for r in p["recommendations"])
+        assert onboarding == mostly_new(p), p["name"]
+        assert not (onboarding and p["name"].startswith("Loyal")), p["name"]
