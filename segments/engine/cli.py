@@ -51,8 +51,10 @@ def _print_table(profiles: list[dict]) -> None:
     header = f"{'seg':>4}  {'name':<42} {'size':>9} {'share':>6} {'avg LTV':>10} {'churn':>6}  top recommendation"
     print(header)
     print("-" * len(header))
+    # one precision for the whole column: whole amounts once any segment's reaches 100 (no "$33.37" above "$101")
+    whole = any(abs(fmt.finite(p.get("avg_ltv")) or 0) >= 100 for p in profiles)
     for p in profiles:
-        ltv, churn = fmt.money(p.get("avg_ltv")), fmt.percent(p.get("avg_churn_risk"), 0)
+        ltv, churn = fmt.money(p.get("avg_ltv"), whole=whole), fmt.percent(p.get("avg_churn_risk"), 0)
         rec = p["recommendations"][0]["category"] if p.get("recommendations") else ""
         print(f"{p['segment']:>4}  {p['name'][:42]:<42} {p['size']:>9,} {p['share']:>6.1%} {ltv:>10} {churn:>6}  {rec}")
 

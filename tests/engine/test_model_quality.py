@@ -127,3 +127,19 @@ def test_the_engines_auc_equals_scikit_learns_with_ties():
         y = rng.integers(0, 2, n)
         s = np.round(rng.normal(size=n) + y, 1).astype(np.float32)  # many ties
         assert _auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_the_command_line_s_segment_table_prints_every_ltv_at_one_precision(capsys):
+    """Cents below $100 and whole dollars above read as inconsistent in one column: once any segment's average
+    reaches $100 the column is in whole amounts."""
+    from segments.engine.cli import _print_table
+
+    profiles = [
+        {"segment": s, "name": f"S{s}", "size": 10, "share": 0.5, "avg_ltv": v, "avg_churn_risk": 0.1}
+        for s, v in enumerate([33.37, 101.2])
+    ]
+    _print_table(profiles)
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert "$33 " in rows[0] and "$33.37" not in rows[0] and "$101 " in rows[1]
+    _print_table(profiles[:1])
+    assert "$33.37" in capsys.readouterr().out  # a column all under $100 keeps its cents
