@@ -22,7 +22,6 @@ import os
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -44,7 +43,7 @@ import django  # noqa: E402
 django.setup()
 
 from procs import closed_loop as requests_loop  # noqa: E402
-from procs import load_average, percentile, predict_records, start_gunicorn  # noqa: E402
+from procs import load_average, median, percentile, predict_records, start_gunicorn  # noqa: E402
 
 BENCH_ORG = "API bench"
 
@@ -256,7 +255,7 @@ def main():
         )
         cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(len(lat), 1)
         print(
-            f"   {len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}; "
+            f"   {len(lat) / wall:.0f} requests/s; p50 {ms(median(lat))}, p99 {ms(percentile(lat, 99))}; "
             f"errors {len(errors)}; server CPU {ms(cpu)} per request; load average {load_average()}"
         )
 
@@ -268,7 +267,7 @@ def main():
         cpu = (workers_cpu_seconds(proc.pid) - cpu0) / max(len(lat), 1)
         print(
             f"   {len(lat):,} requests in {wall:.1f} s from {args.concurrency} client threads: "
-            f"{len(lat) / wall:.0f} requests/s; p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}, "
+            f"{len(lat) / wall:.0f} requests/s; p50 {ms(median(lat))}, p99 {ms(percentile(lat, 99))}, "
             f"max {ms(max(lat))}; errors {len(errors)}" + (f" (e.g. {errors[0]})" if errors else "")
         )
         print(
@@ -303,7 +302,7 @@ def main():
             assert json.loads(data)["count"] == 10_000
             times.append(elapsed)
         print(
-            f"   {len(times)} calls: median {ms(statistics.median(times))}, max {ms(max(times))} "
+            f"   {len(times)} calls: median {ms(median(times))}, max {ms(max(times))} "
             f"(request body {len(json.dumps({'records': batch})) / 1e6:.1f} MB)"
         )
 
@@ -326,13 +325,13 @@ def main():
         for label, make in kinds.items():
             lat = [target.call("GET", make())[0] for _ in range(args.page_requests // len(kinds))]
             print(
-                f"   {label:36s} p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}, "
+                f"   {label:36s} p50 {ms(median(lat))}, p95 {ms(percentile(lat, 95))}, "
                 f"max {ms(max(lat))} ({len(lat)} requests, one at a time)"
             )
         lat, errors, wall = closed_loop(target, lambda: ("GET", kinds["random depth"](), None), 10, args.concurrency)
         print(
             f"   random depth under load ({args.concurrency} threads): {len(lat) / wall:.0f} pages/s, "
-            f"p50 {ms(statistics.median(lat))}, p95 {ms(percentile(lat, 95))}; errors {len(errors)}"
+            f"p50 {ms(median(lat))}, p95 {ms(percentile(lat, 95))}; errors {len(errors)}"
         )
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

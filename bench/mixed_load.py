@@ -1,6 +1,6 @@
 """Mixed load from many organizations against the production server: pages, API reads, predictions and uploads.
 
-    .venv/bin/python bench/mixed_load.py [--orgs 10] [--seconds 60] [--workers 4] [--concurrency 8]
+    .venv/bin/python bench/mixed_load.py [--orgs 10] [--seconds 60] [--workers 4] [--concurrency 8] [--rate R]
 
 Runs on PostgreSQL and Redis as a deployment does (database `segsaas_mixedbench`, created when missing; Redis db 13),
 with `gunicorn segsaas.wsgi -w WORKERS` on the loopback interface. Set-up (reused by later runs): `--orgs`
@@ -10,6 +10,9 @@ Then CONCURRENCY client threads send, for SECONDS, a mix of requests, each from 
   API reads 40 % (datasets, analyses, a customers page with filters);
   predict 25 % (one record);
   uploads 5 % (a 300-row CSV through POST /api/v1/datasets/, validated and stored inline).
+With --rate R the requests instead arrive on their own schedule (Poisson, R per second, as users' requests do) and
+each is timed from its arrival: the latency users see at that traffic. The closed loop measures the server's
+capacity (requests/s when saturated) and the latency of its queue at saturation.
 Printed: requests/s, errors (any non-2xx or socket error) and their share, p50/p95/p99 per kind.
 Targets (issue 12): errors < 0.1 %, API reads p95 < 300 ms, single predict p99 < 50 ms.
 """
@@ -22,7 +25,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import sys
 import uuid
 from pathlib import Path
@@ -45,6 +47,8 @@ from procs import (  # noqa: E402
     ensure_database,
     free_port,
     load_average,
+    median,
+    open_loop,
     percentile,
     predict_records,
     start_gunicorn,
@@ -166,14 +170,17 @@ def request_for(kind: str, t: dict) -> tuple[str, str, bytes | None, dict]:
     return "POST", "/api/v1/datasets/", body, {**api, "Content-Type": content_type}
 
 
-def run(port: int, tenants: list[dict], seconds: float, concurrency: int) -> dict:
+def run(port: int, tenants: list[dict], seconds: float, concurrency: int, rate: float | None = None) -> dict:
     kinds, weights = list(KINDS), list(KINDS.values())
 
     def next_request():
         kind = random.choices(kinds, weights)[0]
         return (kind, *request_for(kind, random.choice(tenants)))
 
-    out = closed_loop(port, next_request, seconds, concurrency, ok=lambda status: status < 300)
+    if rate:
+        out = open_loop(port, next_request, seconds, rate, ok=lambda status: status < 300)
+    else:
+        out = closed_loop(port, next_request, seconds, concurrency, ok=lambda status: status < 300)
     out["latencies"] = {kind: out["latencies"].get(kind, []) for kind in KINDS}
     return out
 
@@ -183,7 +190,8 @@ def main() -> int:
     parser.add_argument("--orgs", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (the README's recommendation)")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads of the closed loop")
+    parser.add_argument("--rate", type=float, help="open loop: requests arriving per second (Poisson)")
     args = parser.parse_args()
 
     if os.environ["DATABASE_URL"].endswith(f"/{DB_NAME}"):
@@ -194,15 +202,20 @@ def main() -> int:
     server, _ = start_gunicorn(dict(os.environ), port, 30, workers=args.workers)
     try:
         run(port, tenants, 5, args.concurrency)  # warm-up: imports, model caches, connections
-        out = run(port, tenants, args.seconds, args.concurrency)
+        out = run(port, tenants, args.seconds, args.concurrency, args.rate)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
     total = sum(len(v) for v in out["latencies"].values()) + len(out["errors"])
     share = len(out["errors"]) / max(total, 1)
+    shape = (
+        f"open loop at {args.rate:g} arrivals/s ({out['late']} sent over 100 ms late)"
+        if args.rate
+        else f"closed loop of {args.concurrency} client threads"
+    )
     print(
-        f"\n{args.orgs} organizations, {args.concurrency} client threads, {args.seconds:.0f} s, gunicorn -w "
+        f"\n{args.orgs} organizations, {shape}, {args.seconds:.0f} s, gunicorn -w "
         f"{args.workers}, PostgreSQL + Redis; load average {load_average()} on "
         f"{os.cpu_count()} cores"
     )
@@ -210,7 +223,7 @@ def main() -> int:
     for kind, lat in out["latencies"].items():
         if lat:
             print(
-                f"  {kind:9s} {len(lat):6,}  p50 {statistics.median(lat) * 1000:7.1f} ms  "
+                f"  {kind:9s} {len(lat):6,}  p50 {median(lat) * 1000:7.1f} ms  "
                 f"p95 {percentile(lat, 95) * 1000:7.1f} ms  p99 {percentile(lat, 99) * 1000:7.1f} ms"
             )
     for e in out["errors"][:5]:

@@ -191,6 +191,11 @@ def percentile(values, q: float) -> float:
     return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))] if values else float("nan")
 
 
+def median(values) -> float:
+    """The median of `values` (nearest rank); NaN for none, so a run where every request failed still prints."""
+    return percentile(values, 50)
+
+
 def load_average() -> str:
     """The 1-minute load average, as /proc/loadavg says it."""
     return Path("/proc/loadavg").read_text().split()[0]
@@ -259,6 +264,88 @@ def closed_loop(
     for t in threads:
         t.join()
     return {"latencies": results, "errors": errors, "wall": time.perf_counter() - t0}
+
+
+def open_loop(
+    port: int,
+    next_request,
+    seconds: float,
+    rate: float,
+    *,
+    threads: int = 32,
+    timeout: float = 30,
+    ok=lambda status: 200 <= status < 300,
+    body_chars: int = 200,
+    seed: int = 0,
+) -> dict:
+    """Requests that arrive on their own schedule, as users' do: Poisson arrivals at RATE per second for SECONDS,
+    whether or not earlier requests have been answered (a closed loop instead waits for each answer, so it measures
+    a saturated server's queue). Each request is timed from its scheduled arrival, so time spent waiting for a free
+    client thread counts (no coordinated omission). THREADS client threads with kept-alive connections send them.
+    Returns what `closed_loop` returns, plus "late": arrivals sent more than 100 ms after their time."""
+    import queue
+    import random
+    import threading
+
+    rnd = random.Random(seed)
+    arrivals: queue.Queue = queue.Queue()
+    results: dict[str, list[float]] = {}
+    errors: list[str] = []
+    late = [0]
+    lock = threading.Lock()
+
+    def client():
+        mine: dict[str, list[float]] = {}
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        while (item := arrivals.get()) is not None:
+            due, (kind, method, path, body, headers) = item
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -0.1:
+                with lock:
+                    late[0] += 1
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                elapsed = time.perf_counter() - due
+                if not ok(response.status):
+                    with lock:
+                        errors.append(f"{method} {path} -> {response.status}: {data[:body_chars]!r}")
+                else:
+                    mine.setdefault(kind, []).append(elapsed)
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            except (OSError, http.client.HTTPException) as exc:
+                with lock:
+                    errors.append(f"{method} {path}: {type(exc).__name__} {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn.close()
+        with lock:
+            for k, v in mine.items():
+                results.setdefault(k, []).extend(v)
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    t0 = time.perf_counter()
+    due = t0
+    while True:
+        due += rnd.expovariate(rate)
+        if due >= t0 + seconds:
+            break
+        pause = due - time.perf_counter() - 0.05  # hand each request to a thread just before its time
+        if pause > 0:
+            time.sleep(pause)
+        arrivals.put((due, next_request()))
+    for _ in workers:
+        arrivals.put(None)
+    for w in workers:
+        w.join()
+    return {"latencies": results, "errors": errors, "wall": time.perf_counter() - t0, "late": late[0]}
 
 
 def stop_worker(proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -254,6 +254,7 @@ def _acknowledge_segment(reasons, churn, risk, segment_risk, segment_churn, avg_
             np.round(churn[rows], 3).tolist(),  # percent(…, 1) prints 0.1 % steps
             np.where(np.isnan(seg), -1.0, seg).tolist(),  # -1: the segment's average is unknown
             reasons[rows].tolist(),
+            strict=True,
         )
         seen: dict[tuple, int] = {}
         texts: list[str] = []
