@@ -170,8 +170,9 @@ def request_for(kind: str, t: dict) -> tuple[str, str, bytes | None, dict]:
     return "POST", "/api/v1/datasets/", body, {**api, "Content-Type": content_type}
 
 
-def run(port: int, tenants: list[dict], seconds: float, concurrency: int, rate: float | None = None) -> dict:
-    kinds, weights = list(KINDS), list(KINDS.values())
+def run(port, tenants: list[dict], seconds: float, concurrency: int, rate: float | None = None, only=None) -> dict:
+    mix = {k: w for k, w in KINDS.items() if not only or k in only}
+    kinds, weights = list(mix), list(mix.values())
 
     def next_request():
         kind = random.choices(kinds, weights)[0]
@@ -192,6 +193,22 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (the README's recommendation)")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads of the closed loop")
     parser.add_argument("--rate", type=float, help="open loop: requests arriving per second (Poisson)")
+    parser.add_argument("--warm-up", type=float, default=15, help="seconds of the same load before measuring")
+    parser.add_argument("--only", help=f"comma-separated kinds to send (of {', '.join(KINDS)}; default all)")
+    parser.add_argument(
+        "--predict-workers",
+        type=int,
+        default=0,
+        help="open loop: serve predict from its own gunicorn with this many workers (a deployment routes "
+        "/api/v1/analyses/*/predict/ to it), so a prediction never waits behind a page or an upload",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="with --predict-workers: the other server's CPU priority (nice -n), so that on a shared host the "
+        "predict pool takes a core first",
+    )
     args = parser.parse_args()
 
     if os.environ["DATABASE_URL"].endswith(f"/{DB_NAME}"):
@@ -199,18 +216,29 @@ def main() -> int:
     print(f"setting up {args.orgs} organizations (first run makes their analyses)...", flush=True)
     tenants = setup(args.orgs)
     port = free_port()
-    server, _ = start_gunicorn(dict(os.environ), port, 30, workers=args.workers)
+    nice = args.nice if args.predict_workers and args.rate else 0
+    servers = [start_gunicorn(dict(os.environ), port, 30, workers=args.workers, nice=nice)[0]]
+    route = port
+    if args.predict_workers and args.rate:
+        predict_port = free_port()
+        servers.append(start_gunicorn(dict(os.environ), predict_port, 30, workers=args.predict_workers)[0])
+        route = {None: port, "predict": predict_port}
     try:
-        run(port, tenants, 5, args.concurrency)  # warm-up: imports, model caches, connections
-        out = run(port, tenants, args.seconds, args.concurrency, args.rate)
+        only = set(args.only.split(",")) if args.only else None
+        # warm-up: imports, connections, and each worker's model cache (10 organizations x 4 workers: 40 first loads)
+        run(route, tenants, args.warm_up, args.concurrency, args.rate, only)
+        out = run(route, tenants, args.seconds, args.concurrency, args.rate, only)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
 
     total = sum(len(v) for v in out["latencies"].values()) + len(out["errors"])
     share = len(out["errors"]) / max(total, 1)
+    pool = f", predict on its own gunicorn -w {args.predict_workers}" if len(servers) > 1 else ""
+    pool += f" (the other at nice {nice})" if nice else ""
     shape = (
-        f"open loop at {args.rate:g} arrivals/s ({out['late']} sent over 100 ms late)"
+        f"open loop at {args.rate:g} arrivals/s ({out['late']} sent over 100 ms late){pool}"
         if args.rate
         else f"closed loop of {args.concurrency} client threads"
     )

@@ -94,11 +94,15 @@ def gunicorn_worker_pid(master: int, timeout: float = 30) -> int:
     raise RuntimeError("gunicorn started no worker")
 
 
-def start_gunicorn(env: dict, port: int, timeout: int = 900, *, workers: int = 1) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    env: dict, port: int, timeout: int = 900, *, workers: int = 1, nice: int = 0
+) -> tuple[subprocess.Popen, int]:
     """The production server (`workers` sync workers, each request allowed `timeout` seconds), once /healthz answers:
-    (the master, the pid of its first worker). `os.killpg(master.pid, ...)` stops it."""
+    (the master, the pid of its first worker). `nice`: its CPU priority (`nice -n`; higher yields the cores to other
+    processes). `os.killpg(master.pid, ...)` stops it."""
     server = subprocess.Popen(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             str(ROOT / ".venv/bin/gunicorn"),
             "segsaas.wsgi",
             "--workers",
@@ -267,7 +271,7 @@ def closed_loop(
 
 
 def open_loop(
-    port: int,
+    port: int | dict,
     next_request,
     seconds: float,
     rate: float,
@@ -282,6 +286,7 @@ def open_loop(
     whether or not earlier requests have been answered (a closed loop instead waits for each answer, so it measures
     a saturated server's queue). Each request is timed from its scheduled arrival, so time spent waiting for a free
     client thread counts (no coordinated omission). THREADS client threads with kept-alive connections send them.
+    `port`: the server's, or {kind: port, None: default port} to send some kinds to a server of their own.
     Returns what `closed_loop` returns, plus "late": arrivals sent more than 100 ms after their time."""
     import queue
     import random
@@ -294,11 +299,15 @@ def open_loop(
     late = [0]
     lock = threading.Lock()
 
+    ports = port if isinstance(port, dict) else {None: port}
+
     def client():
         mine: dict[str, list[float]] = {}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conns: dict[int, http.client.HTTPConnection] = {}
         while (item := arrivals.get()) is not None:
             due, (kind, method, path, body, headers) = item
+            to = ports.get(kind, ports[None])
+            conn = conns.get(to) or conns.setdefault(to, http.client.HTTPConnection("127.0.0.1", to, timeout=timeout))
             wait = due - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
@@ -316,14 +325,13 @@ def open_loop(
                 else:
                     mine.setdefault(kind, []).append(elapsed)
                 if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+                    conns.pop(to).close()
             except (OSError, http.client.HTTPException) as exc:
                 with lock:
                     errors.append(f"{method} {path}: {type(exc).__name__} {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        conn.close()
+                conns.pop(to).close()
+        for conn in conns.values():
+            conn.close()
         with lock:
             for k, v in mine.items():
                 results.setdefault(k, []).extend(v)

@@ -312,7 +312,7 @@ DATASETS_DECOMPRESSION_FACTOR = env.int("DATASETS_DECOMPRESSION_FACTOR", default
 # Exports of analyses with more customers than this are built in a job (CSV always streams).
 EXPORT_SYNC_MAX_CUSTOMERS = env.int("EXPORT_SYNC_MAX_CUSTOMERS", default=50_000)
 # Fitted models kept in memory per process for predict_segment (least recently used dropped first).
-PREDICT_MODEL_CACHE_SIZE = env.int("PREDICT_MODEL_CACHE_SIZE", default=8)
+PREDICT_MODEL_CACHE_MB = env.float("PREDICT_MODEL_CACHE_MB", default=128)  # per web process; predict_cache
 
 # Organizations: an organization an owner deleted can be restored for this many days, then it is purged (every row
 # and file); logos for the report up to this size.

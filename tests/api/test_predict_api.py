@@ -56,16 +56,28 @@ def test_the_model_is_loaded_once_per_process(api, acme_analysis, acme_dataset, 
     assert model_cache.loads == 1 and len(model_cache) == 1
 
 
-def test_the_cache_is_bounded_and_drops_the_least_recently_used(acme_analysis, acme_dataset, people, run_analysis):
+def test_the_cache_is_bounded_by_memory_and_drops_the_least_recently_used(
+    acme_analysis, acme_dataset, people, run_analysis
+):
     from segments.predict_cache import ModelCache
+    from segsaas import storage
 
-    cache = ModelCache(max_size=1)
     second = run_analysis(acme_dataset, people.alice, n_clusters=2)
+    third = run_analysis(acme_dataset, people.alice, n_clusters=3)
+    largest = max(storage.size(a.model_file) for a in (acme_analysis, second, third))
+    cache = ModelCache(max_mb=2.5 * largest / 2**20)  # room for two models, not three
     first_model = cache.get(acme_analysis)
     assert cache.get(acme_analysis) is first_model and cache.loads == 1
     cache.get(second)
-    assert len(cache) == 1 and cache.loads == 2
-    assert cache.get(acme_analysis) is not first_model and cache.loads == 3  # evicted, read again
+    assert len(cache) == 2 and cache.loads == 2  # many small models fit: a count of models is not the bound
+    cache.get(acme_analysis)  # used again: the second is now the least recently used
+    cache.get(third)
+    assert len(cache) == 2 and cache.held_bytes <= cache.max_bytes and cache.loads == 3
+    assert cache.get(acme_analysis) is first_model and cache.loads == 3  # kept
+    cache.get(second)
+    assert cache.loads == 4  # evicted, read again
+    tiny = ModelCache(max_mb=0.001)  # smaller than any model: the one in use is still kept
+    assert tiny.get(acme_analysis) is tiny.get(acme_analysis) and tiny.loads == 1 and len(tiny) == 1
 
 
 def test_a_rewritten_model_file_is_read_again(acme_analysis):
