@@ -47,9 +47,16 @@ def _dataset(request, dataset_id):
 def analysis_list(request):
     from datasets.models import Dataset
 
-    analyses = selectors.analysis_list(organization=request.organization)
-    datasets = Dataset.objects.for_organization(request.organization).filter(status="ready").order_by("-created_at")
-    return render(request, "segments/list.html", {"analyses": analyses[:200], "datasets": datasets})
+    from segsaas.paging import page_of
+
+    analyses = selectors.analysis_list(organization=request.organization).defer("metrics", "profiles", "summary")
+    datasets = (
+        Dataset.objects.for_organization(request.organization)
+        .filter(status="ready")
+        .order_by("-created_at")
+        .only("pk", "name", "row_count")
+    )
+    return render(request, "segments/list.html", {"analyses": page_of(request, analyses), "datasets": datasets})
 
 
 @require_safe
