@@ -205,6 +205,22 @@ def load_average() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
+def _exchange(conn, method, path, body, headers, started: float, ok, body_chars: int):
+    """One request on `conn`: (seconds from `started` until its body was read, or None; the error, or None; whether
+    the connection must be reopened). A status that is not `ok` or a socket error is an error, not timed."""
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        return None, f"{method} {path}: {type(exc).__name__} {exc}", True
+    elapsed = time.perf_counter() - started
+    reopen = response.getheader("Connection", "").lower() == "close"
+    if not ok(response.status):
+        return None, f"{method} {path} -> {response.status}: {data[:body_chars]!r}", reopen
+    return elapsed, None, reopen
+
+
 def closed_loop(
     port: int,
     next_request,
@@ -237,23 +253,13 @@ def closed_loop(
         conn = connect()
         while time.perf_counter() < stop:
             kind, method, path, body, headers = next_request()
-            t0 = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                elapsed = time.perf_counter() - t0
-                if not ok(response.status):
-                    with lock:
-                        errors.append(f"{method} {path} -> {response.status}: {data[:body_chars]!r}")
-                else:
-                    mine.setdefault(kind, []).append(elapsed)
-                if not keep_alive or response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = connect()
-            except (OSError, http.client.HTTPException) as exc:
+            elapsed, error, reopen = _exchange(conn, method, path, body, headers, time.perf_counter(), ok, body_chars)
+            if error:
                 with lock:
-                    errors.append(f"{method} {path}: {type(exc).__name__} {exc}")
+                    errors.append(error)
+            else:
+                mine.setdefault(kind, []).append(elapsed)
+            if reopen or not keep_alive:
                 conn.close()
                 conn = connect()
         conn.close()
@@ -314,21 +320,13 @@ def open_loop(
             elif wait < -0.1:
                 with lock:
                     late[0] += 1
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                elapsed = time.perf_counter() - due
-                if not ok(response.status):
-                    with lock:
-                        errors.append(f"{method} {path} -> {response.status}: {data[:body_chars]!r}")
-                else:
-                    mine.setdefault(kind, []).append(elapsed)
-                if response.getheader("Connection", "").lower() == "close":
-                    conns.pop(to).close()
-            except (OSError, http.client.HTTPException) as exc:
+            elapsed, error, reopen = _exchange(conn, method, path, body, headers, due, ok, body_chars)
+            if error:
                 with lock:
-                    errors.append(f"{method} {path}: {type(exc).__name__} {exc}")
+                    errors.append(error)
+            else:
+                mine.setdefault(kind, []).append(elapsed)
+            if reopen:
                 conns.pop(to).close()
         for conn in conns.values():
             conn.close()
