@@ -414,29 +414,37 @@ class AnalysisViewSet(
     @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
     def customers(self, request, pk=None):
         from segments.advice import advice_in_currency
-        from segments.selectors import customer_results
 
         analysis = self.get_object()
         if not analysis.is_ready:
             return analysis_not_ready_response(analysis)
-        filterset = CustomerFilterSet(request.query_params)
-        values = filterset.check_for(analysis)
-        sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
-        rows = customer_results(analysis=analysis, **values)
-        # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
-        self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
         # an order log's lifetime value is its CLV (with range): no predicted LTV beside it
         fields = (
             tuple(f for f in CUSTOMER_FIELDS if f != "predicted_ltv") + CLV_VALUE_FIELDS
             if analysis.has_clv
             else CUSTOMER_FIELDS
         )
-        page = self.paginate_queryset(rows.values(*fields))
+        page = self._customer_page(request, analysis, fields)
+        for row in page:
+            row["recommendation_reason"] = advice_in_currency(row["recommendation_reason"])  # today's currency
+        return self.get_paginated_response(page)
+
+    def _customer_page(self, request, analysis, fields, *, none: bool = False) -> list[dict]:
+        """One keyset page of the analysis's customers as the query asks (the one customer filter; `sort`, then the
+        table's order), each with its segment's name. `none`: the query is checked but no customer is listed."""
+        from segments.selectors import customer_results
+
+        filterset = CustomerFilterSet(request.query_params)
+        values = filterset.check_for(analysis)
+        sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
+        rows = customer_results(analysis=analysis, **values)
+        # Keyset pages in the order asked for (the first field places the cursor; the table's order breaks ties).
+        self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
+        page = self.paginate_queryset((rows.none() if none else rows).values(*fields))
         names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
         for row in page:
             row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"
-            row["recommendation_reason"] = advice_in_currency(row["recommendation_reason"])  # today's currency
-        return self.get_paginated_response(page)
+        return page
 
     @extend_schema(
         summary="Lifetime value per customer (order logs)",
@@ -462,7 +470,6 @@ class AnalysisViewSet(
     )
     @action(detail=True, methods=["get"], pagination_class=CustomerPagination)
     def clv(self, request, pk=None):
-        from segments.selectors import customer_results
         from segments.services.lifetime import accuracy_words
 
         analysis = self.get_object()
@@ -477,19 +484,7 @@ class AnalysisViewSet(
         if not analysis.is_ready:
             return analysis_not_ready_response(analysis)
         clv = analysis.clv
-        filterset = CustomerFilterSet(request.query_params)
-        values = filterset.check_for(analysis)
-        sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
-        self.paginator.ordering = (*sort, "row_index") if sort and sort[-1] != "row_index" else (sort or ["row_index"])
-        rows = (
-            customer_results(analysis=analysis, **values)
-            if analysis.has_clv
-            else customer_results(analysis=analysis).none()
-        )
-        page = self.paginate_queryset(rows.values(*CLV_FIELDS))
-        names = {p.get("segment"): p.get("name", "") for p in analysis.profiles}
-        for row in page:
-            row["segment_name"] = names.get(row["segment"]) or f"Segment {row['segment']}"
+        page = self._customer_page(request, analysis, CLV_FIELDS, none=not analysis.has_clv)
         response = self.get_paginated_response(page)
         holdout = clv.get("holdout") or {}
         chosen = (holdout.get("models") or {}).get(holdout.get("chosen") or "") or {}
