@@ -46,7 +46,6 @@ def _dataset(request, dataset_id):
 @org_required(Perm.VIEW)
 def analysis_list(request):
     from datasets.models import Dataset
-
     from segsaas.paging import page_of
 
     analyses = selectors.analysis_list(organization=request.organization).defer("metrics", "profiles", "summary")
