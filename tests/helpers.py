@@ -201,6 +201,55 @@ def bucket_keys(endpoint: str, bucket: str) -> list[str]:
     return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))
 
 
+# What a test session of this suite sets for itself (test_settings.py); a nested session must choose its own.
+SESSION_VARIABLES = (
+    "SEGSAAS_TEST_TMP",
+    "SEGSAAS_TEST_RUN",
+    "MEDIA_ROOT",
+    "CELERY_BROKER_DIR",
+    "CELERY_TASK_DEFAULT_QUEUE",
+)
+
+
+def run_s3_session(session_file: str, s3_server: str, bucket: str, folder: Path, run: str, **env: str) -> str:
+    """Runs `tests/storage/<session_file>` as a pytest session of its own whose settings come from the environment,
+    as a deployment's would: storage on the S3 server's `bucket`, its own run name and temporary `folder`/session,
+    plus `env`. Asserts that its one test passed; returns its output (stdout and stderr), also kept in TMP/<run>.log
+    with the `*.log` files the session wrote in its folder."""
+    import re
+    import subprocess
+    import sys
+
+    session = folder / "session"
+    session.mkdir()
+    environment = {k: v for k, v in os.environ.items() if k not in SESSION_VARIABLES and not k.startswith("PYTEST_")}
+    environment.update(
+        {
+            **S3_KEYS,
+            "STORAGE_BACKEND": "s3",
+            "AWS_S3_ENDPOINT_URL": s3_server,
+            "AWS_STORAGE_BUCKET_NAME": bucket,
+            "AWS_S3_REGION_NAME": S3_REGION,
+            "SEGSAAS_TEST_TMP": str(session),
+            "SEGSAAS_TEST_RUN": run,
+            **env,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/storage/{session_file}"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    logs = "".join(p.read_text() for p in sorted(session.glob("*.log")))
+    (TMP / f"{run}.log").write_text(result.stdout + result.stderr + logs)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert re.search(r"^1 passed", result.stdout, re.MULTILINE), result.stdout[-3000:]
+    return result.stdout + result.stderr + logs
+
+
 def cdnow_csv() -> bytes:
     """The CDNOW 1/10 sample (tests/data) as the CSV a client would upload: one row per order."""
     import pandas as pd
