@@ -78,6 +78,25 @@ def private_queues(settings):
     return type("Queues", (), {"names": list(queues.values()), "env": env, **queues})
 
 
+@pytest.fixture(autouse=True)
+def _jobs_out_of_the_session_worker_s_reach(request):
+    """A test that commits its data (transactional_db, live_server) without asking for the worker runs its jobs
+    itself (`job_execute`): they go to queues of its own, so the session's worker, once an earlier test started it,
+    cannot claim them first (job_execute then answered "skipped" and the test failed, depending on timing). The names
+    are this test's alone: a message it leaves behind reaches no later test's worker."""
+    import uuid
+
+    names = set(request.fixturenames)
+    if names & {"transactional_db", "live_server"} and not names & {
+        "worker",
+        "celery_worker_process",
+        "private_queues",
+    }:
+        settings = request.getfixturevalue("settings")
+        light = f"{settings.JOB_QUEUES['light']}-own-{uuid.uuid4().hex[:8]}"
+        settings.JOB_QUEUES = {"light": light, "heavy": f"{light}.heavy"}
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

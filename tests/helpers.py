@@ -34,6 +34,10 @@ def subprocess_env() -> dict:
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     env["DJANGO_SETTINGS_MODULE"] = "segsaas.test_settings"
+    # the queue names this test uses (a test's own queues, see conftest.private_queues), so that a process it starts
+    # sends and takes the same jobs as the test
+    env["CELERY_TASK_DEFAULT_QUEUE"] = settings.JOB_QUEUES["light"]
+    env["JOB_HEAVY_QUEUE"] = settings.JOB_QUEUES["heavy"]
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), str(ROOT), env.get("PYTHONPATH", "")])
     return env
 
