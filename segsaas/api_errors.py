@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -112,7 +113,9 @@ _ERROR_DESCRIPTIONS = {
     404: "No such object in your organization (for lists: no such page).",
     409: "The object is not in a state that allows this (e.g. the analysis has not finished).",
     413: "The request body is larger than the limit.",
-    414: "The URL is longer than the API reads (`API_MAX_URL_LENGTH`, 4,096 characters).",
+    414: "The URL is longer than the API reads (`API_MAX_URL_LENGTH`, 4,096 characters), in the one error format "
+    "(JSON); a request line over 8,190 bytes is refused by the HTTP server itself, before the API reads it, with its "
+    "own HTML page (text/html).",
     429: "Too many requests; retry after the number of seconds in the `Retry-After` header.",
 }
 
@@ -125,7 +128,12 @@ def error_responses(*codes: int, rules: str = "") -> dict:
     descriptions = dict(_ERROR_DESCRIPTIONS)
     if rules:
         descriptions[400] += f" A request that fits this schema is also refused (400) when {rules}"
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}
+    responses: dict = {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in wanted}
+    # Two kinds of 414: the API's own (JSON) over API_MAX_URL_LENGTH, and the HTTP server's over its request-line
+    # limit (gunicorn.conf.py: 8,190 bytes, gunicorn's maximum), an HTML page the API never sees.
+    responses[(414, "application/json")] = responses.pop(414)
+    responses[(414, "text/html")] = OpenApiResponse(OpenApiTypes.STR, description=descriptions[414])
+    return responses
 
 
 def uri_too_long(request):

@@ -69,6 +69,20 @@ def test_gunicorn_lets_request_lines_well_over_the_apis_limit_through():
     assert config["limit_request_line"] == 8190 and 8190 - settings.API_MAX_URL_LENGTH >= 4000
 
 
+def test_the_schema_documents_both_414s_the_api_s_json_and_the_http_server_s_html():
+    """Past gunicorn's request line (8,190 bytes) the server answers 414 with its own HTML page before the API sees
+    the request (schemathesis found it: a customers query with a parameter repeated 60 times): every operation that
+    documents the API's JSON 414 documents that one too, so a partner's client knows both."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = [op for path in schema["paths"].values() for op in path.values() if "414" in op.get("responses", {})]
+    assert len(operations) > 20
+    for op in operations:
+        assert set(op["responses"]["414"]["content"]) == {"application/json", "text/html"}, op["operationId"]
+        assert "8,190 bytes" in op["responses"]["414"]["description"]
+
+
 @pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
 def test_an_api_views_own_404_keeps_its_message(call, settings, debug):
     settings.DEBUG = debug
