@@ -1,7 +1,7 @@
 """schemathesis over the whole partner API with a partner key: every operation, every check, every phase (examples,
 coverage, fuzzing and the stateful phase that chains operations through the schema's links).
 
-    .venv/bin/python bench/schemathesis_api.py [--examples 100] [--workers 1] [--max-time 1500]
+    .venv/bin/python bench/schemathesis_api.py [--examples 100] [--workers 1] [--max-time 1500] [--paths REGEX]
 
 A throw-away SQLite database and media directory under /tmp/segsaas-stbench: an organization (its synthetic datasets
 kept small: 2,000 rows at most, so generated requests stay quick), a 600-customer synthetic dataset and a finished
@@ -97,6 +97,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-time", type=int, default=1500, help="seconds for the whole schemathesis run")
+    parser.add_argument("--paths", help="only the operations whose path matches this regular expression")
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "var").mkdir(parents=True)
@@ -161,6 +162,7 @@ def main() -> int:
                 str(WORK / "report"),
                 "--output-truncate",
                 "true",
+                *(["--include-path-regex", args.paths] if args.paths else []),
             ],
             cwd=WORK,  # its cache (.schemathesis/) stays out of the repository
             env=_env(),

@@ -147,7 +147,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         label="Sort by",
         help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default), and for order "
         "logs clv, p_active or expected_purchases (not ltv: their lifetime value is the CLV); a leading '-' sorts "
-        "from the highest. Ties keep the table's order.",
+        "from the highest. Ties keep the table's order; empty (`sort=`, as a form sends it) is the default.",
     )
 
     class Meta:
@@ -246,7 +246,7 @@ def filter_parameters(*, sort: bool = True):
             name,
             schema_of(name, f),
             description=str(f.extra.get("help_text", "")),
-            enum=sorts if name == "sort" else None,
+            enum=["", *sorts] if name == "sort" else None,  # empty: the default order, as a form sends it
         )
         for name, f in CustomerFilterSet.base_filters.items()
         if sort or name != "sort"
