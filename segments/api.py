@@ -434,7 +434,7 @@ class AnalysisViewSet(
         table's order), each with its segment's name. `none`: the query is checked but no customer is listed."""
         from segments.selectors import customer_results
 
-        filterset = CustomerFilterSet(request.query_params)
+        filterset = CustomerFilterSet(request.query_params, blank_is_error=True)
         values = filterset.check_for(analysis)
         sort = [filterset.filters["sort"].get_ordering_value(p) for p in values.get("sort") or []]
         rows = customer_results(analysis=analysis, **values)

@@ -147,7 +147,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         label="Sort by",
         help_text="churn_risk, ltv, segment, customer_id or row (the table's order, the default), and for order "
         "logs clv, p_active or expected_purchases (not ltv: their lifetime value is the CLV); a leading '-' sorts "
-        "from the highest. Ties keep the table's order; empty (`sort=`, as a form sends it) is the default.",
+        "from the highest. Ties keep the table's order.",
     )
 
     class Meta:
@@ -155,12 +155,15 @@ class CustomerFilterSet(django_filters.FilterSet):
         fields: list[str] = []
         form = CustomerFilterForm
 
-    def __init__(self, data=None, queryset=None, *, percent: bool = False, **kwargs):
+    def __init__(self, data=None, queryset=None, *, percent: bool = False, blank_is_error: bool = False, **kwargs):
+        """`blank_is_error`: a parameter sent with an empty value is refused, naming it (the API, whose schema gives
+        each parameter a type); a page's form sends empty fields for "no filter", which is what they mean there."""
         if queryset is None:  # only checking parameters (or filtering a queryset given later): no rows at all
             queryset = CustomerResult.objects.unscoped().none()
         super().__init__(data, queryset=queryset, **kwargs)
         self.form.churn_scale = 100.0 if percent else 1.0
         self.percent = percent
+        self.blank_is_error = blank_is_error
 
     @property
     def values(self) -> dict:
@@ -179,10 +182,15 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def check(self) -> dict:
         """`values`, or a FilterError naming every parameter at fault (`details`: {"ltv_min": ["Enter a number."]})."""
-        if not self.is_valid():
-            raise FilterError.of(
-                [FilterError(" ".join(messages), field=field) for field, messages in self.errors.items()]
-            )
+        errors = [FilterError(" ".join(messages), field=field) for field, messages in self.errors.items()]
+        if self.blank_is_error and self.data is not None:
+            errors += [
+                FilterError("Empty value: leave the parameter out, or give it a value.", field=name)
+                for name in self.base_filters
+                if name not in self.errors and name in self.data and all(v == "" for v in _sent(self.data, name))
+            ]
+        if errors:
+            raise FilterError.of(errors)
         return self.values
 
     def check_for(self, analysis) -> dict:
@@ -223,6 +231,11 @@ class CustomerFilterSet(django_filters.FilterSet):
         return CustomerFilter(**{k: values[k] for k in CustomerFilter.FIELDS if k in values})
 
 
+def _sent(data, name: str) -> list:
+    """Every value sent for `name` (a query string may repeat a parameter)."""
+    return data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+
+
 def filter_parameters(*, sort: bool = True):
     """The filter's query parameters for the OpenAPI schema (the one definition documents itself); `sort=False`
     for a list that keeps the table's order (the streamed CSV)."""
@@ -246,7 +259,7 @@ def filter_parameters(*, sort: bool = True):
             name,
             schema_of(name, f),
             description=str(f.extra.get("help_text", "")),
-            enum=["", *sorts] if name == "sort" else None,  # empty: the default order, as a form sends it
+            enum=sorts if name == "sort" else None,
         )
         for name, f in CustomerFilterSet.base_filters.items()
         if sort or name != "sort"
