@@ -202,13 +202,6 @@ def main() -> int:
         help="open loop: serve predict from its own gunicorn with this many workers (a deployment routes "
         "/api/v1/analyses/*/predict/ to it), so a prediction never waits behind a page or an upload",
     )
-    parser.add_argument(
-        "--nice",
-        type=int,
-        default=0,
-        help="with --predict-workers: the other server's CPU priority (nice -n), so that on a shared host the "
-        "predict pool takes a core first",
-    )
     args = parser.parse_args()
 
     if os.environ["DATABASE_URL"].endswith(f"/{DB_NAME}"):
@@ -216,8 +209,7 @@ def main() -> int:
     print(f"setting up {args.orgs} organizations (first run makes their analyses)...", flush=True)
     tenants = setup(args.orgs)
     port = free_port()
-    nice = args.nice if args.predict_workers and args.rate else 0
-    servers = [start_gunicorn(dict(os.environ), port, 30, workers=args.workers, nice=nice)[0]]
+    servers = [start_gunicorn(dict(os.environ), port, 30, workers=args.workers)[0]]
     route = port
     if args.predict_workers and args.rate:
         predict_port = free_port()
@@ -236,7 +228,6 @@ def main() -> int:
     total = sum(len(v) for v in out["latencies"].values()) + len(out["errors"])
     share = len(out["errors"]) / max(total, 1)
     pool = f", predict on its own gunicorn -w {args.predict_workers}" if len(servers) > 1 else ""
-    pool += f" (the other at nice {nice})" if nice else ""
     shape = (
         f"open loop at {args.rate:g} arrivals/s ({out['late']} sent over 100 ms late){pool}"
         if args.rate

@@ -94,15 +94,11 @@ def gunicorn_worker_pid(master: int, timeout: float = 30) -> int:
     raise RuntimeError("gunicorn started no worker")
 
 
-def start_gunicorn(
-    env: dict, port: int, timeout: int = 900, *, workers: int = 1, nice: int = 0
-) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(env: dict, port: int, timeout: int = 900, *, workers: int = 1) -> tuple[subprocess.Popen, int]:
     """The production server (`workers` sync workers, each request allowed `timeout` seconds), once /healthz answers:
-    (the master, the pid of its first worker). `nice`: its CPU priority (`nice -n`; higher yields the cores to other
-    processes). `os.killpg(master.pid, ...)` stops it."""
+    (the master, the pid of its first worker). `os.killpg(master.pid, ...)` stops it."""
     server = subprocess.Popen(
         [
-            *(["nice", "-n", str(nice)] if nice else []),
             str(ROOT / ".venv/bin/gunicorn"),
             "segsaas.wsgi",
             "--workers",
